@@ -1,0 +1,305 @@
+"""The registry of batching methods for the RBF Gram matrix.
+
+Each `GramMethod` computes `K[i, j] = exp(-gamma * |X[i] - Y[j]|^2)` a different
+way: Python loops, NumPy, `vmap` with and without `jit`, the expansion, chunked
+`lax.map`, and scikit-learn and SciPy as peers. The app shows `method.source`,
+which is read from the very functions that `method.compute` runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from functools import partial
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.spatial.distance
+import sklearn.metrics.pairwise
+from jax.typing import ArrayLike
+
+from core.distances import (
+    sqdist_broadcast,
+    sqdist_centered,
+    sqdist_dot,
+    sqdist_numpy,
+    check_feature_sizes,
+)
+from core.errors import TooLargeError
+from core.gram import covariance_matrix, gram
+from core.kernels import rbf_kernel
+from core.precision import as_float_array, dtype_scope
+
+__all__ = [
+    "GramMethod",
+    "METHODS",
+    "DENSE_MEMORY_BUDGET_BYTES",
+    "get_method",
+    "choose_auto",
+    "dense_bytes",
+]
+
+# Above this a dense method refuses and points to the block engine (Scale page).
+DENSE_MEMORY_BUDGET_BYTES = 2 * 1024**3
+
+
+# --- the methods, one short function each (their source is what the app shows) ---
+
+def gram_python_loop(X, Y, gamma):
+    params = {"gamma": gamma}
+    Y = X if Y is None else Y
+    return np.array([[float(rbf_kernel(params, x, y)) for y in Y] for x in X])
+
+
+def gram_map_stack(X, Y, gamma):
+    Y = X if Y is None else Y
+    row = partial(rbf_row, {"gamma": gamma}, Y)
+    return np.stack(list(map(row, X)))
+
+
+def rbf_row(params, Y, x):
+    # One row of K: x against every y, with the vector form vmapped over Y.
+    return jax.vmap(partial(rbf_kernel, params, x))(Y)
+
+
+def gram_np_vectorize(X, Y, gamma):
+    Y = X if Y is None else Y
+    k = np.vectorize(lambda x, y: np.exp(-gamma * np.sum((x - y) ** 2)), signature="(d),(d)->()")
+    return k(X[:, None, :], Y[None, :, :])
+
+
+def gram_vmap_nojit(X, Y, gamma):
+    return gram(rbf_kernel, {"gamma": gamma}, X, Y)
+
+
+def gram_jit_method1(X, Y, gamma):
+    return gram(rbf_kernel, {"gamma": gamma}, X, Y)
+
+
+def gram_jit_method2(X, Y, gamma):
+    Y = X if Y is None else Y
+    return covariance_matrix(partial(rbf_kernel, {"gamma": gamma}), X, Y)
+
+
+def gram_jit_broadcast(X, Y, gamma):
+    Y = X if Y is None else Y
+    return jnp.exp(-gamma * sqdist_broadcast(X, Y))
+
+
+def gram_jit_expansion(X, Y, gamma):
+    Y = X if Y is None else Y
+    return jnp.exp(-gamma * jnp.maximum(sqdist_dot(X, Y), 0))
+
+
+def gram_jit_centered(X, Y, gamma):
+    same = Y is None
+    Y = X if same else Y
+    d2 = jnp.maximum(sqdist_centered(X, Y), 0)
+    if same:  # K[i, i] is exactly 1; the expansion leaves round-off there.
+        d2 = jnp.where(jnp.eye(X.shape[0], dtype=bool), 0, d2)
+    return jnp.exp(-gamma * d2)
+
+
+def gram_numpy_expansion(X, Y, gamma):
+    Y = X if Y is None else Y
+    return np.exp(-gamma * np.maximum(sqdist_numpy(X, Y), 0))
+
+
+LAX_MAP_BATCH_SIZE = 256
+
+
+def gram_lax_map(X, Y, gamma):
+    Y = X if Y is None else Y
+    # Rows in chunks of LAX_MAP_BATCH_SIZE: vmap inside a chunk, a loop across
+    # chunks, so peak memory is one chunk of rows however large N is.
+    row = lambda x: jnp.exp(-gamma * jax.vmap(lambda y: jnp.sum((x - y) ** 2))(Y))
+    return jax.lax.map(row, X, batch_size=LAX_MAP_BATCH_SIZE)
+
+
+def gram_sklearn(X, Y, gamma):
+    return sklearn.metrics.pairwise.rbf_kernel(X, Y, gamma=float(gamma))
+
+
+def gram_scipy_cdist(X, Y, gamma):
+    Y = X if Y is None else Y
+    return np.exp(-gamma * scipy.spatial.distance.cdist(X, Y, "sqeuclidean"))
+
+
+# --- the registry ---
+
+def dense_bytes(n: int, m: int, itemsize: int, copies: float = 1.0) -> int:
+    """Bytes of `copies` dense (n, m) arrays of `itemsize`-byte floats."""
+    return int(n * m * itemsize * copies)
+
+
+@dataclasses.dataclass(frozen=True)
+class GramMethod:
+    """One way to compute the RBF Gram matrix.
+
+    Attributes:
+      name: registry key, e.g. "jit_method1".
+      label: what the app shows, e.g. "jit · Method I (nested vmap)".
+      explanation: one line on what it does and why it is fast or slow.
+      fn: `fn(X, Y, gamma)` with X (N, D), Y (M, D) or None, gamma a scalar.
+      compiled: True when `fn` runs under `jax.jit`.
+      shows: extra functions whose source belongs to what runs (helpers of fn).
+      max_pairs: N·M above which it declines (None: only the memory budget).
+      slow_reason: why it declines above max_pairs.
+      copies: dense (N, M) arrays it holds at peak (D-fold for materialised
+        differences), for the memory estimate.
+      accurate_far_from_origin: False for the expansion without centering.
+      peer: True for scikit-learn and SciPy.
+    """
+
+    name: str
+    label: str
+    explanation: str
+    fn: Callable[..., Any]
+    compiled: bool
+    shows: tuple[Callable[..., Any], ...] = ()
+    max_pairs: int | None = None
+    slow_reason: str = ""
+    copies: float = 2.0
+    copies_per_feature: bool = False
+    accurate_far_from_origin: bool = True
+    peer: bool = False
+    runner: Callable[..., Any] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "runner", jax.jit(self.fn) if self.compiled else self.fn)
+
+    @property
+    def source(self) -> str:
+        """The source of `fn` and of the helpers it calls, as it runs."""
+        return "\n\n".join(inspect.getsource(f) for f in (self.fn, *self.shows))
+
+    def peak_bytes(self, n: int, m: int, d: int, itemsize: int) -> int:
+        """Estimated peak memory for an (n, m) result from d features."""
+        copies = self.copies * (d if self.copies_per_feature else 1)
+        return dense_bytes(n, m, itemsize, copies)
+
+    def declines(self, n: int, m: int, d: int, dtype="float32") -> str | None:
+        """Why this method will not run at this size, or None if it will."""
+        if self.max_pairs is not None and n * m > self.max_pairs:
+            return (f"{self.label} declines N×M = {n:,}×{m:,}: above {self.max_pairs:,} pairs "
+                    f"{self.slow_reason}. Use fewer points or a compiled method.")
+        need = self.peak_bytes(n, m, d, np.dtype(dtype).itemsize)
+        if need > DENSE_MEMORY_BUDGET_BYTES:
+            return (f"{self.label} would need about {need / 1024**3:.1f} GiB at N×M = {n:,}×{m:,} "
+                    f"(budget {DENSE_MEMORY_BUDGET_BYTES / 1024**3:.0f} GiB). Use fewer points, "
+                    "or the block engine on the Scale page, which never holds N×N.")
+        return None
+
+    def prepare(self, X: ArrayLike, Y: ArrayLike | None, gamma: float, dtype=None):
+        """Validated `(X, Y, gamma)` in the compute dtype, ready for `runner`.
+
+        Raises:
+          ValueError: mismatched feature sizes. TooLargeError: see `declines`.
+        """
+        X = as_float_array(X, dtype)
+        Y = None if Y is None else as_float_array(Y, X.dtype)
+        check_feature_sizes(X, X if Y is None else Y)
+        m = X.shape[0] if Y is None else Y.shape[0]
+        reason = self.declines(X.shape[0], m, X.shape[1], X.dtype)
+        if reason:
+            raise TooLargeError(reason)
+        # gamma as a 0-d array of the data's dtype: a new gamma reuses the compiled
+        # code, and a float64 gamma never promotes float32 data.
+        return X, Y, np.asarray(gamma, dtype=X.dtype)
+
+    def compute(self, X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
+                dtype=None) -> np.ndarray:
+        """The Gram matrix as a NumPy array, shape (N, M), dtype of X (or `dtype`)."""
+        X, Y, g = self.prepare(X, Y, gamma, dtype)
+        with dtype_scope(X.dtype):
+            return np.asarray(self.runner(X, Y, g), dtype=X.dtype)
+
+
+_SLOW = "(a Python-level loop: it would run for minutes)"
+
+_METHOD_LIST = [
+    GramMethod("python_loop", "Python double loop", "One vector-form kernel call per pair "
+               "of points, in Python: every call pays JAX's dispatch cost.",
+               gram_python_loop, compiled=False, max_pairs=10_000, slow_reason=_SLOW),
+    GramMethod("map_stack", "map + partial + np.stack", "The notes' baseline: map a partial "
+               "over the rows of X, vmap inside a row, stack the rows in NumPy.",
+               gram_map_stack, compiled=False, shows=(rbf_row,), max_pairs=4_000_000,
+               slow_reason="(one dispatch per row)"),
+    GramMethod("np_vectorize", "np.vectorize", "NumPy's vectorize: convenient, but a Python "
+               "loop inside, not a performance tool.",
+               gram_np_vectorize, compiled=False, max_pairs=250_000, slow_reason=_SLOW),
+    GramMethod("vmap_nojit", "vmap, no jit (Method I)", "Nested vmap without jit: batched "
+               "ops, each dispatched on its own, with (N, M, D) differences in memory.",
+               gram_vmap_nojit, compiled=False, copies=3, copies_per_feature=True),
+    GramMethod("jit_method1", "jit · Method I (nested vmap)", "The notes' gram(): one "
+               "call of nested vmap over lambdas, compiled into one fused kernel.",
+               gram_jit_method1, compiled=True, shows=(gram, rbf_kernel)),
+    GramMethod("jit_method2", "jit · Method II (in_axes/out_axes)", "covariance_matrix(): "
+               "vmap with in_axes=(0, None) inside vmap with in_axes=(None, 0), out_axes=1.",
+               gram_jit_method2, compiled=True, shows=(covariance_matrix, rbf_kernel)),
+    GramMethod("jit_broadcast", "jit · manual broadcasting", "The same math written by hand "
+               "with X[:, None] - Y[None]: what vmap generates for you, for comparison.",
+               gram_jit_broadcast, compiled=True, shows=(sqdist_broadcast,)),
+    GramMethod("jit_expansion", "jit · expansion XX+YY−2XY", "Matrix-product form: fastest "
+               "for many features, but cancels catastrophically in float32 far from 0.",
+               gram_jit_expansion, compiled=True, shows=(sqdist_dot,),
+               accurate_far_from_origin=False),
+    GramMethod("jit_centered", "jit · centered expansion", "Subtract one shared mean, then "
+               "the expansion: matrix-product speed without the cancellation.",
+               gram_jit_centered, compiled=True, shows=(sqdist_centered, sqdist_dot)),
+    GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
+               "plain NumPy: no JAX, same cancellation as the jitted expansion.",
+               gram_numpy_expansion, compiled=False, shows=(sqdist_numpy,), copies=3,
+               accurate_far_from_origin=False),
+    GramMethod("lax_map", "jit · lax.map in row chunks", "jax.lax.map(..., batch_size=256): "
+               "vmap inside a chunk of rows, a loop across chunks; bounded memory.",
+               gram_lax_map, compiled=True, copies=1.2),
+    GramMethod("sklearn", "scikit-learn rbf_kernel (peer)", "scikit-learn's pairwise "
+               "rbf_kernel: the expansion, upcast to float64 in blocks for float32 input.",
+               gram_sklearn, compiled=False, copies=3, peer=True),
+    GramMethod("scipy_cdist", "SciPy cdist + exp (peer)", "SciPy's cdist with "
+               "'sqeuclidean': direct differences in C, then NumPy's exp.",
+               gram_scipy_cdist, compiled=False, copies=2, peer=True),
+]
+
+METHODS: dict[str, GramMethod] = {m.name: m for m in _METHOD_LIST}
+
+
+def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
+    """The registry name `"auto"` runs for this size, dimension and dtype.
+
+    Only methods accurate far from the origin qualify: the centered expansion is
+    the fastest of those in our benchmarks (docs/BENCHMARKS.md) unless it declines.
+    """
+    for name in ("jit_centered", "lax_map"):
+        if METHODS[name].declines(n, m, d, dtype) is None:
+            return name
+    return "jit_centered"  # its refusal names the way out
+
+
+def _auto(X, Y, gamma):
+    m = X.shape[0] if Y is None else Y.shape[0]
+    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)].runner(X, Y, gamma)
+
+
+class _AutoMethod(GramMethod):
+    """"auto": delegates to `choose_auto`'s pick, so its limits are the pick's."""
+
+    def declines(self, n, m, d, dtype="float32"):
+        return METHODS[choose_auto(n, m, d, dtype)].declines(n, m, d, dtype)
+
+
+METHODS["auto"] = _AutoMethod(
+    "auto", "auto (fastest accurate)", "Picks the fastest method that stays accurate for "
+    "this size, dimension and dtype.", _auto, compiled=False, shows=(choose_auto,))
+
+
+def get_method(name: str) -> GramMethod:
+    """The registry entry `name`, or a ValueError listing the valid names."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(f"Unknown batching method {name!r}: choose one of "
+                         f"{', '.join(METHODS)}.") from None

@@ -1,0 +1,198 @@
+"""One timing harness for the app, the CLI and the benchmarks.
+
+JAX runs asynchronously and `jax.jit` compiles on first call, so naive timing measures
+nothing or the compiler: here results are forced and compilation is timed apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import platform
+import time
+from importlib.metadata import version
+from typing import Any, Callable, Sequence
+
+import jax
+import numpy as np
+
+from core.errors import CoreError
+
+__all__ = ["TimingCancelled", "TimingResult", "block", "time_call", "time_jitted",
+           "environment_info", "format_seconds"]
+
+
+class TimingCancelled(CoreError):
+    """`should_stop()` asked to abandon a timing run before it finished."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimingResult:
+    """Timings of one function, all in seconds.
+
+    Attributes:
+      times_s: steady-state repeat times (after the warm-ups), in call order.
+      first_call_s: the first warm-up call, including any lazy `jax.jit`
+        compilation or cache warming; None when warmup was 0.
+      compile_s: trace + lower + XLA compile time in `time_jitted`; else None.
+      trace_s: the tracing part of `compile_s` (Python -> jaxpr); None likewise.
+      stopped_early: the time budget ended the run before all repeats were made.
+    """
+
+    times_s: tuple[float, ...]
+    first_call_s: float | None = None
+    compile_s: float | None = None
+    trace_s: float | None = None
+    stopped_early: bool = False
+
+    @property
+    def repeats(self) -> int:
+        return len(self.times_s)
+
+    @property
+    def median_s(self) -> float:
+        """Robust to the odd slow call (GC, other processes)."""
+        return float(np.median(self.times_s))
+
+    @property
+    def min_s(self) -> float:
+        """The cost with the least noise on top."""
+        return float(min(self.times_s))
+
+    @property
+    def spread_s(self) -> float:
+        """Interquartile range (75th - 25th percentile, linear interpolation; 0 for
+        one repeat): unlike max - min, a single outlier does not dominate it."""
+        q25, q75 = np.percentile(self.times_s, [25, 75])
+        return float(q75 - q25)
+
+    def as_dict(self, include_times: bool = False) -> dict[str, Any]:
+        """A flat CSV/JSON row; `include_times` adds the raw `times_s` as a list."""
+        keys = ("compile_s", "trace_s", "first_call_s", "median_s", "min_s", "spread_s",
+                "repeats", "stopped_early")
+        row = {key: getattr(self, key) for key in keys}
+        if include_times:
+            row["times_s"] = list(self.times_s)
+        return row
+
+
+def block(x: Any) -> Any:
+    """Wait for every JAX array in pytree `x`; other leaves (NumPy) pass through."""
+    if any(isinstance(leaf, jax.Array) for leaf in jax.tree_util.tree_leaves(x)):
+        jax.block_until_ready(x)
+    return x
+
+
+def time_call(
+    fn: Callable[..., Any], *args: Any, warmup: int = 1, repeats: int = 7,
+    budget_s: float | None = 2.0, min_repeats: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> TimingResult:
+    """Time `fn(*args)`, each call's result forced with `block`.
+
+    Args:
+      fn, args: the call to time; the same `args` are passed every time.
+      warmup, repeats: calls before the steady state (the first is `first_call_s`),
+        and steady-state calls wanted.
+      budget_s: stop once all calls so far (warm-ups included, so it bounds wall
+        time) measured this many seconds, after `min_repeats` repeats; None: no limit.
+      min_repeats: repeats made even when the budget is spent (capped at `repeats`).
+      on_progress: called as `on_progress(done, repeats)` after each repeat; the
+        last `done` is short of `repeats` when the budget ended the run.
+      should_stop: checked before every call; True raises `TimingCancelled`.
+      clock: seconds as a float; a fake one makes tests deterministic.
+
+    Raises:
+      TimingCancelled: `should_stop()` returned True.
+    """
+    if warmup < 0 or repeats < 1 or min_repeats < 1:
+        raise ValueError("Need warmup >= 0, repeats >= 1 and min_repeats >= 1.")
+
+    def timed_call() -> float:
+        if should_stop is not None and should_stop():
+            raise TimingCancelled("The timing run was cancelled; start it again for a result.")
+        start = clock()
+        block(fn(*args))
+        return clock() - start
+
+    warmup_times = [timed_call() for _ in range(warmup)]
+    total_s, times = sum(warmup_times), []
+    while len(times) < repeats:
+        times.append(timed_call())
+        total_s += times[-1]
+        if on_progress is not None:
+            on_progress(len(times), repeats)
+        if budget_s is not None and total_s >= budget_s and min_repeats <= len(times) < repeats:
+            break
+    return TimingResult(times_s=tuple(times), stopped_early=len(times) < repeats,
+                        first_call_s=warmup_times[0] if warmup_times else None)
+
+
+def time_jitted(
+    fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
+    donate_argnums: int | Sequence[int] = (), **time_call_kwargs: Any,
+) -> tuple[TimingResult, Any]:
+    """Compile `jax.jit(fn)` ahead of time for `args`, then time the executable.
+
+    Call it inside the arguments' `dtype_scope`: the executable accepts only the
+    x64 mode it was compiled under.
+
+    Args:
+      fn, args: the function and all its arguments (static ones included).
+      static_argnums, donate_argnums: passed to `jax.jit`. Every repeat gets the
+        same buffers, so donate only where the backend ignores it (CPU).
+      **time_call_kwargs: `warmup`, `repeats`, `budget_s`, ... as in `time_call`.
+
+    Returns:
+      `(result, output)`: timings with `compile_s`, `trace_s` set; the last output.
+    """
+    static = {i + len(args) if i < 0 else i for i in np.atleast_1d(static_argnums).tolist()}
+    jitted = jax.jit(fn, static_argnums=tuple(sorted(static)), donate_argnums=donate_argnums)
+    clock = time_call_kwargs.get("clock", time.perf_counter)
+    start = clock()
+    traced = jitted.trace(*args)
+    trace_s = clock() - start
+    compiled = traced.lower().compile()
+    compile_s, last_out = clock() - start, [None]
+
+    def call(*dynamic_args: Any) -> Any:
+        last_out[0] = compiled(*dynamic_args)
+        return last_out[0]
+
+    # The compiled executable takes only the non-static arguments.
+    dynamic = [a for i, a in enumerate(args) if i not in static]
+    result = time_call(call, *dynamic, **time_call_kwargs)
+    return dataclasses.replace(result, compile_s=compile_s, trace_s=trace_s), last_out[0]
+
+
+def environment_info() -> dict[str, Any]:
+    """Versions, hardware and JAX settings that label a result row (JSON-safe)."""
+    now, devices = datetime.datetime.now(datetime.timezone.utc), jax.devices()
+    return {
+        "python": platform.python_version(),
+        # Package metadata, not imports: importing scikit-learn just for this is slow.
+        **{d: version(d) for d in ("jax", "jaxlib", "numpy", "scipy", "scikit-learn")},
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "jax_devices": [{"platform": d.platform, "device_kind": d.device_kind} for d in devices],
+        "default_backend": jax.default_backend(),
+        # Read on the calling thread: `dtype_scope` turns x64 on per thread.
+        "x64_enabled": bool(jax.config.read("jax_enable_x64")),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "timestamp_utc": now.isoformat(timespec="seconds"),
+    }
+
+
+def format_seconds(s: float | None) -> str:
+    """A duration to 3 significant figures in s, ms, µs or ns ("12.3 ms", "1.20 s")."""
+    if s is None or not np.isfinite(s):
+        return "n/a"
+    s = float(f"{s:.3g}")  # round first, so 0.9996 s reads "1.00 s", not "1000 ms"
+    units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+    unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[0])
+    v = s / scale
+    decimals = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
+    return f"{v:.{decimals}f} {unit}"
