@@ -21,6 +21,7 @@ import sklearn.metrics.pairwise
 from jax.typing import ArrayLike
 
 from core.distances import (
+    pairwise_sqeuclidean,
     sqdist_broadcast,
     sqdist_centered,
     sqdist_dot,
@@ -39,6 +40,9 @@ __all__ = [
     "get_method",
     "choose_auto",
     "dense_bytes",
+    "resolve",
+    "sqdist_for",
+    "rbf_from_sqdist",
 ]
 
 # Above this a dense method refuses and points to the block engine (Scale page).
@@ -151,6 +155,9 @@ class GramMethod:
         differences), for the memory estimate.
       accurate_far_from_origin: False for the expansion without centering.
       peer: True for scikit-learn and SciPy.
+      distance_method: the `pairwise_sqeuclidean` method that computes the same
+        squared distances, so a gamma change can reuse them (see `sqdist_for`).
+      zero_diagonal: True when its K[i, i] is exactly 1 for Y = None.
     """
 
     name: str
@@ -165,6 +172,8 @@ class GramMethod:
     copies_per_feature: bool = False
     accurate_far_from_origin: bool = True
     peer: bool = False
+    distance_method: str = "vmap"
+    zero_diagonal: bool = False
     runner: Callable[..., Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -241,27 +250,30 @@ _METHOD_LIST = [
                gram_jit_method2, compiled=True, shows=(covariance_matrix, rbf_kernel)),
     GramMethod("jit_broadcast", "jit · manual broadcasting", "The same math written by hand "
                "with X[:, None] - Y[None]: what vmap generates for you, for comparison.",
-               gram_jit_broadcast, compiled=True, shows=(sqdist_broadcast,)),
+               gram_jit_broadcast, compiled=True, shows=(sqdist_broadcast,),
+               distance_method="broadcast"),
     GramMethod("jit_expansion", "jit · expansion XX+YY−2XY", "Matrix-product form: fastest "
                "for many features, but cancels catastrophically in float32 far from 0.",
                gram_jit_expansion, compiled=True, shows=(sqdist_dot,),
-               accurate_far_from_origin=False),
+               accurate_far_from_origin=False, distance_method="dot"),
     GramMethod("jit_centered", "jit · centered expansion", "Subtract one shared mean, then "
                "the expansion: matrix-product speed without the cancellation.",
-               gram_jit_centered, compiled=True, shows=(sqdist_centered, sqdist_dot)),
+               gram_jit_centered, compiled=True, shows=(sqdist_centered, sqdist_dot),
+               distance_method="centered", zero_diagonal=True),
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
                "plain NumPy: no JAX, same cancellation as the jitted expansion.",
                gram_numpy_expansion, compiled=False, shows=(sqdist_numpy,), copies=3,
-               accurate_far_from_origin=False),
+               accurate_far_from_origin=False, distance_method="numpy"),
     GramMethod("lax_map", "jit · lax.map in row chunks", "jax.lax.map(..., batch_size=256): "
                "vmap inside a chunk of rows, a loop across chunks; bounded memory.",
                gram_lax_map, compiled=True, copies=1.2),
     GramMethod("sklearn", "scikit-learn rbf_kernel (peer)", "scikit-learn's pairwise "
                "rbf_kernel: the expansion, upcast to float64 in blocks for float32 input.",
-               gram_sklearn, compiled=False, copies=3, peer=True),
+               gram_sklearn, compiled=False, copies=3, peer=True, distance_method="sklearn",
+               zero_diagonal=True),
     GramMethod("scipy_cdist", "SciPy cdist + exp (peer)", "SciPy's cdist with "
                "'sqeuclidean': direct differences in C, then NumPy's exp.",
-               gram_scipy_cdist, compiled=False, copies=2, peer=True),
+               gram_scipy_cdist, compiled=False, copies=2, peer=True, distance_method="scipy"),
 ]
 
 METHODS: dict[str, GramMethod] = {m.name: m for m in _METHOD_LIST}
@@ -294,6 +306,30 @@ class _AutoMethod(GramMethod):
 METHODS["auto"] = _AutoMethod(
     "auto", "auto (fastest accurate)", "Picks the fastest method that stays accurate for "
     "this size, dimension and dtype.", _auto, compiled=False, shows=(choose_auto,))
+
+
+def resolve(name: str, n: int, m: int, d: int, dtype="float32") -> GramMethod:
+    """The registry entry that really runs for `name` ("auto" becomes its pick)."""
+    return METHODS[choose_auto(n, m, d, dtype)] if name == "auto" else get_method(name)
+
+
+def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
+    """The squared distances behind method `name`'s Gram matrix, shape (N, M).
+
+    `rbf_from_sqdist(sqdist_for(name, X, Y), gamma)` equals
+    `METHODS[name].compute(X, Y, gamma)` to round-off, so a new gamma needs only
+    the exponential, never the distances again.
+    """
+    X = np.asarray(X)
+    method = resolve(name, X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1], X.dtype)
+    if Y is None and not method.zero_diagonal:
+        Y = X  # the method keeps the expansion's round-off on the diagonal: so do we
+    return pairwise_sqeuclidean(X, Y, method=method.distance_method, dtype=X.dtype)
+
+
+def rbf_from_sqdist(d2: np.ndarray, gamma: float) -> np.ndarray:
+    """`exp(-gamma * d2)` in the dtype of `d2`; shape of `d2`."""
+    return np.exp(-np.asarray(gamma, dtype=d2.dtype) * d2)
 
 
 def get_method(name: str) -> GramMethod:

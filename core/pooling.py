@@ -1,0 +1,45 @@
+"""Average pooling of a matrix for display: at most `max_side` cells a side.
+
+A browser cannot draw 8000 × 8000 cells usefully, and sending them costs
+hundreds of megabytes. Each displayed cell is the exact mean of its block.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["pool_factor", "pool_edges", "pool_mean"]
+
+
+def pool_factor(n: int, max_side: int = 512) -> int:
+    """Rows (and columns) of the input per displayed cell: ceil(n / max_side)."""
+    return max(1, math.ceil(n / max_side))
+
+
+def pool_edges(n: int, factor: int) -> np.ndarray:
+    """Start index of each block of `factor` rows: shape (ceil(n / factor),)."""
+    return np.arange(0, n, factor)
+
+
+def pool_mean(K: np.ndarray, max_side: int = 512) -> tuple[np.ndarray, int]:
+    """Block means of K, so that neither side exceeds `max_side`.
+
+    Args:
+      K: shape (N, M).
+      max_side: the most cells a side of the result may have.
+
+    Returns:
+      `(pooled, factor)`: pooled of shape (ceil(N / f), ceil(M / f)) where each
+      cell is the mean of the f × f block (smaller at the edges), and f the
+      factor (1: K itself, unchanged).
+    """
+    factor = pool_factor(max(K.shape), max_side)
+    if factor == 1:
+        return K, 1
+    rows, cols = pool_edges(K.shape[0], factor), pool_edges(K.shape[1], factor)
+    # Sum in float64 so that means of millions of float32 values stay exact.
+    sums = np.add.reduceat(np.add.reduceat(K, rows, axis=0, dtype=np.float64), cols, axis=1)
+    counts = np.outer(np.diff(np.append(rows, K.shape[0])), np.diff(np.append(cols, K.shape[1])))
+    return (sums / counts).astype(K.dtype), factor

@@ -1,0 +1,158 @@
+"""Gram explorer: the kernel matrix of the current data, live under the gamma slider."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+
+from core.kernels import KERNELS
+from core.methods import METHODS, rbf_from_sqdist, resolve
+from core.projection import pca_2d
+from core.spectrum import spectrum
+from ui.cache import gram_matrix, load_data, sqdist
+from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
+from ui.guard import dense_guard
+from ui.state import gamma_slider, render_sidebar, sync_url, with_current_gamma
+
+SPECTRUM_AUTO_MAX_N = 1000  # eigvalsh is O(N³): beyond this it waits for a click
+
+settings = render_sidebar(gamma_in_page=True)
+data = load_data(settings)
+n, d = data.X.shape
+kernel = KERNELS[settings.kernel]
+
+st.title("Gram explorer")
+st.markdown(
+    f"**{data.name}**: N = {n:,} points in D = {d} dimensions, {settings.dtype}. "
+    f"Kernel: {kernel.label}, $k(x, y) = {kernel.formula}$."
+)
+if data.note:
+    st.caption(data.note)
+
+method = resolve(settings.method, n, n, d, settings.dtype)
+if not dense_guard(method, n, n, d, settings.dtype):
+    st.stop()
+if settings.kernel == "rbf":
+    st.caption(f"Batching method: **{METHODS[settings.method].label}**"
+               + (f" → {method.label}" if settings.method == "auto" else "")
+               + ". Distances are computed once per data, method and dtype; moving gamma "
+                 "only recomputes exp(−gamma·d²).")
+else:
+    st.caption("Batching methods apply to the RBF kernel; this kernel runs as jit · Method I "
+               "(nested vmap of its vector form).")
+
+order_by_label = data.y is not None and st.toggle(
+    "Order points by label (class structure shows as blocks)", value=True, key="w_gram_order")
+order = np.argsort(data.y, kind="stable") if order_by_label else np.arange(n)
+
+
+@st.fragment
+def kernel_view() -> None:
+    # Only this fragment reruns when gamma moves: the data, the distances and
+    # the rest of the page are not touched.
+    current = with_current_gamma(settings)
+    left, right = st.columns([3, 2])
+    with right:
+        if any(p.name == "gamma" for p in kernel.params):
+            gamma_slider(st)
+            sync_url()
+        Z, explained = pca_2d(data.X)
+        axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
+                                             f"PC 2 ({explained[1]:.0%})")
+        selected = st.session_state.get("_gram_selected", [])
+        event = st.plotly_chart(
+            scatter_2d(Z, data.y, "The data (select points to highlight their rows)", axis, selected),
+            key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
+        points = sorted({int(p["customdata"]) for p in event.selection.get("points", [])
+                         if "customdata" in p}) if event else []
+        if points != selected:
+            st.session_state["_gram_selected"] = points
+            st.rerun(scope="fragment")
+    K = gram_matrix(data, current)
+    Ko = K[np.ix_(order, order)]
+    highlight = [int(np.flatnonzero(order == p)[0]) for p in selected]
+    with left:
+        fig, factor = matrix_heatmap(Ko, f"K, gamma = {current.gamma:.3g}", "k(x_i, x_j)",
+                                     zmin=0 if current.kernel == "rbf" else None,
+                                     zmax=1 if current.kernel == "rbf" else None,
+                                     highlight_rows=highlight)
+        st.plotly_chart(fig, key="w_gram_heatmap")
+        if factor > 1:
+            st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as "
+                       f"{fig.data[0].z.shape[0]}×{fig.data[0].z.shape[1]} cells, "
+                       f"each the mean of a {factor}×{factor} block.")
+        if selected:
+            st.caption(f"Highlighted rows: {', '.join(map(str, selected[:20]))}"
+                       + ("…" if len(selected) > 20 else ""))
+    c1, c2 = st.columns(2)
+    with c1:
+        iu = np.triu_indices(n, k=1)
+        st.plotly_chart(value_histogram(K[iu], "Kernel values off the diagonal", "k(x_i, x_j)"),
+                        key="w_gram_hist")
+    with c2:
+        if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
+                                                 key="w_gram_spectrum"):
+            spec = spectrum(K)
+            st.plotly_chart(spectrum_chart(spec.eigenvalues, "Eigenvalues of K"), key="w_gram_spec")
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Effective rank", f"{spec.effective_rank:.1f}", help="exp(entropy of λ/Σλ)")
+            m2.metric("Condition number", f"{spec.condition_number:.3g}")
+            m3.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}")
+    compare_view(K, current)
+    download_view(K, current)
+
+
+def compare_view(K: np.ndarray, current) -> None:
+    if current.kernel != "rbf":
+        return
+    with st.expander("Compare with another batching method"):
+        names = [m for m in METHODS if m != settings.method]
+        other = st.selectbox("Other method", names, format_func=lambda m: METHODS[m].label,
+                             key="w_gram_other", index=names.index("jit_expansion")
+                             if "jit_expansion" in names else 0)
+        reason = resolve(other, n, n, d, settings.dtype).declines(n, n, d, settings.dtype)
+        if reason:
+            st.info(reason)
+            return
+        K2 = rbf_from_sqdist(sqdist(data, other), current.gamma)
+        diff = K2.astype(np.float64) - K
+        err = float(np.max(np.abs(diff)))
+        st.metric(f"max |K({METHODS[other].label}) − K(this)|", f"{err:.3g}")
+        lim = err or 1.0
+        fig, _ = matrix_heatmap(diff[np.ix_(order, order)], "Difference of the two methods",
+                                "ΔK", colorscale="RdBu", zmin=-lim, zmax=lim, zmid=0, height=420)
+        st.plotly_chart(fig, key="w_gram_diff")
+
+
+def download_view(K: np.ndarray, current) -> None:
+    # The files are built only when a button is clicked (callables), not on
+    # every drag of the slider.
+    def as_npy() -> bytes:
+        buf = io.BytesIO()
+        np.save(buf, K, allow_pickle=False)
+        return buf.getvalue()
+
+    def as_csv() -> str:
+        text = io.StringIO()
+        np.savetxt(text, K, delimiter=",", fmt="%.9g")
+        return text.getvalue()
+
+    c1, c2 = st.columns(2)
+    stem = f"gram_{current.kernel}_gamma{current.gamma:.3g}_n{n}"
+    c1.download_button("Download K as .npy", as_npy, file_name=stem + ".npy",
+                       mime="application/octet-stream", key="w_gram_dl_npy", on_click="ignore")
+    if n <= 2000:  # a CSV of N² numbers is ~N²·12 bytes: 48 MB at 2000
+        c2.download_button("Download K as .csv", as_csv, file_name=stem + ".csv",
+                           mime="text/csv", key="w_gram_dl_csv", on_click="ignore")
+    else:
+        c2.caption("CSV download is offered up to N = 2,000; use .npy above that.")
+
+
+kernel_view()
+
+with st.expander("Squared distances d(x_i, x_j), the input of every stationary kernel"):
+    D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
+    fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances", "d²", height=440)
+    st.plotly_chart(fig, key="w_gram_dist")

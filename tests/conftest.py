@@ -1,0 +1,41 @@
+"""Shared fixtures and marker registration for the test suite.
+
+The suite must pass with JAX's x64 mode off (the default, what the app runs
+with) and on (`JAX_ENABLE_X64=1`), so tests that need float64 JAX code enter
+`jax.enable_x64(True)` themselves instead of relying on the environment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+# Per-dtype tolerances, relative to the scale of the quantity compared (for a
+# distance matrix: its squared data scale; for an RBF Gram matrix, whose entries
+# are at most 1, absolute). float32's unit round-off is 6e-8: 2e-6 leaves room for
+# a few dozen round-offs accumulated over D features, and float64's 1e-12 leaves
+# the same kind of room above its 1.1e-16.
+TOL = {"float32": 2e-6, "float64": 1e-12}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: end-to-end tests that drive the app in a real browser")
+    config.addinivalue_line("markers", "slow: tests that take more than a few seconds")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A freshly seeded generator: every test sees the same data on every run."""
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request: pytest.FixtureRequest) -> str:
+    """Each supported compute dtype in turn, as a string."""
+    return request.param
+
+
+@pytest.fixture
+def tol(dtype: str) -> float:
+    """The relative tolerance `TOL[dtype]` of the `dtype` under test."""
+    return TOL[dtype]

@@ -1,0 +1,108 @@
+"""Caching for the UI layer: keyed on small scalars, never on large arrays.
+
+`core` knows nothing of Streamlit; this module wraps the few `core` calls whose
+results pages reuse across reruns (data, distances, the heuristic gamma) in
+`st.cache_data` with bounded entries, so many sessions cannot exhaust memory.
+Arrays are passed as `_`-prefixed arguments, which Streamlit does not hash: the
+scalar key in front of them identifies them (see STYLE.md on hash collisions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from core.data import DATASETS, load_dataset
+from core.kernels import KERNELS, median_heuristic_gamma
+from core.methods import rbf_from_sqdist, sqdist_for
+
+if TYPE_CHECKING:
+    from ui.state import Settings
+
+__all__ = ["Data", "load_data", "heuristic_gamma", "sqdist", "gram_matrix"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """The current data: X (N, D) in the chosen dtype, labels y (N,) or None."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    name: str
+    key: tuple
+    note: str = ""
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _builtin(name: str, n: int, seed: int, noise: float, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    return load_dataset(name, n=n, seed=seed, noise=noise, dtype=dtype)
+
+
+def _subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
+    if X.shape[0] <= n:
+        return X
+    idx = np.sort(np.random.default_rng(seed).choice(X.shape[0], n, replace=False))
+    return X[idx]
+
+
+def load_data(settings: Settings) -> Data:
+    """The data the sidebar points at (an upload is taken from session state)."""
+    if settings.dataset == "upload":
+        upload = st.session_state["_s_upload"]
+        full = upload["X"]
+        X = _subsample(full, settings.n, settings.seed).astype(settings.dtype)
+        note = (f"Using {X.shape[0]:,} of {full.shape[0]:,} uploaded rows (seeded sample; "
+                "raise N to use more)." if X.shape[0] < full.shape[0] else "")
+        return Data(X, None, upload["name"], settings.data_key, note)
+    spec = DATASETS[settings.dataset]
+    _, n, noise, seed, dtype = settings.data_key
+    X, y = _builtin(settings.dataset, n, seed, noise, dtype)
+    note = ""
+    if spec.n_available is not None and n >= spec.n_available:
+        note = f"All {spec.n_available:,} rows of {spec.label}."
+    return Data(X, y, spec.label, settings.data_key, note)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _heuristic(key: tuple, _X: np.ndarray) -> float:
+    return median_heuristic_gamma(_X)
+
+
+def heuristic_gamma(settings: Settings) -> float:
+    """The median-heuristic gamma of the current data (cached per data)."""
+    data = load_data(settings)
+    return _heuristic(data.key, data.X)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sqdist(key: tuple, method: str, _X: np.ndarray) -> np.ndarray:
+    return sqdist_for(method, _X)
+
+
+def sqdist(data: Data, method: str) -> np.ndarray:
+    """Squared distances of the data behind `method`'s Gram matrix, (N, N), cached.
+
+    Keyed on (data, method, dtype): dragging gamma reuses them.
+    """
+    return _sqdist(data.key, method, data.X)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.ndarray:
+    from core.gram import gram_jit
+    from core.precision import dtype_scope
+
+    with dtype_scope(_X.dtype):
+        p = {k: np.asarray(v, dtype=_X.dtype) for k, v in params}
+        return np.asarray(gram_jit(KERNELS[kernel].fn, p, _X))
+
+
+def gram_matrix(data: Data, settings: Settings) -> np.ndarray:
+    """K for the sidebar's kernel: RBF via the chosen method's cached distances,
+    any other kernel by jitted Method I (`gram`), cached on its parameters."""
+    if settings.kernel == "rbf":
+        return rbf_from_sqdist(sqdist(data, settings.method), settings.gamma)
+    return _other_gram(data.key, settings.kernel, tuple(sorted(settings.params.items())), data.X)

@@ -1,0 +1,107 @@
+"""Plotly figure builders shared by the pages.
+
+Every chart gets a title, axis titles with units and hover values; colours come
+from perceptually uniform scales (Viridis for values, a diverging scale centred
+on zero for differences) and the Streamlit theme, so light and dark both work.
+Arrays go to Plotly as NumPy arrays (sent as typed binary), never as lists.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.pooling import pool_mean
+
+__all__ = ["matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart", "MAX_HEATMAP_SIDE"]
+
+MAX_HEATMAP_SIDE = 512
+
+
+def matrix_heatmap(
+    M: np.ndarray,
+    title: str,
+    value_name: str,
+    *,
+    colorscale: str = "Viridis",
+    zmin: float | None = None,
+    zmax: float | None = None,
+    zmid: float | None = None,
+    highlight_rows: Sequence[int] = (),
+    height: int = 520,
+) -> tuple[go.Figure, int]:
+    """A heatmap of M (N, M), pooled to at most MAX_HEATMAP_SIDE cells a side.
+
+    Returns:
+      `(figure, factor)`: factor 1 means every entry is drawn; f > 1 means each
+      cell is the mean of an f × f block (the caller says so on the page).
+    """
+    pooled, factor = pool_mean(M, MAX_HEATMAP_SIDE)
+    # Cell centres in the original index space, so hover shows real row numbers.
+    rows = np.arange(pooled.shape[0]) * factor
+    cols = np.arange(pooled.shape[1]) * factor
+    where = "rows %{y}…, cols %{x}…" if factor > 1 else "row %{y}, col %{x}"
+    fig = go.Figure(go.Heatmap(
+        z=pooled, x=cols, y=rows, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
+        colorbar=dict(title=dict(text=value_name)),
+        hovertemplate=f"{where}<br>{value_name} = %{{z:.4g}}<extra></extra>",
+    ))
+    for r in highlight_rows:
+        fig.add_hline(y=(r // factor) * factor, line=dict(color="#ff4b4b", width=1))
+    subtitle = f" (pooled: each cell is the mean of {factor}×{factor} entries)" if factor > 1 else ""
+    fig.update_layout(
+        title=dict(text=title + subtitle), height=height, margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(title="column j (point index)", constrain="domain"),
+        yaxis=dict(title="row i (point index)", autorange="reversed", scaleanchor="x"),
+    )
+    return fig, factor
+
+
+def scatter_2d(Z: np.ndarray, labels: np.ndarray | None, title: str, axis_titles: tuple[str, str],
+               selected: Sequence[int] = ()) -> go.Figure:
+    """Points Z (N, 2), coloured by label; selected points drawn larger."""
+    color = labels.astype(str) if labels is not None else None
+    fig = go.Figure()
+    groups = np.unique(color) if color is not None else [None]
+    for g in groups:
+        idx = np.flatnonzero(color == g) if g is not None else np.arange(Z.shape[0])
+        fig.add_trace(go.Scatter(
+            x=Z[idx, 0], y=Z[idx, 1], mode="markers", name=f"label {g}" if g is not None else "points",
+            customdata=idx, marker=dict(size=6, opacity=0.8),
+            hovertemplate="point %{customdata}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+        ))
+    if len(selected):
+        sel = np.asarray(selected)
+        fig.add_trace(go.Scatter(x=Z[sel, 0], y=Z[sel, 1], mode="markers", name="selected",
+                                 marker=dict(size=12, symbol="circle-open", color="#ff4b4b",
+                                             line=dict(width=2)), hoverinfo="skip"))
+    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
+                      legend=dict(orientation="h"), dragmode="select")
+    return fig
+
+
+def value_histogram(values: np.ndarray, title: str, value_name: str) -> go.Figure:
+    """Histogram of `values` (any shape), counts on the y axis."""
+    counts, edges = np.histogram(values, bins=60)
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges),
+                           hovertemplate=f"{value_name} ≈ %{{x:.3g}}<br>count %{{y}}<extra></extra>"))
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_title=value_name, yaxis_title="number of entries", bargap=0)
+    return fig
+
+
+def spectrum_chart(eigenvalues: np.ndarray, title: str) -> go.Figure:
+    """Eigenvalues in descending order on a log axis (non-positive ones dropped)."""
+    ev = np.asarray(eigenvalues)
+    k = np.arange(1, ev.size + 1)
+    keep = ev > 0
+    fig = go.Figure(go.Scatter(x=k[keep], y=ev[keep], mode="lines+markers", marker=dict(size=4),
+                               hovertemplate="λ_%{x} = %{y:.3g}<extra></extra>"))
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_title="index k (descending order)", yaxis_title="eigenvalue λ_k",
+                      yaxis_type="log")
+    return fig
