@@ -33,6 +33,7 @@ from core.precision import canonical_dtype
 
 __all__ = [
     "DatasetSpec",
+    "TableSource",
     "DATASETS",
     "MAX_POINTS",
     "MAX_TABLE_ROWS",
@@ -52,7 +53,6 @@ MAX_TABLE_COLS = 1_000
 MAX_TABLE_BYTES = 50_000_000
 
 SUPPORTED_TABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy")
-_TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 
 
 @dataclass(frozen=True)
@@ -289,8 +289,8 @@ def _show_value(value: str) -> str:
     return repr(value)
 
 
-def _read_upload(file: TableSource, max_bytes: int) -> tuple[str, bytes]:
-    """The file's name and its bytes, refusing files over `max_bytes` early."""
+def _read_upload(file: TableSource, max_bytes: int) -> bytes:
+    """The file's bytes, refusing files over `max_bytes` before reading them."""
     if isinstance(file, (str, os.PathLike)):
         path = os.fspath(file)
         name = os.path.basename(path)
@@ -306,7 +306,6 @@ def _read_upload(file: TableSource, max_bytes: int) -> tuple[str, bytes]:
                 "Check that the path is right and the file is readable."
             ) from None
     else:
-        name = os.path.basename(str(getattr(file, "name", "") or ""))
         size = getattr(file, "size", None)  # Streamlit's UploadedFile knows its size
         if hasattr(file, "seek"):
             # Streamlit reruns the script with the same object, possibly already read.
@@ -322,7 +321,7 @@ def _read_upload(file: TableSource, max_bytes: int) -> tuple[str, bytes]:
     # Re-checked after reading: a size attribute can be missing or wrong.
     if len(data) > max_bytes:
         raise _too_big(len(data), max_bytes, at_least=True)
-    return name, bytes(data)
+    return bytes(data)
 
 
 def _too_big(size: int, max_bytes: int, at_least: bool = False) -> DataError:
@@ -389,7 +388,7 @@ def load_table(
         what to do.
     """
     extension = _check_extension(_source_name(file))
-    name, data = _read_upload(file, max_bytes)
+    data = _read_upload(file, max_bytes)
     if extension == ".npy":
         return _parse_npy(data, max_rows=max_rows, max_cols=max_cols)
     text = _decode_text(data)
@@ -408,7 +407,9 @@ def _source_name(file: TableSource) -> str:
     return os.path.basename(str(name))
 
 
-def _check_shape(n_rows: int, n_cols: int, *, max_rows: int, max_cols: int, header: bool = False) -> None:
+def _check_shape(
+    n_rows: int, n_cols: int, *, max_rows: int, max_cols: int, header: bool = False
+) -> None:
     """Shared limits for both formats; `n_rows` counts data rows only."""
     if n_rows > max_rows:
         raise DataError(
@@ -450,7 +451,7 @@ def _check_finite(values: np.ndarray, column_names: list[str] | None = None) -> 
 
 
 def _column_ref(index: int, names: list[str] | None) -> str:
-    """"'price'" when the header names the column, else its 1-based number "3"."""
+    """The header name, quoted ('price'), else the 1-based column number (3)."""
     if names is not None and index < len(names) and names[index].strip():
         return _show_value(names[index])
     return str(index + 1)
@@ -497,7 +498,8 @@ def _parse_npy(data: bytes, *, max_rows: int, max_cols: int) -> np.ndarray:
         raise DataError(
             "The .npy file holds Python objects (pickled data), which are never opened here "
             "because unpickling can run any code. Convert the data to numbers first "
-            "(for example array.astype(float)) and save it with numpy.save(path, array, allow_pickle=False)."
+            "(for example array.astype(float)) and save it with "
+            "numpy.save(path, array, allow_pickle=False)."
         )
     if dtype.names is not None or dtype.kind == "V":
         raise DataError(
@@ -603,7 +605,10 @@ def _make_splitter(delimiter: str | None):
         return lambda line: [cell.strip('"') for cell in line.split()]
 
     def split(line: str) -> list[str]:
-        return next(csv.reader([line], delimiter=delimiter, quotechar='"', skipinitialspace=True, strict=False), [])
+        reader = csv.reader(
+            [line], delimiter=delimiter, quotechar='"', skipinitialspace=True, strict=False
+        )
+        return next(reader, [])
 
     return split
 
@@ -656,7 +661,9 @@ def _parse_text_table(text: str, *, max_rows: int, max_cols: int) -> np.ndarray:
         if n_lines - n_blank > max_rows + 1:
             _check_shape(n_lines - n_blank - 1, 1, max_rows=max_rows, max_cols=max_cols)
 
-    content = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    content = [
+        (number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip()
+    ]
     first_line = content[0][1].lstrip()
     if first_line[:15].lower().startswith(("<!doctype html", "<html", "<?xml", "<head", "<body")):
         raise DataError(
@@ -666,7 +673,9 @@ def _parse_text_table(text: str, *, max_rows: int, max_cols: int) -> np.ndarray:
 
     delimiter = _sniff_delimiter(content[0][1])
     split = _make_splitter(delimiter)
-    # With a comma separator a comma cannot also be the decimal mark.
+    # With a comma separator a comma cannot also be the decimal mark. Without
+    # any separator (one column) "1,5" is read as 1.5, as a European
+    # spreadsheet writes a single column.
     decimal_comma = delimiter != ","
 
     first_fields = split(content[0][1])
@@ -674,7 +683,9 @@ def _parse_text_table(text: str, *, max_rows: int, max_cols: int) -> np.ndarray:
     has_header = _is_header(first_fields, second_fields, decimal_comma)
     column_names = first_fields if has_header else None
     data_lines = content[1:] if has_header else content
-    _check_shape(len(data_lines), len(first_fields), max_rows=max_rows, max_cols=max_cols, header=has_header)
+    _check_shape(
+        len(data_lines), len(first_fields), max_rows=max_rows, max_cols=max_cols, header=has_header
+    )
 
     values = _read_values(data_lines, delimiter, decimal_comma, len(first_fields), column_names)
     _check_finite(values, column_names)
@@ -846,7 +857,8 @@ def describe_table_warnings(X: np.ndarray) -> list[str]:
         if constant.size == 1:
             subject, rest = f"Column {listed} has", "it carries no information; consider removing it."
         else:
-            subject, rest = f"Columns {listed} have", "they carry no information; consider removing them."
+            subject = f"Columns {listed} have"
+            rest = "they carry no information; consider removing them."
         warnings.append(f"{subject} the same value in every row, so {rest}")
     # Compare whole rows as raw bytes; + 0.0 turns -0.0 into 0.0 so equal rows match.
     rows = np.ascontiguousarray(X + 0.0)
