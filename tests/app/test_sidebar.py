@@ -1,0 +1,154 @@
+"""The shared sidebar: defaults, the URL, page switches, uploads good and bad."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.data import load_dataset
+from core.kernels import median_heuristic_gamma
+from tests.app.conftest import ROOT, no_exception, open_page, widget
+from ui.state import snap_gamma
+
+PAGE = "gram_explorer.py"
+DATA = ROOT / "tests" / "data"
+
+
+def canon(at, name):
+    return at.session_state["_s_" + name]
+
+
+def test_defaults_follow_the_median_heuristic():
+    at = open_page(PAGE)
+    X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
+    assert canon(at, "gamma") == snap_gamma(median_heuristic_gamma(X))
+    assert widget(at, "w_gamma").value == canon(at, "gamma")
+    assert not at.warning and not at.error
+    # Nothing but defaults: the URL stays clean.
+    assert dict(at.query_params) == {}
+
+
+def test_a_shared_url_reproduces_the_view():
+    query = {"dataset": "moons", "n": "200", "noise": "0.3", "seed": "7", "dtype": "float64",
+             "gamma": "2", "method": "jit_method1"}
+    at = open_page(PAGE, query)
+    assert not at.warning, [w.value for w in at.warning]
+    assert canon(at, "dataset") == "moons" and canon(at, "n") == 200
+    assert canon(at, "noise") == 0.3 and canon(at, "seed") == 7
+    assert canon(at, "dtype") == "float64" and canon(at, "method") == "jit_method1"
+    assert canon(at, "gamma") == snap_gamma(2.0)
+    assert "N = 200" in at.markdown[0].value and "float64" in at.markdown[0].value
+    # The URL still says the same after the run (it is what a user would copy).
+    assert at.query_params["dataset"] == ["moons"] or at.query_params["dataset"] == "moons"
+
+
+HOSTILE = {
+    "gamma": "-1",
+    "n": str(10**12),
+    "method": "<script>alert(1)</script>",
+    "dataset": "no_such_data",
+    "seed": "x" * 5000,
+    "dtype": "float16",
+    "evil": "1",
+}
+
+
+def test_hostile_url_values_fall_back_to_defaults_with_a_notice():
+    at = open_page(PAGE, HOSTILE)
+    assert canon(at, "n") == 400 and canon(at, "dataset") == "blobs"
+    assert canon(at, "method") == "auto" and canon(at, "dtype") == "float32" and canon(at, "seed") == 0
+    notices = " ".join(w.value for w in at.warning)
+    for key in ("gamma", "n", "method", "dataset", "seed", "dtype", "evil"):
+        assert key in notices, key
+    assert "x" * 100 not in notices  # long values are cut, not echoed
+    assert len(at.warning) == len(HOSTILE)
+    # A huge gamma is refused too, and the page still draws.
+    at2 = open_page(PAGE, {"gamma": "1e300"})
+    assert "gamma" in at2.warning[0].value
+    assert canon(at2, "gamma") == snap_gamma(median_heuristic_gamma(
+        load_dataset("blobs", n=400, seed=0, noise=0.1)[0]))
+
+
+def test_notices_clear_once_the_user_changes_something():
+    at = open_page(PAGE, {"n": "-5"})
+    assert at.warning
+    widget(at, "w_n").set_value(200).run()
+    no_exception(at)
+    assert not at.warning and canon(at, "n") == 200
+    assert at.query_params["n"] in ("200", ["200"])
+
+
+def test_state_survives_switching_pages():
+    at = open_page(PAGE)
+    widget(at, "w_dataset").set_value("circles").run()
+    widget(at, "w_n").set_value(150).run()
+    widget(at, "w_gamma").set_value(snap_gamma(3.0)).run()
+    for page in sorted(p.name for p in (ROOT / "pages").glob("*.py")):
+        at.switch_page(f"pages/{page}").run()
+        no_exception(at)
+        assert widget(at, "w_dataset").value == "circles", page
+        assert widget(at, "w_n").value == 150, page
+        assert canon(at, "gamma") == snap_gamma(3.0), page
+
+
+def test_moving_gamma_stops_following_the_heuristic_and_reset_returns():
+    at = open_page(PAGE)
+    following = canon(at, "gamma")
+    widget(at, "w_gamma").set_value(snap_gamma(following * 10)).run()
+    widget(at, "w_dataset").set_value("moons").run()
+    assert canon(at, "gamma") == snap_gamma(following * 10), "a chosen gamma must survive a data change"
+    widget(at, "w_reset_gamma").click().run()
+    X, _ = load_dataset("moons", n=400, seed=0, noise=0.1)
+    assert canon(at, "gamma") == snap_gamma(median_heuristic_gamma(X))
+
+
+def test_a_valid_upload_becomes_the_data():
+    at = open_page(PAGE)
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(60, 3))
+    text = "a,b,c\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows)
+    widget(at, "w_upload").upload("mine.csv", text.encode(), "text/csv")
+    at.run()
+    no_exception(at)
+    assert canon(at, "dataset") == "upload"
+    assert "mine.csv" in at.markdown[0].value and "N = 60" in at.markdown[0].value
+    assert "D = 3" in at.markdown[0].value
+    assert not at.error
+
+
+def test_every_bad_upload_is_refused_and_the_previous_data_kept():
+    expected = json.loads((DATA / "bad" / "EXPECTED.json").read_text())
+    at = open_page(PAGE)
+    widget(at, "w_dataset").set_value("wine").run()
+    before = at.markdown[0].value
+    failures = []
+    for name, spec in expected.items():
+        if spec["kwargs"]:
+            continue  # needs a smaller cap than the app's; covered in tests/core/test_data.py
+        uploader = widget(at, "w_upload")
+        uploader.set_value((name, (DATA / "bad" / name).read_bytes(), "application/octet-stream"))
+        at.run()
+        errors = " ".join(e.value for e in at.error)
+        if at.exception or spec["message"] not in errors or name not in errors:
+            failures.append((name, spec["message"], errors[:200], [e.value for e in at.exception]))
+        if canon(at, "dataset") != "wine" or at.markdown[0].value != before:
+            failures.append((name, "previous data lost", at.markdown[0].value))
+    assert not failures, failures
+    # The app keeps working: gamma still redraws.
+    widget(at, "w_gamma").set_value(snap_gamma(0.5)).run()
+    no_exception(at)
+
+
+@pytest.mark.parametrize("name", ["bom_semicolon.csv", "decimal_comma.csv"])
+def test_european_csv_exports_load(name):
+    expected = json.loads((DATA / "good" / "EXPECTED.json").read_text())[name]
+    at = open_page(PAGE)
+    widget(at, "w_upload").set_value((name, (DATA / "good" / name).read_bytes(), "text/csv"))
+    at.run()
+    no_exception(at)
+    assert canon(at, "dataset") == "upload"
+    n, d = expected["shape"]
+    assert f"N = {n}" in at.markdown[0].value and f"D = {d}" in at.markdown[0].value
