@@ -88,18 +88,26 @@ def kernel_view() -> None:
                        + ("…" if len(selected) > 20 else ""))
     c1, c2 = st.columns(2)
     with c1:
+        # The distances do not depend on gamma: cached, drawn beside K's histogram.
+        D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
+        fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances d(x_i, x_j)", "d²",
+                                height=440)
+        st.plotly_chart(fig, key="w_gram_dist")
+    with c2:
         iu = np.triu_indices(n, k=1)
         st.plotly_chart(value_histogram(K[iu], "Kernel values off the diagonal", "k(x_i, x_j)"),
                         key="w_gram_hist")
-    with c2:
-        if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
-                                                 key="w_gram_spectrum"):
-            spec = spectrum(K)
-            st.plotly_chart(spectrum_chart(spec.eigenvalues, "Eigenvalues of K"), key="w_gram_spec")
-            m1, m2, m3 = st.columns(3)
-            m1.metric("Effective rank", f"{spec.effective_rank:.1f}", help="exp(entropy of λ/Σλ)")
-            m2.metric("Condition number", f"{spec.condition_number:.3g}")
-            m3.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}")
+    if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
+                                             key="w_gram_spectrum"):
+        spec = spectrum(K)
+        c1, c2 = st.columns([2, 1])
+        c1.plotly_chart(spectrum_chart(spec.eigenvalues, "Eigenvalues of K"), key="w_gram_spec")
+        c2.metric("Effective rank", f"{spec.effective_rank:.1f}", help="exp(entropy of λ/Σλ): "
+                  "1 for a matrix of ones, N for the identity.")
+        c2.metric("Condition number", f"{spec.condition_number:.3g}",
+                  help="Largest over smallest eigenvalue; inf when K is singular in working precision.")
+        c2.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}",
+                  help="Slightly negative values are round-off: K is positive semi-definite in exact arithmetic.")
     compare_view(K, current)
     download_view(K, current)
 
@@ -107,7 +115,9 @@ def kernel_view() -> None:
 def compare_view(K: np.ndarray, current) -> None:
     if current.kernel != "rbf":
         return
-    with st.expander("Compare with another batching method"):
+    if not st.toggle("Compare with another batching method", key="w_gram_compare"):
+        return
+    with st.container(border=True):
         names = [m for m in METHODS if m != settings.method]
         other = st.selectbox("Other method", names, format_func=lambda m: METHODS[m].label,
                              key="w_gram_other", index=names.index("jit_expansion")
@@ -151,8 +161,3 @@ def download_view(K: np.ndarray, current) -> None:
 
 
 kernel_view()
-
-with st.expander("Squared distances d(x_i, x_j), the input of every stationary kernel"):
-    D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
-    fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances", "d²", height=440)
-    st.plotly_chart(fig, key="w_gram_dist")

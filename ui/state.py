@@ -353,9 +353,9 @@ def render_sidebar(gamma_in_page: bool = False) -> Settings:
         kernel_params={p: _get(p) for p in _PARAM_SPECS}, method=_get("method"),
         upload_name=upload["name"] if upload else None, upload_sha=upload["sha"] if upload else None,
     )
+    if ss["_s_gamma_follows_heuristic"]:  # kept for every kernel: a switch back finds it
+        _set("gamma", snap_gamma(heuristic_gamma(settings)))
     if any(p.name == "gamma" for p in kernel.params):
-        if ss["_s_gamma_follows_heuristic"]:
-            _set("gamma", snap_gamma(heuristic_gamma(settings)))
         if gamma_in_page:
             sb.caption(f"gamma = {_get('gamma'):.3g}: its slider is beside the matrix on this page.")
         else:

@@ -49,3 +49,43 @@ def no_exception(at: AppTest) -> None:
 def page():
     """`page(name, query=None)` opens pages/<name> as a user would."""
     return open_page
+
+
+def plotly_figures(at: AppTest) -> dict[str, dict]:
+    """The Plotly figures on screen by widget key, with typed arrays decoded to NumPy.
+
+    Plotly sends NumPy arrays as {"dtype", "bdata" (base64), "shape"}; decoding them
+    gives exactly the numbers the browser draws.
+    """
+    import base64
+    import json
+
+    import numpy as np
+
+    def decode(obj):
+        if isinstance(obj, dict):
+            if "bdata" in obj and "dtype" in obj:
+                arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
+                shape = obj.get("shape")
+                if isinstance(shape, str):
+                    shape = [int(s) for s in shape.split(",")]
+                return arr.reshape(shape) if shape else arr
+            return {k: decode(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [decode(v) for v in obj]
+        return obj
+
+    figures = {}
+    for i, chart in enumerate(at.get("plotly_chart")):
+        key = chart.proto.id.rsplit("-", 1)[-1] if chart.proto.id else str(i)
+        figures[_user_key(chart) or key] = decode(json.loads(chart.proto.spec))
+    return figures
+
+
+def _user_key(chart) -> str | None:
+    # Element ids embed the user key: "$$ID-<hash>-<user key>".
+    ident = chart.proto.id or ""
+    for marker in ("w_",):
+        if marker in ident:
+            return ident[ident.index(marker):]
+    return None

@@ -1,0 +1,136 @@
+"""Gram explorer: the heatmap shows core's K, and every control reruns cleanly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.data import load_dataset
+from core.kernels import KERNELS, default_params
+from core.gram import gram_jit
+from core.methods import METHODS
+from core.pooling import pool_mean
+from core.precision import dtype_scope
+from core.spectrum import spectrum
+from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from ui.state import snap_gamma
+
+PAGE = "gram_explorer.py"
+
+
+def shown_K(at) -> np.ndarray:
+    return plotly_figures(at)["w_gram_heatmap"]["data"][0]["z"]
+
+
+def data_of(at):
+    ss = at.session_state
+    X, y = load_dataset(ss["_s_dataset"], n=ss["_s_n"], seed=ss["_s_seed"], noise=ss["_s_noise"],
+                        dtype=ss["_s_dtype"])
+    return X, y
+
+
+def test_heatmap_is_cores_gram_matrix_ordered_by_label():
+    at = open_page(PAGE)
+    X, y = data_of(at)
+    gamma = at.session_state["_s_gamma"]
+    K = METHODS["auto"].compute(X, None, gamma)
+    order = np.argsort(y, kind="stable")
+    np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], atol=2e-6)
+    assert "K, gamma = " in plotly_figures(at)["w_gram_heatmap"]["layout"]["title"]["text"]
+
+
+def test_dragging_gamma_redraws_K_from_the_same_distances():
+    at = open_page(PAGE, {"dataset": "moons", "n": "120"})
+    before = shown_K(at)
+    widget(at, "w_gamma").set_value(snap_gamma(at.session_state["_s_gamma"] * 4)).run()
+    no_exception(at)
+    after = shown_K(at)
+    X, y = data_of(at)
+    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    order = np.argsort(y, kind="stable")
+    np.testing.assert_allclose(after, K[np.ix_(order, order)], atol=2e-6)
+    assert np.abs(after - before).max() > 0.1  # a user sees the matrix change
+    # Off-diagonal values shrink everywhere when gamma grows.
+    assert np.all(after <= before + 1e-6)
+
+
+@pytest.mark.parametrize("method", ["jit_method2", "jit_expansion", "sklearn", "numpy_expansion"])
+def test_each_method_shows_its_own_matrix(method):
+    at = open_page(PAGE, {"method": method, "n": "150", "dataset": "iris"})
+    X, y = data_of(at)
+    K = METHODS[method].compute(X, None, at.session_state["_s_gamma"])
+    order = np.argsort(y, kind="stable")
+    np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], atol=2e-6)
+
+
+def test_unordered_view_and_float64():
+    at = open_page(PAGE, {"dtype": "float64", "n": "100"})
+    widget(at, "w_gram_order").set_value(False).run()
+    no_exception(at)
+    X, _ = data_of(at)
+    assert X.dtype == np.float64
+    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    np.testing.assert_allclose(shown_K(at), K, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", [k for k in KERNELS if k != "rbf"])
+def test_other_kernels_show_their_gram_matrix(kernel):
+    at = open_page(PAGE, {"kernel": kernel, "n": "80", "dataset": "circles"})
+    X, y = data_of(at)
+    ss = at.session_state
+    params = default_params(kernel, **{p.name: ss["_s_" + p.name] for p in KERNELS[kernel].params
+                                       if p.name != "gamma"})
+    if "gamma" in params:
+        params["gamma"] = ss["_s_gamma"]
+    with dtype_scope(X.dtype):
+        K = np.asarray(gram_jit(KERNELS[kernel].fn, {k: np.float32(v) for k, v in params.items()}, X))
+    order = np.argsort(y, kind="stable")
+    np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], rtol=1e-5, atol=1e-5)
+
+
+def test_changing_dataset_dtype_kernel_and_method_reruns_cleanly():
+    at = open_page(PAGE, {"n": "100"})
+    for key, value in [("w_dataset", "wine"), ("w_dtype", "float64"), ("w_kernel", "matern52"),
+                       ("w_kernel", "rbf"), ("w_method", "jit_broadcast"), ("w_dataset", "grid1d")]:
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+        assert shown_K(at).shape[0] == at.session_state["_s_n"] or key == "w_dataset"
+
+
+def test_difference_of_two_methods_equals_core():
+    at = open_page(PAGE, {"n": "200", "method": "jit_method1"})
+    # Far from the origin the expansion cancels: the difference is visible.
+    widget(at, "w_gram_compare").set_value(True).run()
+    widget(at, "w_gram_other").set_value("jit_expansion").run()
+    no_exception(at)
+    X, _ = data_of(at)
+    g = at.session_state["_s_gamma"]
+    expected = np.abs(METHODS["jit_expansion"].compute(X, None, g).astype(np.float64)
+                      - METHODS["jit_method1"].compute(X, None, g)).max()
+    metric = next(m for m in at.metric if m.label.startswith("max |K("))
+    assert float(metric.value) == pytest.approx(expected, rel=0.05, abs=3e-7)
+
+
+def test_spectrum_metrics_equal_core():
+    at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
+    X, _ = data_of(at)
+    spec = spectrum(METHODS["auto"].compute(X, None, at.session_state["_s_gamma"]))
+    shown = {m.label: m.value for m in at.metric}
+    assert float(shown["Effective rank"]) == pytest.approx(spec.effective_rank, abs=0.05)
+    assert float(shown["Condition number"]) == pytest.approx(spec.condition_number, rel=1e-2)
+
+
+def test_heatmap_is_pooled_above_512_points_and_says_so():
+    at = open_page(PAGE, {"n": "1200", "dataset": "uniform"})
+    z = shown_K(at)
+    assert z.shape == (400, 400)  # 1200 / 3
+    assert any("Pooled for display" in c.value and "3×3" in c.value for c in at.caption)
+    X, _ = data_of(at)
+    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    np.testing.assert_allclose(z, pool_mean(K, 512)[0], atol=2e-6)
+
+
+def test_downloads_are_offered():
+    at = open_page(PAGE, {"n": "60"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download K as .npy" in labels and "Download K as .csv" in labels
