@@ -174,6 +174,12 @@ def _set(name: str, value: Any) -> None:
     st.session_state[_CANON + name] = value
 
 
+def _code(text: str, limit: int = 40) -> str:
+    """User text shown as inline code: cut, and never markdown (no links, no HTML)."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
 def _init_state() -> None:
     """Defaults, then the URL's values (once per session), with notices for bad ones."""
     ss = st.session_state
@@ -184,16 +190,15 @@ def _init_state() -> None:
     notices = []
     for key in st.query_params:
         raw = st.query_params.get(key, "")
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
         if key not in _FIELDS:
-            notices.append(f"Ignored unknown URL setting `{key[:40]}`.")
+            notices.append(f"Ignored unknown URL setting {_code(key)}.")
             continue
         try:
             if len(raw) > MAX_URL_VALUE:
                 raise ValueError("too long")
             _set(key, _FIELDS[key].parse(raw))
         except (ValueError, OverflowError) as err:
-            notices.append(f"URL value {key}={shown!r} ignored ({err}); using the default.")
+            notices.append(f"URL value {key}={_code(raw)} ignored ({err}); using the default.")
     for name, grid in _PARAM_GRIDS.items():
         _set(name, snap_log(grid, _get(name)))
     if _get("gamma") is not None:
@@ -253,7 +258,7 @@ def _on_upload() -> None:
     try:
         table = load_table(file)
     except DataError as err:
-        st.session_state["_s_upload_error"] = f"**{file.name}** was not loaded: {err}"
+        st.session_state["_s_upload_error"] = f"{_code(file.name, 80)} was not loaded: {err}"
         return
     sha = hashlib.sha1(table.tobytes()).hexdigest()[:16]
     st.session_state["_s_upload"] = {"name": file.name, "sha": sha, "X": table,
@@ -337,6 +342,9 @@ def render_sidebar(gamma_in_page: bool = False) -> Settings:
                          key="w_upload", on_change=_on_upload,
                          help=f"CSV/TSV with an optional header, or a 2-D .npy array; "
                               f"at most {MAX_TABLE_BYTES // 1_000_000} MB.")
+    if dataset == UPLOAD:
+        for warning in ss["_s_upload"]["warnings"]:
+            sb.warning(warning, icon=":material/warning:")
     if ss.get("_s_upload_error"):
         sb.error(ss["_s_upload_error"], icon=":material/error:")
         st.error(ss["_s_upload_error"] + " The previous data is still in use.", icon=":material/error:")

@@ -152,3 +152,20 @@ def test_european_csv_exports_load(name):
     assert canon(at, "dataset") == "upload"
     n, d = expected["shape"]
     assert f"N = {n}" in at.markdown[0].value and f"D = {d}" in at.markdown[0].value
+
+
+def test_an_upload_with_constant_columns_loads_with_a_warning():
+    at = open_page(PAGE)
+    name = "constant_column.csv"
+    widget(at, "w_upload").set_value((name, (DATA / "good" / name).read_bytes(), "text/csv"))
+    at.run()
+    no_exception(at)
+    assert canon(at, "dataset") == "upload"
+    assert any("constant" in w.value.lower() for w in at.sidebar.warning)
+
+
+def test_url_values_are_shown_as_code_never_as_markdown():
+    at = open_page(PAGE, {"method": "[click](javascript:alert(1))", "x`y": "1"})
+    notices = [w.value for w in at.warning]
+    assert any("`[click](javascript:alert(1))`" in n for n in notices)
+    assert any("`x'y`" in n for n in notices)
