@@ -161,7 +161,7 @@ def test_an_upload_with_constant_columns_loads_with_a_warning():
     at.run()
     no_exception(at)
     assert canon(at, "dataset") == "upload"
-    assert any("constant" in w.value.lower() for w in at.sidebar.warning)
+    assert any("same value in every row" in w.value for w in at.sidebar.warning)
 
 
 def test_url_values_are_shown_as_code_never_as_markdown():
