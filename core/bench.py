@@ -8,7 +8,6 @@ labelled with `environment_info()`.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from typing import Any, Sequence
@@ -16,6 +15,7 @@ from typing import Any, Sequence
 from core.kernels import median_heuristic_gamma
 from core.methods import METHODS
 from core.precision import SUPPORTED_DTYPES, dtype_scope
+from core.race_csv import race_csv
 from core.race import BASELINE, RaceRow, race, standard_normal_data
 from core.timing import environment_info, format_seconds
 
@@ -112,13 +112,9 @@ def format_table(rows: Sequence[RaceRow]) -> str:
 
 
 def _write_csv(path: str, rows: Sequence[RaceRow], env: dict[str, Any]) -> None:
-    env_cols = {f"env_{k}": v if isinstance(v, (str, int, float, bool)) else json.dumps(v)
-                for k, v in env.items()}
-    records = [{**r.as_dict(), **env_cols} for r in rows]
+    # One CSV format for the CLI and the app's download: core.race_csv.
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
+        f.write(race_csv(rows, env))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

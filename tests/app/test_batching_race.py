@@ -1,0 +1,166 @@
+"""The Batching race page: nothing runs until asked; a race's table, charts and CSV
+match what `core.race` measures; scaling draws log-log lines; bad choices are refused.
+
+Races here are tiny (3-4 methods, 2 repeats, a 0.1 s budget) and no test asserts a
+speed: only what the page shows for the rows it got.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from core.data import load_dataset
+from core.methods import METHODS
+from core.race import race
+from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+
+RACED = ["map_stack", "jit_method1", "sklearn", "python_loop"]
+TOL = {"float32": 2e-6, "float64": 1e-12}
+
+
+def _small(at, methods=RACED) -> None:
+    widget(at, "w_race_methods").set_value(methods)
+    widget(at, "w_race_repeats").set_value(2)
+    widget(at, "w_race_budget").set_value(0.1)
+    at.run()
+    no_exception(at)
+
+
+@pytest.fixture(scope="module")
+def raced():
+    """The page after one small race at the default data (blobs, N = 400, float32)."""
+    at = open_page("batching_race.py")
+    _small(at)
+    widget(at, "w_race_run").click()
+    at.run()
+    no_exception(at)
+    return at
+
+
+def test_nothing_is_timed_until_the_button_is_clicked():
+    at = open_page("batching_race.py")
+    run = widget(at, "w_race_run")
+    assert run.label == "Run the race" and not run.disabled
+    assert not at.dataframe and not at.get("plotly_chart") and not at.get("download_button")
+    assert "_race_result" not in at.session_state
+    assert any("No results yet" in c.value for c in at.caption)
+    # The defaults include the notes' baseline and the sidebar's method ("auto").
+    chosen = widget(at, "w_race_methods").value
+    assert chosen[0] == "map_stack" and "auto" in chosen and "jit_method1" in chosen
+    # Every method's real source is on the page.
+    shown = {c.value.strip() for c in at.code}
+    assert all(m.source.strip() in shown for m in METHODS.values())
+
+
+def test_race_table_has_a_row_per_method_with_statuses(raced):
+    df = raced.dataframe[0].value
+    assert list(df["method"]) == [METHODS[m].label for m in RACED]
+    assert list(df["status"]) == ["ok", "ok", "ok", "declined"]
+    assert df["speedup vs map + stack"][0] == pytest.approx(1.0)
+    assert (df["median"][:3] > 0).all() and np.isnan(df["median"][3])
+    assert df["compiled"].tolist() == [False, True, False, False]
+    assert np.isnan(df["compile (once)"][0]) and df["compile (once)"][1] > 0
+
+
+def test_declined_method_shows_its_reason(raced):
+    df = raced.dataframe[0].value
+    assert "10,000 pairs" in df["reason"][3]
+    assert any("Python double loop" in i.value and "declined" in i.value for i in raced.info)
+
+
+def test_errors_shown_are_the_core_race_errors(raced):
+    df = raced.dataframe[0].value
+    gamma = raced.session_state["_s_gamma"]
+    X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
+    rows = race(X, None, gamma, RACED[:3], "float32", repeats=1, budget_s=0.1)
+    # Same data and gamma, deterministic arithmetic: the same errors.
+    np.testing.assert_allclose(df["max |K − K_float64|"][:3], [r.max_abs_error for r in rows],
+                               rtol=1e-6, atol=1e-12)
+    assert (df["max |K − K_float64|"][:3] <= TOL["float32"]).all()
+
+
+def test_charts_have_log_axes_titles_and_units(raced):
+    charts = plotly_figures(raced)
+    assert {"w_race_time_chart", "w_race_speedup_chart", "w_race_error_chart"} <= set(charts)
+    time = charts["w_race_time_chart"]
+    assert time["layout"]["xaxis"]["type"] == "log"
+    assert "ms" in time["layout"]["xaxis"]["title"]["text"]
+    assert [t["name"] for t in time["data"]] == ["steady state: median per call",
+                                                  "compile (once, jit only)"]
+    assert all("hovertemplate" in t for t in time["data"])
+    # Declined methods have no bar.
+    assert METHODS["python_loop"].label not in list(time["data"][0]["y"])
+
+
+def test_csv_has_a_row_per_method_and_the_environment(raced):
+    assert widget_download(raced, "w_race_csv")
+    text = raced.session_state["_race_result"]["csv"]
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert [r["method"] for r in records] == RACED
+    assert {"env_jax", "env_numpy", "env_scikit-learn", "env_jax_devices", "env_dtype",
+            "median_s", "max_abs_error", "dataset", "gamma"} <= set(records[0])
+    assert records[0]["env_dtype"] == "float32" and records[3]["status"] == "declined"
+
+
+def widget_download(at, key: str) -> bool:
+    return any(b.proto.id.endswith(key) for b in at.get("download_button"))
+
+
+def test_changed_settings_mark_results_as_previous_then_clear(raced):
+    widget(raced, "w_race_repeats").set_value(3)
+    raced.run()
+    no_exception(raced)
+    assert any("previous settings" in w.value and "repeats" in w.value for w in raced.warning)
+    assert raced.dataframe  # still shown, labelled
+    widget(raced, "w_race_clear").click()
+    raced.run()
+    no_exception(raced)
+    assert not raced.dataframe and "_race_result" not in raced.session_state
+
+
+def test_an_interrupted_run_keeps_nothing_and_says_so():
+    at = open_page("batching_race.py")
+    at.session_state["_race_running"] = "race"  # as a run cut short by a click leaves it
+    at.run()
+    no_exception(at)
+    assert any("stopped before it finished" in i.value for i in at.info)
+    assert "_race_result" not in at.session_state
+
+
+def test_no_methods_disables_the_run_button():
+    at = open_page("batching_race.py")
+    widget(at, "w_race_methods").set_value([])
+    at.run()
+    no_exception(at)
+    assert widget(at, "w_race_run").disabled
+    assert any("at least one method" in i.value for i in at.info)
+
+
+def test_scaling_run_draws_a_log_log_chart():
+    at = open_page("batching_race.py")
+    _small(at, ["map_stack"])
+    widget(at, "w_race_scale_n").set_value([30, 100])
+    widget(at, "w_race_scale_methods").set_value(["map_stack", "jit_method1"])
+    at.run()
+    widget(at, "w_race_scale_run").click()
+    at.run()
+    no_exception(at)
+    fig = plotly_figures(at)["w_race_scale_chart"]
+    assert fig["layout"]["xaxis"]["type"] == "log" and fig["layout"]["yaxis"]["type"] == "log"
+    assert "N" in fig["layout"]["xaxis"]["title"]["text"]
+    lines = [t for t in fig["data"] if t["name"] != "crossover"]
+    assert [t["name"] for t in lines] == [METHODS["map_stack"].label, METHODS["jit_method1"].label]
+    assert widget_download(at, "w_race_scale_csv")
+    # Choices survive a visit to another page (the results are labelled with them).
+    at.switch_page("pages/gram_explorer.py")
+    at.run()
+    at.switch_page("pages/batching_race.py")
+    at.run()
+    no_exception(at)
+    assert widget(at, "w_race_scale_n").value == [30, 100]
+    assert "w_race_scale_chart" in plotly_figures(at)
+    assert not any("previous settings" in w.value for w in at.warning)

@@ -1,0 +1,272 @@
+"""Figures and the results table (with its column settings) of the Batching race page.
+
+Times arrive in seconds (`RaceRow.timing`) and are drawn in milliseconds on log
+axes: one race spans a microsecond compiled call and a second-long Python loop.
+Only rows that ran ("ok") have bars; the table shows every row with its reason.
+Colours are left to the Streamlit theme except for the few marks that carry
+meaning (tolerance lines, crossovers), which use mid-grey and red readable on
+light and dark backgrounds alike.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from core.methods import METHODS
+from core.race import BASELINE, RaceRow
+from core.timing import format_seconds
+
+__all__ = ["ERROR_HINT", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
+           "scaling_chart", "crossing_sentences", "speedup_words"]
+
+# Max |K - K_float64| above which the table flags a method. K's entries are at most
+# 1, so these are absolute: a few dozen unit round-offs of each dtype (the suite's
+# tolerances, tests/conftest.py).
+ERROR_HINT = {"float32": 2e-6, "float64": 1e-12}
+
+_FLAG = "rgba(255, 75, 75, 0.28)"   # translucent red: legible on light and dark
+_NEUTRAL = "#888888"
+_MARGIN = dict(l=10, r=10, t=60, b=10)
+# Log axes labelled at powers of ten only, with unlabelled minor grid lines between:
+# the default 2-5-10 labels crowd a range of six decades.
+_DECADES = dict(dtick=1, minor=dict(dtick="D2", showgrid=True))
+
+
+def speedup_words(s: float | None) -> str:
+    """A speedup as "12.3×" or "6,681×" ("–" when there is none)."""
+    if s is None or not math.isfinite(s):
+        return "–"
+    return f"{s:.3g}×" if s < 1000 else f"{s:,.0f}×"
+
+
+def _ok(rows: Sequence[RaceRow]) -> list[RaceRow]:
+    return [r for r in rows if r.status == "ok" and r.timing is not None]
+
+
+def _ms(seconds: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if s is None else s * 1e3 for s in seconds], dtype=np.float64)
+
+
+def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
+    """One line per method: the headline numbers (median, speedup, error) first, then
+    the rest of the timing, then status and reason.
+
+    Errors above `ERROR_HINT[dtype]` get a red background and a ⚠ (not colour alone).
+    The underlying values stay numeric (seconds), so sorting a column sorts by time.
+    """
+    hint = ERROR_HINT[dtype]
+    records = []
+    for r in rows:
+        t = r.timing
+        records.append({
+            "method": r.label,
+            "compiled": r.compiled,
+            "median": None if t is None else t.median_s,
+            "speedup vs map + stack": r.speedup_vs_baseline,
+            "max |K − K_float64|": r.max_abs_error,
+            "compile (once)": None if t is None else t.compile_s,
+            "first call": None if t is None else t.first_call_s,
+            "min": None if t is None else t.min_s,
+            "spread (IQR)": None if t is None else t.spread_s,
+            "repeats": None if t is None else t.repeats,
+            "status": r.status,
+            "reason": r.reason,
+        })
+    frame = pd.DataFrame.from_records(records).astype({
+        c: "float64" for c in ("compile (once)", "first call", "median", "min", "spread (IQR)",
+                               "speedup vs map + stack", "max |K − K_float64|")})
+    frame["repeats"] = frame["repeats"].astype("Int64")
+
+    def error(v: float) -> str:
+        return f"⚠ {v:.2e}" if v > hint else f"{v:.2e}"
+
+    def flag(v: float) -> str:
+        return f"background-color: {_FLAG}" if pd.notna(v) and v > hint else ""
+
+    times = ["compile (once)", "first call", "median", "min", "spread (IQR)"]
+    return (frame.style
+            .format(format_seconds, subset=times, na_rep="–")
+            .format(speedup_words, subset=["speedup vs map + stack"], na_rep="–")
+            .format(error, subset=["max |K − K_float64|"], na_rep="–")
+            .format(na_rep="–", subset=["repeats"])
+            .map(flag, subset=["max |K − K_float64|"]))
+
+
+def _log_vline(fig: go.Figure, x: float, text: str) -> None:
+    """A dashed vertical line at data value x on a log x axis, labelled above the plot.
+
+    Shapes take data values but annotations take log10 values on a log axis, so
+    `add_vline(annotation_text=...)` would put the label at 10**x.
+    """
+    fig.add_vline(x=x, line=dict(color=_NEUTRAL, dash="dash", width=1.5))
+    fig.add_annotation(x=math.log10(x), xref="x", y=1, yref="paper", yanchor="bottom",
+                       text=text, showarrow=False, font=dict(size=11))
+
+
+def race_table_columns(dtype: str) -> dict[str, Any]:
+    """`st.dataframe` column settings for `race_table`: widths and what each column means."""
+    col = st.column_config.Column
+    return {
+        "method": col(width="medium"),
+        "compiled": st.column_config.CheckboxColumn(help="Runs under jax.jit", width="small"),
+        "compile (once)": col(help="Trace + lower + XLA compile, paid on the first call only "
+                                   "(None: not compiled)"),
+        "first call": col(help="The warm-up call before the timed ones (for jit methods: "
+                               "after compiling)"),
+        "median": col(help="Steady-state time per call: median of the timed calls"),
+        "min": col(help="The fastest timed call"),
+        "spread (IQR)": col(help="75th − 25th percentile of the timed calls"),
+        "repeats": col(width="small", help="Timed calls made (the budget may stop them early)"),
+        "speedup vs map + stack": col(help="map + stack's median / this median"),
+        "max |K − K_float64|": col(help=f"Largest absolute difference from the float64 "
+                                        f"reference; ⚠ marks values above "
+                                        f"{ERROR_HINT[dtype]:.0e}, a few dozen {dtype} "
+                                        "round-offs"),
+        "status": col(width="small"),
+        "reason": col(width="large"),
+    }
+
+
+def _hover_rows(rows: Sequence[RaceRow]) -> np.ndarray:
+    """Per row: label, median, min, IQR, repeats, compile, as strings (N, 6)."""
+    return np.array([[r.label, format_seconds(r.timing.median_s), format_seconds(r.timing.min_s),
+                      format_seconds(r.timing.spread_s), str(r.timing.repeats),
+                      format_seconds(r.timing.compile_s) if r.compiled else "no compile step"]
+                     for r in rows], dtype=object).reshape(len(rows), 6)
+
+
+def race_time_chart(rows: Sequence[RaceRow], title: str) -> go.Figure:
+    """Horizontal bars, log x in ms: each method's median steady-state time per call,
+    a whisker down to its fastest call, and beside it its one-off compile time."""
+    ok = _ok(rows)
+    labels = np.array([r.label for r in ok], dtype=object)
+    median = _ms([r.timing.median_s for r in ok])
+    fastest = _ms([r.timing.min_s for r in ok])
+    compile_ms = _ms([r.timing.compile_s if r.compiled else None for r in ok])
+    hover = _hover_rows(ok)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=labels, x=median, orientation="h", name="steady state: median per call",
+        error_x=dict(type="data", symmetric=False, array=np.zeros_like(median),
+                     arrayminus=median - fastest, thickness=1.5, width=4),
+        customdata=hover,
+        hovertemplate="<b>%{customdata[0]}</b><br>median per call %{customdata[1]}<br>"
+                      "fastest call %{customdata[2]} (whisker)<br>IQR %{customdata[3]}, "
+                      "%{customdata[4]} repeats<extra></extra>"))
+    fig.add_trace(go.Bar(
+        y=labels, x=compile_ms, orientation="h", name="compile (once, jit only)",
+        marker=dict(pattern=dict(shape="/")), customdata=hover,
+        hovertemplate="<b>%{customdata[0]}</b><br>compile (once): %{customdata[5]}<br>"
+                      "paid on the first call only<extra></extra>"))
+    fig.update_layout(
+        title=dict(text=title), barmode="group", height=max(320, 70 + 46 * len(ok)),
+        margin=_MARGIN, legend=dict(orientation="h", y=-0.15),
+        xaxis=dict(title="time (ms, log scale)", type="log", **_DECADES),
+        yaxis=dict(title=None, autorange="reversed", automargin=True))
+    return fig
+
+
+def speedup_chart(rows: Sequence[RaceRow]) -> go.Figure:
+    """Median of map + stack / median of each method, log x; 1× is the baseline."""
+    ok = [r for r in _ok(rows) if r.speedup_vs_baseline is not None]
+    labels = np.array([r.label for r in ok], dtype=object)
+    speedup = np.array([r.speedup_vs_baseline for r in ok], dtype=np.float64)
+    text = np.array([speedup_words(s) for s in speedup], dtype=object)
+    fig = go.Figure(go.Bar(
+        y=labels, x=speedup, orientation="h", text=text, textposition="auto",
+        hovertemplate="<b>%{y}</b><br>%{x:.3g}× the speed of map + stack<extra></extra>"))
+    _log_vline(fig, 1.0, f"{METHODS[BASELINE].label} = 1×")
+    fig.update_layout(
+        title=dict(text="Speedup over the notes' map + partial + np.stack"),
+        height=max(300, 80 + 36 * len(ok)), margin=_MARGIN, showlegend=False,
+        xaxis=dict(title="speedup (× faster than map + stack, log scale)", type="log",
+                   **_DECADES),
+        yaxis=dict(title=None, autorange="reversed", automargin=True))
+    return fig
+
+
+def error_chart(rows: Sequence[RaceRow], dtype: str) -> go.Figure:
+    """Max |K - K_float64| per method on a log axis, with the dtype's hint line.
+
+    An exact match (error 0) cannot sit on a log axis: it is drawn at a floor
+    (1e-3 × the smallest nonzero error shown) and its hover says "0 (identical)".
+    """
+    ok = [r for r in _ok(rows) if r.max_abs_error is not None]
+    labels = np.array([r.label for r in ok], dtype=object)
+    err = np.array([r.max_abs_error for r in ok], dtype=np.float64)
+    hint = ERROR_HINT[dtype]
+    nonzero = err[err > 0]
+    floor = min(float(nonzero.min()) if nonzero.size else hint, hint) * 1e-3
+    shown = np.where(err > 0, err, floor)
+    words = np.array(["0 (identical)" if e == 0 else f"{e:.3g}" + (" ⚠ above the hint"
+                      if e > hint else "") for e in err], dtype=object)
+    fig = go.Figure(go.Bar(
+        y=labels, x=shown, orientation="h", customdata=words,
+        marker=dict(pattern=dict(shape=np.array(["x" if e > hint else "" for e in err],
+                                                dtype=object))),
+        hovertemplate="<b>%{y}</b><br>max |K − K_float64| = %{customdata}<extra></extra>"))
+    _log_vline(fig, hint, f"{dtype} hint {hint:.0e}")
+    fig.update_layout(
+        title=dict(text=f"Agreement with the float64 reference ({dtype} run)"),
+        height=max(300, 80 + 36 * len(ok)), margin=_MARGIN, showlegend=False,
+        xaxis=dict(title="max |K − K_float64| (absolute, log scale)", type="log",
+                   exponentformat="e", **_DECADES),
+        yaxis=dict(title=None, autorange="reversed", automargin=True))
+    return fig
+
+
+def scaling_chart(rows: Sequence[RaceRow],
+                  crossings: Sequence[tuple[float, str, str]]) -> go.Figure:
+    """Median time per call against N, log-log, one line per method, crossovers marked.
+
+    A crossover's marker sits on the faster method's line, its time interpolated
+    in log-log space between the two sizes around it (as `crossovers` finds N).
+    """
+    ok = _ok(rows)
+    fig = go.Figure()
+    lines: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in dict.fromkeys(r.method for r in ok):
+        mine = sorted((r for r in ok if r.method == name), key=lambda r: r.n)
+        n = np.array([r.n for r in mine], dtype=np.float64)
+        t = _ms([r.timing.median_s for r in mine])
+        lines[name] = (n, t)
+        hover = np.array([[format_seconds(r.timing.median_s), str(r.timing.repeats)]
+                          for r in mine], dtype=object).reshape(len(mine), 2)
+        fig.add_trace(go.Scatter(
+            x=n, y=t, mode="lines+markers", name=mine[0].label, customdata=hover,
+            hovertemplate=f"<b>{mine[0].label}</b><br>N = %{{x:,}}<br>median per call "
+                          "%{customdata[0]} (%{customdata[1]} repeats)<extra></extra>"))
+    if crossings:
+        cx = np.array([c[0] for c in crossings], dtype=np.float64)
+        cy = np.array([10 ** np.interp(math.log10(x), np.log10(lines[f][0]), np.log10(lines[f][1]))
+                       for x, f, _ in crossings], dtype=np.float64)
+        words = np.array([f"{METHODS[f].label} overtakes {METHODS[s].label} above N ≈ {x:,.0f}"
+                          for x, f, s in crossings], dtype=object)
+        fig.add_trace(go.Scatter(
+            x=cx, y=cy, mode="markers+text" if len(crossings) <= 6 else "markers",
+            name="crossover", text=np.array([f"N≈{x:,.0f}" for x in cx], dtype=object),
+            textposition="bottom center", customdata=words,
+            marker=dict(symbol="x-thin-open", size=16, color=_NEUTRAL,
+                        line=dict(width=3, color=_NEUTRAL)),
+            hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_layout(
+        title=dict(text="Median time per call against N (log-log)"), height=460,
+        margin=_MARGIN, legend=dict(orientation="h", y=-0.2),
+        xaxis=dict(title="N (points; K is N × N, log scale)", type="log",
+                   tickvals=np.array(sorted({r.n for r in ok}), dtype=np.float64),
+                   tickformat=",d"),
+        yaxis=dict(title="median time per call (ms, log scale)", type="log", **_DECADES))
+    return fig
+
+
+def crossing_sentences(crossings: Sequence[tuple[float, str, str]]) -> list[str]:
+    """Each crossover in words, e.g. "jit · Method I overtakes ... above N ≈ 420"."""
+    return [f"**{METHODS[f].label}** overtakes **{METHODS[s].label}** above N ≈ {n:,.0f}"
+            for n, f, s in crossings]
