@@ -90,6 +90,8 @@ def periodic_kernel(params: Mapping, x: ArrayLike, y: ArrayLike) -> jax.Array:
     """Exp-sine-squared: `exp(-4 gamma sin²(π |x - y| / period))`; scalar.
 
     With gamma = 1/(2 l²) this is scikit-learn's `exp(-2 sin²(π d / p) / l²)`.
+    It is positive semi-definite on 1-D inputs only: with Euclidean distance in
+    D > 1 its Gram matrices can have negative eigenvalues (as scikit-learn's do).
     """
     r = safe_sqrt(sqeuclidean_distances(x, y))
     return jnp.exp(-4 * params["gamma"] * jnp.sin(jnp.pi * r / params["period"]) ** 2)
