@@ -38,10 +38,10 @@ def test_every_page_draws_the_shared_sidebar_first():
         assert "render_sidebar(" in source, f"{page.name} does not call render_sidebar()"
 
 
-def test_router_lists_every_page_file():
-    import re
+def test_every_page_file_has_a_title_icon_and_address():
+    from ui.page_index import PAGES
 
-    app = (ROOT / "app.py").read_text(encoding="utf-8")
-    listed = set(re.findall(r'"(\w+\.py)":', app))
     files = {p.name for p in (ROOT / "pages").glob("*.py")}
-    assert files <= listed, f"pages without a title/icon/url in app.py: {sorted(files - listed)}"
+    assert files <= set(PAGES), f"pages without an entry in ui/page_index.py: {sorted(files - set(PAGES))}"
+    urls = [info.url_path for info in PAGES.values()]
+    assert len(set(urls)) == len(urls), "two pages share an address"

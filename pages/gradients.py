@@ -1,0 +1,211 @@
+"""Gradients: vmap(grad) for per-sample gradients, a kernel's gradient field, ds/dgamma."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import streamlit as st
+
+from core.gradients import (
+    compare_per_sample_grads,
+    field_grid,
+    gamma_range,
+    kernel_gradient_field,
+    kernel_values,
+    rbf_gradient,
+    regression_targets,
+    summary_curve,
+)
+from core.kernels import KERNELS
+from core.precision import dtype_scope
+from core.predict import init_params, per_sample_grads, per_sample_grads_loop
+from core.projection import pca_2d
+from core.timing import format_seconds
+from ui.anatomy_charts import timing_bars
+from ui.cache import heuristic_gamma, load_data
+from ui.charts import value_histogram
+from ui.gradient_charts import (
+    gradient_field_chart,
+    gradient_norm_scatter,
+    summary_derivative_chart,
+    summary_value_chart,
+)
+from ui.state import render_sidebar
+
+LOOP_ROW_CHOICES = (25, 50, 100, 200, 500)
+SURFACE_SIDE, ARROW_SIDE = 90, 21  # grid points per side: the contour, the arrows
+SUMMARY_MAX_POINTS = 300
+
+settings = render_sidebar()
+data = load_data(settings)
+n, d = data.X.shape
+kernel = KERNELS[settings.kernel]
+has_gamma = any(p.name == "gamma" for p in kernel.params)
+
+st.title("Gradients")
+st.markdown(
+    "`jax.grad` differentiates a function with a **scalar** output, so it sees one sample, "
+    "one point or one gamma at a time. `vmap` is how it gets a whole batch: "
+    "`vmap(grad(f))` gives one gradient per example without a Python loop. Three uses, on "
+    f"**{data.name}** (X: ({n:,}, {d}), {settings.dtype})."
+)
+
+# --- 1. per-sample gradients ---------------------------------------------------------
+st.header("1. Per-sample gradients: a loop of grad against vmap(grad)")
+targets, target_text = regression_targets(data.X, data.y, settings.seed)
+params = init_params(d, settings.seed, dtype=np.dtype(settings.dtype).type)
+st.markdown(
+    "The loss of the notes' model on one sample, `(predict(params, x) − t)²`, is a scalar, so "
+    "`grad` applies; `vmap(grad(loss), in_axes=(None, 0, 0))` maps it over the rows of X "
+    f"and the targets. Targets: {target_text}. `params = init_params(D, seed={settings.seed})`."
+)
+loop_rows = st.select_slider(
+    "Rows for the loop of grad", LOOP_ROW_CHOICES, value=100, key="w_grad_loop_rows",
+    help="A Python loop calls grad once per row, tracing it anew each time: a few "
+         "milliseconds per row. vmap(grad) is timed on the same rows.")
+rows = min(n, loop_rows)
+key = (data.key, settings.seed, rows)
+cached = st.session_state.get("_grad_compare")
+if cached is None or cached[0] != key:
+    # Every progress update is also where Streamlit abandons this run if a control changes.
+    bar = st.progress(0.0, text="Timing …")
+    with dtype_scope(settings.dtype):
+        result = compare_per_sample_grads(params, data.X, targets, loop_rows=rows, budget_s=0.5,
+                                          on_progress=lambda f, label: bar.progress(f, text=label))
+    bar.empty()
+    st.session_state["_grad_compare"] = (key, result)
+else:
+    result = cached[1]
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("max |loop − vmap|", f"{result.max_abs_diff:.3g}",
+          help="Over every entry of dw (rows × D) and db (rows) on the timed rows.")
+c2.metric("Loop of grad (median)", format_seconds(result.loop.median_s))
+c3.metric("jit(vmap(grad)) (median)", format_seconds(result.vmap_jit.median_s),
+          help=f"Compiled once first, in {format_seconds(result.vmap_jit.compile_s)}.")
+c4.metric("Speedup", f"{result.speedup:,.0f}×", help="Loop median / jit(vmap(grad)) median.")
+if result.agrees:
+    st.success(f"Equal: the loop and vmap(grad) give the same {result.rows} gradients "
+               "(to round-off).", icon=":material/check_circle:")
+else:
+    st.error("The loop and vmap(grad) disagree by more than round-off.", icon=":material/error:")
+if rows < n:
+    per_row = result.loop.median_s / rows
+    st.info(f"The loop ran on the first {rows:,} of {n:,} rows: at {format_seconds(per_row)} "
+            f"per row, all {n:,} would take about {format_seconds(per_row * n)}. vmap(grad) "
+            f"below covers every row.", icon=":material/info:")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(timing_bars(
+        [f"loop of grad ({rows} rows)", f"vmap(grad) ({rows} rows)", f"jit(vmap(grad)) ({rows} rows)"],
+        [result.loop.median_s, result.vmap.median_s, result.vmap_jit.median_s],
+        "Per-sample gradients: time per call",
+        [result.loop.spread_s, result.vmap.spread_s, result.vmap_jit.spread_s]),
+        key="w_grad_timing_chart")
+    st.caption(f"vmap(grad) without jit traces grad once per call ({result.speedup_eager:,.0f}× "
+               "faster than the loop); jit traces it once, ever.")
+with right:
+    Z, explained = pca_2d(data.X)
+    axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
+                                         f"PC 2 ({explained[1]:.0%})")
+    st.plotly_chart(gradient_norm_scatter(Z, result.norms, "Per-sample gradient norm of every "
+                                          "point", axis), key="w_grad_norm_chart")
+    st.caption("Points the model already fits have small gradients (tanh saturates); points "
+               "it gets wrong pull hardest.")
+with st.expander("The code that just ran"):
+    st.code(inspect.getsource(per_sample_grads) + "\n\n" + inspect.getsource(per_sample_grads_loop),
+            language="python")
+    st.plotly_chart(value_histogram(result.norms, "Per-sample gradient norms", "‖∇ loss‖"),
+                    key="w_grad_norm_hist")
+
+
+# --- 2. gradient field --------------------------------------------------------------
+@st.fragment
+def gradient_field() -> None:
+    st.header("2. The gradient field of the kernel")
+    if d != 2:
+        st.info(f"The field is drawn for 2-D data only: {data.name} has D = {d} features, and "
+                "arrows in a 2-D projection would not be the gradient. Choose Blobs, Two moons, "
+                "Circles or Uniform square in the sidebar.", icon=":material/info:")
+        return
+    st.markdown(
+        f"For a centre point c, `vmap(grad(lambda x: k(params, x, c)))` over a grid gives "
+        f"∇ₓk(x, c) at every grid point: the direction in which the {kernel.label} kernel's "
+        "similarity to c grows fastest. It points towards c and vanishes at c itself."
+    )
+    center_index = st.slider("Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
+    center = data.X[center_index]
+    xs, ys, surface_points = field_grid(data.X, SURFACE_SIDE)
+    _, _, arrow_points = field_grid(data.X, ARROW_SIDE)
+    with dtype_scope(settings.dtype):
+        surface = np.asarray(kernel_values(kernel.fn, settings.params, center, surface_points))
+        field = np.asarray(kernel_gradient_field(kernel.fn, settings.params, center, arrow_points))
+        at_center = np.asarray(kernel_gradient_field(kernel.fn, settings.params, center, center[None]))[0]
+    fig = gradient_field_chart(xs, ys, surface.reshape(SURFACE_SIDE, SURFACE_SIDE), arrow_points,
+                               field, center, data.X,
+                               f"∇ₓ k(x, c) around point {center_index} ({kernel.label})")
+    st.plotly_chart(fig, key="w_grad_field_chart")
+    c1, c2 = st.columns(2)
+    # + 0.0 turns a signed zero into 0: "-0" would read as a (tiny) negative gradient.
+    c1.metric("∇ₓk at x = c", f"({at_center[0] + 0.0:.3g}, {at_center[1] + 0.0:.3g})",
+              help="Zero for the smooth kernels: the kernel peaks at c.")
+    if settings.kernel == "rbf":
+        gap = float(np.max(np.abs(field - rbf_gradient(settings.gamma, center, arrow_points))))
+        c2.metric("max |vmap(grad) − (−2γ(x − c)k)|", f"{gap:.3g}",
+                  help="Against the RBF gradient in closed form.")
+    elif settings.kernel == "laplacian":
+        c2.caption("The Laplacian kernel has a kink at c: there `grad` returns one of its "
+                   "subgradients, not zero.")
+    st.caption(f"Arrows on a {ARROW_SIDE}×{ARROW_SIDE} grid, scaled together so the longest "
+               "fills one grid cell; hover an arrow's tail for its value.")
+
+
+gradient_field()
+
+
+# --- 3. ds/dgamma ------------------------------------------------------------------
+@st.cache_data(max_entries=16, show_spinner=False)
+def _curve(data_key: tuple, kernel_name: str, fixed: tuple, lo: float, hi: float, count: int,
+           _X: np.ndarray):
+    gammas = np.logspace(np.log10(lo), np.log10(hi), count)
+    with dtype_scope(_X.dtype):
+        return summary_curve(KERNELS[kernel_name].fn, dict(fixed), _X, gammas,
+                             max_points=SUMMARY_MAX_POINTS)
+
+
+st.header("3. How K changes with gamma: ds/dγ by grad")
+if not has_gamma:
+    st.info(f"The {kernel.label} kernel has no gamma. Choose a kernel with gamma (RBF, say) in "
+            "the sidebar to see this section.", icon=":material/info:")
+else:
+    st.markdown(
+        "One number that summarises K: its mean off-diagonal entry "
+        "s(γ) = mean over i ≠ j of k(xᵢ, xⱼ). `jax.grad` differentiates it with respect to γ "
+        "through the whole Gram matrix, and `vmap` batches that over a range of gammas. "
+        "The markers are central finite differences, as a check. For RBF, "
+        "ds/dγ = −mean(d²ᵢⱼ e^(−γ d²ᵢⱼ)): −mean(d²) at γ → 0, fading to 0 once γ is well "
+        "past 1 / (typical d²), where every off-diagonal entry has already vanished."
+    )
+    gammas = gamma_range(heuristic_gamma(settings), settings.gamma)
+    fixed = tuple(sorted((k, v) for k, v in settings.params.items() if k != "gamma"))
+    with st.spinner("Differentiating K over the gamma range …"):
+        curve = _curve(data.key, settings.kernel, fixed, float(gammas[0]), float(gammas[-1]),
+                       len(gammas), data.X)
+    left, right = st.columns(2)
+    left.plotly_chart(summary_value_chart(curve.gammas, curve.values, settings.gamma,
+                                          "s(γ): mean off-diagonal kernel value"),
+                      key="w_grad_summary_chart")
+    right.plotly_chart(summary_derivative_chart(curve.gammas, curve.derivative,
+                                                curve.finite_difference, settings.gamma,
+                                                "ds/dγ: jax.grad and finite differences"),
+                       key="w_grad_derivative_chart")
+    c1, c2 = st.columns(2)
+    c1.metric("max |grad − finite difference| / max |grad|", f"{curve.max_relative_gap:.2g}",
+              help="The finite-difference step is γ·ε^(1/3), ε the dtype's round-off.")
+    c2.metric("Points used", f"{curve.n_used:,}",
+              help=f"A seeded subsample above {SUMMARY_MAX_POINTS}: K is N×N for every gamma.")
+    st.caption("Move gamma in the sidebar: the dashed line follows it. Where the two disagree "
+               "it is the finite difference that is off, not grad: in float32, s(γ + h) and "
+               "s(γ − h) are two numbers near 1 that differ only in their last digits at small γ, "
+               "and subtracting them loses those digits.")

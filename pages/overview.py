@@ -1,0 +1,78 @@
+"""Overview: what vmap is, the idea live on the current data, and the way to every page."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from core.anatomy import vmap_ladder
+from core.distances import sqeuclidean_distances
+from core.precision import dtype_scope
+from core.predict import init_params, predict
+from core.projection import pca_2d
+from ui.cache import load_data
+from ui.charts import scatter_2d
+from ui.page_index import PAGES
+from ui.state import render_sidebar
+
+APP_ROOT = Path(__file__).resolve().parents[1]
+settings = render_sidebar()
+data = load_data(settings)
+n, d = data.X.shape
+
+st.title("vmap explorer")
+st.markdown(
+    "`jax.vmap` takes a function written for **one** example, say one vector $x$ of shape "
+    "(D,), and returns a function that takes a whole **batch**, an array with one more "
+    "axis, and returns one result per example. You write the maths as it reads on paper, "
+    "$k(x, y)$ for two vectors or $\\tanh(w\\cdot x + b)$ for one input, and vmap pushes the "
+    "batch axis through every operation, so the batch runs as a few array operations "
+    "instead of a Python loop. Nest it and a function of two vectors becomes a whole Gram "
+    "matrix; compose it with `jax.grad` and you get one gradient per sample."
+)
+
+st.header("The idea, live on your data")
+st.markdown(f"**{data.name}**: X has shape ({n:,}, {d}), {settings.dtype}.")
+st.markdown("Two functions in vector form, exactly as this app runs them:")
+left, right = st.columns(2)
+left.code(inspect.getsource(predict), language="python")
+right.code(inspect.getsource(sqeuclidean_distances), language="python")
+params = init_params(d, settings.seed, dtype=np.dtype(settings.dtype).type)
+with dtype_scope(settings.dtype):
+    steps = vmap_ladder(data.X, params)
+st.markdown("The same functions at three batch levels, shapes measured just now "
+            "(`x = X[0]`, `y = X[1]`, `params = init_params(D, seed)`):")
+st.dataframe(pd.DataFrame({
+    "call": [" ".join(s.code.split()) for s in steps],
+    "inputs": [s.inputs for s in steps],
+    "output shape": [str(s.shape) if s.shape else "() scalar" for s in steps],
+}), hide_index=True, key="w_overview_ladder", width="stretch")
+st.caption("The last row is traced with `jax.eval_shape`, not run: its unjitted form "
+           f"would hold an ({n:,}, {n:,}, {d}) difference array. The Gram explorer "
+           "computes the full matrix.")
+
+Z, explained = pca_2d(data.X)
+axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
+                                     f"PC 2 ({explained[1]:.0%})")
+shown = "" if d <= 2 else f", projected from {d}-D onto its first two principal components"
+st.plotly_chart(scatter_2d(Z, data.y, f"The current data: {data.name}{shown}", axis),
+                key="w_overview_scatter")
+if data.note:
+    st.caption(data.note)
+
+st.header("Where to next")
+available = [(file, info) for file, info in PAGES.items()
+             if file != "overview.py" and (APP_ROOT / "pages" / file).exists()]
+try:
+    for file, info in available:
+        st.page_link(f"pages/{file}", label=f"**{info.title}**: {info.blurb}", icon=info.icon)
+except StreamlitAPIException:
+    # st.page_link needs the page registered by st.navigation (app.py); run on its
+    # own (e.g. by a test harness) the page names are listed instead.
+    st.markdown("\n".join(f"- **{info.title}**: {info.blurb}" for _, info in available))
+    st.caption("Open the pages from the navigation menu.")

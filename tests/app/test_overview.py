@@ -1,0 +1,54 @@
+"""Overview: the default page, its live shape ladder, the data, and the links onward."""
+
+from __future__ import annotations
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from core.data import load_dataset
+from core.projection import pca_2d
+from tests.app.conftest import ROOT, TIMEOUT_S, no_exception, open_page, plotly_figures, widget
+
+PAGE = "overview.py"
+
+
+def ladder_shapes(at) -> list[str]:
+    return list(at.dataframe[0].value["output shape"])
+
+
+def test_the_app_opens_on_the_overview_with_links_to_the_pages_that_exist():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at.run()
+    no_exception(at)
+    assert at.title[0].value == "vmap explorer"
+    labels = [link.proto.label for link in at.get("page_link")]
+    for name, title in (("gram_explorer.py", "Gram explorer"), ("gradients.py", "Gradients"),
+                        ("vmap_anatomy.py", "vmap anatomy")):
+        assert any(title in label for label in labels) == (ROOT / "pages" / name).exists()
+    assert not any("Overview" in label for label in labels)  # no link to itself
+    assert ladder_shapes(at) == ["() scalar", "(400,)", "() scalar", "(400,)", "(400, 400)"]
+
+
+def test_the_scatter_and_the_shapes_follow_the_data():
+    at = open_page(PAGE)
+    scatter = plotly_figures(at)["w_overview_scatter"]
+    assert len(scatter["data"]) == 3  # blobs: one trace per label
+    widget(at, "w_dataset").set_value("iris").run()
+    no_exception(at)
+    assert ladder_shapes(at) == ["() scalar", "(150,)", "() scalar", "(150,)", "(150, 150)"]
+    scatter = plotly_figures(at)["w_overview_scatter"]
+    assert scatter["layout"]["xaxis"]["title"]["text"].startswith("PC 1")
+    X, y = load_dataset("iris", n=150, seed=0, noise=0.1, dtype="float32")
+    Z, _ = pca_2d(X)
+    first = scatter["data"][0]  # label 0's points, where PCA put them
+    np.testing.assert_allclose(first["x"], Z[y == 0, 0], rtol=1e-6)
+    assert "4-D" in scatter["layout"]["title"]["text"]
+
+
+def test_run_alone_the_page_lists_the_pages_instead_of_linking():
+    # Without app.py's st.navigation, st.page_link has no pages to point at.
+    at = AppTest.from_file(str(ROOT / "pages" / PAGE), default_timeout=TIMEOUT_S)
+    at.run()
+    no_exception(at)
+    assert len(at.get("page_link")) == 0
+    assert any("**Gram explorer**" in m.value for m in at.markdown)
