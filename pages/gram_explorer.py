@@ -16,7 +16,8 @@ from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogra
 from ui.guard import dense_guard
 from ui.state import gamma_slider, render_sidebar, sync_url, with_current_gamma
 
-SPECTRUM_AUTO_MAX_N = 1000  # eigvalsh is O(N³): beyond this it waits for a click
+SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
+HISTOGRAM_MAX_PAIRS = 500_000  # more pairs than this are sampled for the histogram
 
 settings = render_sidebar(gamma_in_page=True)
 data = load_data(settings)
@@ -48,55 +49,44 @@ order_by_label = data.y is not None and st.toggle(
 order = np.argsort(data.y, kind="stable") if order_by_label else np.arange(n)
 
 
+def selected_points() -> list[int]:
+    """Point indices selected in the scatter below (its state from the last event)."""
+    event = st.session_state.get("w_gram_scatter")
+    points = event.selection.get("points", []) if event else []
+    return sorted({int(p["customdata"]) for p in points if "customdata" in p})
+
+
 @st.fragment
 def kernel_view() -> None:
-    # Only this fragment reruns when gamma moves: the data, the distances and
-    # the rest of the page are not touched.
+    # Only this fragment reruns when gamma moves: the data, the distances, the
+    # scatter and the distance heatmap below are neither recomputed nor resent.
     current = with_current_gamma(settings)
+    K = gram_matrix(data, current)
+    selected = selected_points()
+    rank = np.empty(n, dtype=int)
+    rank[order] = np.arange(n)  # where each point sits in the displayed order
     left, right = st.columns([3, 2])
     with right:
         if any(p.name == "gamma" for p in kernel.params):
             gamma_slider(st)
             sync_url()
-        Z, explained = pca_2d(data.X)
-        axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
-                                             f"PC 2 ({explained[1]:.0%})")
-        selected = st.session_state.get("_gram_selected", [])
-        event = st.plotly_chart(
-            scatter_2d(Z, data.y, "The data (select points to highlight their rows)", axis, selected),
-            key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
-        points = sorted({int(p["customdata"]) for p in event.selection.get("points", [])
-                         if "customdata" in p}) if event else []
-        if points != selected:
-            st.session_state["_gram_selected"] = points
-            st.rerun(scope="fragment")
-    K = gram_matrix(data, current)
-    Ko = K[np.ix_(order, order)]
-    highlight = [int(np.flatnonzero(order == p)[0]) for p in selected]
+        values, sampled = off_diagonal_sample(K)
+        title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
+        st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
     with left:
-        fig, factor = matrix_heatmap(Ko, f"K, gamma = {current.gamma:.3g}", "k(x_i, x_j)",
+        fig, factor = matrix_heatmap(K[np.ix_(order, order)], f"K, gamma = {current.gamma:.3g}",
+                                     "k(x_i, x_j)",
                                      zmin=0 if current.kernel == "rbf" else None,
                                      zmax=1 if current.kernel == "rbf" else None,
-                                     highlight_rows=highlight)
+                                     highlight_rows=[int(rank[p]) for p in selected])
         st.plotly_chart(fig, key="w_gram_heatmap")
         if factor > 1:
             st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as "
                        f"{fig.data[0].z.shape[0]}×{fig.data[0].z.shape[1]} cells, "
                        f"each the mean of a {factor}×{factor} block.")
         if selected:
-            st.caption(f"Highlighted rows: {', '.join(map(str, selected[:20]))}"
-                       + ("…" if len(selected) > 20 else ""))
-    c1, c2 = st.columns(2)
-    with c1:
-        # The distances do not depend on gamma: cached, drawn beside K's histogram.
-        D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
-        fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances d(x_i, x_j)", "d²",
-                                height=440)
-        st.plotly_chart(fig, key="w_gram_dist")
-    with c2:
-        iu = np.triu_indices(n, k=1)
-        st.plotly_chart(value_histogram(K[iu], "Kernel values off the diagonal", "k(x_i, x_j)"),
-                        key="w_gram_hist")
+            st.caption(f"Highlighted rows (points selected in the scatter below): "
+                       f"{', '.join(map(str, selected[:20]))}" + ("…" if len(selected) > 20 else ""))
     if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
                                              key="w_gram_spectrum"):
         spec = spectrum(K)
@@ -110,6 +100,16 @@ def kernel_view() -> None:
                   help="Slightly negative values are round-off: K is positive semi-definite in exact arithmetic.")
     compare_view(K, current)
     download_view(K, current)
+
+
+def off_diagonal_sample(K: np.ndarray) -> tuple[np.ndarray, bool]:
+    """K's values above the diagonal, or a seeded sample of them for large N."""
+    if n * (n - 1) // 2 <= HISTOGRAM_MAX_PAIRS:
+        return K[np.triu_indices(n, k=1)], False
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, n, HISTOGRAM_MAX_PAIRS), rng.integers(0, n, HISTOGRAM_MAX_PAIRS)
+    keep = i != j
+    return K[i[keep], j[keep]], True
 
 
 def compare_view(K: np.ndarray, current) -> None:
@@ -161,3 +161,18 @@ def download_view(K: np.ndarray, current) -> None:
 
 
 kernel_view()
+
+# Below the fragment: nothing here depends on gamma, so dragging it leaves these alone.
+left, right = st.columns(2)
+with left:
+    Z, explained = pca_2d(data.X)
+    axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
+                                         f"PC 2 ({explained[1]:.0%})")
+    st.plotly_chart(scatter_2d(Z, data.y, "The data: select points to highlight their rows in K",
+                               axis, selected_points()),
+                    key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
+with right:
+    D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
+    fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances d(x_i, x_j)", "d²",
+                            height=440)
+    st.plotly_chart(fig, key="w_gram_dist")

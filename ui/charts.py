@@ -79,7 +79,7 @@ def scatter_2d(Z: np.ndarray, labels: np.ndarray | None, title: str, axis_titles
                                              line=dict(width=2)), hoverinfo="skip"))
     fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10),
                       xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
-                      legend=dict(orientation="h"), dragmode="select")
+                      legend=dict(orientation="h", yanchor="top", y=-0.2), dragmode="select")
     return fig
 
 
