@@ -16,8 +16,10 @@ import numpy as np
 import streamlit as st
 
 from core.data import DATASETS, load_dataset
+from core.gram import gram_jit
 from core.kernels import KERNELS, median_heuristic_gamma
 from core.methods import rbf_from_sqdist, sqdist_for
+from core.precision import dtype_scope
 
 if TYPE_CHECKING:
     from ui.state import Settings
@@ -77,7 +79,7 @@ def heuristic_gamma(settings: Settings) -> float:
     return _heuristic(data.key, data.X)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner="Computing squared distances (once per data, method and dtype)…")
 def _sqdist(key: tuple, method: str, _X: np.ndarray) -> np.ndarray:
     return sqdist_for(method, _X)
 
@@ -90,11 +92,8 @@ def sqdist(data: Data, method: str) -> np.ndarray:
     return _sqdist(data.key, method, data.X)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner="Computing the Gram matrix…")
 def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.ndarray:
-    from core.gram import gram_jit
-    from core.precision import dtype_scope
-
     with dtype_scope(_X.dtype):
         p = {k: np.asarray(v, dtype=_X.dtype) for k, v in params}
         return np.asarray(gram_jit(KERNELS[kernel].fn, p, _X))
