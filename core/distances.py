@@ -12,7 +12,7 @@ vmap        nested `vmap` of the vector form, jitted            accurate
 broadcast   `X[:, None, :] - Y[None, :, :]` by hand, jitted     accurate
 einsum      `XX + YY - 2XY` with `einsum`, jitted               cancels
 dot         `XX + YY - 2XY` with `dot`, jitted                  cancels
-centered    expansion after subtracting one shared mean         accurate
+centered    expansion after one shared shift (point, mean)      accurate
 numpy       `XX + YY - 2XY` with NumPy's `einsum`, no JAX       cancels
 =========== =================================================== ==============
 
@@ -102,6 +102,13 @@ def sqdist_dot(X: jax.Array, Y: jax.Array) -> jax.Array:
 def sqdist_centered(X: jax.Array, Y: jax.Array) -> jax.Array:
     # Distances do not change under a shared shift; after it the norms are small,
     # so the expansion no longer subtracts huge, nearly equal numbers.
+    # Shift by a point first: a plain subtraction, so X and Y get exactly the same
+    # shift. A mean alone is not shared exactly: XLA fuses `sum * (1/n)` into each
+    # use and may round it differently in each (FMA), shifting X and Y by values a
+    # last bit apart, an error of ulp(offset) per coordinate (2e-2 in d² at offset
+    # 1e5, D = 1). The mean of the shifted points is small, so its last bit is too.
+    anchor = X[0] if X.shape[0] else jnp.zeros(X.shape[1], X.dtype)  # no rows: no shift needed
+    X, Y = X - anchor, Y - anchor
     mean = (jnp.sum(X, axis=0) + jnp.sum(Y, axis=0)) / (X.shape[0] + Y.shape[0])
     return sqdist_dot(X - mean, Y - mean)
 

@@ -36,6 +36,8 @@ __all__ = [
     "with_current_gamma",
     "gamma_grid",
     "snap_gamma",
+    "log_grid",
+    "snap_log",
     "UPLOAD",
     "N_MIN",
     "N_MAX",

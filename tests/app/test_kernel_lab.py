@@ -1,0 +1,112 @@
+"""AppTest of the Kernel lab: defaults, every control, and the numbers it shows.
+
+The diagnostics table must show what `core.gp` computes for the same matrix;
+a jitter too small must be explained (with the way out), never a traceback.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.composite import KernelChoice, kernel_gram
+from core.data import load_dataset
+from core.gp import grid_1d, pd_report
+from tests.app.conftest import no_exception, open_page, widget
+
+PAGE = "kernel_lab.py"
+
+
+def _diagnostics(at):
+    return next(df.value for df in at.dataframe if "smallest working jitter" in df.value.columns)
+
+
+def _assert_row_is_core(row, report):
+    assert row["N"] == report.n
+    assert row["smallest eigenvalue"] == pytest.approx(report.min_eigenvalue, rel=1e-9)
+    assert row["condition number"] == pytest.approx(report.condition_number, rel=1e-9)
+    assert bool(row["Cholesky, no jitter"]) == report.cholesky_ok
+    assert row["smallest working jitter"] == pytest.approx(report.smallest_jitter, rel=1e-9)
+
+
+def test_defaults_show_cores_diagnostics_and_draws():
+    at = open_page(PAGE)
+    table = _diagnostics(at)
+    assert list(table["matrix"]) == ["1-D grid", "Blobs"]
+    rbf = KernelChoice.make("single", "rbf", {"gamma": 1.0})
+    grid = pd_report(kernel_gram(rbf, grid_1d(150), dtype="float32"))
+    _assert_row_is_core(table.iloc[0], grid)
+    # The lesson of the defaults: float32 RBF on a fine grid does not factor without jitter.
+    assert not grid.cholesky_ok and table["Cholesky, jitter 1e-05"].iloc[0]
+    X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
+    _assert_row_is_core(table.iloc[1], pd_report(kernel_gram(rbf, X, dtype="float32")))
+    assert len(at.get("plotly_chart")) == 6  # profile, 2 heatmaps, draws, spectrum, rank
+    assert not at.warning
+
+
+def test_too_small_jitter_is_explained_and_fixed_by_one_click():
+    at = open_page(PAGE)
+    widget(at, "w_kern_grid_n").set_value(60).run()
+    widget(at, "w_kern_jitter").set_value(1e-12).run()
+    no_exception(at)
+    warning = " ".join(w.value for w in at.warning)
+    need = pd_report(kernel_gram(KernelChoice.make("single", "rbf"), grid_1d(60),
+                                 dtype="float32")).smallest_jitter
+    assert "No draws" in warning and f"{need:.2g}" in warning
+    widget(at, "w_kern_fix_jitter").click().run()
+    no_exception(at)
+    assert not at.warning
+    assert at.session_state["w_kern_jitter"] >= need
+
+
+def test_every_control_runs_and_the_numbers_follow():
+    at = open_page(PAGE)
+    steps = [
+        ("w_kern_grid_n", 40), ("w_kern_draws", 2), ("w_kern_seed", 7),
+        ("w_kern_k1_gamma", 10.0), ("w_kern_op", "sum"), ("w_kern_k2", "rational_quadratic"),
+        ("w_kern_k2_alpha", 2.0), ("w_kern_op", "product"), ("w_kern_k2", "polynomial"),
+        ("w_kern_k2_degree", 2), ("w_kern_k2_coef0", 2.0), ("w_kern_sweep_on", "data"),
+        ("w_kern_jitter", 1e-2),
+    ]
+    for key, value in steps:
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    choice = KernelChoice.make("product", "rbf", {"gamma": 10.0}, "polynomial",
+                               {"degree": 2, "coef0": 2.0})
+    _assert_row_is_core(_diagnostics(at).iloc[0],
+                        pd_report(kernel_gram(choice, grid_1d(40), dtype="float32")))
+
+    widget(at, "w_kern_use_heuristic").click().run()
+    no_exception(at)
+    assert at.session_state["w_kern_k1_gamma"] != 10.0  # blobs' heuristic is about 0.1
+    # An invalid kernel on 2-D data is called out, not blamed on round-off.
+    widget(at, "w_kern_op").set_value("single").run()
+    widget(at, "w_kern_k1").set_value("periodic").run()
+    no_exception(at)
+    assert any("Blobs: K is not positive semi-definite" in w.value for w in at.warning)
+    assert list(_diagnostics(at)["indefinite beyond round-off"]) == [False, True]
+    # A kernel without gamma: the sweep says why it is missing; float64 from the sidebar.
+    widget(at, "w_kern_k1").set_value("linear").run()
+    widget(at, "w_kern_k1_c").set_value(1.0).run()
+    widget(at, "w_dtype").set_value("float64").run()
+    no_exception(at)
+    assert any("no gamma" in i.value for i in at.info)
+    linear = KernelChoice.make("single", "linear", {"c": 1.0})
+    _assert_row_is_core(_diagnostics(at).iloc[0],
+                        pd_report(kernel_gram(linear, grid_1d(40), dtype="float64")))
+
+    # More points than the diagnostics take: a seeded subset, and the page says so.
+    widget(at, "w_n").set_value(600).run()
+    no_exception(at)
+    assert list(_diagnostics(at)["N"]) == [40, 500]
+    assert any("subset of 500 of its 600" in c.value for c in at.caption)
+
+
+def test_a_kernel_that_overflows_is_explained_not_a_traceback():
+    # Polynomial of degree 6 on unstandardized wine (norms ~1.7e3) exceeds float32.
+    at = open_page(PAGE, {"dataset": "wine"})
+    widget(at, "w_kern_k1").set_value("polynomial").run()
+    widget(at, "w_kern_k1_degree").set_value(6).run()
+    no_exception(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "overflows float32" in errors and "Wine's K cannot be diagnosed" in errors
+    assert list(_diagnostics(at)["matrix"]) == ["1-D grid"]  # the grid is still diagnosed
