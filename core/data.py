@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # Dense kernel matrices are n x n: 20k points is 1.6 GB in float32 already, so
-# larger inputs must go through the large-N code path, not through here.
+# larger inputs go through the block engine (core.blocks, the Scale page), not here.
 MAX_POINTS = 20_000
 MAX_TABLE_ROWS = 20_000
 MAX_TABLE_COLS = 1_000
@@ -167,7 +167,7 @@ def _check_dataset_args(name: str, n: int, seed: int, noise: float) -> DatasetSp
     if n > MAX_POINTS:
         raise DataError(
             f"{n:,} points is more than the {MAX_POINTS:,} this view can handle. "
-            f"Choose n <= {MAX_POINTS:,}, or use the large-N page."
+            f"Choose n <= {MAX_POINTS:,}, or use the Scale page (the block engine never holds N × N)."
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise DataError(f"The seed must be a whole number from 0 to 4294967295, got {seed!r}.")

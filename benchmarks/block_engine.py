@@ -1,0 +1,159 @@
+"""Benchmark of the block engine: cost per entry against the dense method, and peak memory.
+
+    python benchmarks/block_engine.py                  # N = 8000 and 32000, RSS at 100k
+    python benchmarks/block_engine.py --sizes 8000 --rss-n 1000000 --rss-blocks 40
+
+Per-entry cost = median wall time / (N · N), for the block engine (pooled means and
+row sums, the Scale page's work) at each size and for dense registry methods at
+N = 8000 (`--dense`, default the jitted centered method "jit_centered"; the first
+one is the reference of the ratios), in the same process, after a warm-up call
+(compilation), every result forced to the host. At N = 8000 the engine and the dense
+methods take turns (A, B, A, B, ...), so a busy machine slows them alike; the CPU
+time per entry (user + system, all threads) is printed too: it measures the work
+done, whatever else runs on the machine. Peak memory is the peak resident
+set size of a fresh process (VmHWM) that runs the engine at
+`--rss-n`; `--rss-blocks` stops it after that many steps (memory does not grow
+with steps: every accumulator is allocated up front).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from core.blocks import BlockRun, run_blocks  # noqa: E402
+from core.kernels import median_heuristic_gamma  # noqa: E402
+from core.memory import format_bytes  # noqa: E402
+from core.methods import METHODS  # noqa: E402
+from core.scale_data import synthetic_points  # noqa: E402
+from core.timing import block, environment_info, format_seconds  # noqa: E402
+
+DENSE_N = 8000
+D = 4
+
+
+def _data(n: int) -> tuple[np.ndarray, float]:
+    X = synthetic_points("blobs", n, D, seed=0)
+    return X, median_heuristic_gamma(X)
+
+
+def _call(n: int, dense: str | None) -> tuple[str, Callable[[], object]]:
+    """(label, call) computing K at size n: registry method `dense`, or the block engine."""
+    X, gamma = _data(n)
+    if dense:
+        method = METHODS[dense]
+        args = method.prepare(X, None, gamma)
+        return f"dense {dense}", lambda: np.asarray(method.runner(*args))  # to the host, as the engine
+    return "block engine", lambda: run_blocks(X, gamma)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def per_entry(n: int, methods: list[str | None], repeats: int) -> list[dict]:
+    """Median wall and CPU seconds per entry of K at size n for each method, taking turns."""
+    calls = [_call(n, m) for m in methods]
+    for _, fn in calls:
+        block(fn())  # warm-up: compilation, caches
+    walls: dict[str, list[float]] = {label: [] for label, _ in calls}
+    cpus: dict[str, list[float]] = {label: [] for label, _ in calls}
+    for _ in range(repeats):
+        for label, fn in calls:
+            cpu, start = _cpu_s(), time.perf_counter()
+            block(fn())
+            walls[label].append(time.perf_counter() - start)
+            cpus[label].append(_cpu_s() - cpu)
+    return [{"n": n, "method": label, "median_s": float(np.median(walls[label])),
+             "min_s": min(walls[label]), "repeats": repeats,
+             "ns_per_entry": float(np.median(walls[label])) / n**2 * 1e9,
+             "cpu_ns_per_entry": float(np.median(cpus[label])) / n**2 * 1e9}
+            for label, _ in calls]
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak resident set size so far."""
+    # VmHWM is this program's own peak; ru_maxrss can still count the parent's
+    # pages from before exec (a Linux quirk), so it is only the fallback.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_rss(n: int, max_blocks: int | None) -> dict:
+    """Run the engine at size n in this process; report its peak resident memory."""
+    X, gamma = _data(n)
+    before = _peak_rss_bytes()
+    run = BlockRun(X, gamma)
+    for i, _ in enumerate(run.steps()):
+        if max_blocks is not None and i + 1 >= max_blocks:
+            break
+    peak = _peak_rss_bytes()
+    steady = run.result().steady_seconds_per_entry
+    return {"n": n, "rows_done": run.done_rows, "peak_rss_bytes": peak,
+            "steady_ns_per_entry": None if steady is None else steady * 1e9,
+            "peak_rss": format_bytes(peak), "rss_before_run": format_bytes(before),
+            "plan": str(run.plan), "device_bytes_estimate": format_bytes(
+                run.plan.device_bytes(D, X.dtype.itemsize)),
+            "seconds": run.result().elapsed_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8000, 32000])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--dense", nargs="+", default=["jit_centered"],
+                        help="registry methods to time at N = 8000; the first is the reference")
+    parser.add_argument("--rss-n", type=int, default=100_000)
+    parser.add_argument("--rss-blocks", type=int, default=None)
+    parser.add_argument("--rss-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_only:
+        print(json.dumps(peak_rss(args.rss_n, args.rss_blocks)))
+        return
+
+    env = environment_info()
+    print(f"# {env['platform']}, {env['cpu_count']} CPUs, jax {env['jax']}, devices "
+          f"{[d['device_kind'] for d in env['jax_devices']]}")
+    rows = per_entry(DENSE_N, [*args.dense, None], args.repeats)
+    dense = rows[0]
+    for n in args.sizes:
+        if n != DENSE_N:
+            rows += per_entry(n, [None], max(1, args.repeats // 2) if n > DENSE_N else args.repeats)
+    for r in rows:
+        r["ratio_to_dense_8000"] = r["ns_per_entry"] / dense["ns_per_entry"]
+        r["cpu_ratio_to_dense_8000"] = r["cpu_ns_per_entry"] / dense["cpu_ns_per_entry"]
+        print(f"{r['method']:>22} N={r['n']:>9,}: {format_seconds(r['median_s'])} = "
+              f"{r['ns_per_entry']:.3f} ns/entry ({r['ratio_to_dense_8000']:.2f} × "
+              f"{dense['method']} at {DENSE_N:,}); CPU {r['cpu_ns_per_entry']:.3f} ns/entry "
+              f"({r['cpu_ratio_to_dense_8000']:.2f} ×)")
+    # A fresh process, so the dense run's 256 MB does not count in the peak.
+    cmd = [sys.executable, __file__, "--rss-only", "--rss-n", str(args.rss_n)]
+    if args.rss_blocks:
+        cmd += ["--rss-blocks", str(args.rss_blocks)]
+    rss = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                    env=os.environ).stdout.strip().splitlines()[-1])
+    print(f"peak RSS, blocks N={args.rss_n:,} ({rss['rows_done']:,} rows done): {rss['peak_rss']} "
+          f"(before the run: {rss['rss_before_run']}; device estimate {rss['device_bytes_estimate']}); "
+          f"{rss['steady_ns_per_entry']:.3f} ns/entry after the first step")
+    print(json.dumps({"environment": env, "timings": rows, "memory": rss}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""AppTest of the Scale page: the block engine at a small N, a partial run, a huge N.
+
+The page is checked against `core.blocks` run directly on the same data: the
+heatmap it draws must hold the engine's pooled means, its row-sum figures the
+engine's row sums.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from core.blocks import BlockRun, run_blocks
+from core.kernels import median_heuristic_gamma
+from core.memory import format_bytes
+from core.methods import resolve
+from core.scale_data import synthetic_points
+from tests.app.conftest import no_exception, widget
+
+N = 2000
+
+
+def _array(value) -> np.ndarray:
+    """A Plotly array from a figure's JSON: typed binary {"dtype", "bdata", "shape"} or a list."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return flat.reshape([int(s) for s in str(shape).split(",")]) if shape else flat
+    return np.asarray(value)
+
+
+def _figure(at, title_start: str) -> dict:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["layout"].get("title", {})
+        if str(title.get("text", title)).startswith(title_start):
+            return spec
+    raise AssertionError(f"no chart titled {title_start!r}")
+
+
+def _metric(at, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """The engine's result on the page's default data at N = 2,000 (blobs, D = 2, seed 0)."""
+    X = synthetic_points("blobs", N, 2, 0, "float32")
+    gamma = median_heuristic_gamma(X)
+    return X, gamma, run_blocks(X, gamma)
+
+
+def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, expected):
+    X, gamma, result = expected
+    at = page("scale.py")
+    widget(at, "w_scale_n").set_value(N).run()
+    no_exception(at)
+    assert _metric(at, "A dense K would need") == format_bytes(N * N * 4) == "15.3 MiB"
+    assert not at.get("plotly_chart")  # nothing is computed before the click
+
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    assert any(f"all {N:,} rows" in s.value for s in at.success)
+    heatmap = _figure(at, "K, pooled block by block")
+    z = _array(heatmap["data"][0]["z"])
+    np.testing.assert_array_equal(z, result.pooled)  # same code, same data: the same bits
+    assert "mean of 4×4 entries" in heatmap["layout"]["title"]["text"]
+    np.testing.assert_array_equal(_array(heatmap["data"][0]["y"])[:3], [0, 4, 8])  # point indices
+    q = np.quantile(result.row_sums, [0, 0.5, 1])
+    assert _metric(at, "Smallest row sum") == f"{q[0]:.6g}"
+    assert _metric(at, "Median row sum") == f"{q[1]:.6g}"
+    assert _metric(at, "Largest row sum") == f"{q[2]:.6g}"
+    (key, kept), = at.session_state["_scale_results"].items()
+    np.testing.assert_array_equal(kept.row_sums, result.row_sums)
+    assert key[1] == N and key[5] == pytest.approx(gamma)
+
+    # A run that a click interrupted after three of its eight steps (the page files
+    # it away on its next run): shown as partial, never as the result.
+    run = BlockRun(X, gamma)
+    for _ in itertools.islice(run.steps(), 3):
+        pass
+    at.session_state["_scale_results"] = {}
+    at.session_state["_scale_active"] = dict(key=key, run=run)
+    at.run()
+    no_exception(at)
+    assert not at.success
+    assert any("Stopped after 750 of 2,000 rows (38%)" in w.value for w in at.warning)
+    title = _figure(at, "K, pooled block by block")["layout"]["title"]["text"]
+    assert "partial: 750 of 2,000 rows" in title
+    assert _metric(at, "Entries of K computed") == f"{750 * N:,}"
+
+    # A new setting abandons it: said once, nothing of it shown.
+    widget(at, "w_scale_n").set_value(1000).run()
+    no_exception(at)
+    assert any("abandoned" in i.value for i in at.info)
+    assert not at.get("plotly_chart") and not at.warning
+
+
+def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page):
+    at = page("scale.py")
+    widget(at, "w_scale_n").set_value(1_000_000).run()
+    no_exception(at)
+    assert _metric(at, "A dense K would need") == "3.64 TiB"
+    assert _metric(at, "Budget for a dense result") == "2.00 GiB"
+    held = _metric(at, "The block engine holds about")
+    assert held.endswith("MiB") and float(held.split()[0]) < 500
+    dense = resolve("auto", 1_000_000, 1_000_000, 2, "float32")  # what a dense page would run
+    need = format_bytes(1_000_000**2 * 4 * dense.copies)
+    assert any("out of reach" in i.value and need in i.value for i in at.info)
+    compute = widget(at, "w_scale_compute")
+    assert not compute.disabled
+    assert any("3,907 step(s) of 256 rows" in m.value for m in at.markdown)

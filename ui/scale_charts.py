@@ -1,0 +1,115 @@
+"""Figures of the Scale page: block-engine results drawn without ever having K.
+
+The pooled means come from `core.blocks` already pooled (at most 512 cells a side),
+so the heatmap labels its cells with the point indices where they start; row sums
+of up to a million points are drawn as a band (min to max) and a mean line over
+buckets of rows, so the browser gets at most a few thousand values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.charts import matrix_heatmap, value_histogram
+
+__all__ = ["pooled_heatmap", "row_sum_profile", "row_sum_histogram", "format_duration",
+           "format_count"]
+
+MAX_PROFILE_POINTS = 1500
+
+
+def pooled_heatmap(pooled: np.ndarray, factor: int, n: int, title: str,
+                   done_rows: int | None = None) -> go.Figure:
+    """The block engine's pooled means of K as a heatmap over point indices.
+
+    Args:
+      pooled: (ceil(N / f), ceil(M / f)) means; NaN cells (rows not computed yet)
+        are left blank.
+      factor: f, points per cell side.
+      n: N, for the partial label.
+      title: the chart title.
+      done_rows: rows computed so far when the result is partial; None if complete.
+    """
+    fig, _ = matrix_heatmap(pooled, title, "mean k(x_i, x_j)", zmin=0, zmax=1)
+    rows = np.arange(pooled.shape[0]) * factor
+    cols = np.arange(pooled.shape[1]) * factor
+    where = (f"rows %{{y}}…%{{y}}+{factor - 1}, cols %{{x}}…%{{x}}+{factor - 1}" if factor > 1
+             else "row %{y}, col %{x}")
+    what = "mean k" if factor > 1 else "k(x_i, x_j)"
+    fig.update_traces(x=cols, y=rows, hovertemplate=f"{where}<br>{what} = %{{z:.4g}}<extra></extra>")
+    notes = [f"pooled: each cell is the mean of {factor}×{factor} entries"] if factor > 1 else []
+    if done_rows is not None and done_rows < n:
+        notes.append(f"partial: {done_rows:,} of {n:,} rows ({done_rows / n:.0%})")
+    subtitle = f"<br><sup>{' · '.join(notes)}</sup>" if notes else ""
+    fig.update_layout(title=dict(text=title + subtitle), margin=dict(t=70))
+    return fig
+
+
+def _buckets(values: np.ndarray, max_points: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start index, min, mean and max of consecutive buckets of `values` (NaN-free)."""
+    size = max(1, math.ceil(values.size / max_points))
+    starts = np.arange(0, values.size, size)
+    return (starts, np.minimum.reduceat(values, starts), np.add.reduceat(values, starts)
+            / np.diff(np.append(starts, values.size)), np.maximum.reduceat(values, starts))
+
+
+def row_sum_profile(row_sums: np.ndarray, title: str) -> go.Figure:
+    """Row sums along the point index: a mean line in a min–max band per bucket of rows.
+
+    Args:
+      row_sums: (n_done,) the rows computed so far, in order.
+      title: the chart title.
+    """
+    starts, low, mean, high = _buckets(np.asarray(row_sums, dtype=np.float64), MAX_PROFILE_POINTS)
+    size = int(starts[1] - starts[0]) if starts.size > 1 else 1
+    where = f"rows %{{x}}…%{{x}}+{size - 1}" if size > 1 else "row %{x}"
+    fig = go.Figure()
+    if size > 1:
+        fig.add_trace(go.Scatter(x=starts, y=high, mode="lines", line=dict(width=0),
+                                 hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(x=starts, y=low, mode="lines", line=dict(width=0), fill="tonexty",
+                                 name=f"min–max over {size:,} rows", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=starts, y=mean, mode="lines", name="mean" if size > 1 else "row sum",
+        customdata=np.stack([low, high], axis=1),
+        hovertemplate=(f"{where}<br>mean %{{y:.4g}} (min %{{customdata[0]:.4g}}, "
+                       "max %{customdata[1]:.4g})<extra></extra>") if size > 1
+        else f"{where}<br>row sum %{{y:.4g}}<extra></extra>"))
+    fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_title="point index i", yaxis_title="row sum Σⱼ k(x_i, x_j)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def row_sum_histogram(row_sums: np.ndarray, title: str) -> go.Figure:
+    """Histogram of the row sums, counted in points."""
+    fig = value_histogram(np.asarray(row_sums, dtype=np.float64), title, "row sum Σⱼ k(x_i, x_j)")
+    fig.update_layout(yaxis_title="number of points")
+    fig.update_traces(hovertemplate="row sum ≈ %{x:.4g}<br>%{y} points<extra></extra>")
+    return fig
+
+
+def format_duration(seconds: float | None) -> str:
+    """A wall-clock duration for a progress line: "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"."""
+    if seconds is None or not math.isfinite(seconds):
+        return "unknown"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def format_count(count: int) -> str:
+    """A large count in words to 3 significant figures: "4,000,000", "4.51 billion"."""
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if count >= scale and count >= 1e7:
+            return f"{count / scale:.3g} {word}"
+    return f"{count:,}"
