@@ -30,6 +30,7 @@ from ui.race_charts import (
     speedup_words,
 )
 from ui.state import render_sidebar
+from ui.long_work import keep, should_stop_for_streamlit
 
 DEFAULT_METHODS = ("map_stack", "jit_method1", "jit_method2", "vmap_nojit", "jit_expansion",
                    "jit_centered", "sklearn", "scipy_cdist")
@@ -42,38 +43,6 @@ ss = st.session_state
 
 def label(name: str) -> str:
     return METHODS[name].label
-
-
-def keep(key: str, default: Any) -> dict[str, Any]:
-    """Widget kwargs that keep `key`'s value in `_<key>` across page visits.
-
-    Streamlit forgets a widget's state when a page without it runs; the stored
-    copy re-seeds it, so the choices (and the results labelled with them) survive.
-    """
-    ss.setdefault("_" + key, default)
-    ss[key] = ss["_" + key]
-    return dict(key=key, on_change=lambda: ss.__setitem__("_" + key, ss[key]))
-
-
-def stop_check() -> Callable[[], bool]:
-    """`should_stop` for the core timing loops: abandon this run for a newer one.
-
-    Streamlit starts a newer run (any click, any setting) only at its own calls;
-    its yield check raises that interruption between timed calls too, so a long
-    method does not hold the page. Internal API, hence the guard.
-    """
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
-        check = get_run_yield_check()
-    except ImportError:
-        check = None
-
-    def should_stop() -> bool:
-        if check is not None:
-            check()
-        return False
-
-    return should_stop
 
 
 def run_with_progress(what: str, steps: int, work: Callable[..., list[RaceRow]],
@@ -106,7 +75,7 @@ def run_with_progress(what: str, steps: int, work: Callable[..., list[RaceRow]],
             status.write(f"{where}**{row.label}**: {result_words(row)}")
 
         try:
-            rows = work(on_step=on_step, on_row=on_row, should_stop=stop_check())
+            rows = work(on_step=on_step, on_row=on_row, should_stop=should_stop_for_streamlit())
         except TimingCancelled as err:
             status.update(label=str(err), state="error")
         except (ValueError, MemoryError) as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Any
+
 
 import jax
 import numpy as np
@@ -34,6 +34,7 @@ from ui.scale_charts import (
     row_sum_profile,
 )
 from ui.state import render_sidebar
+from ui.long_work import interruption_check, keep
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 GAMMA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -44,28 +45,6 @@ KEPT_RESULTS = 3
 PLATFORM = jax.devices()[0].platform
 AUTO_ROWS, AUTO_COLS = default_block_shape(PLATFORM)
 ss = st.session_state
-
-
-def keep(key: str, default: Any) -> dict[str, Any]:
-    """Widget kwargs that keep `key`'s value in `_<key>` across page visits."""
-    ss.setdefault("_" + key, default)
-    ss[key] = ss["_" + key]
-    return dict(key=key, on_change=lambda: ss.__setitem__("_" + key, ss[key]))
-
-
-def interruption_check():
-    """Raises Streamlit's rerun/stop between steps when a click or setting asked for one.
-
-    Streamlit interrupts a run only at its own calls; this is that check without
-    drawing anything (internal API, hence the guard), so a Stop click or a new
-    setting abandons the computation after the current step, not the next redraw.
-    """
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
-        check = get_run_yield_check()
-    except ImportError:
-        check = None
-    return check or (lambda: None)
 
 
 @st.cache_data(max_entries=2, show_spinner="Generating the points…")
