@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 ROW_AXIS = "rows"
-MAX_POOLED_SIDE = 512  # the heatmap's cells a side (ui.charts.MAX_HEATMAP_SIDE)
+MAX_POOLED_SIDE = 448  # the heatmap's cells a side (ui.charts.MAX_HEATMAP_SIDE: its message stays < 1.5 MB)
 # Rows per device and columns per tile. CPU: a 256 × 4096 float32 tile is 4 MiB, it
 # stays in cache; measured fastest in benchmarks/block_engine.py. Accelerators want
 # far more work per launch: a starting point, not a measurement (docs/SCALING.md).

@@ -79,7 +79,7 @@ def progress_text(done: int, total: int, elapsed: float, eta: float | None) -> s
 def compute(key: tuple, X: np.ndarray, gamma: float, rows: int | None) -> None:
     """Run the block engine under a progress bar; keep the result only if it finishes."""
     try:
-        run = BlockRun(X, gamma, rows_per_device=rows)
+        run = BlockRun(X, gamma, rows_per_device=rows, max_side=MAX_HEATMAP_SIDE)
     except (CoreError, ValueError) as err:
         st.error(f"The block engine could not start: {err}", icon=":material/error:")
         return

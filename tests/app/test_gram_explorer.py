@@ -13,6 +13,7 @@ from core.pooling import pool_mean
 from core.precision import dtype_scope
 from core.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from ui.charts import MAX_HEATMAP_SIDE
 from ui.state import snap_gamma
 
 PAGE = "gram_explorer.py"
@@ -120,14 +121,14 @@ def test_spectrum_metrics_equal_core():
     assert float(shown["Condition number"]) == pytest.approx(spec.condition_number, rel=1e-2)
 
 
-def test_heatmap_is_pooled_above_512_points_and_says_so():
+def test_heatmap_is_pooled_for_large_n_and_says_so():
     at = open_page(PAGE, {"n": "1200", "dataset": "uniform"})
     z = shown_K(at)
     assert z.shape == (400, 400)  # 1200 / 3
     assert any("Pooled for display" in c.value and "3×3" in c.value for c in at.caption)
     X, _ = data_of(at)
     K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
-    np.testing.assert_allclose(z, pool_mean(K, 512)[0], atol=2e-6)
+    np.testing.assert_allclose(z, pool_mean(K, MAX_HEATMAP_SIDE)[0], atol=2e-6)
 
 
 def test_downloads_are_offered():

@@ -19,6 +19,7 @@ from core.kernels import median_heuristic_gamma
 from core.memory import format_bytes
 from core.methods import resolve
 from core.scale_data import synthetic_points
+from ui.charts import MAX_HEATMAP_SIDE
 from tests.app.conftest import no_exception, widget
 
 N = 2000
@@ -71,8 +72,9 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     heatmap = _figure(at, "K, pooled block by block")
     z = _array(heatmap["data"][0]["z"])
     np.testing.assert_array_equal(z, result.pooled)  # same code, same data: the same bits
-    assert "mean of 4×4 entries" in heatmap["layout"]["title"]["text"]
-    np.testing.assert_array_equal(_array(heatmap["data"][0]["y"])[:3], [0, 4, 8])  # point indices
+    f = -(-N // MAX_HEATMAP_SIDE)
+    assert f"mean of {f}×{f} entries" in heatmap["layout"]["title"]["text"]
+    np.testing.assert_array_equal(_array(heatmap["data"][0]["y"])[:3], [0, f, 2 * f])  # point indices
     q = np.quantile(result.row_sums, [0, 0.5, 1])
     assert _metric(at, "Smallest row sum") == f"{q[0]:.6g}"
     assert _metric(at, "Median row sum") == f"{q[1]:.6g}"
