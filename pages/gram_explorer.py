@@ -46,7 +46,11 @@ else:
 
 order_by_label = data.y is not None and st.toggle(
     "Order points by label (class structure shows as blocks)", value=True, key="w_gram_order")
-order = np.argsort(data.y, kind="stable") if order_by_label else np.arange(n)
+# Every matrix below is computed in display order (cached that way), so a gamma
+# change costs one exponential and no reindexing of N² entries.
+order = np.argsort(data.y, kind="stable") if order_by_label else None
+rank = np.empty(n, dtype=int)
+rank[np.arange(n) if order is None else order] = np.arange(n)  # display row of each point
 
 
 def selected_points() -> list[int]:
@@ -61,10 +65,8 @@ def kernel_view() -> None:
     # Only this fragment reruns when gamma moves: the data, the distances, the
     # scatter and the distance heatmap below are neither recomputed nor resent.
     current = with_current_gamma(settings)
-    K = gram_matrix(data, current)
+    K = gram_matrix(data, current, order)  # display order
     selected = selected_points()
-    rank = np.empty(n, dtype=int)
-    rank[order] = np.arange(n)  # where each point sits in the displayed order
     left, right = st.columns([3, 2])
     with right:
         if any(p.name == "gamma" for p in kernel.params):
@@ -74,7 +76,7 @@ def kernel_view() -> None:
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
         st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
     with left:
-        fig, factor = matrix_heatmap(K[np.ix_(order, order)], f"K, gamma = {current.gamma:.3g}",
+        fig, factor = matrix_heatmap(K, f"K, gamma = {current.gamma:.3g}",
                                      "k(x_i, x_j)",
                                      zmin=0 if current.kernel == "rbf" else None,
                                      zmax=1 if current.kernel == "rbf" else None,
@@ -126,27 +128,30 @@ def compare_view(K: np.ndarray, current) -> None:
         if reason:
             st.info(reason)
             return
-        K2 = rbf_from_sqdist(sqdist(data, other), current.gamma)
+        K2 = rbf_from_sqdist(sqdist(data, other, order), current.gamma)
         diff = K2.astype(np.float64) - K
         err = float(np.max(np.abs(diff)))
         st.metric(f"max |K({METHODS[other].label}) − K(this)|", f"{err:.3g}")
         lim = err or 1.0
-        fig, _ = matrix_heatmap(diff[np.ix_(order, order)], "Difference of the two methods",
+        fig, _ = matrix_heatmap(diff, "Difference of the two methods",
                                 "ΔK", colorscale="RdBu", zmin=-lim, zmax=lim, zmid=0, height=420)
         st.plotly_chart(fig, key="w_gram_diff")
 
 
 def download_view(K: np.ndarray, current) -> None:
     # The files are built only when a button is clicked (callables), not on
-    # every drag of the slider.
+    # every drag of the slider; they hold K in the data's own row order.
+    def data_order() -> np.ndarray:
+        return K[np.ix_(rank, rank)]
+
     def as_npy() -> bytes:
         buf = io.BytesIO()
-        np.save(buf, K, allow_pickle=False)
+        np.save(buf, data_order(), allow_pickle=False)
         return buf.getvalue()
 
     def as_csv() -> str:
         text = io.StringIO()
-        np.savetxt(text, K, delimiter=",", fmt="%.9g")
+        np.savetxt(text, data_order(), delimiter=",", fmt="%.9g")
         return text.getvalue()
 
     c1, c2 = st.columns(2)
@@ -172,7 +177,7 @@ with left:
                                axis, selected_points()),
                     key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
 with right:
-    D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1")
-    fig, _ = matrix_heatmap(D2[np.ix_(order, order)], "Squared distances d(x_i, x_j)", "d²",
+    D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1", order)
+    fig, _ = matrix_heatmap(D2, "Squared distances d(x_i, x_j)", "d²",
                             height=440)
     st.plotly_chart(fig, key="w_gram_dist")

@@ -80,16 +80,20 @@ def heuristic_gamma(settings: Settings) -> float:
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing squared distances (once per data, method and dtype)…")
-def _sqdist(key: tuple, method: str, _X: np.ndarray) -> np.ndarray:
-    return sqdist_for(method, _X)
+def _sqdist(key: tuple, method: str, ordered: bool, _X: np.ndarray, _order: np.ndarray) -> np.ndarray:
+    d2 = sqdist_for(method, _X)
+    # Stored already in display order: a gamma change then needs one exp, no reindexing.
+    return d2[np.ix_(_order, _order)] if ordered else d2
 
 
-def sqdist(data: Data, method: str) -> np.ndarray:
+def sqdist(data: Data, method: str, order: np.ndarray | None = None) -> np.ndarray:
     """Squared distances of the data behind `method`'s Gram matrix, (N, N), cached.
 
-    Keyed on (data, method, dtype): dragging gamma reuses them.
+    Keyed on (data, method, dtype, order): dragging gamma reuses them. `order` is
+    a permutation of the points (the label order of the heatmaps), or None.
     """
-    return _sqdist(data.key, method, data.X)
+    ordered = order is not None
+    return _sqdist(data.key, method, ordered, data.X, order if ordered else np.arange(0))
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the Gram matrix…")
@@ -99,9 +103,11 @@ def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.nd
         return np.asarray(gram_jit(KERNELS[kernel].fn, p, _X))
 
 
-def gram_matrix(data: Data, settings: Settings) -> np.ndarray:
-    """K for the sidebar's kernel: RBF via the chosen method's cached distances,
-    any other kernel by jitted Method I (`gram`), cached on its parameters."""
+def gram_matrix(data: Data, settings: Settings, order: np.ndarray | None = None) -> np.ndarray:
+    """K for the sidebar's kernel (rows and columns permuted by `order` if given):
+    RBF via the chosen method's cached distances, any other kernel by jitted
+    Method I (`gram`), cached on its parameters."""
     if settings.kernel == "rbf":
-        return rbf_from_sqdist(sqdist(data, settings.method), settings.gamma)
-    return _other_gram(data.key, settings.kernel, tuple(sorted(settings.params.items())), data.X)
+        return rbf_from_sqdist(sqdist(data, settings.method, order), settings.gamma)
+    K = _other_gram(data.key, settings.kernel, tuple(sorted(settings.params.items())), data.X)
+    return K if order is None else K[np.ix_(order, order)]
