@@ -29,6 +29,8 @@ from core.distances import (
     check_feature_sizes,
 )
 from core.errors import TooLargeError
+from core.fast_gram import (MIRROR_MIN_FEATURES, augmented_factors, rbf_gram_panels,
+                            rbf_gram_tiled, rbf_panel)
 from core.gram import covariance_matrix, gram
 from core.kernels import rbf_kernel
 from core.precision import as_float_array, dtype_scope
@@ -39,6 +41,7 @@ __all__ = [
     "DENSE_MEMORY_BUDGET_BYTES",
     "get_method",
     "choose_auto",
+    "TILED_MIN_ENTRIES",
     "dense_bytes",
     "resolve",
     "sqdist_for",
@@ -104,6 +107,18 @@ def gram_jit_centered(X, Y, gamma):
     if same:  # K[i, i] is exactly 1; the expansion leaves round-off there.
         d2 = jnp.where(jnp.eye(X.shape[0], dtype=bool), 0, d2)
     return jnp.exp(-gamma * d2)
+
+
+def gram_numpy_tiled(X, Y, gamma):
+    # NumPy arrays in, a new NumPy K out: no JAX, so no device copy and no
+    # compilation; BLAS and the exponential run tile by tile, in cache.
+    return rbf_gram_tiled(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
+
+
+def gram_jit_panels(X, Y, gamma):
+    # A Python loop over row panels, each one jitted XLA call; the panels are
+    # copied into one NumPy K, so no N x N buffer ever comes from XLA.
+    return rbf_gram_panels(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 
 def gram_numpy_expansion(X, Y, gamma):
@@ -260,6 +275,16 @@ _METHOD_LIST = [
                "the expansion: matrix-product speed without the cancellation.",
                gram_jit_centered, compiled=True, shows=(sqdist_centered, sqdist_dot),
                distance_method="centered", zero_diagonal=True),
+    GramMethod("numpy_tiled", "NumPy + BLAS · tiled centered expansion", "Centered expansion as "
+               "one BLAS product per 256×256 tile, exp while the tile is in cache, one write "
+               "into K; K(X, X) computes the upper tiles only and mirrors them; a thread per core.",
+               gram_numpy_tiled, compiled=False, shows=(rbf_gram_tiled, augmented_factors),
+               copies=1.05, distance_method="centered", zero_diagonal=True),
+    GramMethod("jit_panels", "jit · centered expansion in row panels", "XLA computes K a "
+               "panel of rows at a time (one fused pass, every core) while NumPy copies the "
+               "last panel into K: K is written once, into a huge-page NumPy buffer.",
+               gram_jit_panels, compiled=False, shows=(rbf_gram_panels, rbf_panel),
+               copies=1.05, distance_method="centered", zero_diagonal=True),
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
                "plain NumPy: no JAX, same cancellation as the jitted expansion.",
                gram_numpy_expansion, compiled=False, shows=(sqdist_numpy,), copies=3,
@@ -279,16 +304,33 @@ _METHOD_LIST = [
 METHODS: dict[str, GramMethod] = {m.name: m for m in _METHOD_LIST}
 
 
+# From this many entries of K on, "auto" leaves jit_centered for the methods that
+# write K once into a NumPy buffer. Below it XLA's single fused kernel wins: it
+# reuses its freed buffers (no page faults) and has no Python loop. Measured by
+# benchmarks/gram_bench.py and docs/BENCHMARKS.md: jit_centered ahead at N = 2000,
+# behind from N = 4000 on.
+TILED_MIN_ENTRIES = 3000 * 3000
+
+
 def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """The registry name `"auto"` runs for this size, dimension and dtype.
 
-    Only methods accurate far from the origin qualify: the centered expansion is
-    the fastest of those in our benchmarks (docs/BENCHMARKS.md) unless it declines.
+    Only methods accurate far from the origin qualify; of those, the fastest in
+    benchmarks/gram_bench.py: jit_centered for K below TILED_MIN_ENTRIES entries;
+    above, numpy_tiled from MIRROR_MIN_FEATURES features on (its BLAS products
+    dominate, and it computes only half of K(X, X)), else jit_panels. A method that
+    declines for memory passes to the next one.
     """
-    for name in ("jit_centered", "lax_map"):
+    if n * m < TILED_MIN_ENTRIES:
+        order = ("jit_centered", "jit_panels", "numpy_tiled")
+    elif d >= MIRROR_MIN_FEATURES:
+        order = ("numpy_tiled", "jit_panels", "jit_centered")
+    else:
+        order = ("jit_panels", "numpy_tiled", "jit_centered")
+    for name in (*order, "lax_map"):
         if METHODS[name].declines(n, m, d, dtype) is None:
             return name
-    return "jit_centered"  # its refusal names the way out
+    return order[0]  # its refusal names the way out
 
 
 def _auto(X, Y, gamma):
@@ -328,8 +370,11 @@ def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndar
 
 
 def rbf_from_sqdist(d2: np.ndarray, gamma: float) -> np.ndarray:
-    """`exp(-gamma * d2)` in the dtype of `d2`; shape of `d2`."""
-    return np.exp(-np.asarray(gamma, dtype=d2.dtype) * d2)
+    """`exp(-gamma * d2)` in the dtype of `d2`; shape of `d2`; `d2` is not changed."""
+    # One new array, exponentiated in place: what a gamma change costs on the Gram
+    # explorer, so no second N x N temporary.
+    K = np.multiply(d2, -np.asarray(gamma, dtype=d2.dtype))
+    return np.exp(K, out=K)
 
 
 def get_method(name: str) -> GramMethod:

@@ -1,0 +1,272 @@
+"""The RBF Gram matrix at close to memory speed: two ways to write K only once.
+
+`K[i, j] = exp(-gamma * |x_i - y_j|^2)` costs at least one exponential and one
+store per entry; everything else should hide behind those. Both forms here
+subtract one shared mean first (distances do not change, and the norms become
+small, so float32 no longer cancels far from the origin), then use the expansion
+`-gamma * (|x|^2 + |y|^2 - 2 x.y)`, and write K once into one NumPy buffer (NumPy
+asks the kernel for huge pages; a fresh N x N buffer from XLA is page-faulted in
+4 KiB at a time, about 45 ms at N = 8000 in float32).
+
+`rbf_gram_panels` (registry "jit_panels"): XLA computes K a panel of rows at a
+time, fused and on every core, while NumPy copies the previous panel into K.
+
+`rbf_gram_tiled` (registry "numpy_tiled"), NumPy and BLAS:
+
+* the exponent is ONE matrix product of augmented rows,
+  `[x, -gamma |x|^2, 1] . [2 gamma y, 1, -gamma |y|^2]` (see `augmented_factors`);
+* K is filled tile by tile: each tile is one BLAS product, a clip and an in-place
+  `exp` while it is still in cache, then one store;
+* for K(X, X) with many features only the tiles on and above the diagonal are
+  computed and each is stored twice (as is, and transposed): that halves the
+  products and exponentials. With few features the product is cheap and NumPy's
+  transposed store is not (about 1.9 ns an entry against 0.5 for a plain store,
+  measured), so every tile is computed;
+* tiles are shared among one worker thread per core (NumPy releases the GIL in
+  BLAS and in ufuncs), with BLAS held to one thread per call meanwhile.
+
+Float32 accuracy is that of the centered expansion: an exponent error of about
+`gamma * eps * (|x - mean|^2 + |y - mean|^2)`, negligible while gamma is on the
+scale of the data (the median heuristic); points far from the origin cost nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from core.precision import dtype_scope
+
+__all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURES",
+           "PANEL_BYTES", "augmented_factors", "panel_rows", "rbf_panel", "rbf_gram_panels",
+           "rbf_gram_tiled", "worker_count"]
+
+# A float32 tile of 256 x 256 is 256 KiB: it stays in a core's L2 cache between
+# the product, the clip, the exp and the two stores. Measured at N = 8000 on one
+# core: 256 x 512 and 256 x 1024 tiles were 1.2-1.4x slower (the transposed
+# store reads the tile at a 2-4 KiB stride, which thrashes L1), 512 x 512 1.3x;
+# whole row panels spill to memory between the passes.
+TILE_ROWS = 256
+TILE_COLS = 256
+# Below this many entries threads cost more than they save (K is under 1 ms).
+THREADED_MIN_ENTRIES = 1_000_000
+# K(X, X) mirrors tiles from this many features on: the product a mirrored
+# tile saves (about 0.3 ns an entry at D = 2, 3 ns at D = 128, measured on one
+# core) then outweighs the extra cost of the transposed store (about 1.4 ns).
+MIRROR_MIN_FEATURES = 32
+
+
+def worker_count() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def augmented_factors(X: np.ndarray, Y: np.ndarray, gamma: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Factors whose product is the RBF exponent: `A @ B = -gamma * |x_i - y_j|^2`.
+
+    Args:
+      X: shape (N, D); Y: shape (M, D); gamma: a scalar; all of one float dtype.
+
+    Returns:
+      `(A, B)`, A of shape (N, D + 2) and B of shape (D + 2, M), dtype of X.
+    """
+    dt = X.dtype
+    # One shift for X and Y together, accumulated in float64: the subtraction
+    # x - mean is then exact for points near the mean (Sterbenz), so data 1e4
+    # from the origin loses nothing.
+    total = X.sum(axis=0, dtype=np.float64) + Y.sum(axis=0, dtype=np.float64)
+    mean = (total / max(X.shape[0] + Y.shape[0], 1)).astype(dt)
+    Xc, Yc = X - mean, Y - mean
+    g = np.asarray(gamma, dtype=dt)
+    d = X.shape[1]
+    A = np.empty((X.shape[0], d + 2), dt)
+    A[:, :d] = Xc
+    A[:, d] = -g * np.einsum("ik,ik->i", Xc, Xc)
+    A[:, d + 1] = 1
+    B = np.empty((d + 2, Y.shape[0]), dt)
+    B[:d] = (2 * g) * Yc.T
+    B[d] = 1
+    B[d + 1] = -g * np.einsum("ik,ik->i", Yc, Yc)
+    return A, B
+
+
+def rbf_gram_tiled(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
+                   workers: int | None = None) -> np.ndarray:
+    """`exp(-gamma * |x_i - y_j|^2)` filled tile by tile (see the module docstring).
+
+    Args:
+      X: shape (N, D), float32 or float64.
+      Y: shape (M, D), dtype of X; None means K(X, X): symmetric, with a
+        diagonal of exactly 1.
+      gamma: a scalar (a 0-d array of X's dtype keeps float32 float32).
+      workers: threads to share the tiles; None: one per core, or 1 for small K.
+
+    Returns:
+      K, a new C-ordered NumPy array of shape (N, M), dtype of X.
+    """
+    same = Y is None
+    mirror = same and X.shape[1] >= MIRROR_MIN_FEATURES
+    A, B = augmented_factors(X, X if same else Y, gamma)
+    n, m = A.shape[0], B.shape[1]
+    K = np.empty((n, m), X.dtype)
+    # Round-off can push an exponent a hair above 0 (K above 1); clipping with a
+    # row of zeros is vectorised, unlike np.minimum with a scalar 0 (4x slower).
+    zeros = np.zeros(min(TILE_COLS, m), X.dtype)
+    below = np.tri(TILE_ROWS, k=-1, dtype=bool)
+
+    def fill(i0: int, j0: int) -> None:
+        i1, j1 = min(i0 + TILE_ROWS, n), min(j0 + TILE_COLS, m)
+        tile = A[i0:i1] @ B[:, j0:j1]
+        np.minimum(tile, zeros[: j1 - j0], out=tile)
+        np.exp(tile, out=tile)
+        if same and j0 <= i0 < j1:  # the tile holds a diagonal block
+            square = tile[:, i0 - j0: i0 - j0 + i1 - i0]
+            if mirror:  # both triangles were computed: make K exactly symmetric
+                np.copyto(square, square.T, where=below[: i1 - i0, : i1 - i0])
+            np.fill_diagonal(square, 1)  # the expansion leaves round-off there
+        K[i0:i1, j0:j1] = tile
+        if mirror and j1 > i1:  # the mirror image, below this row block
+            lo = max(j0, i1)
+            K[lo:j1, i0:i1] = tile[:, lo - j0:].T
+
+    # Mirrored: in row block i0 only the columns from i0 on (TILE_COLS is a
+    # multiple of TILE_ROWS, so each diagonal block lies in one tile).
+    tiles = [(i0, j0) for i0 in range(0, n, TILE_ROWS)
+             for j0 in range(i0 if mirror else 0, m, TILE_COLS)]
+    workers = workers or (worker_count() if n * m >= THREADED_MIN_ENTRIES else 1)
+    with _one_blas_thread_per_call():
+        if workers == 1 or len(tiles) == 1:
+            for i0, j0 in tiles:
+                fill(i0, j0)
+        else:
+            for _ in _pool(workers).map(lambda t: fill(*t), tiles):
+                pass
+    return K
+
+
+# A panel of about 4 MiB: XLA's output for it is reused from the heap call after
+# call (a fresh N x N buffer from XLA is page-faulted in at 4 KiB a page: 45 ms
+# at N = 8000), and the copy into K reads it from cache. Measured at N = 8000,
+# float32: 128-row panels (4 MiB) 1.6x faster than 512-row ones.
+PANEL_BYTES = 4 * 1024**2
+
+
+def panel_rows(m: int, itemsize: int) -> int:
+    """Rows per panel: a power of two from 16 to 1024, near PANEL_BYTES of output.
+
+    Few distinct values, so that few shapes are ever compiled.
+    """
+    rows = PANEL_BYTES // max(m * itemsize, 1)
+    return int(min(1024, max(16, 2 ** int(np.log2(max(rows, 1))))))
+
+
+@jax.jit
+def rbf_panel(Xp: jax.Array, B: jax.Array, gx: jax.Array, gy: jax.Array) -> jax.Array:
+    """`exp(min(Xp @ B - gx - gy, 0))` for one panel of rows, fused by XLA.
+
+    Args:
+      Xp: centered rows, shape (P, D); B: `2 gamma (Y - mean).T`, shape (D, M);
+      gx: `gamma |x - mean|^2`, shape (P,); gy: likewise for Y, shape (M,).
+
+    Returns:
+      The panel of K, shape (P, M).
+    """
+    return jnp.exp(jnp.minimum(Xp @ B - gx[:, None] - gy[None, :], 0))
+
+
+def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+    """`exp(-gamma * |x_i - y_j|^2)` from XLA in row panels, copied into one NumPy K.
+
+    XLA computes each panel in one fused pass on every core while NumPy copies the
+    previous one into K (JAX dispatches asynchronously): K is written once, into a
+    buffer NumPy allocates with huge pages.
+
+    Args:
+      X: shape (N, D), float32 or float64.
+      Y: shape (M, D), dtype of X; None means K(X, X), with a diagonal of exactly 1.
+      gamma: a scalar.
+
+    Returns:
+      K, a new C-ordered NumPy array of shape (N, M), dtype of X.
+    """
+    same = Y is None
+    Y = X if same else Y
+    dt = X.dtype
+    total = X.sum(axis=0, dtype=np.float64) + Y.sum(axis=0, dtype=np.float64)
+    mean = (total / max(X.shape[0] + Y.shape[0], 1)).astype(dt)  # see augmented_factors
+    Xc, Yc = X - mean, Y - mean
+    g = np.asarray(gamma, dtype=dt)
+    gx, gy = g * np.einsum("ik,ik->i", Xc, Xc), g * np.einsum("ik,ik->i", Yc, Yc)
+    B = np.ascontiguousarray((2 * g) * Yc.T)
+    n, m = X.shape[0], Y.shape[0]
+    K = np.empty((n, m), dt)
+    if n == 0 or m == 0:
+        return K
+    rows = panel_rows(m, dt.itemsize)
+    pad = -n % rows  # every panel has the same shape: one compilation per (rows, M, D)
+    if pad:
+        Xc = np.concatenate([Xc, np.zeros((pad, Xc.shape[1]), dt)])
+        gx = np.concatenate([gx, np.zeros(pad, dt)])
+    with dtype_scope(dt):
+        B, gy = jnp.asarray(B), jnp.asarray(gy)
+        pending = None
+        for i0 in range(0, n + rows, rows):
+            ready = rbf_panel(Xc[i0:i0 + rows], B, gx[i0:i0 + rows], gy) if i0 < n else None
+            if pending is not None:  # copy the previous panel while XLA computes this one
+                j0, panel = pending
+                K[j0:j0 + rows] = np.asarray(panel)[: n - j0]
+            pending = (i0, ready)
+    if same:
+        np.fill_diagonal(K, 1)  # the expansion leaves round-off there
+    return K
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        if workers not in _POOLS:
+            _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="fast_gram")
+        return _POOLS[workers]
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_state: dict = {"users": 0, "limiter": None, "controller": None}
+
+
+@contextlib.contextmanager
+def _one_blas_thread_per_call() -> Iterator[None]:
+    # Our workers already use every core: a multithreaded BLAS inside each of
+    # them oversubscribes the cores (measured 1.5-2x slower on 2 cores), and
+    # even alone, BLAS threads woken for one small tile cost more than the tile
+    # (a 100-point K at D = 128 took 13 ms instead of 0.1 ms under load). The BLAS
+    # thread count is process-wide, so it is lowered by the first concurrent
+    # caller and restored by the last one, never by one that overlaps another.
+    with _BLAS_LOCK:
+        if _blas_state["users"] == 0:
+            if _blas_state["controller"] is None:
+                from threadpoolctl import ThreadpoolController  # scikit-learn's dependency
+                _blas_state["controller"] = ThreadpoolController()
+            _blas_state["limiter"] = _blas_state["controller"].limit(limits=1, user_api="blas")
+        _blas_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_state["users"] -= 1
+            if _blas_state["users"] == 0:
+                _blas_state["limiter"].restore_original_limits()
+                _blas_state["limiter"] = None
