@@ -577,7 +577,13 @@ class BlockRun:
         yield self._progress()
 
     def result(self) -> BlockResult:
-        """The results so far (complete once `steps()` is exhausted)."""
+        """The results so far (complete once `steps()` is exhausted).
+
+        `done_rows` is read first: a run abandoned by one Streamlit script thread can
+        still be finishing a step when the next thread asks, and rows counted as done
+        must already be written in the copies below.
+        """
+        done = self.done_rows
         with np.errstate(invalid="ignore", divide="ignore"):
             counts = self._pooled_rows[:, None] * self._col_counts[None, :]
             pooled = np.where(counts > 0, self._pooled_sums / counts, np.nan)
@@ -586,7 +592,7 @@ class BlockRun:
             pooled=pooled.astype(self.dtype), pool_factor=self.plan.pool,
             row_sums=self._row_sums.copy(), matvec=copy(self._matvec),
             diagonal=copy(self._diagonal), top_k_values=copy(self._top_values),
-            top_k_indices=copy(self._top_indices), done_rows=self.done_rows,
+            top_k_indices=copy(self._top_indices), done_rows=done,
             elapsed_s=self._elapsed, plan=self.plan, dtype=self.dtype.name,
             first_step_s=0.0 if self._t_first is None else self._t_first - self._t0,
             first_step_rows=self._first_rows)

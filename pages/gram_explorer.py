@@ -64,14 +64,15 @@ def selected_points() -> list[int]:
 def kernel_view() -> None:
     # Only this fragment reruns when gamma moves: the data, the distances, the
     # scatter and the distance heatmap below are neither recomputed nor resent.
-    current = with_current_gamma(settings)
-    K = gram_matrix(data, current, order)  # display order
-    selected = selected_points()
     left, right = st.columns([3, 2])
     with right:
         if any(p.name == "gamma" for p in kernel.params):
-            gamma_slider(st)
+            gamma_slider(st, settings)  # first: a reset to the heuristic lands here
             sync_url()
+    current = with_current_gamma(settings)
+    K = gram_matrix(data, current, order)  # display order
+    selected = selected_points()
+    with right:
         values, sampled = off_diagonal_sample(K)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
         st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")

@@ -88,8 +88,14 @@ def scatter_2d(Z: np.ndarray, labels: np.ndarray | None, title: str, axis_titles
 
 
 def value_histogram(values: np.ndarray, title: str, value_name: str) -> go.Figure:
-    """Histogram of `values` (any shape), counts on the y axis."""
-    counts, edges = np.histogram(values, bins=60)
+    """Histogram of the finite `values` (any shape), counts on the y axis.
+
+    NaN marks "not computed yet" in partial results (the Scale page); np.histogram
+    cannot take it, and it is not a value to count.
+    """
+    values = np.asarray(values).ravel()
+    values = values[np.isfinite(values)]
+    counts, edges = np.histogram(values, bins=60) if values.size else (np.zeros(0, int), np.zeros(1))
     centres = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges),
                            hovertemplate=f"{value_name} ≈ %{{x:.3g}}<br>count %{{y}}<extra></extra>"))

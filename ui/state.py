@@ -276,13 +276,16 @@ def _dataset_label(name: str) -> str:
     return DATASETS[name].label
 
 
-def gamma_slider(container: Any) -> float:
+def gamma_slider(container: Any, settings: Settings) -> float:
     """The gamma slider (log scale) and its reset button, drawn in `container`.
 
-    gamma follows the median heuristic of the current data until the user moves
-    the slider; the reset button returns to it.
+    gamma follows the median heuristic of the current data (`settings`' data)
+    until the user moves the slider; the reset button returns to it. Applied here
+    too, not only in `render_sidebar`, because in a fragment only this reruns.
     """
     following = st.session_state["_s_gamma_follows_heuristic"]
+    if following:
+        _set("gamma", snap_gamma(heuristic_gamma(settings)))
     _bound(container.select_slider, "gamma", "gamma (log scale)", options=_GAMMAS,
            format_func=lambda g: f"{g:.3g}",
            help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
@@ -367,9 +370,10 @@ def render_sidebar(gamma_in_page: bool = False) -> Settings:
         _set("gamma", snap_gamma(heuristic_gamma(settings)))
     if any(p.name == "gamma" for p in kernel.params):
         if gamma_in_page:
-            sb.caption(f"gamma = {_get('gamma'):.3g}: its slider is beside the matrix on this page.")
+            # No value here: a fragment rerun redraws the page's slider, not the sidebar.
+            sb.caption("gamma: its slider is beside the matrix on this page.")
         else:
-            gamma_slider(sb)
+            gamma_slider(sb, settings)
     for p in kernel.params:
         if p.name == "gamma":
             continue

@@ -1,0 +1,143 @@
+"""The batching race in a real browser: a race draws its bars; a Stop click, a new
+setting, leaving the page or closing the tab ends a running race and leaves the
+app working."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, AppPage
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "batching_race.py"
+MAIN = '[data-testid="stMain"]'
+STOPPED = "stopped before it finished"
+
+
+def main_has(text: str) -> str:
+    return f"() => document.querySelector('{MAIN}').innerText.includes({text!r})"
+
+
+def set_main_slider(app: AppPage, label: str, key: str) -> str:
+    """Press `key` (Home/End/arrows) on the main-area slider labelled `label`."""
+    slider = app.page.locator(f'{MAIN} input[type="range"][aria-label="{label}"]')
+    before = slider.get_attribute("aria-valuetext")
+    value, low, high = (slider.get_attribute(a) for a in ("value", "min", "max"))
+    if (key, value) in (("Home", low), ("End", high)):
+        return before  # already there: the key would not change anything
+    slider.focus()
+    app.page.keyboard.press(key)
+    app.page.wait_for_function(
+        "([label, before]) => document.querySelector("
+        "`[data-testid=\"stMain\"] input[type=\"range\"][aria-label=\"${label}\"]`)"
+        ".getAttribute('aria-valuetext') !== before", arg=[label, before])
+    app.page.wait_for_timeout(400)
+    app.wait_idle()
+    return slider.get_attribute("aria-valuetext")
+
+
+def start_long_race(app: AppPage) -> None:
+    """Click Run with 30 repeats and 5 s per method, and wait until it is timing."""
+    assert set_main_slider(app, "Repeats", "End") == "30"
+    assert set_main_slider(app, "Budget per method", "End") == "5 s"
+    app.button("Run the race").click()
+    app.page.wait_for_function(main_has("Timing "), timeout=60_000, polling=100)
+    assert app.page.get_attribute('[data-testid="stApp"]', "data-test-script-state") == "running"
+
+
+def assert_nothing_kept(app: AppPage) -> None:
+    text = app.main_text()
+    assert STOPPED in text and "nothing from it was kept" in text
+    assert "No results yet" in text and "Fastest per call" not in text
+    assert app.button("Stop").count() == 0
+    assert app.page.locator(f'{MAIN} [data-testid="stProgress"]').count() == 0
+    assert app.button("Run the race").is_enabled()
+    app.assert_healthy()
+
+
+def test_a_race_draws_its_bars(app):
+    app.open_page(PAGE, "n=200")
+    assert "No results yet" in app.main_text() and not app.plots()
+    app.button("Run the race").click()
+    app.page.wait_for_function(main_has("The race finished"), timeout=120_000, polling=200)
+    app.wait_idle()
+    chart = app.plot("Time per call")
+    assert set(chart["types"]) == {"bar"}
+    methods = app.page.locator(f'{MAIN} [data-testid="stMultiSelect"]').first.locator(
+        "span[data-tag]").count()
+    bars = app.page.evaluate(
+        """() => { const g = Array.from(document.querySelectorAll('.js-plotly-plot'))
+                       .find(g => (g.layout.title.text || '').includes('Time per call'));
+                   return g._fullData.map(t => t.y.length); }""")
+    assert methods >= 2 and max(bars) == methods, (bars, methods)  # one bar per method
+    assert app.plot("Speedup over")["points"] > 0
+    assert "Fastest per call" in app.main_text()
+    assert app.page.locator(f'{MAIN} [data-testid="stDataFrame"]').count() == 1
+    app.assert_healthy()
+    app.screenshot(SCREENSHOTS / "race.png")
+
+
+def test_stop_or_a_new_setting_ends_a_running_race(app):
+    app.open_page(PAGE, "n=1000")
+    start_long_race(app)
+    app.button("Stop").click()
+    app.wait_for(main_has(STOPPED))
+    assert_nothing_kept(app)
+
+    start_long_race(app)
+    app.radio("Precision", "float64")
+    app.wait_for(main_has("float64, gamma ="))
+    assert_nothing_kept(app)
+
+    # The page still works: a short race finishes and draws its bars.
+    set_main_slider(app, "Repeats", "Home")
+    set_main_slider(app, "Budget per method", "Home")
+    app.button("Run the race").click()
+    app.page.wait_for_function(main_has("The race finished"), timeout=120_000, polling=200)
+    app.wait_idle()
+    assert app.plot("Time per call")["points"] > 0
+    assert STOPPED not in app.main_text()
+    app.assert_healthy()
+
+
+def test_leaving_the_page_ends_a_running_race(app):
+    app.open_page(PAGE, "n=1000")
+    start_long_race(app)
+    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Gram explorer").click()
+    app.wait_for("() => document.querySelector('h1') && document.querySelector('h1').innerText"
+                 " === 'Gram explorer'")
+    assert app.plot("K, gamma =")["points"] > 0
+    assert "N = 1,000 points" in app.first_markdown()
+    app.assert_healthy()
+
+    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Batching race").click()
+    app.wait_for(main_has(STOPPED))
+    assert_nothing_kept(app)
+    assert app.page.locator(f'{MAIN} input[aria-label="Repeats"]').get_attribute("aria-valuetext") == "30"
+
+
+def test_closing_the_tab_stops_the_race_on_the_server(server, new_tab):
+    proc = psutil.Process(server.pid)
+    app = new_tab()
+    app.open_page(PAGE, "n=2000")
+    start_long_race(app)  # 9 methods, up to 5 s each: tens of seconds of work
+    proc.cpu_percent()
+    app.page.wait_for_timeout(1500)
+    assert proc.cpu_percent() > 20, "the race is not running on the server"
+    app.page.close()
+
+    # Idle within a few seconds, long before the race could have finished.
+    deadline, samples = time.monotonic() + 15, []
+    while time.monotonic() < deadline:
+        samples.append(proc.cpu_percent(interval=1.5))
+        if samples[-1] < 10:
+            break
+    assert samples[-1] < 10, f"the server kept working after the tab closed: CPU % {samples}"
+    assert server.alive()
+    other = new_tab().open_page(PAGE, "n=2000")
+    assert "No results yet" in other.main_text()
+    other.assert_healthy()

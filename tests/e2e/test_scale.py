@@ -1,0 +1,110 @@
+"""The Scale page in a real browser: the block engine draws its result; a Stop
+click, a new setting, leaving the page or closing the tab ends a running
+computation and leaves the app working."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, AppPage
+from tests.e2e.test_batching_race import MAIN, main_has, set_main_slider
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "scale.py"
+N_SLIDER = "Number of points N"
+RUNNING = " elapsed · "  # the progress text: "12,000 of 1,000,000 rows (1%) · 2 s elapsed · …"
+
+
+def start_long_run(app: AppPage) -> None:
+    """Compute K for a million points (hours of work) and wait until rows come in."""
+    assert set_main_slider(app, N_SLIDER, "End") == "1,000,000"
+    app.button("Compute").click()
+    app.page.wait_for_function(main_has(RUNNING), timeout=120_000, polling=100)
+    app.button("Stop").wait_for(state="visible")
+
+
+def assert_stopped_and_working(app: AppPage) -> None:
+    assert app.button("Stop").count() == 0
+    assert app.page.locator(f'{MAIN} [data-testid="stProgress"]').count() == 0
+    assert app.button("Compute").is_enabled()
+    assert "Done:" not in app.main_text()
+    app.assert_healthy()
+
+
+def test_the_block_engine_draws_its_result(app):
+    app.open_page(PAGE)
+    assert "Nothing computed yet" in app.main_text() and not app.plots()
+    app.button("Compute").click()
+    app.page.wait_for_function(main_has("Done: all 10,000 rows"), timeout=120_000, polling=200)
+    app.wait_idle()
+    assert app.plot("K, pooled block by block")["points"] > 0
+    assert app.plot("Row sums along the points")["points"] > 0
+    assert app.plot("How the row sums are spread")["points"] > 0
+    app.assert_healthy()
+    app.screenshot(SCREENSHOTS / "scale.png")
+
+
+def test_stop_or_a_new_setting_ends_a_running_computation(app):
+    app.open_page(PAGE)
+    for wait_ms in (0, 700):  # Stop early, and a few steps in
+        start_long_run(app)
+        app.page.wait_for_timeout(wait_ms)
+        app.button("Stop").click()
+        app.wait_for(main_has("Stopped after"))
+        assert "of 1,000,000 rows" in app.main_text() and "partial" in app.main_text()
+        assert_stopped_and_working(app)  # the partial result is drawn without an error
+
+    start_long_run(app)
+    set_main_slider(app, "Features D", "ArrowRight")
+    app.wait_for(main_has("was abandoned when a setting changed"))
+    assert "nothing of it is kept" in app.main_text()
+    assert "D = 3" in app.main_text()
+    assert_stopped_and_working(app)
+
+    # The page still works: a small N computes to the end.
+    set_main_slider(app, N_SLIDER, "Home")
+    app.button("Compute").click()
+    app.page.wait_for_function(main_has("Done: all 1,000 rows"), timeout=120_000, polling=200)
+    app.wait_idle()
+    assert app.plot("K, pooled block by block")["points"] > 0
+    app.assert_healthy()
+
+
+def test_leaving_the_page_ends_a_running_computation(app):
+    app.open_page(PAGE)
+    start_long_run(app)
+    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Gram explorer").click()
+    app.wait_for("() => document.querySelector('h1') && document.querySelector('h1').innerText"
+                 " === 'Gram explorer'")
+    assert app.plot("K, gamma =")["points"] > 0
+    app.assert_healthy()
+
+    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Scale").click()
+    app.wait_for(main_has("Stopped after"))
+    assert_stopped_and_working(app)
+
+
+def test_closing_the_tab_stops_the_computation_on_the_server(server, new_tab):
+    proc = psutil.Process(server.pid)
+    app = new_tab()
+    app.open_page(PAGE)
+    start_long_run(app)
+    proc.cpu_percent()
+    app.page.wait_for_timeout(1500)
+    assert proc.cpu_percent() > 20, "the computation is not running on the server"
+    app.page.close()
+
+    deadline, samples = time.monotonic() + 15, []
+    while time.monotonic() < deadline:
+        samples.append(proc.cpu_percent(interval=1.5))
+        if samples[-1] < 10:
+            break
+    assert samples[-1] < 10, f"the server kept working after the tab closed: CPU % {samples}"
+    assert server.alive()
+    other = new_tab().open_page(PAGE)
+    assert "Nothing computed yet" in other.main_text()
+    other.assert_healthy()
