@@ -77,15 +77,6 @@ def _name(row: RaceRow) -> str:
     return f"{row.method} → {row.picked}" if row.picked else row.method
 
 
-def _progress_result(row: RaceRow) -> str:
-    if row.status != "ok":
-        return f"{row.status}: {row.reason}"
-    t = row.timing
-    first = (f"compile {format_seconds(t.compile_s)}" if t.compile_s is not None
-             else f"first call {format_seconds(t.first_call_s)}")
-    return f"{first}, run {format_seconds(t.median_s)}"
-
-
 def _speedup(s: float | None) -> str:
     return "-" if s is None else f"{s:.3g}×" if s < 1000 else f"{s:,.0f}×"
 
@@ -132,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{i}/{total}] {name} … ", end="", file=sys.stderr, flush=True)
 
     def on_row(i: int, total: int, row: RaceRow) -> None:
-        print(_progress_result(row), file=sys.stderr, flush=True)
+        print(row.summary(), file=sys.stderr, flush=True)
 
     rows = race(X, Y, gamma, names, args.dtype, repeats=args.repeats, budget_s=args.budget,
                 on_step=on_step, on_row=on_row)

@@ -19,7 +19,7 @@ from core.distances import check_feature_sizes
 from core.kernels import median_heuristic_gamma
 from core.methods import METHODS, GramMethod, choose_auto, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
-from core.timing import TimingCancelled, TimingResult, time_call, time_jitted
+from core.timing import TimingCancelled, TimingResult, format_seconds, time_call, time_jitted
 
 __all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "scaling_race", "crossovers",
            "standard_normal_data"]
@@ -56,6 +56,15 @@ class RaceRow:
     m: int = 0
     d: int = 0
     dtype: str = "float32"
+
+    def summary(self) -> str:
+        """One line for progress logs: "compile 41 ms, run 1.3 ms" or "declined: why"."""
+        if self.status != "ok":
+            return f"{self.status}: {self.reason}"
+        t = self.timing
+        first = (f"compile {format_seconds(t.compile_s)}" if t.compile_s is not None
+                 else f"first call {format_seconds(t.first_call_s)}")
+        return f"{first}, run {format_seconds(t.median_s)}"
 
     def as_dict(self, include_times: bool = False) -> dict[str, Any]:
         """A flat CSV/JSON row: these fields, then `timing.as_dict()`'s (None if no timing)."""

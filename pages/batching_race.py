@@ -72,7 +72,7 @@ def run_with_progress(what: str, steps: int, work: Callable[..., list[RaceRow]],
 
         def on_row(i: int, total: int, row: RaceRow) -> None:
             where = f"N = {row.n:,} · " if show_n else ""
-            status.write(f"{where}**{row.label}**: {result_words(row)}")
+            status.write(f"{where}**{row.label}**: {row.summary()}")
 
         try:
             rows = work(on_step=on_step, on_row=on_row, should_stop=should_stop_for_streamlit())
@@ -88,15 +88,6 @@ def run_with_progress(what: str, steps: int, work: Callable[..., list[RaceRow]],
     stop_slot.empty()
     ss.pop("_race_running", None)
     return rows
-
-
-def result_words(row: RaceRow) -> str:
-    if row.status != "ok":
-        return f"{row.status} ({row.reason})"
-    t = row.timing
-    first = (f"compile {format_seconds(t.compile_s)}" if t.compile_s is not None
-             else f"first call {format_seconds(t.first_call_s)}")
-    return f"{first}, then {format_seconds(t.median_s)} per call"
 
 
 def environment(dtype: str) -> dict[str, Any]:
