@@ -74,7 +74,8 @@ st.markdown(
 )
 
 c1, c2, c3 = st.columns(3)
-dtype = c1.radio("Precision", ["float32", "float64"], horizontal=True, key="w_prec_dtype")
+dtype = c1.radio("Lab precision (this page only)", ["float32", "float64"], horizontal=True,
+                 key="w_prec_dtype")
 offset = c1.select_slider("Offset added to every coordinate (log scale)", options=OFFSETS,
                           value=1000.0, format_func=_number, key="w_prec_offset",
                           help="Moves the whole cloud away from the origin; distances do not change.")
