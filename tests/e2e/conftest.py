@@ -449,3 +449,14 @@ def context_factory(browser: Any) -> Iterator[Any]:
 def app(new_tab: Any) -> AppPage:
     """A fresh tab (its own Streamlit session) on the shared server."""
     return new_tab()
+
+
+def assert_server_goes_idle(proc, what: str, within_s: float = 15) -> None:
+    """The server process (psutil) drops below 10% CPU within `within_s` seconds:
+    closing a tab must stop its work, long before that work could have finished."""
+    deadline, samples = time.monotonic() + within_s, []
+    while time.monotonic() < deadline:
+        samples.append(proc.cpu_percent(interval=1.5))
+        if samples[-1] < 10:
+            break
+    assert samples[-1] < 10, f"the server kept working on {what} after the tab closed: CPU % {samples}"
