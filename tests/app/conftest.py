@@ -89,3 +89,8 @@ def _user_key(chart) -> str | None:
         if marker in ident:
             return ident[ident.index(marker):]
     return None
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    """The value of the first st.metric whose label starts with `label_start`."""
+    return next(m.value for m in at.metric if m.label.startswith(label_start))

@@ -7,13 +7,9 @@ import numpy as np
 from core.data import load_dataset
 from core.gradients import field_grid, gamma_range, kernel_gradient_field, summary_curve
 from core.kernels import median_heuristic_gamma, rbf_kernel
-from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
 PAGE = "gradients.py"
-
-
-def metric(at, label_start: str) -> str:
-    return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
 def test_gradients_page_numbers_are_cores():

@@ -6,13 +6,9 @@ import numpy as np
 
 from core.data import load_dataset
 from core.predict import init_params, late_binding_demo
-from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
 PAGE = "vmap_anatomy.py"
-
-
-def metric(at, label_start: str) -> str:
-    return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
 def test_anatomy_page_shows_the_notes_examples_and_answers_its_controls():
