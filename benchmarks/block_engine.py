@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from core.blocks import BlockRun, run_blocks  # noqa: E402
-from core.kernels import median_heuristic_gamma  # noqa: E402
-from core.memory import format_bytes  # noqa: E402
-from core.methods import METHODS  # noqa: E402
-from core.scale_data import synthetic_points  # noqa: E402
-from core.timing import block, environment_info, format_seconds  # noqa: E402
+from core.scale import BlockRun, run_blocks  # noqa: E402
+from core.kernels.functions import median_heuristic_gamma  # noqa: E402
+from core.dense.memory import format_bytes  # noqa: E402
+from core.dense.methods import METHODS  # noqa: E402
+from core.scale.synthetic import synthetic_points  # noqa: E402
+from core.bench.timing import block, environment_info, format_seconds  # noqa: E402
 
 DENSE_N = 8000
 D = 4

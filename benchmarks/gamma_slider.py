@@ -47,7 +47,7 @@ os.chdir(ROOT)  # AppTest resolves pages/ relative to app.py; the page imports c
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core.timing import environment_info  # noqa: E402
+from core.bench.timing import environment_info  # noqa: E402
 
 PAGE = "pages/gram_explorer.py"
 TIMEOUT_S = 600
@@ -151,7 +151,7 @@ def _gamma_grid() -> list[float]:
 def step_costs(n: int, repeats: int) -> dict[str, float]:
     """Median seconds of each step a gamma change runs on the page, at N = n."""
     from core.data import load_dataset
-    from core.methods import rbf_from_sqdist, sqdist_for
+    from core.dense.methods import rbf_from_sqdist, sqdist_for
     from ui.charts import matrix_heatmap
     import plotly.io
 
@@ -163,12 +163,12 @@ def step_costs(n: int, repeats: int) -> dict[str, float]:
     fig = matrix_heatmap(Ko, "K", "k", zmin=0, zmax=1)[0]
     pooled = fig.data[0].z.shape
     steps = {
-        "exp(-gamma·d²) (core.methods.rbf_from_sqdist)": lambda: rbf_from_sqdist(d2, 0.5),
+        "exp(-gamma·d²) (core.dense.methods.rbf_from_sqdist)": lambda: rbf_from_sqdist(d2, 0.5),
         f"pool to {pooled[0]}×{pooled[1]} and build the figure (ui.charts.matrix_heatmap)":
             lambda: matrix_heatmap(Ko, "K", "k", zmin=0, zmax=1),
         "serialize it (plotly.io.to_json, as st.plotly_chart does)":
             lambda: plotly.io.to_json(fig, validate=False),
-        "squared distances (cold run only; core.methods.sqdist_for)": lambda: sqdist_for("auto", X),
+        "squared distances (cold run only; core.dense.methods.sqdist_for)": lambda: sqdist_for("auto", X),
     }
     out = {}
     for name, fn in steps.items():
@@ -188,8 +188,8 @@ def _one_heatmap_app(n: int) -> None:
     import streamlit as st
 
     from core.data import load_dataset
-    from core.kernels import median_heuristic_gamma
-    from core.methods import METHODS
+    from core.kernels.functions import median_heuristic_gamma
+    from core.dense.methods import METHODS
     from ui.charts import matrix_heatmap
 
     X, y = load_dataset("blobs", n=n, seed=0, dtype="float32")

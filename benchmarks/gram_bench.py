@@ -9,7 +9,7 @@ the median-heuristic gamma:
 * times: "auto" (and the methods it chooses between), the peers (scikit-learn
   `rbf_kernel`, SciPy `cdist` + `exp`, NumPy `einsum` expansion) and two floors,
   "write a fresh N x N buffer and exponentiate it" in NumPy and in JAX. Every
-  registry method runs through `core.race.race` (the harness of the app and the
+  registry method runs through `core.bench.race.race` (the harness of the app and the
   CLI: compile time apart, results forced, accuracy against float64). The
   methods are timed in ROUNDS: each round times every method once, in an order
   rotated from round to round, so that a busy spell of the machine hits them
@@ -43,11 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from core.kernels import median_heuristic_gamma  # noqa: E402
-from core.methods import choose_auto  # noqa: E402
+from core.kernels.functions import median_heuristic_gamma  # noqa: E402
+from core.dense.methods import choose_auto  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
-from core.race import race, standard_normal_data  # noqa: E402
-from core.timing import environment_info, time_call  # noqa: E402
+from core.bench.race import race, standard_normal_data  # noqa: E402
+from core.bench.timing import environment_info, time_call  # noqa: E402
 
 PEERS = ("sklearn", "scipy_cdist", "numpy_expansion")
 OURS = ("auto", "jit_panels", "numpy_tiled", "jit_centered")

@@ -1,14 +1,16 @@
 """vmap explorer's engine: plain JAX/NumPy, no Streamlit.
 
-Distances, kernels and Gram matrices in vector form batched by `vmap`, the
-registry of batching methods, data loading and validation, and the timing harness.
+The packages tell the app's story: `kernels` (vector forms, kernels, the Gram matrix
+by nested `vmap`), `dense` (the batching methods and their memory budget), `scale`
+(the block engine), `data` (built-in sets and uploads), `bench` (timing and the
+race), `lessons` (the page models). The public names are re-exported here.
 """
 
 from __future__ import annotations
 
-from core.distances import DISTANCE_METHODS, pairwise_sqeuclidean, safe_sqrt, sqeuclidean_distances
+from core.kernels import DISTANCE_METHODS, pairwise_sqeuclidean, safe_sqrt, sqeuclidean_distances
 from core.errors import CoreError, DataError, TooLargeError
-from core.gram import covariance_matrix, gram, gram_jit, mm, mv, vmap_matmul, vv
+from core.kernels import covariance_matrix, gram, gram_jit, mm, mv, vmap_matmul, vv
 from core.kernels import (
     KERNELS,
     default_params,
@@ -24,9 +26,11 @@ from core.kernels import (
     rbf_kernel,
     sum_kernel,
 )
-from core.methods import METHODS, GramMethod, choose_auto, get_method
+from core.dense import METHODS, GramMethod, choose_auto, get_method
 from core.precision import dtype_scope
-from core.predict import (
+from core.data import load_dataset, load_table
+from core.scale import BlockReductions, run_blocks
+from core.lessons.predict import (
     BATCHED_PREDICTS,
     late_binding_demo,
     per_sample_grads,
@@ -39,12 +43,12 @@ from core.predict import (
 )
 
 __all__ = [
-    "BATCHED_PREDICTS", "DISTANCE_METHODS", "KERNELS", "METHODS", "CoreError", "DataError",
+    "BATCHED_PREDICTS", "BlockReductions", "DISTANCE_METHODS", "KERNELS", "METHODS", "CoreError", "DataError",
     "GramMethod", "TooLargeError", "choose_auto", "covariance_matrix", "default_params",
     "dtype_scope", "get_method", "gram", "gram_jit", "laplacian_kernel", "late_binding_demo",
-    "linear_kernel", "matern32_kernel", "matern52_kernel", "median_heuristic_gamma", "mm", "mv",
+    "linear_kernel", "load_dataset", "load_table", "matern32_kernel", "matern52_kernel", "median_heuristic_gamma", "mm", "mv",
     "pairwise_sqeuclidean", "per_sample_grads", "per_sample_grads_loop", "periodic_kernel",
     "polynomial_kernel", "predict", "predict_loop", "predict_map_stack", "predict_vmap_in_axes",
-    "predict_vmap_partial", "product_kernel", "rational_quadratic_kernel", "rbf_kernel",
+    "predict_vmap_partial", "product_kernel", "rational_quadratic_kernel", "rbf_kernel", "run_blocks",
     "safe_sqrt", "sqeuclidean_distances", "sum_kernel", "vmap_matmul", "vv",
 ]

@@ -12,12 +12,12 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from core.kernels import KERNELS
-from core.methods import METHODS
+from core.kernels.functions import KERNELS
+from core.dense.methods import METHODS
 from core.precision import dtype_scope
-from core.race import BASELINE, REFERENCE, RaceRow, crossovers, race, scaling_race
-from core.race_csv import race_csv
-from core.timing import TimingCancelled, environment_info, format_seconds
+from core.bench.race import BASELINE, REFERENCE, RaceRow, crossovers, race, scaling_race
+from core.bench.records import race_csv
+from core.bench.timing import TimingCancelled, environment_info, format_seconds
 from ui.cache import heuristic_gamma, load_data
 from ui.race_charts import (
     crossing_sentences,

@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 import streamlit as st
 
-from core.gradients import (
+from core.lessons.gradients import (
     compare_per_sample_grads,
     field_grid,
     gamma_range,
@@ -17,11 +17,11 @@ from core.gradients import (
     regression_targets,
     summary_curve,
 )
-from core.kernels import KERNELS
+from core.kernels.functions import KERNELS
 from core.precision import dtype_scope
-from core.predict import init_params, per_sample_grads, per_sample_grads_loop
-from core.projection import pca_2d
-from core.timing import format_seconds
+from core.lessons.predict import init_params, per_sample_grads, per_sample_grads_loop
+from core.lessons.projection import pca_2d
+from core.bench.timing import format_seconds
 from ui.anatomy_charts import timing_bars
 from ui.cache import heuristic_gamma, load_data
 from ui.charts import value_histogram

@@ -7,10 +7,10 @@ import io
 import numpy as np
 import streamlit as st
 
-from core.kernels import KERNELS
-from core.methods import METHODS, rbf_from_sqdist, resolve
-from core.projection import pca_2d
-from core.spectrum import spectrum
+from core.kernels.functions import KERNELS
+from core.dense.methods import METHODS, rbf_from_sqdist, resolve
+from core.lessons.projection import pca_2d
+from core.lessons.spectrum import spectrum
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.guard import dense_guard

@@ -2,7 +2,7 @@
 
 The lab's kernel has its own controls (so it can be a sum or a product); the
 sidebar's data, N and precision apply. Everything is computed by `core`
-(`core.composite`, `core.gp`) through caches keyed on small scalars.
+(`core.kernels.composite`, `core.lessons.gp`) through caches keyed on small scalars.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.composite import OPS, KernelChoice, kernel_gram, kernel_values
+from core.kernels.composite import OPS, KernelChoice, kernel_gram, kernel_values
 from core.errors import CoreError
-from core.gp import (
+from core.lessons.gp import (
     GRID_HIGH,
     GRID_LOW,
     CholeskyError,
@@ -29,8 +29,8 @@ from core.gp import (
     spectrum_sweep,
     subsample,
 )
-from core.kernels import KERNELS, ParamSpec
-from core.methods import METHODS
+from core.kernels.functions import KERNELS, ParamSpec
+from core.dense.methods import METHODS
 from ui.cache import heuristic_gamma, load_data
 from ui.charts import matrix_heatmap
 from ui.kernel_lab_charts import (
@@ -141,7 +141,7 @@ n_data, d_data = data.X.shape
 
 st.title("Kernel lab")
 st.markdown(
-    "Every kernel of `core.kernels`, and the sum or product of two, with its parameters as "
+    "Every kernel of `core.kernels.functions`, and the sum or product of two, with its parameters as "
     "sliders: its shape, its Gram matrix, draws from the Gaussian process it defines, and why "
     "a Cholesky factor of that matrix can fail. The lab's kernel has its own controls; the "
     f"sidebar's data (**{data.name}**, N = {n_data:,}, D = {d_data}) and precision "

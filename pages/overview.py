@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core.anatomy import vmap_ladder
-from core.distances import sqeuclidean_distances
+from core.lessons.anatomy import vmap_ladder
+from core.kernels.distances import sqeuclidean_distances
 from core.precision import dtype_scope
-from core.predict import init_params, predict
-from core.projection import pca_2d
+from core.lessons.predict import init_params, predict
+from core.lessons.projection import pca_2d
 from ui.cache import load_data
 from ui.charts import scatter_2d
 from ui.page_index import PAGES

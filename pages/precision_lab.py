@@ -2,7 +2,7 @@
 
 The lab draws its own seeded data, standard normal × scale + offset, and measures
 every chosen batching method against a float64 vector-form reference
-(`core.accuracy`). Nothing here computes: it reads controls, calls `core` through
+(`core.lessons.accuracy`). Nothing here computes: it reads controls, calls `core` through
 small caches keyed on scalars, and draws.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.accuracy import (
+from core.lessons.accuracy import (
     DEFAULT_LAB_METHODS,
     LAB_METHODS,
     SWEEP_OFFSETS,
@@ -23,7 +23,7 @@ from core.accuracy import (
     lab_data,
     offset_sweep,
 )
-from core.methods import METHODS
+from core.dense.methods import METHODS
 from ui.charts import matrix_heatmap
 from ui.precision_charts import error_vs_offset_chart
 from ui.state import render_sidebar

@@ -1,6 +1,6 @@
 """Scale: the Gram matrix of up to a million points, computed in blocks, never held whole.
 
-The block engine (`core.blocks`) runs only on a click, under a progress bar with
+The block engine (`core.scale`) runs only on a click, under a progress bar with
 the time left. Any click or setting change starts a new run of the page, which
 abandons the computation between two steps; a result is kept (keyed on every
 setting it depends on) only when it finished, and what an abandoned run had done
@@ -17,15 +17,15 @@ import jax
 import numpy as np
 import streamlit as st
 
-from core.blocks import BlockRun, block_step, default_block_shape, plan_blocks, rbf_tile
+from core.scale import BlockRun, block_step, default_block_shape, plan_blocks, rbf_tile
 from core.errors import CoreError, TooLargeError
-from core.kernels import median_heuristic_gamma
-from core.memory import DENSE_MEMORY_BUDGET_BYTES, check_dense_budget, dense_gram_bytes, format_bytes
-from core.methods import get_method, resolve
-from core.pooling import pool_mean
-from core.scale_data import MAX_SCALE_FEATURES, SCALE_DATASETS, synthetic_points
-from core.timing import format_seconds
-from ui.charts import MAX_HEATMAP_SIDE
+from core.kernels.functions import median_heuristic_gamma
+from core.dense.memory import DENSE_MEMORY_BUDGET_BYTES, check_dense_budget, dense_gram_bytes, format_bytes
+from core.dense.methods import get_method, resolve
+from core.scale.pooling import pool_mean
+from core.scale.synthetic import MAX_SCALE_FEATURES, SCALE_DATASETS, synthetic_points
+from core.bench.timing import format_seconds
+from core.scale import MAX_POOLED_SIDE
 from ui.scale_charts import (
     format_count,
     format_duration,
@@ -61,7 +61,7 @@ def heuristic(kind: str, n: int, d: int, seed: int, dtype: str, _X: np.ndarray) 
 def dense_check(key: tuple, method: str, _X: np.ndarray, gamma: float
                 ) -> tuple[np.ndarray, np.ndarray]:
     K = get_method(method).compute(_X, None, gamma)
-    return pool_mean(K, MAX_HEATMAP_SIDE)[0], K.sum(axis=1, dtype=np.float64)
+    return pool_mean(K, MAX_POOLED_SIDE)[0], K.sum(axis=1, dtype=np.float64)
 
 
 def start_run(key: tuple) -> None:
@@ -79,7 +79,7 @@ def progress_text(done: int, total: int, elapsed: float, eta: float | None) -> s
 def compute(key: tuple, X: np.ndarray, gamma: float, rows: int | None) -> None:
     """Run the block engine under a progress bar; keep the result only if it finishes."""
     try:
-        run = BlockRun(X, gamma, rows_per_device=rows, max_side=MAX_HEATMAP_SIDE)
+        run = BlockRun(X, gamma, rows_per_device=rows, max_side=MAX_POOLED_SIDE)
     except (CoreError, ValueError) as err:
         st.error(f"The block engine could not start: {err}", icon=":material/error:")
         return
@@ -294,7 +294,7 @@ if result is not None:
                            f"({dtype} within a pooled column group, float64 across them).")
 
 with st.expander("The code that runs"):
-    st.caption("Read with `inspect.getsource` from `core.blocks`: one tile of K, and one "
+    st.caption("Read with `inspect.getsource` from `core.scale`: one tile of K, and one "
                "device's share of a step (`jax.shard_map` gives each device its rows).")
     st.code(inspect.getsource(rbf_tile), language="python")
     st.code(inspect.getsource(block_step), language="python")

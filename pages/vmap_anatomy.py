@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.anatomy import (
+from core.lessons.anatomy import (
     AXIS_CHOICES,
     JAXPR_EXAMPLES,
     JITTABLE_FORMS,
@@ -27,8 +27,8 @@ from core.anatomy import (
     try_vmap,
 )
 from core.precision import dtype_scope
-from core.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
-from core.timing import format_seconds
+from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
+from core.bench.timing import format_seconds
 from ui.anatomy_charts import late_binding_chart, timing_bars
 from ui.cache import load_data
 from ui.state import render_sidebar

@@ -16,9 +16,9 @@ import numpy as np
 import streamlit as st
 
 from core.data import DATASETS, load_dataset
-from core.gram import gram_jit
-from core.kernels import KERNELS, median_heuristic_gamma
-from core.methods import rbf_from_sqdist, sqdist_for
+from core.kernels.gram import gram_jit
+from core.kernels.functions import KERNELS, median_heuristic_gamma
+from core.dense.methods import rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 
 if TYPE_CHECKING:

@@ -13,15 +13,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.pooling import pool_mean
+from core.scale.pooling import MAX_POOLED_SIDE, pool_mean
 
-__all__ = ["matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart", "MAX_HEATMAP_SIDE"]
-
-# 448² float32 cells are 0.8 MB, 1.07 MB in base64, and Plotly escapes every "/" of
-# that base64 as "\u002f" (6 bytes): K's float32 bytes make about 1 char in 16 a
-# "/", so a heatmap message stays under 1.5 MB even for a matrix of ones. 512²
-# cells measured 1.7-1.8 MB.
-MAX_HEATMAP_SIDE = 448
+__all__ = ["matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart"]
 
 
 def matrix_heatmap(
@@ -36,13 +30,13 @@ def matrix_heatmap(
     highlight_rows: Sequence[int] = (),
     height: int = 520,
 ) -> tuple[go.Figure, int]:
-    """A heatmap of M (N, M), pooled to at most MAX_HEATMAP_SIDE cells a side.
+    """A heatmap of M (N, M), pooled to at most MAX_POOLED_SIDE cells a side.
 
     Returns:
       `(figure, factor)`: factor 1 means every entry is drawn; f > 1 means each
       cell is the mean of an f × f block (the caller says so on the page).
     """
-    pooled, factor = pool_mean(M, MAX_HEATMAP_SIDE)
+    pooled, factor = pool_mean(M, MAX_POOLED_SIDE)
     # Cell centres in the original index space, so hover shows real row numbers.
     rows = np.arange(pooled.shape[0]) * factor
     cols = np.arange(pooled.shape[1]) * factor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.methods import GramMethod
+from core.dense.methods import GramMethod
 
 __all__ = ["dense_guard"]
 

@@ -19,9 +19,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from core.methods import METHODS
-from core.race import BASELINE, RaceRow
-from core.timing import format_seconds
+from core.dense.methods import METHODS
+from core.bench.race import BASELINE, RaceRow
+from core.bench.timing import format_seconds
 
 __all__ = ["ERROR_HINT", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
            "scaling_chart", "crossing_sentences", "speedup_words"]

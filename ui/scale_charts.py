@@ -1,6 +1,6 @@
 """Figures of the Scale page: block-engine results drawn without ever having K.
 
-The pooled means come from `core.blocks` already pooled (at most MAX_HEATMAP_SIDE cells a side),
+The pooled means come from `core.scale` already pooled (at most MAX_POOLED_SIDE cells a side),
 so the heatmap labels its cells with the point indices where they start; row sums
 of up to a million points are drawn as a band (min to max) and a mean line over
 buckets of rows, so the browser gets at most a few thousand values.

@@ -23,8 +23,8 @@ import streamlit as st
 
 from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_table
 from core.errors import DataError
-from core.kernels import KERNELS, ParamSpec
-from core.methods import METHODS
+from core.kernels.functions import KERNELS, ParamSpec
+from core.dense.methods import METHODS
 from ui.cache import heuristic_gamma
 
 __all__ = [

@@ -1,5 +1,5 @@
 """The Batching race page: nothing runs until asked; a race's table, charts and CSV
-match what `core.race` measures; scaling draws log-log lines; bad choices are refused.
+match what `core.bench.race` measures; scaling draws log-log lines; bad choices are refused.
 
 Races here are tiny (3-4 methods, 2 repeats, a 0.1 s budget) and no test asserts a
 speed: only what the page shows for the rows it got.
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from core.data import load_dataset
-from core.methods import METHODS
-from core.race import race
+from core.dense.methods import METHODS
+from core.bench.race import race
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 
 RACED = ["map_stack", "jit_method1", "sklearn", "python_loop"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.data import load_dataset
-from core.gradients import field_grid, gamma_range, kernel_gradient_field, summary_curve
-from core.kernels import median_heuristic_gamma, rbf_kernel
+from core.lessons.gradients import field_grid, gamma_range, kernel_gradient_field, summary_curve
+from core.kernels.functions import median_heuristic_gamma, rbf_kernel
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
 PAGE = "gradients.py"

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from core.data import load_dataset
-from core.kernels import KERNELS, default_params
-from core.gram import gram_jit
-from core.methods import METHODS
-from core.pooling import pool_mean
+from core.kernels.functions import KERNELS, default_params
+from core.kernels.gram import gram_jit
+from core.dense.methods import METHODS
+from core.scale.pooling import pool_mean
 from core.precision import dtype_scope
-from core.spectrum import spectrum
+from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
-from ui.charts import MAX_HEATMAP_SIDE
+from core.scale import MAX_POOLED_SIDE
 from ui.state import snap_gamma
 
 PAGE = "gram_explorer.py"
@@ -128,7 +128,7 @@ def test_heatmap_is_pooled_for_large_n_and_says_so():
     assert any("Pooled for display" in c.value and "3×3" in c.value for c in at.caption)
     X, _ = data_of(at)
     K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
-    np.testing.assert_allclose(z, pool_mean(K, MAX_HEATMAP_SIDE)[0], atol=2e-6)
+    np.testing.assert_allclose(z, pool_mean(K, MAX_POOLED_SIDE)[0], atol=2e-6)
 
 
 def test_downloads_are_offered():

@@ -6,8 +6,9 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from core.pooling import pool_mean
-from ui.charts import MAX_HEATMAP_SIDE, matrix_heatmap
+from core.scale.pooling import pool_mean
+from core.scale import MAX_POOLED_SIDE
+from ui.charts import matrix_heatmap
 
 LIMIT_BYTES = 1_500_000
 
@@ -23,7 +24,7 @@ def test_heatmap_message_stays_under_1_5_mb(n, kind):
     size = len(pio.to_json(fig, validate=False).encode())
     assert size <= LIMIT_BYTES, f"{size:,} bytes at N = {n} ({kind})"
     z = fig.data[0].z
-    assert max(z.shape) <= MAX_HEATMAP_SIDE <= 512
-    np.testing.assert_array_equal(z, pool_mean(K, MAX_HEATMAP_SIDE)[0])
-    assert factor == -(-n // MAX_HEATMAP_SIDE)
+    assert max(z.shape) <= MAX_POOLED_SIDE <= 512
+    np.testing.assert_array_equal(z, pool_mean(K, MAX_POOLED_SIDE)[0])
+    assert factor == -(-n // MAX_POOLED_SIDE)
     assert "pooled" in fig.layout.title.text

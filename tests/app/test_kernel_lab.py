@@ -1,6 +1,6 @@
 """AppTest of the Kernel lab: defaults, every control, and the numbers it shows.
 
-The diagnostics table must show what `core.gp` computes for the same matrix;
+The diagnostics table must show what `core.lessons.gp` computes for the same matrix;
 a jitter too small must be explained (with the way out), never a traceback.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.composite import KernelChoice, kernel_gram
+from core.kernels.composite import KernelChoice, kernel_gram
 from core.data import load_dataset
-from core.gp import grid_1d, pd_report
+from core.lessons.gp import grid_1d, pd_report
 from tests.app.conftest import no_exception, open_page, widget
 
 PAGE = "kernel_lab.py"

@@ -6,7 +6,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from core.data import load_dataset
-from core.projection import pca_2d
+from core.lessons.projection import pca_2d
 from tests.app.conftest import ROOT, TIMEOUT_S, no_exception, open_page, plotly_figures, widget
 
 PAGE = "overview.py"

@@ -1,6 +1,6 @@
 """AppTest of the Precision lab: defaults, every control, and the numbers it shows.
 
-The table must show exactly what `core.accuracy` computes for the lab's data.
+The table must show exactly what `core.lessons.accuracy` computes for the lab's data.
 Runs are few (each one compiles JAX code on a busy machine), so one test walks
 through all the controls on small data.
 """
@@ -11,8 +11,8 @@ import jax
 import numpy as np
 import pytest
 
-from core.accuracy import DEFAULT_LAB_METHODS, lab_accuracy
-from core.methods import METHODS
+from core.lessons.accuracy import DEFAULT_LAB_METHODS, lab_accuracy
+from core.dense.methods import METHODS
 from tests.app.conftest import no_exception, open_page, widget
 
 PAGE = "precision_lab.py"

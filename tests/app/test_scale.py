@@ -1,6 +1,6 @@
 """AppTest of the Scale page: the block engine at a small N, a partial run, a huge N.
 
-The page is checked against `core.blocks` run directly on the same data: the
+The page is checked against `core.scale` run directly on the same data: the
 heatmap it draws must hold the engine's pooled means, its row-sum figures the
 engine's row sums.
 """
@@ -14,12 +14,12 @@ import json
 import numpy as np
 import pytest
 
-from core.blocks import BlockRun, run_blocks
-from core.kernels import median_heuristic_gamma
-from core.memory import format_bytes
-from core.methods import resolve
-from core.scale_data import synthetic_points
-from ui.charts import MAX_HEATMAP_SIDE
+from core.scale import BlockRun, run_blocks
+from core.kernels.functions import median_heuristic_gamma
+from core.dense.memory import format_bytes
+from core.dense.methods import resolve
+from core.scale.synthetic import synthetic_points
+from core.scale import MAX_POOLED_SIDE
 from tests.app.conftest import no_exception, widget
 
 N = 2000
@@ -72,7 +72,7 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     heatmap = _figure(at, "K, pooled block by block")
     z = _array(heatmap["data"][0]["z"])
     np.testing.assert_array_equal(z, result.pooled)  # same code, same data: the same bits
-    f = -(-N // MAX_HEATMAP_SIDE)
+    f = -(-N // MAX_POOLED_SIDE)
     assert f"mean of {f}×{f} entries" in heatmap["layout"]["title"]["text"]
     np.testing.assert_array_equal(_array(heatmap["data"][0]["y"])[:3], [0, f, 2 * f])  # point indices
     q = np.quantile(result.row_sums, [0, 0.5, 1])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.data import load_dataset
-from core.kernels import median_heuristic_gamma
+from core.kernels.functions import median_heuristic_gamma
 from tests.app.conftest import ROOT, no_exception, open_page, widget
 from ui.state import snap_gamma
 
@@ -127,7 +127,7 @@ def test_every_bad_upload_is_refused_and_the_previous_data_kept():
     failures = []
     for name, spec in expected.items():
         if spec["kwargs"]:
-            continue  # needs a smaller cap than the app's; covered in tests/core/test_data.py
+            continue  # needs a smaller cap than the app's; covered in tests/core/data/test_data.py
         uploader = widget(at, "w_upload")
         uploader.set_value((name, (DATA / "bad" / name).read_bytes(), "application/octet-stream"))
         at.run()

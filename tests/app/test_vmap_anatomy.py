@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.data import load_dataset
-from core.predict import init_params, late_binding_demo
+from core.lessons.predict import init_params, late_binding_demo
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
 PAGE = "vmap_anatomy.py"

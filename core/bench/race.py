@@ -1,0 +1,251 @@
+"""Batching races: registry methods timed on the same data, checked against float64.
+
+One harness for the app's "Batching race" page, `python -m core.bench` and the
+benchmarks. Compiled methods are compiled ahead of time (`time_jitted`: compile time
+apart from run time); the others are timed as called (`time_call`, first call = warm-up).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from core.kernels.distances import check_feature_sizes
+from core.kernels.functions import median_heuristic_gamma
+from core.dense.methods import METHODS, GramMethod, choose_auto, get_method
+from core.precision import as_float_array, canonical_dtype, dtype_scope
+from core.bench.timing import TimingCancelled, TimingResult, format_seconds, time_call, time_jitted
+
+__all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "scaling_race", "crossovers",
+           "standard_normal_data"]
+
+BASELINE = "map_stack"      # the notes' map + partial + np.stack: speedups are relative to it
+REFERENCE = "scipy_cdist"   # direct differences (no cancellation), run in float64
+_TIMING_KEYS = tuple(TimingResult(times_s=(0.0,)).as_dict())  # CSV columns of a row's timing
+
+
+@dataclasses.dataclass(frozen=True)
+class RaceRow:
+    """One method's outcome in a race.
+
+    Attributes:
+      method, label, compiled: from the registry; for "auto" (picked: the method it
+        ran, "" for the others) the label names the pick and `compiled` is the pick's.
+      status, reason: "ok" with "", "declined" (never called) with why, or "error"
+        (it raised; the race went on) with the message. timing: None unless ok.
+      max_abs_error: max |K - K_ref| of the timed calls' output against float64.
+      speedup_vs_baseline: BASELINE's median / this median, when both ran.
+      n, m, d, dtype: the race's sizes (K is (n, m)) and compute dtype.
+    """
+
+    method: str
+    label: str
+    compiled: bool
+    status: str
+    reason: str = ""
+    timing: TimingResult | None = None
+    max_abs_error: float | None = None
+    speedup_vs_baseline: float | None = None
+    picked: str = ""
+    n: int = 0
+    m: int = 0
+    d: int = 0
+    dtype: str = "float32"
+
+    def summary(self) -> str:
+        """One line for progress logs: "compile 41 ms, run 1.3 ms" or "declined: why"."""
+        if self.status != "ok":
+            return f"{self.status}: {self.reason}"
+        t = self.timing
+        first = (f"compile {format_seconds(t.compile_s)}" if t.compile_s is not None
+                 else f"first call {format_seconds(t.first_call_s)}")
+        return f"{first}, run {format_seconds(t.median_s)}"
+
+    def as_dict(self, include_times: bool = False) -> dict[str, Any]:
+        """A flat CSV/JSON row: these fields, then `timing.as_dict()`'s (None if no timing)."""
+        row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "timing"}
+        timing = self.timing.as_dict(include_times) if self.timing else dict.fromkeys(_TIMING_KEYS)
+        return {**row, **timing}
+
+
+def standard_normal_data(n: int, d: int, m: int | None = None,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """Seeded standard normal X of shape (n, d) and Y of shape (m, d) (None without m)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return X, None if m is None else rng.standard_normal((m, d))
+
+
+def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
+         methods: Sequence[str] | None = None, dtype: DTypeLike = "float32", repeats: int = 5,
+         budget_s: float | None = 1.0, warmup: int = 1,
+         on_step: Callable[[int, int, str, str], None] | None = None,
+         should_stop: Callable[[], bool] | None = None,
+         on_row: Callable[[int, int, RaceRow], None] | None = None,
+         reference: bool = True) -> list[RaceRow]:
+    """Time each method on the same data and compare its output with float64.
+
+    Every method gets the arrays `GramMethod.prepare` makes (NumPy, in `dtype`), as
+    `compute` does, so the O(N·D) copy of the inputs to the device is inside its times.
+
+    Args:
+      X, Y: shapes (N, D) and (M, D), cast to `dtype`; Y None means K(X, X).
+      gamma: the RBF's gamma, cast to `dtype` (for the reference too).
+      methods: registry names in the order to run; None: all of `METHODS`.
+      dtype: "float32" or "float64"; the whole race runs in its `dtype_scope`.
+      repeats, budget_s, warmup: per method, as in `time_call`.
+      on_step: `on_step(i, total, name, phase)`, i = 1..total, phase "start" before
+        a method and "done" after it (declined or failed included).
+      should_stop: checked before each method and each call; True raises.
+      on_row: `on_row(i, total, row)` as each method finishes (before speedups).
+      reference: False skips the float64 reference (max_abs_error None), as does a
+        size at which REFERENCE itself declines.
+
+    Returns:
+      One `RaceRow` per method, in the order of `methods`.
+
+    Raises:
+      TimingCancelled: `should_stop()` returned True. ValueError: an unknown
+        method name, or X and Y with different numbers of features.
+    """
+    dt = canonical_dtype(dtype)
+    X = as_float_array(X, dt)
+    Y = None if Y is None else as_float_array(Y, dt)
+    check_feature_sizes(X, X if Y is None else Y)
+    chosen = [get_method(name) for name in (METHODS if methods is None else methods)]
+    gamma = float(np.asarray(gamma, dt))  # the value the methods see, for the reference too
+    ref = _reference(X, Y, gamma) if reference else None
+    sizes = dict(n=X.shape[0], m=X.shape[0] if Y is None else Y.shape[0], d=X.shape[1],
+                 dtype=dt.name)
+    timing_kwargs = dict(warmup=warmup, repeats=repeats, budget_s=budget_s,
+                         should_stop=should_stop)
+    rows, total = [], len(chosen)
+    with dtype_scope(dt):
+        for i, method in enumerate(chosen, start=1):
+            if should_stop is not None and should_stop():
+                raise TimingCancelled("The race was cancelled; start it again for a result.")
+            if on_step is not None:
+                on_step(i, total, method.name, "start")
+            row = dataclasses.replace(_run_one(method, X, Y, gamma, ref, timing_kwargs), **sizes)
+            rows.append(row)
+            if on_row is not None:
+                on_row(i, total, row)
+            if on_step is not None:
+                on_step(i, total, method.name, "done")
+    return _with_speedups(rows)
+
+
+def _reference(X: np.ndarray, Y: np.ndarray | None, gamma: float) -> np.ndarray | None:
+    # float64 copies of the data as cast: the error measures each method's own
+    # arithmetic, not the rounding of the inputs to float32 that all methods share.
+    method, m = METHODS[REFERENCE], X.shape[0] if Y is None else Y.shape[0]
+    if method.declines(X.shape[0], m, X.shape[1], "float64"):
+        return None
+    return method.compute(X.astype(np.float64), None if Y is None else Y.astype(np.float64),
+                          gamma, dtype="float64")
+
+
+def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
+    n, m, d = X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1]
+    picked = choose_auto(n, m, d, X.dtype) if method.name == "auto" else ""
+    row = RaceRow(method.name, f"{method.label} → {picked}" if picked else method.label,
+                  METHODS[picked].compiled if picked else method.compiled, "declined",
+                  picked=picked)
+    reason = method.declines(n, m, d, X.dtype)
+    if reason:
+        return dataclasses.replace(row, reason=reason)
+    try:
+        args = method.prepare(X, Y, gamma, X.dtype)
+        if row.compiled:  # ahead-of-time compile, timed apart from the runs
+            timing, out = time_jitted(method.fn, *args, **timing_kwargs)
+        else:
+            last = [None]  # the last timed output (one, not all: N×M each), for accuracy
+
+            def call(*a: Any) -> Any:
+                last[0] = method.runner(*a)
+                return last[0]
+
+            timing = time_call(call, *args, **timing_kwargs)
+            out = last[0]
+        error = None if ref is None else _max_abs_error(out, ref)
+    except TimingCancelled:
+        raise
+    except Exception as exc:  # one failing method must not end the race
+        return dataclasses.replace(row, status="error", reason=f"{type(exc).__name__}: {exc}")
+    return dataclasses.replace(row, status="ok", timing=timing, max_abs_error=error)
+
+
+def _max_abs_error(out: Any, ref: np.ndarray) -> float:
+    out = np.asarray(out, dtype=np.float64)
+    if out.shape != ref.shape:
+        raise ValueError(f"returned shape {out.shape}, expected {ref.shape}")
+    return float(np.max(np.abs(out - ref))) if out.size else 0.0
+
+
+def _with_speedups(rows: list[RaceRow]) -> list[RaceRow]:
+    base = next((r for r in rows if r.method == BASELINE and r.status == "ok"), None)
+    if base is None:
+        return rows
+    return [dataclasses.replace(r, speedup_vs_baseline=base.timing.median_s / r.timing.median_s)
+            if r.status == "ok" and r.timing.median_s > 0 else r for r in rows]
+
+
+def scaling_race(n_values: Sequence[int], d: int = 2, methods: Sequence[str] | None = None,
+                 dtype: DTypeLike = "float32", seed: int = 0, gamma: float | None = None,
+                 on_step: Callable[[int, int, str, str], None] | None = None,
+                 **race_kwargs: Any) -> list[RaceRow]:
+    """`race` at each N on seeded standard normal X of shape (N, d), K(X, X).
+
+    Args:
+      n_values: the sizes, e.g. (100, 300, 1000, 3000).
+      gamma: None: `median_heuristic_gamma` of each X.
+      on_step: as in `race`, with i and total counted over all sizes together.
+      **race_kwargs: `repeats`, `budget_s`, `should_stop`, `reference`, ...
+
+    Returns:
+      The rows of every race, size by size; each row's `n` says which.
+    """
+    names = list(METHODS) if methods is None else list(methods)
+    total, rows = len(n_values) * len(names), []
+    for k, n in enumerate(n_values):
+        X, _ = standard_normal_data(n, d, seed=seed)
+        step = None if on_step is None else (
+            lambda i, _total, name, phase, offset=k * len(names):
+            on_step(offset + i, total, name, phase))
+        rows += race(X, None, median_heuristic_gamma(X) if gamma is None else gamma, names,
+                     dtype, on_step=step, **race_kwargs)
+    return rows
+
+
+def crossovers(rows: Sequence[RaceRow]) -> list[tuple[float, str, str]]:
+    """Where one method's median time overtakes another's, as N grows.
+
+    For each pair of methods, over the sizes where both ran ("ok"), the order of
+    their medians is compared at consecutive sizes; where it flips, the crossing is
+    interpolated in log-log space: each time is taken as a power law between the two
+    sizes, so log(t_a / t_b) is linear in log N and its zero gives N. Sizes where
+    the two medians are exactly equal are skipped (a tie is no change of order).
+
+    Returns:
+      `(n, faster, slower)` sorted by n: `faster` is the faster method above n.
+    """
+    times: dict[str, dict[int, float]] = {}
+    for r in rows:
+        if r.status == "ok" and r.timing is not None and r.timing.median_s > 0:
+            times.setdefault(r.method, {})[r.n] = r.timing.median_s
+    found = []
+    for a, b in itertools.combinations(times, 2):
+        sizes = sorted(set(times[a]) & set(times[b]))
+        logs = [(math.log(n), math.log(times[a][n] / times[b][n])) for n in sizes]
+        logs = [(x, f) for x, f in logs if f != 0]
+        for (x0, f0), (x1, f1) in zip(logs, logs[1:]):
+            if (f0 < 0) != (f1 < 0):
+                x = x0 + f0 / (f0 - f1) * (x1 - x0)
+                faster, slower = (a, b) if f1 < 0 else (b, a)
+                found.append((math.exp(x), faster, slower))
+    return sorted(found)

@@ -1,0 +1,65 @@
+"""Dense Gram matrices: the registry of batching methods, the fast BLAS/XLA forms, and
+the memory budget every dense path checks.
+"""
+
+from __future__ import annotations
+
+from core.dense.memory import (  # noqa: F401
+    BLOCK_ENGINE_HINT,
+    DENSE_MEMORY_BUDGET_BYTES,
+    check_dense_budget,
+    dense_gram_bytes,
+    format_bytes,
+)
+from core.dense.fast import (  # noqa: F401
+    MIRROR_MIN_FEATURES,
+    PANEL_BYTES,
+    THREADED_MIN_ENTRIES,
+    TILE_COLS,
+    TILE_ROWS,
+    augmented_factors,
+    panel_rows,
+    rbf_gram_panels,
+    rbf_gram_tiled,
+    rbf_panel,
+    worker_count,
+)
+from core.dense.methods import (  # noqa: F401
+    GramMethod,
+    METHODS,
+    TILED_MIN_ENTRIES,
+    choose_auto,
+    dense_bytes,
+    get_method,
+    rbf_from_sqdist,
+    resolve,
+    sqdist_for,
+)
+
+__all__ = [
+    "BLOCK_ENGINE_HINT",
+    "DENSE_MEMORY_BUDGET_BYTES",
+    "GramMethod",
+    "METHODS",
+    "MIRROR_MIN_FEATURES",
+    "PANEL_BYTES",
+    "THREADED_MIN_ENTRIES",
+    "TILED_MIN_ENTRIES",
+    "TILE_COLS",
+    "TILE_ROWS",
+    "augmented_factors",
+    "check_dense_budget",
+    "choose_auto",
+    "dense_bytes",
+    "dense_gram_bytes",
+    "format_bytes",
+    "get_method",
+    "panel_rows",
+    "rbf_from_sqdist",
+    "rbf_gram_panels",
+    "rbf_gram_tiled",
+    "rbf_panel",
+    "resolve",
+    "sqdist_for",
+    "worker_count",
+]

@@ -1,0 +1,7 @@
+"""The page models: what each lesson page computes, in plain JAX/NumPy.
+
+One module a lesson: `predict` (the notes' predict batched four ways), `anatomy`
+(in_axes, jaxprs, vv -> mv -> mm), `gradients`, `accuracy` (the precision lab), `gp`
+(prior samples and positive-definiteness), `spectrum`, `projection`. Pages import
+from the module they draw.
+"""

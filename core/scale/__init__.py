@@ -1,0 +1,63 @@
+"""The block engine: Gram matrices far past memory, planned, computed tile by tile on
+every device, and reduced as they go; pooling and synthetic points.
+"""
+
+from __future__ import annotations
+
+from core.scale.pooling import (  # noqa: F401
+    MAX_POOLED_SIDE,
+    pool_edges,
+    pool_factor,
+    pool_mean,
+)
+from core.scale.synthetic import (  # noqa: F401
+    MAX_SCALE_FEATURES,
+    MAX_SCALE_POINTS,
+    SCALE_DATASETS,
+    synthetic_points,
+)
+from core.scale.plan import (  # noqa: F401
+    BlockCancelled,
+    BlockPlan,
+    BlockProgress,
+    BlockReductions,
+    BlockResult,
+    ROW_AXIS,
+    default_block_shape,
+    plan_blocks,
+)
+from core.scale.step import (  # noqa: F401
+    block_step,
+    rbf_tile,
+    row_mesh,
+)
+from core.scale.run import (  # noqa: F401
+    BlockRun,
+    iter_row_blocks,
+    run_blocks,
+)
+
+__all__ = [
+    "BlockCancelled",
+    "BlockPlan",
+    "BlockProgress",
+    "BlockReductions",
+    "BlockResult",
+    "BlockRun",
+    "MAX_POOLED_SIDE",
+    "MAX_SCALE_FEATURES",
+    "MAX_SCALE_POINTS",
+    "ROW_AXIS",
+    "SCALE_DATASETS",
+    "block_step",
+    "default_block_shape",
+    "iter_row_blocks",
+    "plan_blocks",
+    "pool_edges",
+    "pool_factor",
+    "pool_mean",
+    "rbf_tile",
+    "row_mesh",
+    "run_blocks",
+    "synthetic_points",
+]

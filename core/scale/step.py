@@ -1,0 +1,169 @@
+"""The block engine's device step: one block of rows against all columns, tile by tile.
+
+Each step walks the columns in tiles (`lax.scan`), folding every tile into small
+results at once: sums over groups of columns (from which the host builds the pooled
+means and the row sums), K @ v, the diagonal, the top-k neighbours of each row. Rows
+are sharded over all local JAX devices with `jax.shard_map` on a one-axis `Mesh`
+named "rows": every device gets `rows_per_device` rows of each step and all the
+columns, so one device and eight run the same per-device program and give the same
+numbers (tests/core/scale/test_sharding.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from core.scale.plan import ROW_AXIS
+
+__all__ = ["rbf_tile", "block_step", "row_mesh"]
+
+# --- the math: one tile of K, and one device's share of one step -------------
+
+def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.Array,
+             gamma: jax.Array, n_cols: int, same: bool) -> jax.Array:
+    """One tile of the RBF Gram matrix, from centered points.
+
+    Args:
+      rows: (B, D) points, already shifted by the run's one global mean.
+      row_ids: (B,) their row numbers in K.
+      cols: (T, D) points, shifted by the same mean; rows past `n_cols` are padding.
+      col_ids: (T,) their column numbers in K.
+      gamma: scalar.
+      n_cols: M; columns at or past it are padding and come out as exactly 0.
+      same: True when the columns are the rows' own points (Y is X).
+
+    Returns:
+      (B, T) kernel values in the dtype of `rows`.
+    """
+    # -gamma |x - y|² = 2γ x·y - γ|x|² - γ|y|²: ONE matrix product of augmented
+    # factors [2γx, -γ|x|², 1] · [y, 1, -γ|y|²] gives the exponent, so the only
+    # (B, T) arrays are the product and K (measured ~1.5× less work than a product
+    # followed by the norms and gamma as separate (B, T) operations).
+    one_r, one_c = jnp.ones_like(rows[:, :1]), jnp.ones_like(cols[:, :1])
+    left = jnp.concatenate([2 * gamma * rows, -gamma * jnp.sum(rows * rows, 1, keepdims=True),
+                            one_r], axis=1)
+    right = jnp.concatenate([cols, one_c, -gamma * jnp.sum(cols * cols, 1, keepdims=True)],
+                            axis=1)
+    # HIGHEST: accelerators otherwise multiply float32 in reduced precision (TF32),
+    # which the expansion turns into large distance errors.
+    exponent = jnp.dot(left, right.T, precision=jax.lax.Precision.HIGHEST)
+    # Round-off can leave the exponent slightly positive (a squared distance slightly
+    # negative); clipping at 0 keeps every K <= 1.
+    exponent = jnp.minimum(exponent, 0)
+    if same:  # K[i, i] is exactly 1, as in the dense method; the expansion leaves round-off
+        exponent = jnp.where(row_ids[:, None] == col_ids[None, :], 0, exponent)
+    K = jnp.exp(exponent)
+    return jnp.where(col_ids[None, :] < n_cols, K, 0)
+
+
+def block_step(start, rows_all, cols_t, v_t, gamma, *, rows_per_device: int, n_cols: int,
+               same: bool, pool: int, matvec: bool, diagonal: bool, top_k: int,
+               exclude_self: bool) -> dict[str, jax.Array]:
+    """One device's share of one step: its rows of K against every column, reduced.
+
+    Runs inside `jax.shard_map` over the "rows" axis: device r takes rows
+    `start + r * rows_per_device` onwards. Only sums over groups of `pool` columns
+    (and the other reductions) leave the device, never a tile of K.
+
+    Args:
+      start: int32 scalar, the step's first row.
+      rows_all: (N_pad, D) all centered rows, padded to whole steps.
+      cols_t: (n_tiles, T, D) the centered columns cut into tiles.
+      v_t: (n_tiles, T) the vector of K @ v in the same tiles (zeros if unused).
+      gamma: scalar.
+      rows_per_device, n_cols, same, pool, matvec, diagonal, top_k, exclude_self:
+        static: the block shape, M, Y is X, the pooling factor, what to reduce.
+
+    Returns:
+      {"groups": (n_tiles, B, T // pool) column-group sums, "matvec": (n_tiles, B)
+      partial sums, "diagonal": (B,), "top_values", "top_indices": (B, top_k)},
+      the last four only when asked for; B = rows_per_device.
+    """
+    b, n_tiles, tile_cols = rows_per_device, cols_t.shape[0], cols_t.shape[1]
+    offset = start + jax.lax.axis_index(ROW_AXIS) * b
+    rows = jax.lax.dynamic_slice_in_dim(rows_all, offset, b)
+    row_ids = offset + jnp.arange(b, dtype=offset.dtype)
+
+    def tile(carry, xs):
+        cols, v, first = xs
+        col_ids = first + jnp.arange(tile_cols, dtype=first.dtype)
+        K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same)
+        out = {"groups": K.reshape(b, tile_cols // pool, pool).sum(axis=-1)}
+        if matvec:  # per-tile partial sums: the host adds them in float64
+            out["matvec"] = jnp.sum(K * v[None, :], axis=1)
+        carry = dict(carry)
+        self_mask = row_ids[:, None] == col_ids[None, :]  # unused ones are compiled away
+        if diagonal:
+            carry["diagonal"] = carry["diagonal"] + jnp.sum(jnp.where(self_mask, K, 0), axis=1)
+        if top_k:
+            scores = jnp.where(col_ids[None, :] < n_cols, K, -jnp.inf)
+            if exclude_self and same:
+                scores = jnp.where(self_mask, -jnp.inf, scores)
+            vals, idx = jax.lax.top_k(scores, top_k)
+            # Merge with the best so far; earlier columns first, so ties keep the lower index.
+            vals = jnp.concatenate([carry["top_values"], vals], axis=1)
+            idx = jnp.concatenate([carry["top_indices"], first + idx.astype(first.dtype)], axis=1)
+            carry["top_values"], pick = jax.lax.top_k(vals, top_k)
+            carry["top_indices"] = jnp.take_along_axis(idx, pick, axis=1)
+        return carry, out
+
+    carry = {}
+    if diagonal:
+        carry["diagonal"] = jnp.zeros(b, rows.dtype)
+    if top_k:
+        carry["top_values"] = jnp.full((b, top_k), -jnp.inf, rows.dtype)
+        carry["top_indices"] = jnp.full((b, top_k), -1, offset.dtype)
+    firsts = jnp.arange(n_tiles, dtype=offset.dtype) * tile_cols
+    carry, outs = jax.lax.scan(tile, carry, (cols_t, v_t, firsts))
+    return {**outs, **carry}
+
+
+_OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
+              "diagonal": P(ROW_AXIS), "top_values": P(ROW_AXIS, None),
+              "top_indices": P(ROW_AXIS, None)}
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
+    """`block_step` sharded over `mesh` by rows and jitted, one per mesh and static setup."""
+    keys = ["groups"] + [k for k, on in (("matvec", static["matvec"]),
+                                          ("diagonal", static["diagonal"]),
+                                          ("top_values", static["top_k"]),
+                                          ("top_indices", static["top_k"])) if on]
+    # Inputs are replicated (every device sees all rows and columns: N·D is small);
+    # outputs are split by rows. check_vma=False: the scan's carry starts replicated
+    # and becomes per-device through axis_index, which the checker would reject.
+    step = jax.shard_map(functools.partial(block_step, **static), mesh=mesh,
+                         in_specs=(P(),) * 5, out_specs={k: _OUT_SPECS[k] for k in keys},
+                         check_vma=False)
+    return jax.jit(step)
+
+
+def row_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+    """A one-axis mesh named "rows" over `devices` (None: all of JAX's devices)."""
+    devices = list(jax.devices() if devices is None else devices)
+    if not devices:
+        raise ValueError("No devices to run on.")
+    return Mesh(np.array(devices), (ROW_AXIS,))
+
+
+def _replicated(a: np.ndarray, sharding: NamedSharding) -> jax.Array:
+    """`a` on every device of `sharding`'s mesh (every process passes the same `a`)."""
+    if sharding.is_fully_addressable:
+        return jax.device_put(a, sharding)
+    # Several processes (jax.distributed): each one fills its own devices.
+    return jax.make_array_from_callback(a.shape, sharding, lambda index: a[index])
+
+
+def _to_host(x: jax.Array) -> np.ndarray:
+    # Across several processes (jax.distributed) a sharded output is not all here.
+    if x.is_fully_addressable:
+        return np.asarray(x)
+    from jax.experimental import multihost_utils
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))

@@ -1,0 +1,165 @@
+"""Tests of `core.bench.race`: a small real race, declines, cancelling, and crossovers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.bench.race import RaceRow, crossovers, race, scaling_race, standard_normal_data
+from core.bench.timing import TimingCancelled, TimingResult
+
+# Absolute error of an RBF Gram matrix (entries at most 1): conftest's TOL.
+TOL = {"float32": 2e-6, "float64": 1e-12}
+SMALL = dict(repeats=2, budget_s=0.2)
+METHODS_MIX = ["map_stack", "jit_method1", "python_loop", "sklearn"]
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    X, _ = standard_normal_data(40, 2, seed=1)
+    return X
+
+
+@pytest.fixture(scope="module")
+def float32_rows(small_data):
+    return race(small_data, gamma=0.5, methods=METHODS_MIX, dtype="float32", **SMALL)
+
+
+def test_small_race_runs_every_method_accurately(float32_rows):
+    assert [r.method for r in float32_rows] == METHODS_MIX
+    for row in float32_rows:
+        assert row.status == "ok" and row.reason == ""
+        assert (row.n, row.m, row.d, row.dtype) == (40, 40, 2, "float32")
+        assert 1 <= row.timing.repeats <= 2
+        assert 0 <= row.max_abs_error < TOL["float32"]
+
+
+def test_compile_time_is_reported_only_for_compiled_methods(float32_rows):
+    by_name = {r.method: r for r in float32_rows}
+    assert by_name["jit_method1"].compiled
+    assert by_name["jit_method1"].timing.compile_s > 0
+    for name in ("map_stack", "python_loop", "sklearn"):
+        assert not by_name[name].compiled
+        assert by_name[name].timing.compile_s is None
+        assert by_name[name].timing.first_call_s > 0  # the warm-up call
+
+
+def test_speedups_are_relative_to_map_stack(float32_rows):
+    by_name = {r.method: r for r in float32_rows}
+    base = by_name["map_stack"].timing.median_s
+    assert by_name["map_stack"].speedup_vs_baseline == 1.0
+    for name in ("jit_method1", "python_loop", "sklearn"):
+        row = by_name[name]
+        assert row.speedup_vs_baseline == pytest.approx(base / row.timing.median_s)
+
+
+def test_no_speedups_without_the_baseline(small_data):
+    rows = race(small_data, gamma=0.5, methods=["jit_method1"], **SMALL)
+    assert rows[0].speedup_vs_baseline is None
+
+
+def test_float64_race_is_accurate_to_float64(small_data):
+    rows = race(small_data, gamma=0.5, methods=["jit_method1", "sklearn", "numpy_expansion"],
+                dtype="float64", **SMALL)
+    for row in rows:
+        assert row.status == "ok" and row.dtype == "float64"
+        assert row.max_abs_error < TOL["float64"]
+
+
+def test_too_large_for_the_python_loop_declines_without_running():
+    X, Y = standard_normal_data(200, 2, m=200, seed=0)
+    steps = []
+    rows = race(X, Y, methods=["python_loop"], on_step=lambda *a: steps.append(a), **SMALL)
+    (row,) = rows
+    assert row.status == "declined"
+    assert "200×200" in row.reason and "10,000 pairs" in row.reason
+    # Never called: no timing, no accuracy, and it took no time to decline.
+    assert row.timing is None and row.max_abs_error is None
+    assert steps == [(1, 1, "python_loop", "start"), (1, 1, "python_loop", "done")]
+
+
+def test_auto_is_labelled_with_its_pick(small_data):
+    (row,) = race(small_data, gamma=0.5, methods=["auto"], **SMALL)
+    assert row.status == "ok" and row.picked == "jit_centered"
+    assert "jit_centered" in row.label and row.compiled and row.timing.compile_s > 0
+
+
+def test_on_step_reports_start_and_done_for_each_method(small_data):
+    steps = []
+    race(small_data, gamma=0.5, methods=["sklearn", "scipy_cdist"],
+         on_step=lambda *a: steps.append(a), **SMALL)
+    assert steps == [(1, 2, "sklearn", "start"), (1, 2, "sklearn", "done"),
+                     (2, 2, "scipy_cdist", "start"), (2, 2, "scipy_cdist", "done")]
+
+
+def test_should_stop_after_the_first_step_cancels_the_race(small_data):
+    steps = []
+    with pytest.raises(TimingCancelled):
+        race(small_data, gamma=0.5, methods=["sklearn", "scipy_cdist", "jit_method1"],
+             on_step=lambda *a: steps.append(a),
+             should_stop=lambda: any(s[3] == "done" for s in steps), **SMALL)
+    assert steps == [(1, 3, "sklearn", "start"), (1, 3, "sklearn", "done")]
+
+
+def test_unknown_method_names_are_rejected(small_data):
+    with pytest.raises(ValueError, match="jit_method1"):
+        race(small_data, methods=["no_such_method"])
+
+
+def test_as_dict_is_flat_with_timing_columns_even_when_declined(float32_rows):
+    ok = float32_rows[0].as_dict()
+    declined = RaceRow("python_loop", "Python double loop", False, "declined", "too big").as_dict()
+    assert list(ok) == list(declined)
+    assert ok["median_s"] > 0 and declined["median_s"] is None
+    assert not any(isinstance(v, (dict, TimingResult)) for v in ok.values())
+
+
+def test_scaling_race_gives_rows_per_size_and_counts_steps_across_sizes():
+    steps = []
+    rows = scaling_race([20, 30], d=2, methods=["sklearn", "jit_method1"], repeats=1,
+                        budget_s=0.1, on_step=lambda *a: steps.append(a))
+    assert [(r.n, r.method) for r in rows] == [(20, "sklearn"), (20, "jit_method1"),
+                                               (30, "sklearn"), (30, "jit_method1")]
+    assert [s[:2] for s in steps if s[3] == "done"] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def _row(method: str, n: int, median_s: float) -> RaceRow:
+    return RaceRow(method, method, False, "ok", timing=TimingResult(times_s=(median_s,)), n=n)
+
+
+def test_crossover_is_interpolated_in_log_log_space():
+    # slow_start: t = 1e-3 flat; fast_start: 1e-5 at N=100 growing as N² (1e-3 at N=1000,
+    # 1e-1 at N=10000). They cross where 1e-5 (N/100)² = 1e-3, i.e. N = 1000; with the
+    # sizes 100 and 10000 only, the log-log line between them crosses exactly there.
+    rows = [_row("slow_start", 100, 1e-3), _row("fast_start", 100, 1e-5),
+            _row("slow_start", 10_000, 1e-3), _row("fast_start", 10_000, 1e-1)]
+    ((n, faster, slower),) = crossovers(rows)
+    assert n == pytest.approx(1000.0, rel=1e-12)
+    assert (faster, slower) == ("slow_start", "fast_start")
+
+
+def test_crossover_between_uneven_sizes_uses_log_interpolation():
+    # log t_a - log t_b goes from log 2 at N=10 to -log 8 at N=1000: zero a quarter of
+    # the way in log N (log 2 / (log 2 + log 8) = 1/4), so N = 10 * 100**0.25.
+    rows = [_row("a", 10, 2e-3), _row("b", 10, 1e-3), _row("a", 1000, 1e-3), _row("b", 1000, 8e-3)]
+    ((n, faster, slower),) = crossovers(rows)
+    assert n == pytest.approx(10 * 100**0.25, rel=1e-12)
+    assert (faster, slower) == ("a", "b")
+
+
+def test_no_crossover_when_order_never_changes_and_declined_rows_are_ignored():
+    rows = [_row("a", 10, 1e-3), _row("b", 10, 2e-3), _row("a", 100, 1e-2), _row("b", 100, 5e-2),
+            RaceRow("b", "b", False, "declined", "too big", n=1000),
+            _row("a", 1000, 1.0)]
+    assert crossovers(rows) == []
+
+
+def test_several_crossovers_are_sorted_by_n():
+    rows = [_row("a", 10, 1.0), _row("b", 10, 2.0), _row("a", 100, 3.0), _row("b", 100, 2.0),
+            _row("a", 1000, 1.0), _row("b", 1000, 2.0)]
+    found = crossovers(rows)
+    assert [f[1:] for f in found] == [("b", "a"), ("a", "b")]
+    assert 10 < found[0][0] < 100 < found[1][0] < 1000
+    assert all(math.isfinite(f[0]) for f in found)

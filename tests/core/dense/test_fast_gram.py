@@ -1,0 +1,208 @@
+"""Tests of `core.dense.fast` and of the registry entries that run it, "numpy_tiled"
+(NumPy + BLAS tiles) and "jit_panels" (XLA row panels copied into NumPy).
+
+The reference is SciPy's direct differences in float64 on exactly the values
+given (the rounding of the inputs to float32 is shared by every method, so it is
+not this one's error). RBF entries lie in (0, 1]: tolerances are absolute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+import core.dense.fast as fast_gram
+from core.dense.fast import (
+    augmented_factors,
+    panel_rows,
+    rbf_gram_panels,
+    rbf_gram_tiled,
+    rbf_panel,
+)
+from core.kernels.functions import median_heuristic_gamma
+from core.dense.methods import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
+from core.precision import dtype_scope
+from core.bench.race import race
+
+GRAM_TOL = {"float32": 2e-6, "float64": 1e-12}
+# Sizes that cut tiles in every way: one partial tile, exact multiples of the
+# tile, a ragged last tile, and more rows than columns.
+SHAPES = [(1, 1), (7, 5), (256, 256), (300, 700), (700, 300), (513, 513)]
+
+
+def _reference(X, Y, gamma):
+    X64 = np.asarray(X, np.float64)
+    Y64 = X64 if Y is None else np.asarray(Y, np.float64)
+    return np.exp(-gamma * cdist(X64, Y64, "sqeuclidean"))
+
+
+def _data(rng, n, d, dtype, offset=0.0):
+    return (rng.normal(size=(n, d)) + offset).astype(dtype)
+
+
+def _tiled(workers):
+    return lambda X, Y, gamma: rbf_gram_tiled(X, Y, gamma, workers=workers)
+
+
+# Each way to compute K: the tiles on one thread and on two, and the panels.
+FORMS = {"tiled_1": _tiled(1), "tiled_2": _tiled(2), "panels": rbf_gram_panels}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("d", [1, 3, 40])  # 40 >= MIRROR_MIN_FEATURES: the mirrored path
+@pytest.mark.parametrize("n, m", SHAPES)
+def test_matches_float64_reference(n, m, d, form, dtype, rng):
+    X, Y = _data(rng, n, d, dtype), _data(rng, m, d, dtype, 0.3)
+    gamma = np.asarray(1.0 / (2 * d), dtype)
+    for other in (None, Y):
+        K = FORMS[form](X, other, gamma)
+        assert type(K) is np.ndarray and K.dtype == np.dtype(dtype)
+        assert K.shape == (n, n if other is None else m) and K.flags.c_contiguous
+        np.testing.assert_allclose(K, _reference(X, other, float(gamma)), rtol=0,
+                                   atol=GRAM_TOL[dtype])
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("d", [2, 16, 128])
+def test_float32_far_from_origin_is_accurate(d, form, rng):
+    # The uncentered expansion is off by up to 1.0 here (test_methods); the
+    # shared shift makes the product small again.
+    X = _data(rng, 600, d, "float32", offset=1e4)
+    gamma = np.float32(median_heuristic_gamma(X))
+    Y = X[::3] + np.float32(0.25)
+    for other in (None, Y):
+        K = FORMS[form](X, other, gamma)
+        assert np.max(np.abs(K - _reference(X, other, gamma))) <= 2e-6
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("d", [2, 40])
+def test_k_of_x_with_itself_has_ones_on_the_diagonal_and_never_exceeds_one(d, form, dtype, rng):
+    # Duplicated points: their exponent rounds to a hair above 0 unless clipped.
+    X = _data(rng, 520, d, dtype, offset=5.0)
+    X[300:310] = X[0]
+    K = FORMS[form](X, None, np.asarray(0.7, dtype))
+    assert np.all(np.diag(K) == 1)
+    assert K.max() == 1 and K.min() >= 0
+    np.testing.assert_allclose(K[0, 300:310], 1, rtol=0, atol=GRAM_TOL[dtype])
+
+
+def test_mirrored_k_is_exactly_symmetric(rng):
+    X = _data(rng, 700, fast_gram.MIRROR_MIN_FEATURES, "float32")
+    K = rbf_gram_tiled(X, None, np.float32(0.05), workers=2)
+    assert np.array_equal(K, K.T)
+
+
+def test_threads_do_not_change_the_result(rng):
+    X = _data(rng, 1100, 8, "float32")
+    one = rbf_gram_tiled(X, None, np.float32(0.2), workers=1)
+    two = rbf_gram_tiled(X, None, np.float32(0.2), workers=2)
+    assert np.array_equal(one, two)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_float32_stays_float32_with_a_python_gamma(form, rng):
+    X = _data(rng, 50, 3, "float32")
+    assert FORMS[form](X, None, 0.5).dtype == np.float32
+    assert FORMS[form](X, X[:4], 0.5).dtype == np.float32
+
+
+def test_panels_compile_once_per_shape_not_per_gamma_or_ragged_last_panel(rng):
+    # 37 rows: with panels of 16 rows the last one is padded, not recompiled.
+    X = _data(rng, 37, 3, "float32")
+    assert panel_rows(37, 4) == 1024 and panel_rows(8000, 4) == 128 and panel_rows(8000, 8) == 64
+    rbf_gram_panels(X, None, np.float32(0.3))
+    size = rbf_panel._cache_size()
+    K = rbf_gram_panels(X, None, np.float32(3.0))
+    rbf_gram_panels(X[:30], X, np.float32(1.0))  # fewer rows, same M: same panel shape
+    assert rbf_panel._cache_size() == size
+    np.testing.assert_allclose(K, _reference(X, None, 3.0), rtol=0, atol=2e-6)
+
+
+def test_panels_leave_jax_x64_mode_as_it_was(rng):
+    import jax
+
+    before = jax.config.read("jax_enable_x64")
+    K = rbf_gram_panels(_data(rng, 20, 3, "float64"), None, 0.5)
+    assert K.dtype == np.float64 and jax.config.read("jax_enable_x64") == before
+    with dtype_scope("float64"):  # and float32 data stays float32 under x64
+        assert rbf_gram_panels(_data(rng, 20, 3, "float32"), None, 0.5).dtype == np.float32
+
+
+def test_augmented_factors_give_the_exponent(dtype, rng):
+    X, Y = _data(rng, 30, 4, dtype, 100.0), _data(rng, 20, 4, dtype, 100.0)
+    A, B = augmented_factors(X, Y, np.asarray(0.5, dtype))
+    assert A.shape == (30, 6) and B.shape == (6, 20) and A.dtype == B.dtype == np.dtype(dtype)
+    expected = -0.5 * cdist(X.astype(np.float64), Y.astype(np.float64), "sqeuclidean")
+    scale = {"float32": 1e-4, "float64": 1e-12}[dtype]  # absolute, for exponents of size ~10
+    np.testing.assert_allclose(A @ B, expected, rtol=0, atol=scale)
+
+
+def test_blas_threads_are_restored_after_a_threaded_call(rng):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X = _data(rng, 1100, 8, "float32")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    rbf_gram_tiled(X, None, np.float32(0.2), workers=2)
+    after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert after == before
+    assert fast_gram._blas_state["users"] == 0
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_empty_inputs(form, dtype):
+    X = np.zeros((0, 3), dtype)
+    assert FORMS[form](X, None, 1.0).shape == (0, 0)
+    assert FORMS[form](np.ones((2, 3), dtype), X, 1.0).shape == (2, 0)
+
+
+# --- the registry entries and "auto" ---
+
+ENTRIES = {"numpy_tiled": ("gram_numpy_tiled", "rbf_gram_tiled"),
+           "jit_panels": ("gram_jit_panels", "rbf_gram_panels")}
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+@pytest.mark.parametrize("d", [2, 40])
+def test_registry_entry_reuses_its_distances(name, d, rng):
+    # What the Gram explorer does on a gamma change: exp of the cached distances.
+    X, Y = _data(rng, 300, d, "float32"), _data(rng, 200, d, "float32", 0.5)
+    gamma = 1.0 / d
+    for other in (None, Y):
+        d2 = sqdist_for(name, X, other)
+        np.testing.assert_allclose(rbf_from_sqdist(d2, gamma),
+                                   METHODS[name].compute(X, other, gamma),
+                                   rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_registry_entry_is_accurate_far_from_origin_and_not_a_peer(name):
+    method = METHODS[name]
+    assert method.accurate_far_from_origin and not method.peer and method.zero_diagonal
+    for fn in ENTRIES[name]:
+        assert f"def {fn}(" in method.source
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("d", [2, 16, 128])
+@pytest.mark.parametrize("n", [1000, 4000, 8000])
+def test_auto_picks_an_accurate_method_on_the_benchmark_grid(n, d, dtype_name):
+    name = choose_auto(n, n, d, dtype_name)
+    assert METHODS[name].accurate_far_from_origin and not METHODS[name].peer
+    assert METHODS[name].declines(n, n, d, dtype_name) is None
+    expected = ("jit_centered" if n * n < TILED_MIN_ENTRIES else
+                "numpy_tiled" if d >= fast_gram.MIRROR_MIN_FEATURES else "jit_panels")
+    assert name == expected
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("d, pick", [(3, "jit_panels"), (40, "numpy_tiled")])
+def test_auto_is_accurate_where_it_leaves_jit_centered(d, pick, dtype_name, rng):
+    # The smallest K for which auto leaves jit_centered, far from the origin.
+    n = int(np.ceil(np.sqrt(TILED_MIN_ENTRIES)))
+    assert choose_auto(n, n, d, dtype_name) == pick
+    X = _data(rng, n, d, dtype_name, offset=1e4)
+    (row,) = race(X, None, median_heuristic_gamma(X), ["auto"], dtype_name, repeats=1,
+                  budget_s=None)
+    assert row.status == "ok" and row.picked == pick and not row.compiled
+    assert row.max_abs_error <= GRAM_TOL[dtype_name]

@@ -1,0 +1,218 @@
+"""Tests of `core.scale`: the block engine against the dense Gram matrix on sizes that fit.
+
+The reference is scikit-learn's float64 `rbf_kernel`; pooled means are compared
+with `core.scale.pooling.pool_mean` of that dense K. Shapes are chosen so that neither
+N nor M is a multiple of the block rows, the tile or the pooling factor: every
+padding path is exercised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
+
+import core.scale.run as blocks
+from core.scale import (
+    MAX_POOLED_SIDE,
+    BlockCancelled,
+    BlockReductions,
+    BlockRun,
+    iter_row_blocks,
+    plan_blocks,
+    run_blocks,
+)
+from core.errors import CoreError, DataError
+from core.dense.methods import METHODS
+from core.scale.pooling import pool_mean
+
+# Entries of K lie in (0, 1]: absolute tolerances, as in test_methods.py.
+K_TOL = {"float32": 2e-6, "float64": 1e-12}
+# Sums of up to ~1000 entries: relative to the sum.
+SUM_RTOL = {"float32": 2e-6, "float64": 1e-12}
+SHAPES = [(1037, None), (301, 523)]  # K(X, X) with pooling (f = 3), and a rectangular K(X, Y)
+
+
+def _dense(X, Y, gamma):
+    return sk_rbf(np.asarray(X, np.float64), None if Y is None else np.asarray(Y, np.float64),
+                  gamma=gamma)
+
+
+@pytest.fixture
+def data(rng, dtype):
+    def make(n, m, d=3, offset=0.0):
+        X = (rng.normal(size=(n, d)) + offset).astype(dtype)
+        Y = None if m is None else (rng.normal(size=(m, d)) + offset).astype(dtype)
+        return X, Y
+    return make
+
+
+@pytest.mark.parametrize("n, m", SHAPES)
+def test_block_engine_equals_dense(data, dtype, n, m):
+    X, Y = data(n, m)
+    gamma = 0.4
+    K = _dense(X, Y, gamma)
+    v = np.linspace(-1, 1, K.shape[1])
+    r = run_blocks(X, gamma, Y, reductions=BlockReductions(matvec=v, diagonal=True),
+                   rows_per_device=100, tile_cols=200)
+    assert r.complete and r.done_rows == n
+    expected, factor = pool_mean(K, MAX_POOLED_SIDE)
+    assert r.pool_factor == factor and r.pooled.shape == expected.shape
+    assert r.pooled.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=K_TOL[dtype])
+    np.testing.assert_allclose(r.row_sums, K.sum(axis=1), rtol=SUM_RTOL[dtype])
+    np.testing.assert_allclose(r.matvec, K @ v, rtol=0, atol=SUM_RTOL[dtype] * np.abs(K).sum(1).max())
+    np.testing.assert_allclose(r.diagonal, np.diag(K), rtol=0, atol=K_TOL[dtype])
+
+
+def test_pooling_is_exact_block_means(dtype):
+    # Points on a line, K computed in float64 both ways: the pooled means must be
+    # pool_mean's to float64 round-off, whatever the block and tile boundaries.
+    X = np.linspace(0, 3, 1100)[:, None].astype(dtype)
+    K = METHODS["jit_centered"].compute(X, None, 2.0, dtype=dtype)
+    r = run_blocks(X, 2.0, rows_per_device=7, tile_cols=10)  # f = 3: tiles of 9 columns
+    expected, factor = pool_mean(K, MAX_POOLED_SIDE)
+    assert factor == 3 and r.pooled.shape == (367, 367)
+    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=K_TOL[dtype])
+
+
+def test_matches_the_dense_centered_method(rng):
+    # The engine uses the dense "jit_centered" method's form: same numbers to round-off.
+    X = rng.normal(size=(700, 4)).astype(np.float32)
+    K = METHODS["jit_centered"].compute(X, None, 0.3)
+    got = np.concatenate([k for _, _, k in iter_row_blocks(X, 0.3, block_rows=128)])
+    np.testing.assert_allclose(got, K, rtol=0, atol=K_TOL["float32"])
+
+
+def test_diagonal_is_exactly_one():
+    # Without the explicit zero self-distance the expansion leaves round-off on the
+    # diagonal (K[i, i] = 0.99999...), which a user sees as "K is not a kernel matrix".
+    X = (np.random.default_rng(3).normal(size=(500, 5)) * 30).astype(np.float32)
+    r = run_blocks(X, 1e-3, reductions=BlockReductions(diagonal=True))
+    assert np.all(r.diagonal == 1.0)
+    K = np.concatenate([k for _, _, k in iter_row_blocks(X, 1e-3, block_rows=64)])
+    assert np.all(np.diag(K) == 1.0)
+
+
+def test_duplicate_points_never_exceed_one():
+    # Identical points at distinct indices: the expansion can round their distance to
+    # a tiny negative number, exp of which is above 1. The clip at 0 prevents it.
+    rng = np.random.default_rng(5)
+    base = (rng.normal(size=(50, 3)) * 1e2 + 10).astype(np.float32)
+    X = np.repeat(base, 20, axis=0)
+    K = np.concatenate([k for _, _, k in iter_row_blocks(X, 0.5, block_rows=256)])
+    assert K.max() <= 1.0
+
+
+def test_accurate_far_from_the_origin():
+    # float32 points at 1e4 from the origin: the plain expansion loses every digit of
+    # the distances there; the engine's one global shift keeps them.
+    rng = np.random.default_rng(11)
+    X = (rng.normal(size=(600, 3)) + 1e4).astype(np.float32)
+    K = _dense(X, None, 0.5)
+    r = run_blocks(X, 0.5)
+    np.testing.assert_allclose(r.row_sums, K.sum(axis=1), rtol=1e-4)
+    np.testing.assert_allclose(r.pooled, pool_mean(K, MAX_POOLED_SIDE)[0], rtol=0, atol=1e-4)
+
+
+def test_top_k_neighbours(data, dtype):
+    X, _ = data(403, None, d=2)
+    K = _dense(X, None, 1.0)
+    k = 5
+    r = run_blocks(X, 1.0, reductions=BlockReductions(top_k=k), rows_per_device=64, tile_cols=50)
+    others = K.copy()
+    np.fill_diagonal(others, -np.inf)
+    expected = np.argsort(-others, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(r.top_k_indices, expected)
+    np.testing.assert_allclose(r.top_k_values, np.take_along_axis(K, expected, 1), atol=K_TOL[dtype])
+    with_self = run_blocks(X, 1.0, reductions=BlockReductions(top_k=1, exclude_self=False))
+    np.testing.assert_array_equal(with_self.top_k_indices[:, 0], np.arange(403))
+
+
+def test_iter_row_blocks_compiles_once(rng):
+    X = rng.normal(size=(1000, 3)).astype(np.float32)
+    Y = rng.normal(size=(77, 3)).astype(np.float32)  # shapes no other test uses
+    before = blocks._row_block._cache_size()
+    got = list(iter_row_blocks(X, 0.7, Y, block_rows=300))
+    # Four blocks, the last one 100 rows (padded to 300 and cut): one compilation.
+    assert blocks._row_block._cache_size() == before + 1
+    assert [(a, b) for a, b, _ in got] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert [k.shape for _, _, k in got][-1] == (100, 77)
+    np.testing.assert_allclose(np.concatenate([k for *_, k in got]), _dense(X, Y, 0.7),
+                               rtol=0, atol=K_TOL["float32"])
+
+
+def test_block_shape_does_not_change_the_rows(rng):
+    # Rows per step only decide which rows run together: each row's numbers stay the same.
+    X = rng.normal(size=(999, 3)).astype(np.float32)
+    a = run_blocks(X, 0.3, rows_per_device=64)
+    b = run_blocks(X, 0.3, rows_per_device=250)
+    np.testing.assert_array_equal(a.row_sums, b.row_sums)
+    np.testing.assert_array_equal(a.pooled, b.pooled)
+
+
+def test_progress_and_eta(rng):
+    X = rng.normal(size=(1000, 2)).astype(np.float32)
+    calls = []
+    r = run_blocks(X, 1.0, rows_per_device=128, on_progress=lambda *a: calls.append(a))
+    done = [c[0] for c in calls]
+    assert done == [128 * i for i in range(1, 8)] + [1000]
+    assert all(c[1] == 1000 for c in calls)
+    elapsed = [c[2] for c in calls]
+    assert elapsed == sorted(elapsed) and r.elapsed_s == pytest.approx(elapsed[-1])
+    assert calls[0][3] is None  # the first step compiles: no rate yet
+    assert all(c[3] is not None and c[3] >= 0 for c in calls[1:]) and calls[-1][3] == 0
+
+
+def test_should_stop_abandons_with_a_partial_result(rng):
+    X = rng.normal(size=(1000, 2)).astype(np.float32)
+    full = run_blocks(X, 1.0, rows_per_device=100)
+    steps = []
+    with pytest.raises(BlockCancelled, match="300 of 1,000 rows") as info:
+        run_blocks(X, 1.0, rows_per_device=100, on_progress=lambda *a: steps.append(a),
+                   should_stop=lambda: len(steps) >= 3)
+    partial = info.value.partial
+    assert isinstance(info.value, CoreError)
+    assert not partial.complete and partial.done_rows == 300 and partial.fraction == 0.3
+    np.testing.assert_array_equal(partial.row_sums[:300], full.row_sums[:300])
+    assert np.isnan(partial.row_sums[300:]).all()
+    # f = 3 here: pooled rows 0..99 (points 0..299) are done, the rest is blank, not zero.
+    assert partial.pool_factor == 3
+    np.testing.assert_array_equal(partial.pooled[:100], full.pooled[:100])
+    assert np.isnan(partial.pooled[100:]).all()
+
+
+def test_a_run_runs_once(rng):
+    run = BlockRun(rng.normal(size=(10, 2)), 1.0)
+    list(run.steps())
+    with pytest.raises(RuntimeError, match="runs once"):
+        list(run.steps())
+
+
+def test_plan_keeps_memory_independent_of_n():
+    # A million points: the tile, the steps in flight and the results stay small.
+    plan = plan_blocks(1_000_000, 1_000_000, platform="cpu")
+    assert max(plan.pooled_shape) <= MAX_POOLED_SIDE
+    assert plan.rows_per_device * plan.tile_cols <= 2 * 256 * 4096
+    assert plan.device_bytes(8, 4) < 256 * 1024**2
+    assert plan.host_bytes(4) < 64 * 1024**2
+    assert plan.tile_cols % plan.pool == 0
+    small = plan_blocks(8000, 8000, platform="cpu")
+    # Tiles are whole pooled columns (a multiple of f), so their size moves with
+    # f's rounding, within a factor of 2, never with N.
+    ratio = (small.rows_per_device * small.tile_cols) / (plan.rows_per_device * plan.tile_cols)
+    assert 0.5 <= ratio <= 2, ratio
+
+
+def test_bad_input_is_refused_with_a_reason(rng):
+    X = rng.normal(size=(20, 2))
+    with pytest.raises(ValueError, match="gamma must be a positive"):
+        run_blocks(X, 0.0)
+    with pytest.raises(DataError, match="NaN or infinite"):
+        run_blocks(np.where(X > 1.5, np.nan, X), 1.0)
+    with pytest.raises(ValueError, match="same number of columns"):
+        run_blocks(X, 1.0, rng.normal(size=(5, 3)))
+    with pytest.raises(ValueError, match="top_k = 20 is out of range"):
+        run_blocks(X, 1.0, reductions=BlockReductions(top_k=20))
+    with pytest.raises(ValueError, match="length M = 20"):
+        run_blocks(X, 1.0, reductions=BlockReductions(matvec=np.ones(3)))
