@@ -80,7 +80,8 @@ def test_notices_clear_once_the_user_changes_something():
     no_exception(at)
     assert not at.warning and canon(at, "n") == 200
     # The browser writes a user's change into the address bar (AppTest has none):
-    # tests/e2e/test_share_links.py::test_a_changed_control_is_in_the_url checks n=200 there.
+    # tests/e2e/test_share_links.py::test_a_changed_control_is_in_the_url_and_clears_the_notice
+    # checks it there.
 
 
 def test_state_survives_switching_pages():
