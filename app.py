@@ -1,6 +1,6 @@
 """vmap explorer: the router. One `st.Page` per file in pages/, nothing else.
 
-Each page draws the shared sidebar itself (ui.state.render_sidebar), so a page
+Each page draws the shared sidebar itself (ui.sidebar.render_sidebar), so a page
 works the same whether this router runs it or it runs alone.
 """
 

@@ -14,7 +14,7 @@
 (c) The heatmap message: the serialized size of the `PlotlyChart` element that
     Streamlit sends (`plotly.io.to_json` into the proto, as `st.plotly_chart` does),
     read from the element AppTest received. At N = 500 and 4000 from the page; at
-    N = 8000 (above the sidebar's cap, ui.state.N_MAX) from a one-chart app that
+    N = 8000 (above the sidebar's cap, ui.settings.N_MAX) from a one-chart app that
     builds the page's heatmap with the same `ui.charts.matrix_heatmap`.
 
 (d) With --browser: the live app (`streamlit run app.py`) in Chromium (Playwright,
@@ -142,7 +142,7 @@ def gamma_reruns(at: AppTest, reruns: int) -> tuple[list[float], list[float]]:
 
 
 def _gamma_grid() -> list[float]:
-    from ui.state import snap_gamma
+    from ui.settings import snap_gamma
 
     # The slider's own options: snap_gamma maps any value onto them.
     return sorted({snap_gamma(10.0 ** e) for e in np.linspace(-4, 4, 161)})

@@ -29,8 +29,9 @@ from ui.race_charts import (
     speedup_chart,
     speedup_words,
 )
-from ui.state import render_sidebar
-from ui.long_work import keep, should_stop_for_streamlit
+from ui.sidebar import render_sidebar
+from ui.url import bound
+from ui.long_work import should_stop_for_streamlit
 
 DEFAULT_METHODS = ("map_stack", "jit_method1", "jit_method2", "vmap_nojit", "jit_expansion",
                    "jit_centered", "sklearn", "scipy_cdist")
@@ -143,16 +144,16 @@ if interrupted:
 
 st.header("Race on the current data")
 default = list(dict.fromkeys([*DEFAULT_METHODS, settings.method]))
-methods = st.multiselect("Methods to time", list(METHODS), format_func=label,
-                         help="Run in this order, on the same data. The sidebar's method is "
-                              "included by default.", **keep("w_race_methods", default))
+methods = bound(st.multiselect, "Methods to time", list(METHODS), format_func=label,
+                help="Run in this order, on the same data. The sidebar's method is "
+                     "included by default.", default=default, key="w_race_methods")
 c2, c3, _ = st.columns([1, 1, 2])
-repeats = c2.slider("Repeats", 1, 30, help="Timed calls per method, after one warm-up call.",
-                    **keep("w_race_repeats", 5))
-budget = c3.select_slider("Budget per method", BUDGETS_S, format_func=lambda s: f"{s:g} s",
-                          help="Repeats stop once a method has used this much time "
-                               "(at least one timed call is always made).",
-                          **keep("w_race_budget", 1.0))
+repeats = bound(c2.slider, "Repeats", 1, 30, help="Timed calls per method, after one warm-up call.",
+                value=5, key="w_race_repeats")
+budget = bound(c3.select_slider, "Budget per method", BUDGETS_S, format_func=lambda s: f"{s:g} s",
+               help="Repeats stop once a method has used this much time "
+                    "(at least one timed call is always made).",
+               value=1.0, key="w_race_budget")
 declined = {m: METHODS[m].declines(n, n, d, dtype) for m in methods}
 declined = {m: reason for m, reason in declined.items() if reason}
 if declined:
@@ -231,10 +232,10 @@ st.header("Scaling with N")
 st.markdown(f"The race again at several sizes, on seeded standard normal data with D = {d} "
             "(the current data's D), gamma from the median heuristic at each N. Where two lines "
             "cross, the faster method changes: those crossovers are marked.")
-n_values = st.multiselect("N values", N_GRID, format_func=lambda v: f"{v:,}",
-                          **keep("w_race_scale_n", list(DEFAULT_N_VALUES)))
-scale_methods = st.multiselect("Methods", list(METHODS), format_func=label,
-                               **keep("w_race_scale_methods", list(DEFAULT_SCALING_METHODS)))
+n_values = bound(st.multiselect, "N values", N_GRID, format_func=lambda v: f"{v:,}",
+                 default=list(DEFAULT_N_VALUES), key="w_race_scale_n")
+scale_methods = bound(st.multiselect, "Methods", list(METHODS), format_func=label,
+                      default=list(DEFAULT_SCALING_METHODS), key="w_race_scale_methods")
 n_values = sorted(n_values)
 st.caption(f"Uses the repeats ({repeats}) and budget ({budget:g} s) above. Each (N, method) "
            "takes at most about the budget plus its compile time; methods past their size "

@@ -31,7 +31,8 @@ from ui.gradient_charts import (
     summary_derivative_chart,
     summary_value_chart,
 )
-from ui.state import render_sidebar
+from ui.sidebar import render_sidebar
+from ui.url import bound
 
 LOOP_ROW_CHOICES = (25, 50, 100, 200, 500)
 SURFACE_SIDE, ARROW_SIDE = 90, 21  # grid points per side: the contour, the arrows
@@ -60,8 +61,8 @@ st.markdown(
     "`grad` applies; `vmap(grad(loss), in_axes=(None, 0, 0))` maps it over the rows of X "
     f"and the targets. Targets: {target_text}. `params = init_params(D, seed={settings.seed})`."
 )
-loop_rows = st.select_slider(
-    "Rows for the loop of grad", LOOP_ROW_CHOICES, value=100, key="w_grad_loop_rows",
+loop_rows = bound(
+    st.select_slider, "Rows for the loop of grad", LOOP_ROW_CHOICES, value=100, key="w_grad_loop_rows",
     help="A Python loop calls grad once per row, tracing it anew each time: a few "
          "milliseconds per row. vmap(grad) is timed on the same rows.")
 rows = min(n, loop_rows)
@@ -134,7 +135,7 @@ def gradient_field() -> None:
         f"∇ₓk(x, c) at every grid point: the direction in which the {kernel.label} kernel's "
         "similarity to c grows fastest. It points towards c and vanishes at c itself."
     )
-    center_index = st.slider("Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
+    center_index = bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
     center = data.X[center_index]
     xs, ys, surface_points = field_grid(data.X, SURFACE_SIDE)
     _, _, arrow_points = field_grid(data.X, ARROW_SIDE)

@@ -14,7 +14,8 @@ from core.lessons.spectrum import spectrum
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.guard import dense_guard
-from ui.state import gamma_slider, render_sidebar, sync_url, with_current_gamma
+from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
+from ui.url import bound
 
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
 HISTOGRAM_MAX_PAIRS = 500_000  # more pairs than this are sampled for the histogram
@@ -44,8 +45,9 @@ else:
     st.caption("Batching methods apply to the RBF kernel; this kernel runs as jit · Method I "
                "(nested vmap of its vector form).")
 
-order_by_label = data.y is not None and st.toggle(
-    "Order points by label (class structure shows as blocks)", value=True, key="w_gram_order")
+order_by_label = data.y is not None and bound(
+    st.toggle, "Order points by label (class structure shows as blocks)", value=True,
+    key="w_gram_order")
 # Every matrix below is computed in display order (cached that way), so a gamma
 # change costs one exponential and no reindexing of N² entries.
 order = np.argsort(data.y, kind="stable") if order_by_label else None
@@ -68,7 +70,6 @@ def kernel_view() -> None:
     with right:
         if any(p.name == "gamma" for p in kernel.params):
             gamma_slider(st, settings)  # first: a reset to the heuristic lands here
-            sync_url()
     current = with_current_gamma(settings)
     K = gram_matrix(data, current, order)  # display order
     selected = selected_points()
@@ -118,13 +119,13 @@ def off_diagonal_sample(K: np.ndarray) -> tuple[np.ndarray, bool]:
 def compare_view(K: np.ndarray, current) -> None:
     if current.kernel != "rbf":
         return
-    if not st.toggle("Compare with another batching method", key="w_gram_compare"):
+    if not bound(st.toggle, "Compare with another batching method", key="w_gram_compare"):
         return
     with st.container(border=True):
         names = [m for m in METHODS if m != settings.method]
-        other = st.selectbox("Other method", names, format_func=lambda m: METHODS[m].label,
-                             key="w_gram_other", index=names.index("jit_expansion")
-                             if "jit_expansion" in names else 0)
+        other = bound(st.selectbox, "Other method", names, format_func=lambda m: METHODS[m].label,
+                      key="w_gram_other", index=names.index("jit_expansion")
+                      if "jit_expansion" in names else 0)
         reason = resolve(other, n, n, d, settings.dtype).declines(n, n, d, settings.dtype)
         if reason:
             st.info(reason)

@@ -39,7 +39,9 @@ from ui.kernel_lab_charts import (
     kernel_profile_chart,
     spectrum_sweep_heatmap,
 )
-from ui.state import log_grid, render_sidebar, snap_log
+from ui.settings import log_grid, snap_log
+from ui.sidebar import render_sidebar
+from ui.url import bound
 
 DIAGNOSE_MAX_N = 500  # eigenvalues are O(N³): larger data are diagnosed on a seeded subset
 PROFILE_POINTS = 201
@@ -58,25 +60,27 @@ def _param_controls(slot: str, symbol: str, kernel: str) -> dict[str, float]:
     values = {}
     for p in KERNELS[kernel].params:
         key = f"w_kern_{slot}_{p.name}"
-        # Seeded through session state (not `value=`), so buttons may set it too.
-        st.session_state.setdefault(key, p.default)
         label = f"{symbol} {p.label}" + (" (log scale)" if p.log else "")
         if p.log:
-            st.session_state[key] = snap_log(_grid(p), st.session_state[key])
-            values[p.name] = st.select_slider(label, options=_grid(p), key=key,
-                                              format_func=lambda v: f"{v:.3g}")
+            # Buttons set it through session state; another kernel's grid may not hold it.
+            if st.session_state.get(key) is not None:
+                snapped = snap_log(_grid(p), st.session_state[key])
+                if snapped != st.session_state[key]:
+                    st.session_state[key] = snapped
+            values[p.name] = bound(st.select_slider, label, options=_grid(p), value=p.default,
+                                   key=key, format_func=lambda v: f"{v:.3g}")
         elif p.integer:
-            values[p.name] = st.slider(label, int(p.low), int(p.high), step=1, key=key)
+            values[p.name] = bound(st.slider, label, int(p.low), int(p.high), int(p.default),
+                                   step=1, key=key)
         else:
-            values[p.name] = st.slider(label, float(p.low), float(p.high),
-                                       step=(p.high - p.low) / 100, key=key)
+            values[p.name] = bound(st.slider, label, float(p.low), float(p.high), float(p.default),
+                                   step=(p.high - p.low) / 100, key=key)
     return values
 
 
 def _kernel_select(slot: str, symbol: str, default: str) -> str:
-    st.session_state.setdefault(f"w_kern_{slot}", default)
-    return st.selectbox(f"Kernel {symbol}", list(KERNELS), key=f"w_kern_{slot}",
-                        format_func=lambda k: KERNELS[k].label)
+    return bound(st.selectbox, f"Kernel {symbol}", list(KERNELS), key=f"w_kern_{slot}",
+                 index=list(KERNELS).index(default), format_func=lambda k: KERNELS[k].label)
 
 
 def _choice(key: tuple) -> KernelChoice:
@@ -150,10 +154,10 @@ st.markdown(
 
 # --- the kernel -------------------------------------------------------------------------
 c0, c1, c2 = st.columns([1, 2, 2])
-op = c0.radio("Combine", list(OPS), format_func=OPS.get, key="w_kern_op")
-n_grid = c0.slider("1-D grid points", 20, 400, 150, step=10, key="w_kern_grid_n",
-                   help=f"Evenly spaced in [{GRID_LOW:g}, {GRID_HIGH:g}]; more points are "
-                        "closer together, so K is closer to singular.")
+op = bound(c0.radio, "Combine", list(OPS), format_func=OPS.get, key="w_kern_op")
+n_grid = bound(c0.slider, "1-D grid points", 20, 400, 150, step=10, key="w_kern_grid_n",
+               help=f"Evenly spaced in [{GRID_LOW:g}, {GRID_HIGH:g}]; more points are "
+               "closer together, so K is closer to singular.")
 with c1:
     k1 = _kernel_select("k1", "k₁", "rbf")
     p1 = _param_controls("k1", "k₁", k1)
@@ -217,12 +221,12 @@ with right:
 
 # --- GP prior samples -------------------------------------------------------------------
 st.subheader("Draws from the Gaussian-process prior")
-st.session_state.setdefault("w_kern_jitter", DEFAULT_JITTER)
 g1, g2, g3 = st.columns(3)
-draws = g1.slider("Number of draws", 1, 10, 5, key="w_kern_draws")
-seed = g2.number_input("Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
-jitter = g3.select_slider("Jitter added to the diagonal (log scale)", options=JITTERS,
-                          key="w_kern_jitter", format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
+draws = bound(g1.slider, "Number of draws", 1, 10, 5, key="w_kern_draws")
+seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
+jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
+               value=DEFAULT_JITTER, key="w_kern_jitter",
+               format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 grid_key = ("grid", key, n_grid, dtype)
 try:
     grid_report = _report(grid_key, K_grid)
@@ -303,9 +307,9 @@ if not choice.has_gamma:
     st.info(f"{choice.label} has no gamma to sweep: pick a kernel with one (any but the "
             "linear kernel).", icon=":material/info:")
     st.stop()
-on = st.radio("Sweep the Gram matrix of", ["grid", "data"], horizontal=True,
-              key="w_kern_sweep_on", format_func={"grid": "the 1-D grid",
-                                                  "data": f"{data.name}"}.get)
+on = bound(st.radio, "Sweep the Gram matrix of", ["grid", "data"], horizontal=True,
+           key="w_kern_sweep_on", format_func={"grid": "the 1-D grid",
+                                               "data": f"{data.name}"}.get)
 if on == "data" and K_data is None:
     st.info(reason, icon=":material/memory:")
     st.stop()

@@ -18,7 +18,7 @@ from core.lessons.projection import pca_2d
 from ui.cache import load_data
 from ui.charts import scatter_2d
 from ui.page_index import PAGES
-from ui.state import render_sidebar
+from ui.sidebar import render_sidebar
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 settings = render_sidebar()

@@ -26,7 +26,8 @@ from core.lessons.accuracy import (
 from core.dense.methods import METHODS
 from ui.charts import matrix_heatmap
 from ui.precision_charts import error_vs_offset_chart
-from ui.state import render_sidebar
+from ui.sidebar import render_sidebar
+from ui.url import bound
 
 # 0, then 1-2-5 steps: round numbers a user can read off the slider.
 OFFSETS = (0.0, *(float(f"{m * 10.0**e:.3g}") for e in range(-1, 5) for m in (1, 2, 5)), 1e5)
@@ -74,19 +75,19 @@ st.markdown(
 )
 
 c1, c2, c3 = st.columns(3)
-dtype = c1.radio("Lab precision (this page only)", ["float32", "float64"], horizontal=True,
-                 key="w_prec_dtype")
-offset = c1.select_slider("Offset added to every coordinate (log scale)", options=OFFSETS,
-                          value=1000.0, format_func=_number, key="w_prec_offset",
+dtype = bound(c1.radio, "Lab precision (this page only)", ["float32", "float64"], horizontal=True,
+              key="w_prec_dtype")
+offset = bound(c1.select_slider, "Offset added to every coordinate (log scale)", options=OFFSETS,
+               value=1000.0, format_func=_number, key="w_prec_offset",
                           help="Moves the whole cloud away from the origin; distances do not change.")
-scale = c2.select_slider("Spread: scale of the standard normal (log scale)", options=SCALES,
-                         value=1.0, format_func=_number, key="w_prec_scale")
-n = c2.slider("Number of points N", 20, 1000, 200, step=10, key="w_prec_n")
-d = c3.slider("Features D", 1, 64, 5, key="w_prec_d")
-highest = c3.toggle("JAX matmul precision \"highest\"", key="w_prec_matmul_highest",
-                    help="Runs the methods inside jax.default_matmul_precision('highest').")
-methods = st.multiselect("Methods to compare", list(LAB_METHODS), default=list(DEFAULT_LAB_METHODS),
-                         format_func=_label, key="w_prec_methods")
+scale = bound(c2.select_slider, "Spread: scale of the standard normal (log scale)", options=SCALES,
+              value=1.0, format_func=_number, key="w_prec_scale")
+n = bound(c2.slider, "Number of points N", 20, 1000, 200, step=10, key="w_prec_n")
+d = bound(c3.slider, "Features D", 1, 64, 5, key="w_prec_d")
+highest = bound(c3.toggle, "JAX matmul precision \"highest\"", key="w_prec_matmul_highest",
+                help="Runs the methods inside jax.default_matmul_precision('highest').")
+methods = bound(st.multiselect, "Methods to compare", list(LAB_METHODS),
+                default=list(DEFAULT_LAB_METHODS), format_func=_label, key="w_prec_methods")
 st.caption(f"Seed {settings.seed} (from the sidebar). gamma: the median heuristic "
            "1/(2·median d²) of these data, so K spreads over (0, 1) at every spread.")
 if not methods:
@@ -149,8 +150,8 @@ for start in range(0, len(rows), HEATMAP_COLUMNS):
 
 # --- error against offset --------------------------------------------------------
 st.subheader("Error against offset: catastrophic cancellation")
-metric = st.radio("Error of", ["K", "d²"], horizontal=True, key="w_prec_sweep_metric",
-                  format_func={"K": "the Gram matrix K", "d²": "the squared distances d²"}.get)
+metric = bound(st.radio, "Error of", ["K", "d²"], horizontal=True, key="w_prec_sweep_metric",
+               format_func={"K": "the Gram matrix K", "d²": "the squared distances d²"}.get)
 progress = st.progress(0.0, text="Sweeping the offset…")
 sweep = offset_sweep(
     n, d, float(scale), int(settings.seed), dtype, methods, SWEEP_OFFSETS, precision,

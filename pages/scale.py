@@ -33,8 +33,9 @@ from ui.scale_charts import (
     row_sum_histogram,
     row_sum_profile,
 )
-from ui.state import render_sidebar
-from ui.long_work import interruption_check, keep
+from ui.sidebar import render_sidebar
+from ui.url import bound
+from ui.long_work import interruption_check
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 GAMMA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -188,24 +189,25 @@ st.caption(f"This page makes its own synthetic data (below) and computes the RBF
            f"the sidebar's settings it uses only the precision ({dtype}).")
 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
-n = c1.select_slider("Number of points N", N_OPTIONS, format_func=lambda v: f"{v:,}",
-                     help="K is N × N; the engine computes all N² entries.",
-                     **keep("w_scale_n", 10_000))
-d = c2.slider("Features D", 1, MAX_SCALE_FEATURES, help="Few features: the cost is in the N² "
-              "kernel values, not in the data.", **keep("w_scale_d", 2))
-kind = c3.radio("Data", list(SCALE_DATASETS), horizontal=True, help="\n\n".join(
-    f"**{k}**: {v}" for k, v in SCALE_DATASETS.items()), **keep("w_scale_kind", "blobs"))
-seed = c4.number_input("Seed", 0, 2**31 - 1, step=1, **keep("w_scale_seed", 0))
+n = bound(c1.select_slider, "Number of points N", N_OPTIONS, format_func=lambda v: f"{v:,}",
+          help="K is N × N; the engine computes all N² entries.",
+          value=10_000, key="w_scale_n")
+d = bound(c2.slider, "Features D", 1, MAX_SCALE_FEATURES, help="Few features: the cost is in the N² "
+          "kernel values, not in the data.", value=2, key="w_scale_d")
+kind = bound(c3.radio, "Data", list(SCALE_DATASETS), horizontal=True, help="\n\n".join(
+    f"**{k}**: {v}" for k, v in SCALE_DATASETS.items()),
+    index=list(SCALE_DATASETS).index("blobs"), key="w_scale_kind")
+seed = bound(c4.number_input, "Seed", 0, 2**31 - 1, step=1, value=0, key="w_scale_seed")
 c1, c2 = st.columns([3, 2])
-factor = c1.select_slider("gamma, as a multiple of the median heuristic", GAMMA_FACTORS,
-                          format_func=lambda f: f"{f:g} ×", **keep("w_scale_gamma", 1.0),
-                          help="The median heuristic 1/(2·median d²) on 1,000 sampled points "
-                               "sets the scale; larger gamma makes K more local.")
-rows_choice = c2.select_slider("Rows per step (per device)", ROWS_OPTIONS,
-                               **keep("w_scale_rows", "auto"),
-                               help=f"auto: {AUTO_ROWS} on this {PLATFORM.upper()} (tiles of "
-                                    f"{AUTO_ROWS} × about {AUTO_COLS:,} columns), shrunk so the "
-                                    "last step is not mostly padding.")
+factor = bound(c1.select_slider, "gamma, as a multiple of the median heuristic", GAMMA_FACTORS,
+               format_func=lambda f: f"{f:g} ×", value=1.0, key="w_scale_gamma",
+               help="The median heuristic 1/(2·median d²) on 1,000 sampled points "
+                    "sets the scale; larger gamma makes K more local.")
+rows_choice = bound(c2.select_slider, "Rows per step (per device)", ROWS_OPTIONS,
+                    value="auto", key="w_scale_rows",
+                    help=f"auto: {AUTO_ROWS} on this {PLATFORM.upper()} (tiles of "
+                         f"{AUTO_ROWS} × about {AUTO_COLS:,} columns), shrunk so the "
+                         "last step is not mostly padding.")
 
 X = points(kind, n, d, int(seed), dtype)
 gamma = factor * heuristic(kind, n, d, int(seed), dtype, X)

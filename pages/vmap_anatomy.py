@@ -31,7 +31,8 @@ from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_dem
 from core.bench.timing import format_seconds
 from ui.anatomy_charts import late_binding_chart, timing_bars
 from ui.cache import load_data
-from ui.state import render_sidebar
+from ui.sidebar import render_sidebar
+from ui.url import bound
 
 PREDICT_MAX_ROWS = 1000  # the loop forms stack one result per row: slow to compile beyond this
 LATE_BINDING_ROWS = 40
@@ -130,18 +131,18 @@ def playground() -> None:
         "function and shapes; JAX traces the call (shapes only, nothing is computed) and "
         "either reports the output shape or refuses with its own message."
     )
-    fn_name = st.selectbox("f(a, b)", list(PLAYGROUND_FUNCTIONS),
-                           format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key="w_anatomy_fn")
+    fn_name = bound(st.selectbox, "f(a, b)", list(PLAYGROUND_FUNCTIONS),
+                    format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key="w_anatomy_fn")
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 2])
-    text_a = c1.text_input("shape of a", "5, 3", key="w_anatomy_shape_a",
-                           help="Whole numbers separated by commas; empty for a scalar.")
-    text_b = c2.text_input("shape of b", "3", key="w_anatomy_shape_b")
+    text_a = bound(c1.text_input, "shape of a", "5, 3", key="w_anatomy_shape_a",
+                   help="Whole numbers separated by commas; empty for a scalar.")
+    text_b = bound(c2.text_input, "shape of b", "3", key="w_anatomy_shape_b")
     fmt = lambda v: "None" if v is None else str(v)  # noqa: E731
-    ax_a = c3.radio("in_axes for a", AXIS_CHOICES, format_func=fmt, key="w_anatomy_in_a",
-                    horizontal=True)
-    ax_b = c4.radio("in_axes for b", AXIS_CHOICES, index=2, format_func=fmt, key="w_anatomy_in_b",
-                    horizontal=True)
-    out = c5.radio("out_axes", (0, 1), key="w_anatomy_out", horizontal=True)
+    ax_a = bound(c3.radio, "in_axes for a", AXIS_CHOICES, format_func=fmt, key="w_anatomy_in_a",
+                 horizontal=True)
+    ax_b = bound(c4.radio, "in_axes for b", AXIS_CHOICES, index=2, format_func=fmt,
+                 key="w_anatomy_in_b", horizontal=True)
+    out = bound(c5.radio, "out_axes", (0, 1), key="w_anatomy_out", horizontal=True)
     shapes = []
     for name, text in (("a", text_a), ("b", text_b)):
         try:
@@ -181,8 +182,8 @@ def jaxprs() -> None:
         f"with an extra axis of length N = {n:,} (look at the shapes, e.g. f32[{d}] → "
         f"f32[{n},{d}])."
     )
-    name = st.radio("Example", list(JAXPR_EXAMPLES), format_func=lambda k: JAXPR_EXAMPLES[k][0],
-                    key="w_anatomy_jaxpr", horizontal=True)
+    name = bound(st.radio, "Example", list(JAXPR_EXAMPLES), format_func=lambda k: JAXPR_EXAMPLES[k][0],
+                 key="w_anatomy_jaxpr", horizontal=True)
     label, plain_code, batched_code, _ = JAXPR_EXAMPLES[name]
     with dtype_scope(settings.dtype):
         plain, batched = jaxpr_pair(name, n, d, settings.dtype)

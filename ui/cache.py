@@ -22,7 +22,7 @@ from core.dense.methods import rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 
 if TYPE_CHECKING:
-    from ui.state import Settings
+    from ui.settings import Settings
 
 __all__ = ["Data", "load_data", "heuristic_gamma", "sqdist", "gram_matrix"]
 
@@ -51,14 +51,15 @@ def _subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def load_data(settings: Settings) -> Data:
-    """The data the sidebar points at (an upload is taken from session state)."""
+    """The data the sidebar points at: a built-in set, or the upload `settings` carries."""
     if settings.dataset == "upload":
-        upload = st.session_state["_s_upload"]
-        full = upload["X"]
+        if settings.upload is None:
+            raise ValueError("settings.dataset is 'upload' but settings.upload is None")
+        full = settings.upload.X
         X = _subsample(full, settings.n, settings.seed).astype(settings.dtype)
         note = (f"Using {X.shape[0]:,} of {full.shape[0]:,} uploaded rows (seeded sample; "
                 "raise N to use more)." if X.shape[0] < full.shape[0] else "")
-        return Data(X, None, upload["name"], settings.data_key, note)
+        return Data(X, None, settings.upload.name, settings.data_key, note)
     spec = DATASETS[settings.dataset]
     _, n, noise, seed, dtype = settings.data_key
     X, y = _builtin(settings.dataset, n, seed, noise, dtype)

@@ -1,25 +1,13 @@
-"""Helpers for pages that run long work: choices that survive page visits, and
-abandoning a computation as soon as the user asks for something else."""
+"""Helpers for pages that run long work: abandoning a computation as soon as the
+user asks for something else. (Choices survive page visits through `ui.url.bound`.)"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import streamlit as st
 
-__all__ = ["keep", "interruption_check", "should_stop_for_streamlit"]
-
-
-def keep(key: str, default: Any) -> dict[str, Any]:
-    """Widget kwargs that keep `key`'s value in `_<key>` across page visits.
-
-    Streamlit forgets a widget's state when a page without it runs; the stored
-    copy re-seeds it, so the choices (and the results labelled with them) survive.
-    """
-    ss = st.session_state
-    ss.setdefault("_" + key, default)
-    ss[key] = ss["_" + key]
-    return dict(key=key, on_change=lambda: ss.__setitem__("_" + key, ss[key]))
+__all__ = ["interruption_check", "should_stop_for_streamlit"]
 
 
 def interruption_check() -> Callable[[], None]:

@@ -17,13 +17,32 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 180
 
 
-def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
-    """An AppTest that has run app.py and then `pages/<page>`, with no exception."""
+def url_value(key: str, value: str | list[str]) -> str | list[str]:
+    """The URL form of a sidebar choice: selectboxes put their label in the URL.
+
+    Tests name data, kernels and methods by id; a bound selectbox's URL value is
+    the label it shows (Streamlit's binding), so ids are translated here. Any
+    other value (numbers, unknown names) passes unchanged.
+    """
+    from core.data import DATASETS
+    from core.dense.methods import METHODS
+    from core.kernels.functions import KERNELS
+
+    if isinstance(value, list):  # a multiselect: one parameter per choice
+        return [url_value(key, v) for v in value]
+    table = {"dataset": DATASETS, "kernel": KERNELS, "method": METHODS}.get(key, {})
+    return table[value].label if value in table else value
+
+
+def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> AppTest:
+    """An AppTest that opens `pages/<page>` through app.py, as a shared link does.
+
+    The page is chosen before the first run, so that first run (app.py routing to
+    the page) is the one that reads the URL, as when a user opens /gram?... .
+    """
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
     for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+        at.query_params[key] = url_value(key, value)
     at.switch_page(f"pages/{page}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -31,7 +50,7 @@ def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
 
 
 def widget(at: AppTest, key: str):
-    """The widget with session key `key` (our widgets are all keyed `w_...`)."""
+    """The widget with session key `key` (its URL parameter name when it is bound)."""
     for kind in ("selectbox", "select_slider", "slider", "radio", "number_input", "toggle",
                  "checkbox", "button", "multiselect", "text_input", "file_uploader",
                  "segmented_control", "pills"):

@@ -74,7 +74,7 @@ def test_declined_method_shows_its_reason(raced):
 
 def test_errors_shown_are_the_core_race_errors(raced):
     df = raced.dataframe[0].value
-    gamma = raced.session_state["_s_gamma"]
+    gamma = raced.session_state["gamma"]
     X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
     rows = race(X, None, gamma, RACED[:3], "float32", repeats=1, budget_s=0.1)
     # Same data and gamma, deterministic arithmetic: the same errors.

@@ -27,7 +27,7 @@ def test_gradients_page_numbers_are_cores():
 
     # 2. the field: the arrows' values are vmap(grad(k)) of core around point 0
     X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
-    gamma = at.session_state["_s_gamma"]
+    gamma = at.session_state["gamma"]
     _, _, grid = field_grid(X, 21)
     field = np.asarray(kernel_gradient_field(rbf_kernel, {"gamma": gamma}, X[0], grid))
     hover = next(t for t in figures["w_grad_field_chart"]["data"] if t.get("name") == "gradient")

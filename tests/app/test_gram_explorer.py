@@ -14,7 +14,7 @@ from core.precision import dtype_scope
 from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
-from ui.state import snap_gamma
+from ui.settings import snap_gamma
 
 PAGE = "gram_explorer.py"
 
@@ -25,15 +25,16 @@ def shown_K(at) -> np.ndarray:
 
 def data_of(at):
     ss = at.session_state
-    X, y = load_dataset(ss["_s_dataset"], n=ss["_s_n"], seed=ss["_s_seed"], noise=ss["_s_noise"],
-                        dtype=ss["_s_dtype"])
+    # A control the dataset does not use (noise for blobs) is not drawn: its default applies.
+    noise = ss["noise"] if "noise" in ss else 0.1
+    X, y = load_dataset(ss["dataset"], n=ss["n"], seed=ss["seed"], noise=noise, dtype=ss["dtype"])
     return X, y
 
 
 def test_heatmap_is_cores_gram_matrix_ordered_by_label():
     at = open_page(PAGE)
     X, y = data_of(at)
-    gamma = at.session_state["_s_gamma"]
+    gamma = at.session_state["gamma"]
     K = METHODS["auto"].compute(X, None, gamma)
     order = np.argsort(y, kind="stable")
     np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], atol=2e-6)
@@ -43,11 +44,11 @@ def test_heatmap_is_cores_gram_matrix_ordered_by_label():
 def test_dragging_gamma_redraws_K_from_the_same_distances():
     at = open_page(PAGE, {"dataset": "moons", "n": "120"})
     before = shown_K(at)
-    widget(at, "w_gamma").set_value(snap_gamma(at.session_state["_s_gamma"] * 4)).run()
+    widget(at, "gamma").set_value(snap_gamma(at.session_state["gamma"] * 4)).run()
     no_exception(at)
     after = shown_K(at)
     X, y = data_of(at)
-    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    K = METHODS["auto"].compute(X, None, at.session_state["gamma"])
     order = np.argsort(y, kind="stable")
     np.testing.assert_allclose(after, K[np.ix_(order, order)], atol=2e-6)
     assert np.abs(after - before).max() > 0.1  # a user sees the matrix change
@@ -59,7 +60,7 @@ def test_dragging_gamma_redraws_K_from_the_same_distances():
 def test_each_method_shows_its_own_matrix(method):
     at = open_page(PAGE, {"method": method, "n": "150", "dataset": "iris"})
     X, y = data_of(at)
-    K = METHODS[method].compute(X, None, at.session_state["_s_gamma"])
+    K = METHODS[method].compute(X, None, at.session_state["gamma"])
     order = np.argsort(y, kind="stable")
     np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], atol=2e-6)
 
@@ -70,7 +71,7 @@ def test_unordered_view_and_float64():
     no_exception(at)
     X, _ = data_of(at)
     assert X.dtype == np.float64
-    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    K = METHODS["auto"].compute(X, None, at.session_state["gamma"])
     np.testing.assert_allclose(shown_K(at), K, atol=1e-12)
 
 
@@ -79,10 +80,10 @@ def test_other_kernels_show_their_gram_matrix(kernel):
     at = open_page(PAGE, {"kernel": kernel, "n": "80", "dataset": "circles"})
     X, y = data_of(at)
     ss = at.session_state
-    params = default_params(kernel, **{p.name: ss["_s_" + p.name] for p in KERNELS[kernel].params
+    params = default_params(kernel, **{p.name: ss[p.name] for p in KERNELS[kernel].params
                                        if p.name != "gamma"})
     if "gamma" in params:
-        params["gamma"] = ss["_s_gamma"]
+        params["gamma"] = ss["gamma"]
     with dtype_scope(X.dtype):
         K = np.asarray(gram_jit(KERNELS[kernel].fn, {k: np.float32(v) for k, v in params.items()}, X))
     order = np.argsort(y, kind="stable")
@@ -91,11 +92,11 @@ def test_other_kernels_show_their_gram_matrix(kernel):
 
 def test_changing_dataset_dtype_kernel_and_method_reruns_cleanly():
     at = open_page(PAGE, {"n": "100"})
-    for key, value in [("w_dataset", "wine"), ("w_dtype", "float64"), ("w_kernel", "matern52"),
-                       ("w_kernel", "rbf"), ("w_method", "jit_broadcast"), ("w_dataset", "grid1d")]:
+    for key, value in [("dataset", "wine"), ("dtype", "float64"), ("kernel", "matern52"),
+                       ("kernel", "rbf"), ("method", "jit_broadcast"), ("dataset", "grid1d")]:
         widget(at, key).set_value(value).run()
         no_exception(at)
-        assert shown_K(at).shape[0] == at.session_state["_s_n"] or key == "w_dataset"
+        assert shown_K(at).shape[0] == at.session_state["n"] or key == "dataset"
 
 
 def test_difference_of_two_methods_equals_core():
@@ -105,7 +106,7 @@ def test_difference_of_two_methods_equals_core():
     widget(at, "w_gram_other").set_value("jit_expansion").run()
     no_exception(at)
     X, _ = data_of(at)
-    g = at.session_state["_s_gamma"]
+    g = at.session_state["gamma"]
     expected = np.abs(METHODS["jit_expansion"].compute(X, None, g).astype(np.float64)
                       - METHODS["jit_method1"].compute(X, None, g)).max()
     metric = next(m for m in at.metric if m.label.startswith("max |K("))
@@ -115,7 +116,7 @@ def test_difference_of_two_methods_equals_core():
 def test_spectrum_metrics_equal_core():
     at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
     X, _ = data_of(at)
-    spec = spectrum(METHODS["auto"].compute(X, None, at.session_state["_s_gamma"]))
+    spec = spectrum(METHODS["auto"].compute(X, None, at.session_state["gamma"]))
     shown = {m.label: m.value for m in at.metric}
     assert float(shown["Effective rank"]) == pytest.approx(spec.effective_rank, abs=0.05)
     assert float(shown["Condition number"]) == pytest.approx(spec.condition_number, rel=1e-2)
@@ -127,7 +128,7 @@ def test_heatmap_is_pooled_for_large_n_and_says_so():
     assert z.shape == (400, 400)  # 1200 / 3
     assert any("Pooled for display" in c.value and "3×3" in c.value for c in at.caption)
     X, _ = data_of(at)
-    K = METHODS["auto"].compute(X, None, at.session_state["_s_gamma"])
+    K = METHODS["auto"].compute(X, None, at.session_state["gamma"])
     np.testing.assert_allclose(z, pool_mean(K, MAX_POOLED_SIDE)[0], atol=2e-6)
 
 

@@ -87,7 +87,7 @@ def test_every_control_runs_and_the_numbers_follow():
     # A kernel without gamma: the sweep says why it is missing; float64 from the sidebar.
     widget(at, "w_kern_k1").set_value("linear").run()
     widget(at, "w_kern_k1_c").set_value(1.0).run()
-    widget(at, "w_dtype").set_value("float64").run()
+    widget(at, "dtype").set_value("float64").run()
     no_exception(at)
     assert any("no gamma" in i.value for i in at.info)
     linear = KernelChoice.make("single", "linear", {"c": 1.0})
@@ -95,7 +95,7 @@ def test_every_control_runs_and_the_numbers_follow():
                         pd_report(kernel_gram(linear, grid_1d(40), dtype="float64")))
 
     # More points than the diagnostics take: a seeded subset, and the page says so.
-    widget(at, "w_n").set_value(600).run()
+    widget(at, "n").set_value(600).run()
     no_exception(at)
     assert list(_diagnostics(at)["N"]) == [40, 500]
     assert any("subset of 500 of its 600" in c.value for c in at.caption)

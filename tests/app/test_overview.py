@@ -33,7 +33,7 @@ def test_the_scatter_and_the_shapes_follow_the_data():
     at = open_page(PAGE)
     scatter = plotly_figures(at)["w_overview_scatter"]
     assert len(scatter["data"]) == 3  # blobs: one trace per label
-    widget(at, "w_dataset").set_value("iris").run()
+    widget(at, "dataset").set_value("iris").run()
     no_exception(at)
     assert ladder_shapes(at) == ["() scalar", "(150,)", "() scalar", "(150,)", "(150, 150)"]
     scatter = plotly_figures(at)["w_overview_scatter"]

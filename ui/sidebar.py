@@ -1,0 +1,222 @@
+"""The shared sidebar: data, kernel and batching choices, drawn first by every page.
+
+Each page calls `render_sidebar()` first, so the sidebar works both under
+`st.navigation` (app.py runs the page) and when a page runs alone. Every control
+is keyed by its URL parameter name and drawn with `ui.url.bound`: Streamlit keeps
+its value across pages and mirrors it in the address bar, so a copied URL
+reproduces the view. The sidebar owns the upload: it validates the file, keeps
+the last good one, and hands it to pages inside `Settings` (ui/cache.py's
+`load_data` reads it from there).
+
+gamma is the widget key "gamma". It follows the median heuristic of the current
+data until someone sets it: any code may assign `st.session_state["gamma"]` (a
+value of `GAMMAS`, e.g. via `snap_gamma`) before the slider is drawn in a run,
+and the slider, the URL and every page then show that value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+import streamlit as st
+
+from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_table
+from core.dense.methods import METHODS
+from core.errors import DataError
+from core.kernels.functions import KERNELS
+from ui.cache import heuristic_gamma
+from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload,
+                         kernel_param_specs, log_grid, snap_gamma)
+from ui.url import bound, code, start
+
+__all__ = ["render_sidebar", "gamma_slider", "with_current_gamma"]
+
+_UPLOAD = "_sidebar_upload"  # the last valid Upload (this module's own state)
+_UPLOAD_ERROR = "_sidebar_upload_error"  # (file_id, message) of the last refused file
+_GAMMA_AUTO = "_sidebar_gamma_auto"  # the heuristic gamma last written to "gamma"
+_UPLOADER = "w_upload"
+
+_PARAM_SPECS = kernel_param_specs()
+_PARAM_GRIDS = {p.name: log_grid(p.low, p.high, p.default) for p in _PARAM_SPECS.values() if p.log}
+_DTYPES = ["float32", "float64"]
+
+
+def _on_upload() -> None:
+    """Validate a new file; a good one becomes the data, a bad one keeps the previous data."""
+    ss = st.session_state
+    file = ss.get(_UPLOADER)
+    if file is None:
+        return
+    try:
+        table = load_table(file)
+    except DataError as err:
+        ss[_UPLOAD_ERROR] = (file.file_id, f"{code(file.name, 80)} was not loaded: {err}")
+        return
+    sha = hashlib.sha1(table.tobytes()).hexdigest()[:16]
+    ss[_UPLOAD] = Upload(file.name, sha, table, tuple(describe_table_warnings(table)))
+    ss[_UPLOAD_ERROR] = None
+    ss["dataset"] = UPLOAD
+
+
+def _upload_error(file: Any) -> str | None:
+    """The refusal of `file` (the uploader's file), if it was refused; None once it is gone.
+
+    The uploader is drawn per page, so on another page it is empty and the error
+    of a file refused elsewhere is not shown there.
+    """
+    error = st.session_state.get(_UPLOAD_ERROR)
+    return error[1] if error and file is not None and file.file_id == error[0] else None
+
+
+def _follow_gamma(settings: Settings) -> float:
+    """Set "gamma" to the data's heuristic unless someone chose it; returns the heuristic."""
+    ss = st.session_state
+    auto = snap_gamma(heuristic_gamma(settings))
+    if ss.get("gamma") is None or ss.get("gamma") == ss.get(_GAMMA_AUTO):
+        if ss.get("gamma") != auto:
+            ss["gamma"] = auto
+        ss[_GAMMA_AUTO] = auto
+    return auto
+
+
+def _reset_gamma(auto: float) -> None:
+    st.session_state["gamma"] = auto
+    st.session_state[_GAMMA_AUTO] = auto
+
+
+def gamma_slider(container: Any, settings: Settings) -> float:
+    """The gamma slider (log scale) and its reset button, drawn in `container`.
+
+    gamma follows the median heuristic of `settings`' data until the user (or
+    code, through `st.session_state["gamma"]`) sets another value; the reset
+    button returns to it. Callable inside a fragment: only it reruns then.
+
+    Returns:
+      The gamma now shown (a float of `GAMMAS`).
+    """
+    auto = _follow_gamma(settings)
+    gamma = bound(container.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
+                  value=auto, format_func=lambda g: f"{g:.3g}",
+                  help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
+                       "large gamma: only a point itself (K → identity).")
+    following = gamma == st.session_state.get(_GAMMA_AUTO)
+    container.caption("gamma follows the median heuristic 1/(2·median d²)." if following
+                      else "gamma set by you.")
+    container.button("Reset gamma to the median heuristic", on_click=_reset_gamma, args=(auto,),
+                     disabled=following, key="w_reset_gamma")
+    return gamma
+
+
+def with_current_gamma(settings: Settings) -> Settings:
+    """`settings` with the gamma the slider holds now (after a fragment rerun)."""
+    return dataclasses.replace(settings, gamma=st.session_state.get("gamma", settings.gamma))
+
+
+def _n_cap(dataset: str, upload: Upload | None) -> int:
+    """The largest N for `dataset`: its rows (real data, an upload), at most N_MAX."""
+    if dataset == UPLOAD and upload is not None:
+        return min(N_MAX, upload.X.shape[0])
+    available = DATASETS[dataset].n_available if dataset in DATASETS else None
+    return N_MAX if available is None else min(N_MAX, available)
+
+
+def _data_controls(top: Any) -> tuple[str, int, Upload | None]:
+    """Dataset, N, noise, seed and the upload; returns (dataset, n, upload)."""
+    ss, sb = st.session_state, st.sidebar
+    sb.header("Data")
+    upload = ss.get(_UPLOAD)
+    options = list(DATASETS) + ([UPLOAD] if upload else [])
+    label = (lambda name: f"Your upload: {upload.name}" if name == UPLOAD and upload
+             else DATASETS[name].label if name in DATASETS else str(name))
+    dataset = bound(sb.selectbox, "Dataset", options, key="dataset", format_func=label,
+                    notices=top)
+    spec = DATASETS.get(dataset)
+    cap = _n_cap(dataset, upload)
+    if cap <= N_MIN:
+        n = cap
+        sb.caption(f"N = {cap}: every row of the data.")
+    else:
+        if ss.get("n", DEFAULT_N) > cap:
+            ss["n"] = cap  # before the slider: it shows the cap, not a value it cannot hold
+        n = bound(sb.slider, "Number of points N", key="n", min_value=N_MIN, max_value=cap,
+                  value=min(DEFAULT_N, cap), step=10 if cap >= 200 else 1, notices=top,
+                  help="Rows of X. The Gram matrix has N² entries; real datasets and uploads "
+                       "cap N at their number of rows.")
+    if spec is not None and spec.uses_noise:
+        bound(sb.slider, "Noise", key="noise", min_value=0.0, max_value=1.0, value=0.1, step=0.01,
+              notices=top)
+    if spec is None or spec.uses_seed:
+        bound(sb.number_input, "Seed", key="seed", min_value=0, max_value=2**31 - 1, value=0,
+              step=1, notices=top)
+    with sb.expander("Upload CSV or .npy", expanded=_upload_error(ss.get(_UPLOADER)) is not None):
+        file = st.file_uploader("Your own data: rows are points, columns are features",
+                                key=_UPLOADER, on_change=_on_upload,
+                                help=f"CSV/TSV with an optional header, or a 2-D .npy array; "
+                                     f"at most {MAX_TABLE_BYTES // 1_000_000} MB.")
+        error = _upload_error(file)
+        if error:
+            st.error(error, icon=":material/error:")
+    if error:  # this page only, while the refused file sits in the uploader
+        top.error(error + " The previous data is still in use.", icon=":material/error:")
+    if dataset == UPLOAD and upload is not None:
+        for warning in upload.warnings:
+            sb.warning(warning, icon=":material/warning:")
+    return dataset, n, upload if dataset == UPLOAD else None
+
+
+def _kernel_param_controls(kernel: str, top: Any) -> None:
+    sb = st.sidebar
+    for p in KERNELS[kernel].params:
+        if p.name == "gamma":
+            continue
+        if p.log:
+            bound(sb.select_slider, p.label, key=p.name, options=_PARAM_GRIDS[p.name],
+                  value=p.default, format_func=lambda v: f"{v:.3g}", notices=top)
+        elif p.integer:
+            bound(sb.slider, p.label, key=p.name, min_value=int(p.low), max_value=int(p.high),
+                  value=int(p.default), step=1, notices=top)
+        else:
+            bound(sb.slider, p.label, key=p.name, min_value=float(p.low), max_value=float(p.high),
+                  value=float(p.default), step=(p.high - p.low) / 200, notices=top)
+
+
+def render_sidebar(gamma_in_page: bool = False) -> Settings:
+    """Draw the shared sidebar and return the current `Settings`.
+
+    Args:
+      gamma_in_page: the page draws `gamma_slider` itself (inside a fragment, so
+        that dragging gamma reruns only the fragment); the sidebar says where it is.
+    """
+    ss, sb = st.session_state, st.sidebar
+    top = st.container()  # main area, above the page: URL notices, a refused upload
+    for notice in start():
+        top.warning(notice, icon=":material/link_off:")
+    dataset, n, upload = _data_controls(top)
+
+    sb.header("Kernel")
+    dtype = bound(sb.radio, "Precision", _DTYPES, key="dtype", horizontal=True, notices=top)
+    kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key="kernel",
+                   format_func=lambda k: KERNELS[k].label, notices=top)
+    settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
+                        dtype=dtype, kernel=kernel, gamma=1.0, kernel_params={}, method="auto",
+                        upload=upload)
+    gamma = _follow_gamma(settings)  # for every kernel: a switch back to one with gamma finds it
+    if any(p.name == "gamma" for p in KERNELS[kernel].params):
+        if gamma_in_page:
+            # No value here: a fragment rerun redraws the page's slider, not the sidebar.
+            sb.caption("gamma: its slider is beside the matrix on this page.")
+            gamma = ss.get("gamma", gamma)
+        else:
+            gamma = gamma_slider(sb, settings)
+    _kernel_param_controls(kernel, top)
+
+    sb.header("Batching")
+    method = bound(sb.selectbox, "Batching method (RBF Gram matrix)", list(METHODS), key="method",
+                   index=list(METHODS).index("auto"), format_func=lambda m: METHODS[m].label,
+                   notices=top,
+                   help="How the Gram matrix is batched. 'auto' picks the fastest accurate method.")
+    return dataclasses.replace(
+        settings, gamma=gamma, method=method,
+        kernel_params={name: ss.get(name, p.default) for name, p in _PARAM_SPECS.items()})

@@ -1,0 +1,160 @@
+"""The URL as a shared view: what Streamlit's widget binding does not do by itself.
+
+Every control that defines what a page shows is drawn with `bound(...)`, which
+passes `bind="query-params"` (the value is mirrored in the address bar under the
+widget's key) and `persist_state="session"` (the value survives page switches).
+Streamlit then seeds the widget from a shared link, and it drops a URL value it
+cannot use (not an option, outside the slider's range: the caps on N and gamma
+are the ranges of their sliders) silently. This module adds:
+
+- a notice when a URL value was refused and the control fell back, so a shared
+  link that no longer reproduces a view says so instead of looking right;
+- a notice, and removal from the URL, for parameters no page knows.
+
+Only the first run of a session reads the URL (`start`); later runs change the
+URL through the widgets, never the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui.settings import kernel_param_specs
+
+__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code"]
+
+_PENDING = "_url_pending"  # URL values of the session's first run not yet checked
+
+# The URL's parameter names: the keys of the bound widgets.
+SIDEBAR_KEYS = frozenset({"dataset", "n", "noise", "seed", "dtype", "kernel", "gamma", "method",
+                          *kernel_param_specs()})
+PAGE_KEYS = frozenset({
+    # Gram explorer
+    "w_gram_order", "w_gram_compare", "w_gram_other",
+    # Batching race
+    "w_race_methods", "w_race_repeats", "w_race_budget", "w_race_scale_n", "w_race_scale_methods",
+    # Scale
+    "w_scale_n", "w_scale_d", "w_scale_kind", "w_scale_seed", "w_scale_gamma", "w_scale_rows",
+    # vmap anatomy
+    "w_anatomy_fn", "w_anatomy_shape_a", "w_anatomy_shape_b", "w_anatomy_in_a", "w_anatomy_in_b",
+    "w_anatomy_out", "w_anatomy_jaxpr",
+    # Kernel lab
+    "w_kern_op", "w_kern_grid_n", "w_kern_k1", "w_kern_k2", "w_kern_draws", "w_kern_seed",
+    "w_kern_jitter", "w_kern_sweep_on",
+    # Precision lab
+    "w_prec_dtype", "w_prec_offset", "w_prec_scale", "w_prec_n", "w_prec_d",
+    "w_prec_matmul_highest", "w_prec_methods", "w_prec_sweep_metric",
+    # Gradients
+    "w_grad_loop_rows", "w_grad_center",
+})
+_KERNEL_PARAM_PREFIXES = ("w_kern_k1_", "w_kern_k2_")  # the lab's per-kernel parameters
+
+
+def is_known(key: str) -> bool:
+    """Whether some page binds a widget to the URL parameter `key`."""
+    return key in SIDEBAR_KEYS or key in PAGE_KEYS or key.startswith(_KERNEL_PARAM_PREFIXES)
+
+
+KNOWN_KEYS = SIDEBAR_KEYS | PAGE_KEYS
+
+
+def code(text: str, limit: int = 40) -> str:
+    """User text shown as inline code: cut, and never markdown (no links, no HTML)."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def start() -> list[str]:
+    """Read the URL once per session, before any widget: returns notices for unknown keys.
+
+    Called first by `render_sidebar`. On the session's first run it records the
+    URL's values (checked later by `bound`, once each widget has taken or refused
+    its value) and removes the parameters no page binds. On every later run it
+    forgets what is left: those values were never drawn, or came from the URL
+    of an earlier run.
+    """
+    ss = st.session_state
+    if _PENDING in ss:
+        ss[_PENDING] = {}
+        return []
+    notices, pending = [], {}
+    for key in list(st.query_params):
+        values = st.query_params.get_all(key)
+        if is_known(key):
+            pending[key] = values
+            continue
+        notices.append(f"Ignored unknown URL setting {code(key)}.")
+        del st.query_params[key]
+    ss[_PENDING] = pending
+    return notices
+
+
+def _forms(value: Any, format_func: Callable[[Any], str] | None) -> set[str]:
+    forms = {str(value)}
+    if format_func is not None:
+        forms.add(str(format_func(value)))
+    if isinstance(value, bool):
+        forms.add(str(value).lower())
+    return forms
+
+
+def _same_one(raw: str, value: Any, format_func: Callable[[Any], str] | None) -> bool:
+    if raw in _forms(value, format_func):
+        return True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(raw) == float(value)
+        except ValueError:
+            return False
+    return False
+
+
+def _honoured(raw: list[str], value: Any, format_func: Callable[[Any], str] | None) -> bool:
+    """Whether the control shows what the URL asked for."""
+    if isinstance(value, (list, tuple)):
+        return len(raw) == len(value) and all(_same_one(r, v, format_func) for r, v in zip(raw, value))
+    return bool(raw) and _same_one(raw[-1], value, format_func)
+
+
+def _notice(key: str, raw: list[str], value: Any, format_func: Callable[[Any], str] | None) -> str:
+    shown = raw[-1] if raw else ""
+    if key == "dataset" and shown.startswith("Your upload"):
+        return (f"URL value {key}={code(shown)}: the shared view used an uploaded file, which stays "
+                "in its sender's session; showing the default data instead.")
+    if isinstance(value, (list, tuple)):
+        now = ", ".join(str(format_func(v) if format_func else v) for v in value)
+    else:
+        now = str(format_func(value) if format_func else value)
+    return (f"URL value {key}={code(', '.join(raw))} was not accepted (not one of this control's "
+            f"values, or outside its range); showing {code(now)} instead.")
+
+
+def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
+          notices: Any = None, **kwargs: Any) -> Any:
+    """Draw `widget(label, *args, key=key, **kwargs)` bound to the URL and kept across pages.
+
+    Args:
+      widget: a widget function, e.g. `st.slider` or `column.radio`.
+      key: the widget's key, which is also its URL parameter name (listed in
+        `SIDEBAR_KEYS` or `PAGE_KEYS`).
+      notices: where to show a notice if the URL's value was refused; default: in
+        the widget's own container (the main area for `st.*`).
+      **kwargs: the widget's own arguments; the page's default goes in the
+        widget's own default argument (`value=`, `index=`, `default=`), so a
+        control at its default leaves the URL clean and a shared link
+        reproduces it.
+
+    Returns:
+      The widget's value.
+    """
+    value = widget(label, *args, key=key, bind="query-params", persist_state="session", **kwargs)
+    pending = st.session_state.get(_PENDING) or {}
+    if key in pending:
+        raw = pending.pop(key)
+        format_func = kwargs.get("format_func")
+        if not _honoured(raw, value, format_func):
+            where = notices if notices is not None else getattr(widget, "__self__", st)
+            where.warning(_notice(key, raw, value, format_func), icon=":material/link_off:")
+    return value
