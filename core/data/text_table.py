@@ -6,10 +6,11 @@ the first two rows, and turns whatever pandas refuses into a message that
 names the row and column and says what to do.
 
 The valid path reads the file once: every column comes back numeric. Only a
-file with a problem is read again, and only as far as the message needs:
-its non-numeric columns as text (to find the first bad cell of each), and,
-when a row may have a wrong number of fields, once more with pandas' Python
-reader, which reports each row's field count.
+file with a problem is read again, and only as far as the message needs: its
+non-numeric columns as text (to find the first bad cell of each); the rows
+that may be short (pandas pads them with empty cells) split one by one; and,
+for a row that is too long or many that may be short, the whole file once
+more with pandas' Python reader, which reports each row's field count.
 
 The text is parsed, never evaluated: a cell holding `=cmd|...` or `<script>`
 is only ever quoted back in an error message.
@@ -84,24 +85,28 @@ def read_text_table(text: str, *, max_rows: int, max_cols: int) -> np.ndarray:
     decimal_comma = sep != ","
     has_header = _is_header(first, second, decimal_comma)
     first_data_row = (second or []) if has_header else first
-    table = _Table(text, sep, first if has_header else None, len(first), max_rows)
-    table.decimal_comma = decimal_comma
-    # pandas takes one decimal mark; the first data row picks it, and a column
-    # that mixes marks is read cell by cell.
-    table.decimal = "," if decimal_comma and any("," in c for c in first_data_row) else "."
+    table = _Table(
+        text, sep=sep, names=first if has_header else None, n_cols=len(first),
+        max_rows=max_rows, decimal_comma=decimal_comma,
+        # pandas takes one decimal mark; the first data row picks it, and a
+        # column that mixes marks is read cell by cell.
+        decimal="," if decimal_comma and any("," in c for c in first_data_row) else ".",
+    )
     return table.read(max_cols)
 
 
 class _Table:
-    """One upload's text and the reading rules chosen from its first rows."""
+    """One upload's text and the reading rules chosen from its first rows.
 
-    decimal_comma = False
-    decimal = "."
+    `sep` None means runs of whitespace; `names` is the header row, None if
+    the file has none; `decimal_comma` lets a cell read by hand take "1,5";
+    `decimal` is the mark pandas is told to use.
+    """
 
-    def __init__(self, text: str, sep: str | None, names: list[str] | None, n_cols: int,
-                 max_rows: int) -> None:
+    def __init__(self, text: str, *, sep: str | None, names: list[str] | None, n_cols: int,
+                 max_rows: int, decimal_comma: bool, decimal: str) -> None:
         self.text, self.sep, self.names, self.n_cols = text, sep, names, n_cols
-        self.max_rows = max_rows
+        self.max_rows, self.decimal_comma, self.decimal = max_rows, decimal_comma, decimal
         if sep == "\t" and ("\t\n" in text or " \n" in text or text.endswith(("\t", " "))):
             # A line of only spaces and tabs is blank, as for the other separators
             # (pandas would read it as a row of empty cells).
@@ -233,10 +238,12 @@ class _Table:
         if not ragged:
             return
         row = ragged[0] + 1
+        found = self._lines_of_rows([row])
+        where = f"Row {row} (line {found[0][0]} of the file)" if found else f"Row {row}"
         expected = "the header has" if self.names is not None else "the first row has"
         others = f" ({len(ragged):,} rows have the wrong number)" if len(ragged) > 1 else ""
         raise DataError(
-            f"Row {row} (line {self._lines_of_rows([row])[0][0]} of the file) has {counts[row - 1]} values, "
+            f"{where} has {counts[row - 1]} values, "
             f"but {expected} {self.n_cols}{others}. Every row needs the same number of columns: "
             "look for missing or extra separators (commas, semicolons or tabs) in that row."
         )
@@ -313,10 +320,16 @@ def _is_number(cell: str, decimal_comma: bool) -> bool:
     return True
 
 
-def _parse_cells(cells: list[str], decimal_comma: bool):
-    """A text column cell by cell: (float64 values, first text row, first empty row, n_empty).
+def _parse_cells(
+    cells: list[str], decimal_comma: bool
+) -> tuple[np.ndarray, int | None, int | None, int]:
+    """A text column cell by cell, by the rule of `_parse_number`.
 
-    Stops at the first text cell: its column is reported, whatever follows.
+    Returns:
+      (float64 (len(cells),) values, NaN where not read; index of the first
+      text cell or None; index of the first empty cell or None; number of
+      empty cells). Stops at the first text cell: its column is reported
+      whatever follows.
     """
     values = np.full(len(cells), np.nan)
     first_empty, n_empty = None, 0

@@ -4,6 +4,11 @@
 message says what is wrong and what to do, in words for a non-programmer: the app
 shows these messages verbatim.
 
+This module owns what both formats share: the size limit (checked before the
+file is read), the file type, and whether the bytes are UTF-8 text at all. The
+text is then parsed by pandas (`core.data.text_table`), a `.npy` file by NumPy
+(`core.data.npy`).
+
 Uploads are untrusted: `.npy` files are read with `allow_pickle=False` only
 (unpickling can run arbitrary code), CSV text is parsed, never evaluated, and sizes
 are checked before anything large is read or allocated.
@@ -22,13 +27,13 @@ from core.data.text_table import read_text_table
 from core.errors import DataError
 
 __all__ = [
-    "TableSource",
-    "MAX_TABLE_ROWS",
-    "MAX_TABLE_COLS",
     "MAX_TABLE_BYTES",
+    "MAX_TABLE_COLS",
+    "MAX_TABLE_ROWS",
     "SUPPORTED_TABLE_EXTENSIONS",
-    "load_table",
+    "TableSource",
     "describe_table_warnings",
+    "load_table",
 ]
 
 MAX_TABLE_ROWS = 20_000
@@ -128,8 +133,9 @@ def load_table(
     separator other than comma, decimal commas ("1,5") are read as decimal
     points. The first row is taken as a header when it contains text where the
     next row has numbers (or is all text). Quoted numbers and blank lines are
-    fine. `.npy` files must hold a 2-D array of bool, integer or real floats;
-    they are read without unpickling.
+    fine; a quote mark that never closes is refused. pandas reads at most
+    `max_rows` + 1 data rows. `.npy` files must hold a 2-D array of bool,
+    integer or real floats; they are read without unpickling.
 
     Args:
       file: a path, or a binary file object with a `.name` (such as the
