@@ -136,6 +136,24 @@ BAD: dict[str, tuple[bytes, str, dict]] = {
         "2 cells are empty (missing values); the first is in row 1, column 'b'",
         {},
     ),
+    # An empty last cell, which pandas cannot tell from a short row on its own.
+    "empty_last_cell.csv": (
+        b"a,b\n1,2\n3,\n5,6\n",
+        "1 cell is empty (missing values); the first is in row 2, column 'b'",
+        {},
+    ),
+    # Words that pandas would read as missing or as booleans stay text here.
+    "na_word.csv": (b"a,b\n1,2\n3,NA\n", "Column 'b' is not numeric (found 'NA' in row 2)", {}),
+    "boolean_words.csv": (
+        b"a,flag\n1,True\n2,false\n",
+        "Column 'flag' is not numeric (found 'True' in row 1)",
+        {},
+    ),
+    "underscore_number.csv": (
+        b"a,b\n1_000,2\n3,4\n",
+        "Column 'a' is not numeric (found '1_000' in row 1)",
+        {},
+    ),
     # Rows of different lengths.
     "ragged_short_row.csv": (
         b"a,b,c\n1,2,3\n4,5\n6,7,8\n",
@@ -152,11 +170,33 @@ BAD: dict[str, tuple[bytes, str, dict]] = {
         "Row 3 (line 3 of the file) has 2 values, but the first row has 3",
         {},
     ),
+    # pandas itself only warns (and drops the extra cell) for a long first data row.
+    "ragged_first_data_row.csv": (
+        b"a,b\n1,2,3\n4,5\n6,7\n",
+        "Row 1 (line 2 of the file) has 3 values, but the header has 2. Every row",
+        {},
+    ),
+    "ragged_many_rows.csv": (
+        b"a,b\n1,2\n\n3\n4,5,6\n7\n8,9\n",
+        "Row 2 (line 4 of the file) has 1 values, but the header has 2 (3 rows have the wrong number)",
+        {},
+    ),
+    "unclosed_quote.csv": (
+        b'a,b\n1,2\n3,"4\n5,6\n',
+        "Line 3 of the file has a quote mark (\") that is never closed",
+        {},
+    ),
     # Too big.
     "too_many_rows.csv": (
         b"x\n" + b"".join(b"%d\n" % i for i in range(20_001)),
         "20,001 rows of data; the limit is 20,000",
         {},
+    ),
+    # pandas stops reading after max_rows + 1 rows; the message still counts them all.
+    "rows_far_over_cap.csv": (
+        b"x\n" + b"".join(b"%d\n\n" % i for i in range(15)),
+        "15 rows of data; the limit is 10",
+        {"max_rows": 10},
     ),
     "too_many_columns.csv": (
         (",".join(f"c{j}" for j in range(1001)) + "\n"
@@ -237,6 +277,10 @@ BAD: dict[str, tuple[bytes, str, dict]] = {
 
 # name -> (bytes, shape, ((row, col), value), warning substrings)
 GOOD: dict[str, tuple[bytes, tuple[int, int], tuple[tuple[int, int], float], list[str]]] = {
+    "mixed_decimal_marks.csv": (b"a;b\n1,5;2.0\n3;4,25\n", (2, 2), ((1, 1), 4.25), []),
+    "semicolon_dot_decimals.csv": (b"a;b\n1.5;2.5\n3;4\n", (2, 2), ((0, 0), 1.5), []),
+    "tab_blank_lines.tsv": (b"a\tb\n1\t2\n\t\n \t \n3\t4\n", (2, 2), ((1, 0), 3.0), []),
+    "huge_integer.csv": (b"1,99999999999999999999999\n3,4\n", (2, 2), ((0, 1), 1e23), []),
     "bom_semicolon.csv": (
         b"\xef\xbb\xbfa;b;c\r\n1,5;2,0;3\r\n4;5,25;6\r\n",
         (2, 3), ((1, 1), 5.25), [],

@@ -250,6 +250,61 @@ def test_bad_cell_after_many_good_rows_is_found():
         load_table(UploadedBytes((rows + "\n7,oops\n").encode(), "x.csv"))
 
 
+def test_wrong_field_count_after_many_good_rows_is_found():
+    rows = "".join(f"{i},{i + 0.5}\n" for i in range(3000))
+    with pytest.raises(DataError, match=r"Row 3001 \(line 3002 of the file\) has 3 values, but "
+                                        r"the header has 2\. Every row"):
+        load_table(UploadedBytes(("a,b\n" + rows + "7,8,9\n").encode(), "x.csv"))
+
+
+def test_every_short_row_is_counted_when_there_are_many():
+    rows = "".join("1,2\n" if i % 2 else "3\n" for i in range(601))
+    with pytest.raises(DataError, match=r"Row 2 \(line 2 of the file\) has 1 values, but the "
+                                        r"first row has 2 \(301 rows have the wrong number\)"):
+        load_table(UploadedBytes(("1,2\n" + rows).encode(), "x.csv"), max_rows=1000)
+
+
+@pytest.fixture
+def read_csv_calls(monkeypatch):
+    """The keyword arguments of every pandas.read_csv call that load_table makes."""
+    import pandas as pd
+
+    calls: list[dict] = []
+    real = pd.read_csv
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", spy)
+    return calls
+
+
+def test_pandas_reads_at_most_one_row_over_the_cap(read_csv_calls):
+    text = "x\n" + "".join(f"{i}\n" for i in range(50))
+    with pytest.raises(DataError, match="50 rows of data; the limit is 10"):
+        load_table(UploadedBytes(text.encode(), "x.csv"), max_rows=10)
+    assert read_csv_calls and all(call["nrows"] == 11 for call in read_csv_calls)
+
+
+def test_far_too_many_columns_are_refused_before_pandas_parses(read_csv_calls):
+    line = ",".join(["1"] * 100_000)
+    with pytest.raises(DataError, match="100,000 columns; the limit is 1,000"):
+        load_table(UploadedBytes(f"{line}\n{line}\n".encode(), "x.csv"))
+    assert read_csv_calls == []
+
+
+@pytest.mark.parametrize("delimiter, decimal", [(",", "."), (";", ","), ("\t", ","), (" ", ".")])
+def test_a_larger_table_matches_numpy(delimiter, decimal):
+    X = np.random.default_rng(5).standard_normal((3000, 7)) * 1e3
+    buffer = io.StringIO()
+    np.savetxt(buffer, X, delimiter=delimiter, fmt="%.17g",
+               header=delimiter.join(f"feature {j}" for j in range(7)) if delimiter != " " else "",
+               comments="")
+    text = buffer.getvalue().replace(".", decimal)
+    np.testing.assert_array_equal(load_table(UploadedBytes(text.encode(), "x.csv")), X)
+
+
 # --------------------------------------------------------------------------- #
 # Pickles are never unpickled
 # --------------------------------------------------------------------------- #
@@ -321,4 +376,19 @@ def test_any_finite_matrix_round_trips_through_csv(X, delimiter, header):
     names = delimiter.join(f"x{j}" for j in range(X.shape[1])) if header else ""
     np.savetxt(buffer, X, delimiter=delimiter, header=names, comments="")
     loaded = load_table(UploadedBytes(buffer.getvalue().encode(), "x.csv"))
+    np.testing.assert_array_equal(loaded, X)
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(
+    X=hnp.arrays(np.float64, _matrix_shapes, elements=_finite),
+    delimiter=st.sampled_from([";", "\t"]),  # a comma in the first row means comma-separated
+    header=st.booleans(),
+)
+def test_any_finite_matrix_round_trips_with_decimal_commas(X, delimiter, header):
+    buffer = io.StringIO()
+    names = delimiter.join(f"x{j}" for j in range(X.shape[1])) if header else ""
+    np.savetxt(buffer, X, delimiter=delimiter, header=names, comments="")
+    text = buffer.getvalue().replace(".", ",")  # as a European spreadsheet writes
+    loaded = load_table(UploadedBytes(text.encode(), "x.csv"))
     np.testing.assert_array_equal(loaded, X)
