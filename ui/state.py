@@ -192,6 +192,8 @@ def _init_state() -> None:
     notices = []
     for key in st.query_params:
         raw = st.query_params.get(key, "")
+        if _page_param(key):
+            continue  # a page's own widget reads it (bind="query-params")
         if key not in _FIELDS:
             notices.append(f"Ignored unknown URL setting {_code(key)}.")
             continue
@@ -226,10 +228,22 @@ def _url_state() -> dict[str, str]:
     return out
 
 
+def _page_param(key: str) -> bool:
+    """A URL key owned by a page's own widget (`bind="query-params"`, keyed
+    `<page url_path>_<name>`): the sidebar neither warns about it nor removes it."""
+    from ui.page_index import PAGES
+
+    return any(key.startswith(info.url_path + "_") for info in PAGES.values())
+
+
 def _sync_url() -> None:
     wanted = _url_state()
-    if dict(st.query_params) != wanted:
-        st.query_params.from_dict(wanted)
+    current = {k: v for k, v in st.query_params.to_dict().items() if not _page_param(k)}
+    if current != wanted:
+        # Key by key, not from_dict: that would clear the page-owned (bound) keys too.
+        for key in set(current) - set(wanted):
+            del st.query_params[key]
+        st.query_params.update(wanted)
 
 
 # --- widgets bound to canonical keys -----------------------------------------
