@@ -52,24 +52,26 @@ def render_collectives(settings, data) -> None:
     X = data.X[:COLLECTIVE_MAX_ROWS]
     n, d = X.shape
     name = st.radio("Collective", list(COLLECTIVE_ROWS), horizontal=True,
-                    format_func=lambda k: COLLECTIVE_ROWS[k][0], key="further_collective",
-                    bind="query-params")
+                    captions=[label for label, _ in COLLECTIVE_ROWS.values()],
+                    key="further_collective", bind="query-params")
     with dtype_scope(settings.dtype):
         K = np.asarray(collectives.batched_rows(name, X, settings.gamma))
         seen = np.asarray(collectives.axis_size_seen(X))
         jaxpr = collectives.collective_jaxpr(name, n, d, settings.dtype)
     reference = collectives.numpy_reference(name, X, settings.gamma)
     c1, c2, c3 = st.columns(3)
-    c1.metric("max |Δ| to NumPy (float64, whole matrix)", f"{np.max(np.abs(K - reference)):.2g}")
+    c1.metric("max |Δ| to NumPy", f"{np.max(np.abs(K - reference)):.2g}",
+              help="Against the whole matrix built in float64 NumPy.")
     if name == "psum":
-        c2.metric("largest eigenvalue (1 for D^-1/2 K D^-1/2)",
-                  f"{np.linalg.eigvalsh(K.astype(np.float64))[-1]:.4f}")
+        c2.metric("largest eigenvalue", f"{np.linalg.eigvalsh(K.astype(np.float64))[-1]:.4f}",
+                  help="1 for D^-1/2 K D^-1/2: its eigenvector is D^1/2·1.")
     else:
-        c2.metric("largest |row sum| (0 once centred)", f"{np.max(np.abs(K.sum(axis=1))):.2g}")
-    c3.metric("lax.axis_size inside the call", f"{int(seen[0]):,}",
-              help="Every call sees the size of the batch it is part of: N rows.")
-    fig, _ = matrix_heatmap(K, f"{COLLECTIVE_ROWS[name][0]}, {n} rows of {data.name}, "
-                               f"gamma = {settings.gamma:.3g}", "value", height=460)
+        c2.metric("largest |row sum|", f"{np.max(np.abs(K.sum(axis=1))):.2g}",
+                  help="0 once centred, up to round-off.")
+    c3.metric("lax.axis_size", f"{int(seen[0]):,}",
+              help="Inside each call: the size of the batch it is part of, N rows.")
+    fig, _ = matrix_heatmap(K, f"{name}: {n} rows, gamma = {settings.gamma:.3g}", "value",
+                            height=460)
     st.plotly_chart(fig, key="w_further_collective_chart")
     if n < data.X.shape[0]:
         st.caption(f"The first {n} of {data.X.shape[0]:,} rows.")
@@ -134,9 +136,9 @@ def render_control(settings, data) -> None:
         result = control.newton_trips(a)
     steps = result["steps"]
     c1, c2, c3 = st.columns(3)
-    c1.metric("trips the batched loop ran", f"{result['trips']}")
-    c2.metric("steps the slowest element needs", f"{int(steps.max())}")
-    c3.metric("mean steps per element", f"{steps.mean():.3g}")
+    c1.metric("batched loop trips", f"{result['trips']}")
+    c2.metric("slowest element's steps", f"{int(steps.max())}")
+    c3.metric("mean steps", f"{steps.mean():.3g}")
     st.markdown(f"Newton's method for √a on {n:,} inputs a, one per point, spread on a log "
                 f"scale from 1 to 10^{decades} by the rank of |x|². Rows that are done wait, "
                 "frozen by a select, while the loop runs for the others.")
@@ -164,10 +166,11 @@ def render_random(settings, data) -> None:
     tol = 8 * np.finfo(X.dtype).eps * (np.abs(X).max() + scale)
     same = lambda noise: int(np.sum(np.max(np.abs(noise - noise[0]), axis=1) <= tol))  # noqa: E731
     m1, m2, m3 = st.columns(3)
-    m1.metric("rows with row 0's noise, one key", f"{same(one):,} of {len(X):,}",
-              help="Equal to round-off of x + noise − x.")
-    m2.metric("rows with row 0's noise, split keys", f"{same(split):,} of {len(X):,}")
-    m3.metric("std of split-key noise", f"{split.std():.3g}", help=f"The scale asked for: {scale}.")
+    m1.metric("one key: row 0's noise", f"{same(one):,} of {len(X):,}",
+              help="Rows whose noise equals row 0's, to the round-off of (x + noise) − x.")
+    m2.metric("split: row 0's noise", f"{same(split):,} of {len(X):,}",
+              help="Row 0 itself is the 1: every other row drew its own noise.")
+    m3.metric("std, split-key noise", f"{split.std():.3g}", help=f"The scale asked for: {scale}.")
     st.plotly_chart(noise_scatter(one, split, f"The noise added to each of {len(X):,} rows"),
                     key="w_further_noise_chart")
     source(randomness.noisy_copy, randomness.noise_one_key, randomness.noise_split_keys)
@@ -183,9 +186,9 @@ def render_jacobians(settings, data) -> None:
     n = c1.select_slider("inputs n", JACOBIAN_SIZES, 8, key="further_jac_n", bind="query-params")
     m = c2.select_slider("outputs m", JACOBIAN_SIZES, 256, key="further_jac_m",
                          bind="query-params")
-    vary = c3.radio("Sweep", ("n", "m"), horizontal=True, key="further_jac_vary",
-                    format_func=lambda v: {"n": "inputs n", "m": "outputs m"}[v],
-                    bind="query-params")
+    swept = c3.radio("Sweep", ("inputs n", "outputs m"), horizontal=True, key="further_jac_vary",
+                     bind="query-params")
+    vary = swept.split()[-1]
     with dtype_scope(settings.dtype):
         W, x = jacobians.problem(n, m, settings.dtype)
         J = {name: np.asarray(fn(W, x)) for name, fn in jacobians.JACOBIANS.items()}
