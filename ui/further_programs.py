@@ -42,6 +42,10 @@ def render_memory(settings, data) -> None:
     n = X.shape[0]
     k = st.select_slider("Neighbours k", (1, 2, 4, 8, 16), 8, key="further_knn_k",
                          bind="query-params")
+    if k > n:
+        st.info(f"k = {k} is more than the N = {n} points; using k = {n}. Raise N in the "
+                "sidebar for more neighbours.", icon=":material/info:")
+        k = n
     st.markdown(f"f(x) is the mean squared distance from x to its k = {k} nearest points of "
                 f"X ({n:,} × {X.shape[1]}): `top_k` needs all {n:,} distances of a row at "
                 "once, so a batch of b rows holds a (b, N) array.")

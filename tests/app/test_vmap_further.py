@@ -118,3 +118,14 @@ def test_the_url_opens_a_tab_with_its_controls_and_no_warning():
     assert metric(at, "one key: row 0's noise") == "400 of 400"
     assert float(metric(at, "std, split-key noise")) == pytest.approx(1.0, abs=0.1)
     assert np.isfinite(float(metric(at, "std, split-key noise")))
+
+
+def test_ten_points_in_float64_and_more_neighbours_than_points_get_a_notice_not_a_traceback():
+    at = open_page(PAGE, {"n": "10", "dtype": "float64", "further_topic": "Memory",
+                          "further_knn_k": "16"})
+    assert any("k = 16 is more than the N = 10 points" in i.value for i in at.info)
+    assert list(_table(at, "scratch (temp) bytes")["batch_size"]) == ["1", "4", "10", "vmap"]
+    for label in ("Collectives", "Control flow", "Random keys", "Jacobians", "Vectorize",
+                  "Custom batching", "Devices"):
+        _open_tab(at, label)
+    assert any("float64" in m.value for m in at.markdown)
