@@ -49,7 +49,7 @@ def main() -> None:
                                      "reverse": rev.as_dict(), "flops": flops})
 
     X = jnp.asarray(np.random.default_rng(0).normal(size=(args.n, 3)), jnp.float32)
-    sizes = tuple(b for b in (1, 4, 16, 64, 256, 1024) if b < args.n) + (args.n, None)
+    sizes = memory.batch_sizes(args.n)
     print(f"lax.map(knn, X, batch_size=b), X of shape ({args.n}, 3), k = {args.k}")
     for r in memory.memory_sweep(X, args.k, sizes, budget_s=1.0):
         label = "vmap" if r["batch_size"] is None else str(r["batch_size"])

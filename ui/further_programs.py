@@ -26,12 +26,6 @@ CALLBACK_MAX_ROWS = 100
 DEVICES_MAX_ROWS = 1000
 
 
-def batch_sizes(n: int) -> tuple[int | None, ...]:
-    """1, 4, 16, ... below n, then n itself, then None (plain vmap)."""
-    sizes = [b for b in (1, 4, 16, 64, 256, 1024) if b < n]
-    return (*sizes, n, None)
-
-
 def render_memory(settings, data) -> None:
     st.markdown(
         "**Memory against time.** `lax.map(f, xs, batch_size=b)` runs vmap on b rows at a "
@@ -49,7 +43,7 @@ def render_memory(settings, data) -> None:
     st.markdown(f"f(x) is the mean squared distance from x to its k = {k} nearest points of "
                 f"X ({n:,} × {X.shape[1]}): `top_k` needs all {n:,} distances of a row at "
                 "once, so a batch of b rows holds a (b, N) array.")
-    sizes = batch_sizes(n)
+    sizes = memory.batch_sizes(n)
     bar = st.progress(0.0, text="Compiling and timing each batch size …")
     with dtype_scope(settings.dtype):
         rows = once_per_key("memory", (data.key, settings.dtype, k), lambda: memory.memory_sweep(

@@ -40,7 +40,7 @@ from core.lessons.further.jacobians import (  # noqa: F401
     jacobian_timings,
     layer,
 )
-from core.lessons.further.memory import memory_sweep, knn_sqdist  # noqa: F401
+from core.lessons.further.memory import batch_sizes, knn_sqdist, memory_sweep  # noqa: F401
 from core.lessons.further.randomness import noise_one_key, noise_split_keys, noisy_copy  # noqa: F401
 from core.lessons.further.sharding import sharded_gram  # noqa: F401
 from core.lessons.further.timed import format_timing, time_compiled  # noqa: F401

@@ -15,7 +15,7 @@ from jax import lax
 
 from core.lessons.further.timed import time_compiled
 
-__all__ = ["knn_sqdist", "mapped", "memory_sweep"]
+__all__ = ["knn_sqdist", "mapped", "batch_sizes", "memory_sweep"]
 
 
 def knn_sqdist(x: jax.Array, X: jax.Array, k: int) -> jax.Array:
@@ -36,7 +36,13 @@ def mapped(X: jax.Array, k: int, batch_size: int | None) -> jax.Array:
     return lax.map(f, X, batch_size=batch_size)
 
 
-def memory_sweep(X: jax.Array, k: int, batch_sizes: tuple[int | None, ...], budget_s: float = 0.2,
+def batch_sizes(n: int) -> tuple[int | None, ...]:
+    """The sweep for n rows: 1, 4, 16, ... below n (a loop at 1), then n, then None (vmap)."""
+    sizes = [b for b in (1, 4, 16, 64, 256, 1024) if b < n]
+    return (*sizes, n, None)
+
+
+def memory_sweep(X: jax.Array, k: int, sizes: tuple[int | None, ...], budget_s: float = 0.2,
                  on_progress: Callable[[float], Any] | None = None) -> list[dict[str, Any]]:
     """Compile `mapped` for each batch size; read XLA's memory analysis; time it.
 
@@ -45,7 +51,7 @@ def memory_sweep(X: jax.Array, k: int, batch_sizes: tuple[int | None, ...], budg
       "timing"}. temp_bytes is the scratch memory XLA assigned to the program.
     """
     rows = []
-    for i, b in enumerate(batch_sizes):
+    for i, b in enumerate(sizes):
         stats = jax.jit(mapped, static_argnums=(1, 2)).lower(X, k, b).compile().memory_analysis()
         rows.append({"batch_size": b, "temp_bytes": int(stats.temp_size_in_bytes),
                      "argument_bytes": int(stats.argument_size_in_bytes),
@@ -53,5 +59,5 @@ def memory_sweep(X: jax.Array, k: int, batch_sizes: tuple[int | None, ...], budg
                      "timing": time_compiled(mapped, X, k, b, static_argnums=(1, 2),
                                              budget_s=budget_s)})
         if on_progress is not None:
-            on_progress((i + 1) / len(batch_sizes))
+            on_progress((i + 1) / len(sizes))
     return rows

@@ -8,7 +8,6 @@ over them gives each row its own, independent draw.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 __all__ = ["noisy_copy", "noise_one_key", "noise_split_keys"]
 

@@ -20,7 +20,6 @@ from core.lessons.further import custom, forms, memory, sharding
 from core.lessons.further.timed import format_seconds_2sf
 from core.precision import dtype_scope
 from tests.conftest import TOL
-from ui.further_programs import batch_sizes
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,7 +33,7 @@ def _gram64(X: np.ndarray, gamma: float) -> np.ndarray:
 
 def test_lax_map_holds_b_rows_of_distances_and_b_equal_n_is_vmap(rng):
     X = rng.normal(size=(300, 3)).astype(np.float32)
-    sizes = batch_sizes(300)
+    sizes = memory.batch_sizes(300)
     assert sizes == (1, 4, 16, 64, 256, 300, None)
     rows = memory.memory_sweep(jnp.asarray(X), 4, sizes, budget_s=0.01)
     temp = [r["temp_bytes"] for r in rows]
@@ -105,8 +104,8 @@ def test_one_device_holds_the_whole_matrix(rng):
     for how in ("shard_map", "spmd"):
         out = sharding.sharded_gram(X, 0.5, how)
         np.testing.assert_allclose(np.asarray(out["K"]), _gram64(np.asarray(X), 0.5), atol=1e-6)
-        assert [shape for _, shape in out["shards"]] == [(12, 12)] * out["devices"] or \
-            out["devices"] > 1
+        if out["devices"] == 1:  # the suite itself runs on one CPU device unless XLA_FLAGS says
+            assert [shape for _, shape in out["shards"]] == [(12, 12)]
 
 
 FOUR_DEVICES = """
