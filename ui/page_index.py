@@ -27,6 +27,8 @@ PAGES: dict[str, PageInfo] = {
                                  "the ways to batch the Gram matrix, timed against each other"),
     "vmap_anatomy.py": PageInfo("vmap anatomy", ":material/account_tree:", "anatomy",
                                 "in_axes and out_axes, jaxprs, the notes' predict four ways, vv → mv → mm"),
+    "vmap_further.py": PageInfo("vmap, further", ":material/alt_route:", "further",
+                                "collectives, cond and while, keys, Jacobians, memory, custom batching, devices"),
     "gradients.py": PageInfo("Gradients", ":material/trending_down:", "gradients",
                              "per-sample gradients by vmap(grad), a kernel's gradient field, ds/dγ"),
     "precision_lab.py": PageInfo("Precision lab", ":material/science:", "precision",

@@ -48,6 +48,11 @@ PAGE_KEYS = frozenset({
     "w_prec_matmul_highest", "w_prec_methods", "w_prec_sweep_metric",
     # Gradients
     "w_grad_loop_rows", "w_grad_center",
+    # vmap, further (the tabs, then each tab's controls)
+    "further_topic", "further_collective", "further_copies", "further_decades",
+    "further_key_seed", "further_noise_scale", "further_jac_n", "further_jac_m",
+    "further_jac_vary", "further_knn_k", "further_forms_rows", "further_vmap_method",
+    "further_devices_way",
 })
 _KERNEL_PARAM_PREFIXES = ("w_kern_k1_", "w_kern_k2_")  # the lab's per-kernel parameters
 

@@ -20,7 +20,7 @@ from ui.settings import GAMMAS, N_MAX, snap_gamma
 from ui.url import is_known
 
 PAGES = ["overview.py", "gram_explorer.py", "batching_race.py", "vmap_anatomy.py",
-         "precision_lab.py", "kernel_lab.py", "gradients.py", "scale.py"]
+         "precision_lab.py", "kernel_lab.py", "gradients.py", "scale.py", "vmap_further.py"]
 
 # key: (URL value(s), the value the control must show)
 SIDEBAR = {
@@ -38,6 +38,10 @@ SIDEBAR = {
 SIDEBAR_RBF = {k: v for k, v in SIDEBAR.items() if k not in ("kernel", "coef0", "degree")}
 PAGE_CONTROLS = {
     "overview.py": {},
+    "vmap_further.py": {  # the default tab's controls; the tab itself is tested in its own file
+        "further_collective": ("pmean", "pmean"),
+        "further_copies": ("5", 5),
+    },
     "gram_explorer.py": {
         "w_gram_order": ("false", False),
         "w_gram_compare": ("true", True),

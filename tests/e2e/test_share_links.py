@@ -118,6 +118,8 @@ CHANGES: dict[str, Callable[[AppPage], None]] = {
                                   press(app, "1-D grid points", "ArrowLeft")),
     "gradients.py": lambda app: press(app, "Rows for the loop of grad", "ArrowLeft"),
     "scale.py": lambda app: (radio(app, "Data", "uniform"), press(app, "Features D", "ArrowRight")),
+    "vmap_further.py": lambda app: (radio(app, "Collective", "pmean"),
+                                    press(app, "copies", "ArrowRight")),
 }
 PAGES = list(CHANGES)
 TIMED = {"vmap_anatomy.py", "gradients.py"}  # chart titles there carry timings

@@ -1,0 +1,38 @@
+"""vmap, further: the parts of vmap the notes never reach, one tab a topic.
+
+Only the open tab is computed; the tab and each tab's controls are in the URL
+(`bind="query-params"`), so a copied address opens the same view.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.cache import load_data
+from ui.further_batching import render_collectives, render_control, render_jacobians, render_random
+from ui.further_programs import render_custom, render_devices, render_forms, render_memory
+from ui.sidebar import render_sidebar
+
+TOPICS = {
+    "Collectives": render_collectives,
+    "Control flow": render_control,
+    "Random keys": render_random,
+    "Jacobians": render_jacobians,
+    "Memory": render_memory,
+    "Vectorize": render_forms,
+    "Custom batching": render_custom,
+    "Devices": render_devices,
+}
+
+settings = render_sidebar()
+data = load_data(settings)
+st.title("vmap, further")
+st.markdown(
+    f"What the notes stop short of, live on **{data.name}** (X: {data.X.shape}, "
+    f"{settings.dtype}, gamma = {settings.gamma:.3g} from the sidebar). Each tab: what it is, "
+    "a live example, the code that ran, and the program JAX built.")
+tabs = st.tabs(list(TOPICS), key="further_topic", bind="query-params")
+for tab, render in zip(tabs, TOPICS.values()):
+    if tab.open:
+        with tab:
+            render(settings, data)
