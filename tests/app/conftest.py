@@ -18,13 +18,13 @@ TIMEOUT_S = 180
 
 
 def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
-    """An AppTest that has run app.py and then `pages/<page>`, with no exception."""
+    """An AppTest that has run app.py and then `app_pages/<page>`, with no exception."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    at.switch_page(f"pages/{page}")
+    at.switch_page(f"app_pages/{page}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -47,7 +47,7 @@ def no_exception(at: AppTest) -> None:
 
 @pytest.fixture
 def page():
-    """`page(name, query=None)` opens pages/<name> as a user would."""
+    """`page(name, query=None)` opens app_pages/<name> as a user would."""
     return open_page
 
 

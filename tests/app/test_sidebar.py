@@ -86,8 +86,8 @@ def test_state_survives_switching_pages():
     widget(at, "w_dataset").set_value("circles").run()
     widget(at, "w_n").set_value(150).run()
     widget(at, "w_gamma").set_value(snap_gamma(3.0)).run()
-    for page in sorted(p.name for p in (ROOT / "pages").glob("*.py")):
-        at.switch_page(f"pages/{page}").run()
+    for page in sorted(p.name for p in (ROOT / "app_pages").glob("*.py")):
+        at.switch_page(f"app_pages/{page}").run()
         no_exception(at)
         assert widget(at, "w_dataset").value == "circles", page
         assert widget(at, "w_n").value == 150, page

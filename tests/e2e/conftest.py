@@ -52,7 +52,7 @@ def _app_pages() -> dict[str, str]:
 
 APP_PAGES = _app_pages()
 # The pages that exist now, in menu order: the router serves exactly these.
-EXISTING_PAGES = [(f, url) for f, url in APP_PAGES.items() if (ROOT / "pages" / f).exists()]
+EXISTING_PAGES = [(f, url) for f, url in APP_PAGES.items() if (ROOT / "app_pages" / f).exists()]
 
 
 def page_url_path(page_file: str) -> str:
