@@ -2,9 +2,9 @@
 
 Every wait is Playwright's own auto-retrying `expect(locator)...` (or `wait_for_url`),
 on elements named by role and label where the app gives them one, as in
-Streamlit's e2e_playwright suite; no JavaScript string is polled. Reading a
-chart's data (`plots`) is the one place that evaluates JavaScript: Plotly keeps
-it on the element, not in the DOM.
+Streamlit's e2e_playwright suite; no JavaScript string is polled. JavaScript is
+evaluated only to read what the DOM does not show: a chart's data (`plots`; Plotly
+keeps it on the element) and the page's scroll height for a screenshot.
 """
 
 from __future__ import annotations
