@@ -209,7 +209,8 @@ def test_the_checks_above_see_planted_violations(tmp_path):
 # --- the pages -----------------------------------------------------------------------
 
 def test_the_router_serves_exactly_the_expected_pages():
-    from ui.page_index import PAGES, PAGES_DIR as INDEX_DIR
+    from ui.page_index import PAGES
+    from ui.page_index import PAGES_DIR as INDEX_DIR
 
     assert INDEX_DIR == PAGES_DIR
     assert [(file, info.url_path) for file, info in PAGES.items()] == list(EXPECTED_PAGES.items())

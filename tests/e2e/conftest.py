@@ -26,8 +26,21 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.app_page import (
-    ACTION_TIMEOUT_MS, APP_PAGES, HOME_PAGE, LOAD_TIMEOUT_MS, VIEWPORT, AppPage, page_url_path)
-from tests.e2e.server import ROOT, Server, assert_server_goes_idle, free_port, run_server
+    ACTION_TIMEOUT_MS,
+    APP_PAGES,
+    HOME_PAGE,
+    LOAD_TIMEOUT_MS,
+    VIEWPORT,
+    AppPage,
+    page_url_path,
+)
+from tests.e2e.server import (
+    ROOT,
+    Server,
+    assert_server_goes_idle,
+    free_port,
+    run_server,
+)
 
 # The helpers (tests/e2e/app_page.py, tests/e2e/server.py), importable from here as before.
 __all__ = ["ACTION_TIMEOUT_MS", "APP_PAGES", "HOME_PAGE", "LOAD_TIMEOUT_MS", "VIEWPORT", "AppPage",

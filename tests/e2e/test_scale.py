@@ -4,7 +4,6 @@ computation and leaves the app working."""
 
 from __future__ import annotations
 
-
 import psutil
 import pytest
 
