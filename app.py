@@ -1,24 +1,30 @@
-"""vmap explorer: the router. One `st.Page` per file in pages/, nothing else.
+"""vmap explorer: the router. One `st.Page` per entry of ui.page_index.PAGES, nothing else.
 
 Each page draws the shared sidebar itself (ui.sidebar.render_sidebar), so a page
-works the same whether this router runs it or it runs alone.
+works the same whether this router runs it or it runs alone. The page files live
+in app_pages/, not pages/ (why: ui/page_index.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from ui.page_index import PAGES
+from ui.page_index import PAGES, PAGES_DIR
 
 st.set_page_config(page_title="vmap explorer", page_icon=":material/grid_on:", layout="wide")
 
-files = {p.name for p in (Path(__file__).parent / "pages").glob("*.py")}
-ordered = [f for f in PAGES if f in files] + sorted(files - set(PAGES))
-pages = []
-for i, name in enumerate(ordered):
-    info = PAGES.get(name)
-    title, icon, url = (info.title, info.icon, info.url_path) if info else (name[:-3], None, name[:-3])
-    pages.append(st.Page(f"pages/{name}", title=title, icon=icon, url_path=url, default=i == 0))
+(home_file, home), *others = PAGES.items()
+# Streamlit serves the default page at "/" only: its url_path is "".
+home_page = st.Page(f"{PAGES_DIR}/{home_file}", title=home.title, icon=home.icon, url_path="",
+                    default=True)
+
+
+def _to_home() -> None:
+    """/<home url_path> (e.g. /overview) leads to "/" with the same query, not to "Page not found"."""
+    st.switch_page(home_page, query_params=st.query_params.to_dict())
+
+
+pages = [home_page] + [st.Page(f"{PAGES_DIR}/{file}", title=info.title, icon=info.icon,
+                               url_path=info.url_path) for file, info in others]
+pages.append(st.Page(_to_home, title=home.title, url_path=home.url_path, visibility="hidden"))
 st.navigation(pages).run()

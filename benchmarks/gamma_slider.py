@@ -42,14 +42,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)  # AppTest resolves pages/ relative to app.py; the page imports core and ui
+os.chdir(ROOT)  # AppTest resolves app_pages/ relative to app.py; the page imports core and ui
 
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.bench.timing import environment_info  # noqa: E402
 
-PAGE = "pages/gram_explorer.py"
+PAGE = "app_pages/gram_explorer.py"
 TIMEOUT_S = 600
 TARGET_RATIO = 0.3
 TARGET_BYTES = 1.5e6

@@ -1,4 +1,12 @@
-"""Promises of the architecture that a refactor could silently break."""
+"""Promises of the architecture that a refactor could silently break.
+
+The layers: `core` (plain JAX/NumPy) imports neither `ui` nor the pages; `ui`
+(Streamlit helpers) does not import the pages; nothing imports the router
+(app.py); and the project's modules import one another without a cycle. The
+import graph is read from the source (every `import` and `from ... import`,
+at module level, inside functions and under `if TYPE_CHECKING:`), not from a
+running interpreter, so an import a test run never reaches still counts.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,33 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGES_DIR = "app_pages"
+
+# The app's pages in menu order: {file in app_pages/: its address}. Written out here
+# rather than read from the code, so that a page lost, renamed or moved fails a test;
+# the e2e tests (tests/e2e/conftest.py) open each of these. One line per page.
+EXPECTED_PAGES: dict[str, str] = {
+    "overview.py": "overview",
+    "gram_explorer.py": "gram",
+    "batching_race.py": "race",
+    "vmap_anatomy.py": "anatomy",
+    "vmap_further.py": "further",
+    "gradients.py": "gradients",
+    "precision_lab.py": "precision",
+    "kernel_lab.py": "kernels",
+    "scale.py": "scale",
+}
+
+# Which layer may not import which: {importer: forbidden}. "app" is the router, app.py.
+FORBIDDEN = {
+    "core": {"ui", PAGES_DIR, "app"},
+    "ui": {PAGES_DIR, "app"},
+    PAGES_DIR: {"app"},
+}
 
 
 def _imports(path: Path) -> set[str]:
+    """The top-level package of every import in `path`, wherever it is written."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
     for node in ast.walk(tree):
@@ -18,6 +50,102 @@ def _imports(path: Path) -> set[str]:
             names.add(node.module.split(".")[0])
     return names
 
+
+# --- the project's import graph -------------------------------------------------------
+
+def _modules(root: Path) -> dict[str, Path]:
+    """{dotted module name: file} for app.py and every .py under core/, ui/ and app_pages/
+    (a package is named by its __init__.py: core/kernels/__init__.py is `core.kernels`)."""
+    found = {"app": root / "app.py"} if (root / "app.py").exists() else {}
+    for top in ("core", "ui", PAGES_DIR):
+        for path in sorted((root / top).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def _targets(node: ast.AST, module: str, is_package: bool, known: set[str]) -> set[str]:
+    """The project modules one import statement loads (`from a.b import c` loads the
+    module a.b.c if there is one, else the names c of a.b); relative imports resolved."""
+    if isinstance(node, ast.Import):
+        wanted = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            package = module.split(".") if is_package else module.split(".")[:-1]
+            anchor = package[:len(package) - (node.level - 1)]
+            base = ".".join(anchor + ([base] if base else []))
+        wanted = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                  for alias in node.names]
+    else:
+        return set()
+    hits = set()
+    for name in wanted:
+        parts = name.split(".")
+        # The module itself, or the nearest enclosing project package (import a.b.c.x).
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in known:
+                hits.add(".".join(parts[:n]))
+                break
+    return hits
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """{module: the project modules it imports} for the project under `root`."""
+    modules = _modules(root)
+    known = set(modules)
+    graph = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        is_package = path.name == "__init__.py"
+        edges = set()
+        for node in ast.walk(tree):
+            edges |= _targets(node, module, is_package, known)
+        graph[module] = edges - {module}
+    return graph
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """"importer -> imported" for every import that crosses a forbidden layer line."""
+    return sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets
+                  if b.split(".")[0] in FORBIDDEN.get(a.split(".")[0], set()))
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of two or more modules (Tarjan), sorted: each is
+    an import cycle."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(groups)
+
+
+# --- the rules, on the real tree ---------------------------------------------------
 
 def test_core_never_imports_streamlit():
     offenders = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "core").rglob("*.py"))
@@ -31,17 +159,80 @@ def test_the_check_above_sees_an_import(tmp_path):
     assert "streamlit" in _imports(bad)
 
 
+def test_core_imports_neither_ui_nor_pages_and_ui_not_the_pages():
+    graph = import_graph(ROOT)
+    assert {"app", "core", "ui"} <= set(graph) and any(m.startswith(f"{PAGES_DIR}.") for m in graph)
+    assert layer_violations(graph) == [], (
+        "imports across the layers (core < ui < pages < app.py): "
+        f"{layer_violations(graph)}; move the shared code down a layer")
+
+
+# Cycles known today, each to be removed from this list by the change that breaks it
+# (the test fails once a listed cycle is gone, as it does for a new one). None: the
+# ui.cache <-> ui.state cycle ended with the Streamlit-free ui.settings (issue 9, point 3).
+KNOWN_CYCLES: list[list[str]] = []
+
+
+def test_the_project_has_no_import_cycles():
+    cycles = import_cycles(import_graph(ROOT))
+    assert cycles == KNOWN_CYCLES, (
+        f"modules that import each other (directly or round a loop): {cycles}; "
+        f"known and listed in this file: {KNOWN_CYCLES} (delete an entry once its cycle is gone)")
+
+
+def test_the_checks_above_see_planted_violations(tmp_path):
+    files = {
+        "app.py": "import app_pages.home\n",
+        "core/__init__.py": "from core.maths import square\n",
+        "core/maths.py": "def square(x):\n    from ui.charts import draw  # inside a function\n",
+        "core/typing_only.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import ui\n",
+        "ui/__init__.py": "",
+        "ui/charts.py": "from . import sidebar\n\ndef draw():\n    pass\n",
+        "ui/sidebar.py": "from .charts import draw\nfrom app_pages.home import TITLE\n",
+        "ui/clean.py": "import core.maths\nimport numpy\n",
+        "app_pages/home.py": "from ui import charts\nTITLE = 'home'\n",
+        "app_pages/back.py": "import app\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = import_graph(tmp_path)
+    assert graph["ui.clean"] == {"core.maths"}  # numpy is not the project's
+    assert graph["ui.charts"] == {"ui.sidebar"}  # `from . import sidebar`: the module
+    assert graph["ui.sidebar"] == {"ui.charts", "app_pages.home"}
+    assert layer_violations(graph) == [
+        "app_pages.back -> app", "core.maths -> ui.charts", "core.typing_only -> ui",
+        "ui.sidebar -> app_pages.home"]
+    assert import_cycles(graph) == [["app_pages.home", "ui.charts", "ui.sidebar"]]
+
+
+# --- the pages -----------------------------------------------------------------------
+
+def test_the_router_serves_exactly_the_expected_pages():
+    from ui.page_index import PAGES
+    from ui.page_index import PAGES_DIR as INDEX_DIR
+
+    assert INDEX_DIR == PAGES_DIR
+    assert [(file, info.url_path) for file, info in PAGES.items()] == list(EXPECTED_PAGES.items())
+    files = sorted(p.name for p in (ROOT / PAGES_DIR).glob("*.py"))
+    assert files == sorted(EXPECTED_PAGES), "app_pages/ holds files that are not pages, or lacks one"
+    # Streamlit runs a pages/ folder beside app.py as a legacy multipage app on a fresh
+    # server's first visit ("Page not found", a menu of file names): there must be none.
+    assert not (ROOT / "pages").exists()
+    titles = [info.title for info in PAGES.values()]
+    assert len(set(titles)) == len(titles), "two pages share a title"
+    assert all(info.icon.startswith(":material/") and info.blurb for info in PAGES.values())
+
+
 def test_every_page_draws_the_shared_sidebar_first():
     # A page run alone (AppTest.switch_page) must still have the sidebar and state.
-    for page in sorted((ROOT / "pages").glob("*.py")):
-        source = page.read_text(encoding="utf-8")
-        assert "render_sidebar(" in source, f"{page.name} does not call render_sidebar()"
+    for name in EXPECTED_PAGES:
+        source = (ROOT / PAGES_DIR / name).read_text(encoding="utf-8")
+        assert "render_sidebar(" in source, f"{name} does not call render_sidebar()"
 
 
-def test_every_page_file_has_a_title_icon_and_address():
-    from ui.page_index import PAGES
-
-    files = {p.name for p in (ROOT / "pages").glob("*.py")}
-    assert files <= set(PAGES), f"pages without an entry in ui/page_index.py: {sorted(files - set(PAGES))}"
-    urls = [info.url_path for info in PAGES.values()]
-    assert len(set(urls)) == len(urls), "two pages share an address"
+def test_the_router_lists_no_folder_and_hard_codes_no_page():
+    # app.py builds its pages from ui.page_index alone: no glob that would add a stray file.
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert "glob" not in source and "listdir" not in source and "iterdir" not in source
+    assert not any(name in source for name in EXPECTED_PAGES)

@@ -162,7 +162,7 @@ def render_devices(settings, data) -> None:
         "devices: `jax.shard_map` gives each device its block of rows and vmap batches inside "
         "it; `vmap(..., spmd_axis_name=\"rows\")` keeps the batch axis split over the mesh "
         "axis in every intermediate.")
-    st.page_link("pages/scale.py", label="The Scale page runs this on a million rows",
+    st.page_link("app_pages/scale.py", label="The Scale page runs this on a million rows",
                  icon=":material/zoom_out_map:")
     how = st.radio("Way", ("shard_map", "spmd_axis_name"), horizontal=True,
                    key="further_devices_way", bind="query-params")

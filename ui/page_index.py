@@ -1,17 +1,33 @@
-"""The pages of the app: one entry per file in pages/, in menu order.
+"""The pages of the app: one entry per file in app_pages/, in menu order.
 
 The router (app.py) builds the navigation from it and the Overview links to it,
-so a page's title, icon and address are written once.
+so a page's title, icon and address are written once. To add a page, add its
+file to app_pages/ and one entry here (and to the expected list in
+tests/test_architecture.py, which the tests check against).
+
+The folder is not called `pages/`: Streamlit (1.67) treats a `pages/` folder
+next to the entry script as a legacy file-based multipage app until the first
+`st.navigation` call of the server's life (`PagesManager.uses_pages_directory`),
+so the first visitor of a freshly started server got the legacy page list: a
+"Page not found" pop-up on /gram, the legacy menu of file names on /overview.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["PageInfo", "PAGES"]
+__all__ = ["PageInfo", "PAGES", "PAGES_DIR"]
+
+# The folder of the page files, relative to app.py (never "pages": see above).
+PAGES_DIR = "app_pages"
 
 
 class PageInfo(NamedTuple):
+    """A page's menu title, Material icon, address (/<url_path>) and one-line blurb.
+
+    The first page of PAGES is the default page: Streamlit serves it at "/", and
+    its url_path leads there too (app.py)."""
+
     title: str
     icon: str
     url_path: str

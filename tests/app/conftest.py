@@ -35,7 +35,7 @@ def url_value(key: str, value: str | list[str]) -> str | list[str]:
 
 
 def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> AppTest:
-    """An AppTest that opens `pages/<page>` through app.py, as a shared link does.
+    """An AppTest that opens `app_pages/<page>` through app.py, as a shared link does.
 
     The page is chosen before the first run, so that first run (app.py routing to
     the page) is the one that reads the URL, as when a user opens /gram?... .
@@ -43,7 +43,7 @@ def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> App
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
     for key, value in (query or {}).items():
         at.query_params[key] = url_value(key, value)
-    at.switch_page(f"pages/{page}")
+    at.switch_page(f"app_pages/{page}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -66,7 +66,7 @@ def no_exception(at: AppTest) -> None:
 
 @pytest.fixture
 def page():
-    """`page(name, query=None)` opens pages/<name> as a user would."""
+    """`page(name, query=None)` opens app_pages/<name> as a user would."""
     return open_page
 
 

@@ -156,9 +156,9 @@ def test_scaling_run_draws_a_log_log_chart():
     assert [t["name"] for t in lines] == [METHODS["map_stack"].label, METHODS["jit_method1"].label]
     assert widget_download(at, "w_race_scale_csv")
     # Choices survive a visit to another page (the results are labelled with them).
-    at.switch_page("pages/gram_explorer.py")
+    at.switch_page("app_pages/gram_explorer.py")
     at.run()
-    at.switch_page("pages/batching_race.py")
+    at.switch_page("app_pages/batching_race.py")
     at.run()
     no_exception(at)
     assert widget(at, "w_race_scale_n").value == [30, 100]

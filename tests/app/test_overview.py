@@ -24,7 +24,7 @@ def test_the_app_opens_on_the_overview_with_links_to_the_pages_that_exist():
     labels = [link.proto.label for link in at.get("page_link")]
     for name, title in (("gram_explorer.py", "Gram explorer"), ("gradients.py", "Gradients"),
                         ("vmap_anatomy.py", "vmap anatomy")):
-        assert any(title in label for label in labels) == (ROOT / "pages" / name).exists()
+        assert any(title in label for label in labels) == (ROOT / "app_pages" / name).exists()
     assert not any("Overview" in label for label in labels)  # no link to itself
     assert ladder_shapes(at) == ["() scalar", "(400,)", "() scalar", "(400,)", "(400, 400)"]
 
@@ -47,7 +47,7 @@ def test_the_scatter_and_the_shapes_follow_the_data():
 
 def test_run_alone_the_page_lists_the_pages_instead_of_linking():
     # Without app.py's st.navigation, st.page_link has no pages to point at.
-    at = AppTest.from_file(str(ROOT / "pages" / PAGE), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(str(ROOT / "app_pages" / PAGE), default_timeout=TIMEOUT_S)
     at.run()
     no_exception(at)
     assert len(at.get("page_link")) == 0

@@ -237,7 +237,7 @@ def test_an_upload_error_stays_with_the_upload_not_on_every_page():
     at.run()
     no_exception(at)
     assert any("broken.csv" in e.value for e in at.sidebar.error)
-    at.switch_page("pages/kernel_lab.py").run()
+    at.switch_page("app_pages/kernel_lab.py").run()
     no_exception(at)
     assert not any("broken.csv" in e.value for e in at.error)
     assert widget(at, "dataset").value == "blobs"

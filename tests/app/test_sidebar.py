@@ -11,6 +11,7 @@ import pytest
 from core.data import load_dataset
 from core.kernels.functions import median_heuristic_gamma
 from tests.app.conftest import ROOT, no_exception, open_page, widget
+from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import snap_gamma
 
 PAGE = "gram_explorer.py"
@@ -89,8 +90,8 @@ def test_state_survives_switching_pages():
     widget(at, "dataset").set_value("circles").run()
     widget(at, "n").set_value(150).run()
     widget(at, "gamma").set_value(snap_gamma(3.0)).run()
-    for page in sorted(p.name for p in (ROOT / "pages").glob("*.py")):
-        at.switch_page(f"pages/{page}").run()
+    for page in EXPECTED_PAGES:
+        at.switch_page(f"app_pages/{page}").run()
         no_exception(at)
         assert widget(at, "dataset").value == "circles", page
         assert widget(at, "n").value == 150, page

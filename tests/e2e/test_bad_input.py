@@ -11,7 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.app_page import expect
+from tests.e2e.server import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,22 +25,18 @@ BAD_UPLOADS = ["text_column.csv", "pickled_object.npy", "three_d.npy", "binary_g
 
 def upload(app, path) -> None:
     """Put `path` into the sidebar's file uploader, as a user's file dialog does."""
-    expander = app.page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]',
-                                has_text="Upload CSV or .npy")
-    if not expander.locator("details").first.evaluate("d => d.open"):
-        expander.locator("summary").first.click()
+    expander = app.sidebar.get_by_test_id("stExpander").filter(has_text="Upload CSV or .npy")
+    if expander.locator("details").first.get_attribute("open") is None:
+        expander.get_by_text("Upload CSV or .npy").click()
     expander.locator('input[type="file"]').set_input_files(str(path))
 
 
 def wait_for_error(app, file_name: str) -> str:
     """The error shown in the main area for `file_name`, once the run is over."""
-    app.wait_for("(name) => Array.from(document.querySelectorAll("
-                 "'[data-testid=\"stMain\"] [data-testid=\"stAlertContentError\"]'))"
-                 ".some(e => e.innerText.includes(name + ' was not loaded'))", file_name)
-    main = app.page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]')
-    shown = [e for e in main.all_inner_texts() if f"{file_name} was not loaded" in e]
-    assert shown, main.all_inner_texts()
-    return shown[0]
+    error = app.main.get_by_test_id("stAlertContentError").filter(has_text=f"{file_name} was not loaded")
+    expect(error).to_have_count(1)
+    app.wait_idle()
+    return error.inner_text()
 
 
 def test_bad_uploads_explain_themselves_and_keep_the_data(app, tmp_path):
@@ -65,8 +62,7 @@ def test_bad_uploads_explain_themselves_and_keep_the_data(app, tmp_path):
     np.savetxt(good, np.random.default_rng(1).normal(size=(30, 3)), delimiter=",",
                header="a,b,c", comments="")
     upload(app, good)
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stMarkdown\"]')"
-                 ".innerText.startsWith('my_points.csv: N = 30 points in D = 3')")
+    app.wait_for_summary("my_points.csv: N = 30 points in D = 3")
     assert app.selected("Dataset") == "Your upload: my_points.csv"
     assert app.errors_shown() == []  # the old error is gone
     uploaded = app.first_markdown()

@@ -4,37 +4,25 @@ app working."""
 
 from __future__ import annotations
 
-
 import psutil
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, AppPage, assert_server_goes_idle
+from tests.e2e.app_page import AppPage, expect
+from tests.e2e.server import assert_server_goes_idle
 
 pytestmark = pytest.mark.e2e
 
 PAGE = "batching_race.py"
-MAIN = '[data-testid="stMain"]'
 STOPPED = "stopped before it finished"
-
-
-def main_has(text: str) -> str:
-    return f"() => document.querySelector('{MAIN}').innerText.includes({text!r})"
 
 
 def set_main_slider(app: AppPage, label: str, key: str) -> str:
     """Press `key` (Home/End/arrows) on the main-area slider labelled `label`."""
-    slider = app.page.locator(f'{MAIN} input[type="range"][aria-label="{label}"]')
-    before = slider.get_attribute("aria-valuetext")
+    slider = app.main.get_by_role("slider", name=label)
     value, low, high = (slider.get_attribute(a) for a in ("value", "min", "max"))
     if (key, value) in (("Home", low), ("End", high)):
-        return before  # already there: the key would not change anything
-    slider.focus()
-    app.page.keyboard.press(key)
-    app.page.wait_for_function(
-        "([label, before]) => document.querySelector("
-        "`[data-testid=\"stMain\"] input[type=\"range\"][aria-label=\"${label}\"]`)"
-        ".getAttribute('aria-valuetext') !== before", arg=[label, before])
-    app.page.wait_for_timeout(400)
+        return slider.get_attribute("aria-valuetext")  # already there: the key would change nothing
+    app.press_slider(slider, key)
     app.wait_idle()
     return slider.get_attribute("aria-valuetext")
 
@@ -44,8 +32,8 @@ def start_long_race(app: AppPage) -> None:
     assert set_main_slider(app, "Repeats", "End") == "30"
     assert set_main_slider(app, "Budget per method", "End") == "5 s"
     app.button("Run the race").click()
-    app.page.wait_for_function(main_has("Timing "), timeout=60_000, polling=100)
-    assert app.page.get_attribute('[data-testid="stApp"]', "data-test-script-state") == "running"
+    expect(app.main).to_contain_text("Timing ", timeout=60_000)
+    assert app.page.get_by_test_id("stApp").get_attribute("data-test-script-state") == "running"
 
 
 def assert_nothing_kept(app: AppPage) -> None:
@@ -53,51 +41,45 @@ def assert_nothing_kept(app: AppPage) -> None:
     assert STOPPED in text and "nothing from it was kept" in text
     assert "No results yet" in text and "Fastest per call" not in text
     assert app.button("Stop").count() == 0
-    assert app.page.locator(f'{MAIN} [data-testid="stProgress"]').count() == 0
+    assert app.main.get_by_test_id("stProgress").count() == 0
     assert app.button("Run the race").is_enabled()
     app.assert_healthy()
 
 
-def test_a_race_draws_its_bars(app):
+def test_a_race_draws_its_bars(app, screenshot_dir):
     app.open_page(PAGE, "n=200")
     assert "No results yet" in app.main_text() and not app.plots()
     app.button("Run the race").click()
-    app.page.wait_for_function(main_has("The race finished"), timeout=120_000, polling=200)
-    app.wait_idle()
+    app.wait_for_text("The race finished", timeout_ms=120_000)
     chart = app.plot("Time per call")
     assert set(chart["types"]) == {"bar"}
-    methods = app.page.locator(f'{MAIN} [data-testid="stMultiSelect"]').first.locator(
-        "span[data-tag]").count()
-    bars = app.page.evaluate(
-        """() => { const g = Array.from(document.querySelectorAll('.js-plotly-plot'))
-                       .find(g => (g.layout.title.text || '').includes('Time per call'));
-                   return g._fullData.map(t => t.y.length); }""")
+    methods = app.main.get_by_test_id("stMultiSelect").first.locator("span[data-tag]").count()
+    bars = chart["traces"]
     assert methods >= 2 and max(bars) == methods, (bars, methods)  # one bar per method
     assert app.plot("Speedup over")["points"] > 0
     assert "Fastest per call" in app.main_text()
-    assert app.page.locator(f'{MAIN} [data-testid="stDataFrame"]').count() == 1
+    expect(app.main.get_by_test_id("stDataFrame")).to_have_count(1)
     app.assert_healthy()
-    app.screenshot(SCREENSHOTS / "race.png")
+    app.screenshot(screenshot_dir / "race.png")
 
 
 def test_stop_or_a_new_setting_ends_a_running_race(app):
     app.open_page(PAGE, "n=1000")
     start_long_race(app)
     app.button("Stop").click()
-    app.wait_for(main_has(STOPPED))
+    app.wait_for_text(STOPPED)
     assert_nothing_kept(app)
 
     start_long_race(app)
     app.radio("Precision", "float64")
-    app.wait_for(main_has("float64, gamma ="))
+    app.wait_for_text("float64, gamma =")
     assert_nothing_kept(app)
 
     # The page still works: a short race finishes and draws its bars.
     set_main_slider(app, "Repeats", "Home")
     set_main_slider(app, "Budget per method", "Home")
     app.button("Run the race").click()
-    app.page.wait_for_function(main_has("The race finished"), timeout=120_000, polling=200)
-    app.wait_idle()
+    app.wait_for_text("The race finished", timeout_ms=120_000)
     assert app.plot("Time per call")["points"] > 0
     assert STOPPED not in app.main_text()
     app.assert_healthy()
@@ -106,17 +88,15 @@ def test_stop_or_a_new_setting_ends_a_running_race(app):
 def test_leaving_the_page_ends_a_running_race(app):
     app.open_page(PAGE, "n=1000")
     start_long_race(app)
-    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Gram explorer").click()
-    app.wait_for("() => document.querySelector('h1') && document.querySelector('h1').innerText"
-                 " === 'Gram explorer'")
+    app.go_to("Gram explorer")
     assert app.plot("K, gamma =")["points"] > 0
     assert "N = 1,000 points" in app.first_markdown()
     app.assert_healthy()
 
-    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Batching race").click()
-    app.wait_for(main_has(STOPPED))
+    app.sidebar.get_by_role("link", name="Batching race").click()
+    app.wait_for_text(STOPPED)
     assert_nothing_kept(app)
-    assert app.page.locator(f'{MAIN} input[aria-label="Repeats"]').get_attribute("aria-valuetext") == "30"
+    expect(app.main.get_by_role("slider", name="Repeats")).to_have_attribute("aria-valuetext", "30")
 
 
 def test_closing_the_tab_stops_the_race_on_the_server(server, new_tab):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.app_page import AppPage, expect
+
 pytestmark = pytest.mark.e2e
 
 PAGE = "gram_explorer.py"
@@ -35,8 +37,7 @@ def test_reset_gamma_returns_to_the_heuristic(app):
     app.press_gamma("ArrowRight")
     moved = app.press_gamma("ArrowRight")
     app.button("Reset gamma to the median heuristic").click()
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-                 ".includes('gamma follows the median heuristic')")
+    app.wait_for_text("gamma follows the median heuristic")
     assert app.gamma_shown() == heuristic, \
         f"after the reset the slider shows {app.gamma_shown()} (was {moved}), not the heuristic {heuristic}"
     assert app.heatmap_title() == f"K, gamma = {heuristic}"
@@ -61,13 +62,12 @@ def test_method_dataset_and_precision_switches_redraw_the_page(app):
     scatter = app.plot("The data")
 
     app.select(METHOD_BOX, "jit · Method I (nested vmap)")
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-                 ".includes('Batching method: jit · Method I (nested vmap).')")
+    app.wait_for_text("Batching method: jit · Method I (nested vmap).")
     assert app.query()["method"] == "jit_method1"
     assert app.plot("K, gamma =")["points"] == 300
 
     app.select("Dataset", "Iris")
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"]').innerText.includes('Iris: N = 150')")
+    app.wait_for_text("Iris: N = 150")
     assert "D = 4 dimensions" in app.first_markdown()
     assert "All 150 rows of Iris." in app.main_text()  # N capped at the data's size
     assert app.plot("The data")["fingerprint"] != scatter["fingerprint"]
@@ -75,8 +75,8 @@ def test_method_dataset_and_precision_switches_redraw_the_page(app):
     assert app.query()["dataset"] == "iris"
 
     app.radio("Precision", "float64")
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stMarkdown\"]')"
-                 ".innerText.includes('float64')")
+    expect(app.summary()).to_contain_text("float64")
+    app.wait_idle()
     assert app.query()["dtype"] == "float64"
     assert app.plot("K, gamma =")["points"] == 150
     # The method and dataset chosen before are kept.
@@ -86,8 +86,6 @@ def test_method_dataset_and_precision_switches_redraw_the_page(app):
 
 
 def test_a_copied_url_reopens_the_same_view(app, context_factory, server):
-    from tests.e2e.conftest import AppPage
-
     app.open_page(PAGE, "n=120")
     app.select("Dataset", "Two moons")
     app.radio("Precision", "float64")
@@ -108,8 +106,7 @@ def test_a_copied_url_reopens_the_same_view(app, context_factory, server):
     assert other.plot("The data")["fingerprint"] == view["scatter"]["fingerprint"]
     assert other.selected("Dataset") == "Two moons"
     assert other.selected(METHOD_BOX) == "jit · manual broadcasting"
-    assert other.page.locator('[data-testid="stSidebar"] [data-testid="stRadio"] input[type="radio"]:checked').evaluate(
-        "e => e.closest('label').innerText") == "float64"
+    assert other.checked("Precision") == "float64"
     assert other.warnings() == []
     assert other.query() == view["query"]
     other.assert_healthy()

@@ -1,41 +1,48 @@
-"""Every page of the app in a real browser: it loads cleanly, draws its charts,
-leaves a full-page screenshot (docs/screenshots/<url path>.png) for the README,
-and takes the shared sidebar's controls: gamma by keyboard, another dataset,
-the other precision."""
+"""Every page of the app in a real browser: the menu lists each at its address; each
+loads cleanly, draws its charts, leaves a full-page screenshot (<url path>.png, in a
+temporary folder or, under VMAP_REFRESH_SCREENSHOTS=1, docs/screenshots for the
+README), and takes the shared sidebar's controls: gamma by keyboard, another
+dataset, the other precision."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import EXISTING_PAGES, SCREENSHOTS
+from tests.e2e.app_page import APP_PAGES, expect, page_url_path
 
 pytestmark = pytest.mark.e2e
 
-# Pages that draw their charts only after a click (timing takes seconds): the
-# module named here clicks, checks the charts and saves the screenshot.
-CHARTS_AFTER_A_CLICK = {"race": "test_batching_race.py", "scale": "test_scale.py"}
+# Pages that draw their charts only after a click on the button named here (timing
+# takes seconds): test_batching_race.py and test_scale.py click, check the charts and
+# save the screenshot.
+CHARTS_AFTER_A_CLICK = {"race": "Run the race", "scale": "Compute"}
 # Pages whose charts do not use the sidebar's data (they draw their own).
 OWN_DATA = {"precision", "scale"}
 
 
-@pytest.mark.parametrize("page_file, url", EXISTING_PAGES, ids=[url for _, url in EXISTING_PAGES])
-def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, page_file, url):
+def test_the_menu_lists_every_page_at_its_address(app):
+    app.open()
+    assert app.nav_addresses() == [page_url_path(f) for f in APP_PAGES]
+    app.assert_healthy()
+
+
+@pytest.mark.parametrize("page_file, url", list(APP_PAGES.items()), ids=list(APP_PAGES.values()))
+def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screenshot_dir, page_file, url):
     app.open_page(page_file)
     app.assert_healthy()
-    assert app.page.locator('[data-testid="stMain"] h1').count() >= 1, "the page has no title"
+    expect(app.main.get_by_role("heading", level=1).first).to_be_visible()  # the page has a title
     plots = app.plots()
     if url in CHARTS_AFTER_A_CLICK:
-        assert app.page.locator('[data-testid="stMain"] [data-testid="stButton"] button').count() >= 1
+        expect(app.button(CHARTS_AFTER_A_CLICK[url])).to_be_enabled()
     else:
         assert plots, "no chart on the page"
         empty = [p["title"] for p in plots if p["points"] == 0]
         assert not empty, f"charts drawn without data: {empty}"
-        app.screenshot(SCREENSHOTS / f"{url}.png")
-        assert (SCREENSHOTS / f"{url}.png").stat().st_size > 20_000
+        app.screenshot(screenshot_dir / f"{url}.png")
+        assert (screenshot_dir / f"{url}.png").stat().st_size > 20_000
 
     # gamma, wherever the page draws its slider, moves with the arrow keys.
-    assert app.page.locator('input[type="range"][aria-label="gamma (log scale)"]').count(), \
-        f"page {url!r} shows no gamma slider"
+    expect(app.page.get_by_role("slider", name="gamma (log scale)").first).to_be_attached()
     before = app.gamma_shown()
     after = app.press_gamma("ArrowRight")
     assert after != before
@@ -45,9 +52,9 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, page_fi
 
     # Another dataset, then the other precision: the page redraws for them.
     app.select("Dataset", "Two moons")
-    app.wait_for("() => new URLSearchParams(location.search).get('dataset') === 'moons'")
+    app.wait_for_query("dataset", "moons")
     app.radio("Precision", "float64")
-    app.wait_for("() => new URLSearchParams(location.search).get('dtype') === 'float64'")
+    app.wait_for_query("dtype", "float64")
     app.assert_healthy()
     assert app.selected("Dataset") == "Two moons"
     if url not in CHARTS_AFTER_A_CLICK:

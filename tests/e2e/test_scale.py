@@ -4,12 +4,12 @@ computation and leaves the app working."""
 
 from __future__ import annotations
 
-
 import psutil
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, AppPage, assert_server_goes_idle
-from tests.e2e.test_batching_race import MAIN, main_has, set_main_slider
+from tests.e2e.app_page import AppPage, expect
+from tests.e2e.server import assert_server_goes_idle
+from tests.e2e.test_batching_race import set_main_slider
 
 pytestmark = pytest.mark.e2e
 
@@ -22,29 +22,28 @@ def start_long_run(app: AppPage) -> None:
     """Compute K for a million points (hours of work) and wait until rows come in."""
     assert set_main_slider(app, N_SLIDER, "End") == "1,000,000"
     app.button("Compute").click()
-    app.page.wait_for_function(main_has(RUNNING), timeout=120_000, polling=100)
-    app.button("Stop").wait_for(state="visible")
+    expect(app.main).to_contain_text(RUNNING, timeout=120_000)
+    expect(app.button("Stop")).to_be_visible()
 
 
 def assert_stopped_and_working(app: AppPage) -> None:
     assert app.button("Stop").count() == 0
-    assert app.page.locator(f'{MAIN} [data-testid="stProgress"]').count() == 0
+    assert app.main.get_by_test_id("stProgress").count() == 0
     assert app.button("Compute").is_enabled()
     assert "Done:" not in app.main_text()
     app.assert_healthy()
 
 
-def test_the_block_engine_draws_its_result(app):
+def test_the_block_engine_draws_its_result(app, screenshot_dir):
     app.open_page(PAGE)
     assert "Nothing computed yet" in app.main_text() and not app.plots()
     app.button("Compute").click()
-    app.page.wait_for_function(main_has("Done: all 10,000 rows"), timeout=120_000, polling=200)
-    app.wait_idle()
+    app.wait_for_text("Done: all 10,000 rows", timeout_ms=120_000)
     assert app.plot("K, pooled block by block")["points"] > 0
     assert app.plot("Row sums along the points")["points"] > 0
     assert app.plot("How the row sums are spread")["points"] > 0
     app.assert_healthy()
-    app.screenshot(SCREENSHOTS / "scale.png")
+    app.screenshot(screenshot_dir / "scale.png")
 
 
 def test_stop_or_a_new_setting_ends_a_running_computation(app):
@@ -53,13 +52,13 @@ def test_stop_or_a_new_setting_ends_a_running_computation(app):
         start_long_run(app)
         app.page.wait_for_timeout(wait_ms)
         app.button("Stop").click()
-        app.wait_for(main_has("Stopped after"))
+        app.wait_for_text("Stopped after")
         assert "of 1,000,000 rows" in app.main_text() and "partial" in app.main_text()
         assert_stopped_and_working(app)  # the partial result is drawn without an error
 
     start_long_run(app)
     set_main_slider(app, "Features D", "ArrowRight")
-    app.wait_for(main_has("was abandoned when a setting changed"))
+    app.wait_for_text("was abandoned when a setting changed")
     assert "nothing of it is kept" in app.main_text()
     assert "D = 3" in app.main_text()
     assert_stopped_and_working(app)
@@ -67,8 +66,7 @@ def test_stop_or_a_new_setting_ends_a_running_computation(app):
     # The page still works: a small N computes to the end.
     set_main_slider(app, N_SLIDER, "Home")
     app.button("Compute").click()
-    app.page.wait_for_function(main_has("Done: all 1,000 rows"), timeout=120_000, polling=200)
-    app.wait_idle()
+    app.wait_for_text("Done: all 1,000 rows", timeout_ms=120_000)
     assert app.plot("K, pooled block by block")["points"] > 0
     app.assert_healthy()
 
@@ -76,14 +74,12 @@ def test_stop_or_a_new_setting_ends_a_running_computation(app):
 def test_leaving_the_page_ends_a_running_computation(app):
     app.open_page(PAGE)
     start_long_run(app)
-    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Gram explorer").click()
-    app.wait_for("() => document.querySelector('h1') && document.querySelector('h1').innerText"
-                 " === 'Gram explorer'")
+    app.go_to("Gram explorer")
     assert app.plot("K, gamma =")["points"] > 0
     app.assert_healthy()
 
-    app.page.locator('[data-testid="stSidebarNavLink"]', has_text="Scale").click()
-    app.wait_for(main_has("Stopped after"))
+    app.sidebar.get_by_role("link", name="Scale").click()
+    app.wait_for_text("Stopped after")
     assert_stopped_and_working(app)
 
 

@@ -67,10 +67,10 @@ if data.note:
 
 st.header("Where to next")
 available = [(file, info) for file, info in PAGES.items()
-             if file != "overview.py" and (APP_ROOT / "pages" / file).exists()]
+             if file != "overview.py" and (APP_ROOT / "app_pages" / file).exists()]
 try:
     for file, info in available:
-        st.page_link(f"pages/{file}", label=f"**{info.title}**: {info.blurb}", icon=info.icon)
+        st.page_link(f"app_pages/{file}", label=f"**{info.title}**: {info.blurb}", icon=info.icon)
 except StreamlitAPIException:
     # st.page_link needs the page registered by st.navigation (app.py); run on its
     # own (e.g. by a test harness) the page names are listed instead.

@@ -1,0 +1,302 @@
+"""`AppPage`: one browser tab on the app, with the waits and widget moves a test needs.
+
+Every wait is Playwright's own auto-retrying `expect(locator)...` (or `wait_for_url`),
+on elements named by role and label where the app gives them one, as in
+Streamlit's e2e_playwright suite; no JavaScript string is polled. JavaScript is
+evaluated only to read what the DOM does not show: a chart's data (`plots`; Plotly
+keeps it on the element) and the page's scroll height for a screenshot.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.test_architecture import EXPECTED_PAGES
+
+VIEWPORT = {"width": 1400, "height": 1000}
+# Generous: the first run of a page compiles its JAX functions on a busy 2-core machine.
+LOAD_TIMEOUT_MS = 180_000
+ACTION_TIMEOUT_MS = 90_000
+
+try:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)  # Playwright's default, 5 s, is for idle machines
+except ImportError:  # the e2e fixtures skip (or fail) with the reason
+    expect = None
+
+# {page file: url path}, in menu order: the list written out in tests/test_architecture.py
+# (not read from the app, so a page that goes missing fails its test here).
+APP_PAGES: dict[str, str] = dict(EXPECTED_PAGES)
+HOME_PAGE = next(iter(APP_PAGES))
+
+
+def page_url_path(page_file: str) -> str:
+    """The address of a page: the default page (the first) is served at "/"."""
+    return "" if page_file == HOME_PAGE else APP_PAGES[page_file]
+
+
+class AppPage:
+    """A tab on the app, with Streamlit-aware waits and widget moves.
+
+    Attributes:
+      page: the Playwright page. errors: uncaught JavaScript errors seen.
+      dialogs: alert/confirm/prompt dialogs opened (and dismissed).
+    """
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page, self.base_url = page, base_url
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda err: self.errors.append(str(err)))
+
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
+
+    # the areas of the screen
+
+    @property
+    def main(self) -> Any:
+        return self.page.get_by_test_id("stMain")
+
+    @property
+    def sidebar(self) -> Any:
+        return self.page.get_by_test_id("stSidebar")
+
+    # navigation and waits
+
+    def open(self, path: str = "", query: str = "", timeout_ms: int = LOAD_TIMEOUT_MS) -> "AppPage":
+        """Load `/<path>?<query>` and wait until the script has run."""
+        url = f"{self.base_url}/{path}" + (f"?{query}" if query else "")
+        self.page.goto(url, wait_until="domcontentloaded")
+        self.wait_idle(timeout_ms)
+        return self
+
+    def open_page(self, page_file: str, query: str = "", **kw: Any) -> "AppPage":
+        return self.open(page_url_path(page_file), query, **kw)
+
+    def wait_idle(self, timeout_ms: int = ACTION_TIMEOUT_MS, quiet_ms: int = 400) -> None:
+        """Wait until the app is idle: connected, the script run over (Streamlit's own
+        data-test-* state on stApp, as its e2e suite waits), no running indicator, no
+        element still loading its code, every Plotly chart drawn; and still so after
+        `quiet_ms` (a rerun can start right after one ends, e.g. a fragment's)."""
+        app = self.page.get_by_test_id("stApp")
+        undrawn = self.page.get_by_test_id("stPlotlyChart").filter(
+            has_not=self.page.locator(".js-plotly-plot .main-svg"))
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            left = max(1_000, int((deadline - time.monotonic()) * 1000))
+            expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=left)
+            expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=left)
+            expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=left)
+            expect(self.page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=left)
+            expect(undrawn).to_have_count(0, timeout=left)
+            shape = self.page.locator("[data-testid]").count()
+            self.page.wait_for_timeout(quiet_ms)
+            if (app.get_attribute("data-test-script-state") == "notRunning"
+                    and self.page.get_by_test_id("stStatusWidget").count() == 0
+                    and self.page.locator("[data-testid]").count() == shape):
+                return
+            assert time.monotonic() < deadline, f"the app did not settle within {timeout_ms} ms"
+
+    def wait_for_text(self, text: str, timeout_ms: int = ACTION_TIMEOUT_MS) -> None:
+        """Wait until the main area shows `text`, then for the run to finish."""
+        expect(self.main).to_contain_text(text, timeout=timeout_ms)
+        self.wait_idle(timeout_ms)
+
+    def wait_for_title(self, title: str) -> None:
+        """Wait until the page's title (its one h1) reads `title`, then for the run."""
+        expect(self.main.get_by_role("heading", level=1).first).to_have_text(title)
+        self.wait_idle()
+
+    def wait_for_query(self, key: str, value: str) -> None:
+        """Wait until the address bar holds `key=value` (the app writes its state there)."""
+        self.page.wait_for_url(lambda url: dict(parse_qsl(urlsplit(url).query)).get(key) == value)
+        self.wait_idle()
+
+    # reading the screen
+
+    def main_text(self) -> str:
+        return self.main.inner_text()
+
+    def summary(self) -> Any:
+        """The page's summary line (its first markdown), as a locator."""
+        return self.main.get_by_test_id("stMarkdown").first
+
+    def first_markdown(self) -> str:
+        """The page's summary line, e.g. 'Blobs: N = 400 points in D = 2 dimensions, float32…'."""
+        return self.summary().inner_text()
+
+    def wait_for_summary(self, start: str) -> None:
+        """Wait until the summary line starts with `start`, then for the run."""
+        expect(self.summary()).to_have_text(re.compile("^" + re.escape(start)))
+        self.wait_idle()
+
+    def exceptions(self) -> list[str]:
+        return [t[:1500] for t in self.page.get_by_test_id("stException").all_inner_texts()]
+
+    def warnings(self) -> list[str]:
+        return self.main.get_by_test_id("stAlertContentWarning").all_inner_texts()
+
+    def errors_shown(self) -> list[str]:
+        return self.page.get_by_test_id("stAlertContentError").all_inner_texts()
+
+    def modals(self) -> list[str]:
+        """Streamlit's own pop-ups on the page (e.g. "Page not found")."""
+        return self.page.get_by_role("dialog").all_inner_texts()
+
+    def nav_addresses(self) -> list[str]:
+        """The addresses the sidebar's page menu links to, in order ("" for "/")."""
+        links = self.sidebar.get_by_test_id("stSidebarNavLink")
+        expect(links.first).to_be_visible()
+        return [urlsplit(links.nth(i).get_attribute("href")).path.strip("/") for i in range(links.count())]
+
+    def go_to(self, title: str) -> None:
+        """Click the page `title` in the sidebar's menu and wait until it is drawn."""
+        self.sidebar.get_by_role("link", name=title).click()
+        self.wait_for_title(title)
+
+    def plots(self) -> list[dict[str, Any]]:
+        """Every drawn Plotly chart: its title, trace types, points drawn, and a
+        fingerprint of its data (changes when any value changes)."""
+        return self.page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot").evaluate_all(
+            """graphs => graphs.map(g => {
+                    const t = g.layout && g.layout.title;
+                    const full = g._fullData || [];
+                    const size = a => (a && a.length) || 0;
+                    return {
+                        title: ((t && (t.text || t)) || '').toString().replace(/<[^>]*>/g, ''),
+                        types: full.map(d => d.type),
+                        points: full.reduce((s, d) => s + Math.max(size(d.x), size(d.y), size(d.z),
+                                                                   size(d.values)), 0),
+                        traces: full.map(d => Math.max(size(d.x), size(d.y))),
+                        fingerprint: JSON.stringify(g.data),
+                        visible: g.getBoundingClientRect().height > 0,
+                    };
+                })""")
+
+    def plot(self, title_start: str) -> dict[str, Any]:
+        found = [p for p in self.plots() if p["title"].startswith(title_start)]
+        assert found, f"no chart titled {title_start!r}: {[p['title'] for p in self.plots()]}"
+        return found[0]
+
+    def heatmap_title(self) -> str:
+        return self.plot("K, gamma =")["title"]
+
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.page.url).query))
+
+    # moving widgets as a user does
+
+    def gamma_input(self) -> Any:
+        """The gamma slider (the one beside the page's chart first, else the sidebar's)."""
+        main = self.main.get_by_role("slider", name="gamma (log scale)")
+        return main.first if main.count() else self.page.get_by_role("slider", name="gamma (log scale)").first
+
+    def gamma_shown(self) -> str:
+        return self.gamma_input().get_attribute("aria-valuetext")
+
+    def press_slider(self, slider: Any, key: str) -> str:
+        """Focus `slider`, press `key`, wait until it shows another value and the run
+        is over; return the value shown."""
+        before = slider.get_attribute("aria-valuetext")
+        slider.focus()
+        self.page.keyboard.press(key)
+        expect(slider).not_to_have_attribute("aria-valuetext", before)
+        return slider.get_attribute("aria-valuetext")
+
+    def press_gamma(self, key: str = "ArrowRight") -> str:
+        """Press `key` on the gamma slider, wait for the run; return the new value."""
+        shown = self.press_slider(self.gamma_input(), key)
+
+        # The run has happened once the URL (synced by the app) holds the new gamma.
+        def synced(url: str) -> bool:
+            value = dict(parse_qsl(urlsplit(url).query)).get("gamma")
+            try:
+                return abs(math.log10(float(value)) - math.log10(float(shown))) < 0.01
+            except (TypeError, ValueError):
+                return False
+
+        self.page.wait_for_url(synced)
+        self.wait_idle()
+        return self.gamma_shown()
+
+    def select(self, label: str, option: str) -> None:
+        """Choose `option` (its shown text) in the selectbox labelled `label`."""
+        box = self.page.get_by_role("combobox", name=label).first
+        listbox = self.page.get_by_test_id("stSelectboxVirtualDropdown")
+        for attempt in range(3):
+            # The dropdown closes when its container scrolls: scroll first, then open.
+            box.scroll_into_view_if_needed()
+            self.page.wait_for_timeout(200)
+            box.click()
+            try:
+                expect(listbox).to_be_visible(timeout=5_000)
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+        # Typing filters the (virtualised) list, so the option is drawn wherever it is.
+        box.fill(option)
+        listbox.get_by_role("option", name=option, exact=True).first.click()
+        expect(box).to_have_value(option)
+        self.wait_idle()
+
+    def selected(self, label: str) -> str:
+        return self.page.get_by_role("combobox", name=label).first.input_value()
+
+    def radio(self, label: str, option: str, where: str = "stSidebar") -> None:
+        """Choose `option` in the radio group labelled `label` (in the sidebar unless
+        `where` names another area, e.g. "stMain")."""
+        group = self.page.get_by_test_id(where).get_by_role("radiogroup", name=label)
+        group.locator("label").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
+        expect(group.get_by_role("radio", name=option, exact=True)).to_be_checked()
+        self.wait_idle()
+
+    def checked(self, label: str, where: str = "stSidebar") -> str:
+        """The option checked in the radio group labelled `label`."""
+        group = self.page.get_by_test_id(where).get_by_role("radiogroup", name=label)
+        return group.locator("label").filter(has=self.page.locator("input:checked")).inner_text().strip()
+
+    def button(self, text: str) -> Any:
+        """The page's button named `text` (the header's own Stop button is not one)."""
+        return self.main.get_by_role("button", name=text, exact=True)
+
+    # health and screenshots
+
+    def assert_healthy(self) -> None:
+        """No Python exception on screen, no JS error, no dialog or Streamlit pop-up,
+        still connected."""
+        assert self.exceptions() == [], self.exceptions()
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+        assert self.modals() == [], self.modals()
+        state = self.page.get_by_test_id("stApp").get_attribute("data-test-connection-state")
+        assert state == "CONNECTED", state
+
+    def screenshot(self, path: Path) -> None:
+        """The whole page (the main area scrolls inside the window): grow the
+        viewport to the content's height, shoot, restore."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.mouse.move(0, 0)  # no hover tooltip in the picture
+        heights = [self.main.evaluate("e => e.scrollHeight")]
+        content = self.page.get_by_test_id("stSidebarContent")
+        if content.count():
+            heights.append(content.evaluate("e => e.scrollHeight"))
+        height = max(heights)
+        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 8000)})
+        try:
+            self.page.wait_for_timeout(300)  # charts re-lay out to the new size
+            self.wait_idle()
+            self.page.screenshot(path=str(path), full_page=True, animations="disabled")
+        finally:
+            self.page.set_viewport_size(VIEWPORT)
