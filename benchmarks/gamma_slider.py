@@ -49,7 +49,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.bench.timing import environment_info  # noqa: E402
 
-PAGE = "app_pages/gram_explorer.py"
+PAGE = "app_pages/gram.py"
 TIMEOUT_S = 600
 TARGET_RATIO = 0.3
 TARGET_BYTES = 1.5e6
@@ -233,7 +233,7 @@ def browser_latency(n: int, presses: int) -> dict[str, Any]:
             ctx = browser.new_context(viewport=VIEWPORT)
             app = AppPage(ctx.new_page(), server.url)
             t0 = time.perf_counter()
-            app.open_page("gram_explorer.py", f"n={n}&dataset=blobs&method=auto")
+            app.open_page("gram.py", f"n={n}&dataset=blobs&method=auto")
             out["load_s"] = time.perf_counter() - t0
             for k in range(presses):
                 key = "ArrowRight" if k % 2 == 0 else "ArrowLeft"

@@ -21,13 +21,13 @@ PAGES_DIR = "app_pages"
 # the e2e tests (tests/e2e/conftest.py) open each of these. One line per page.
 EXPECTED_PAGES: dict[str, str] = {
     "overview.py": "overview",
-    "gram_explorer.py": "gram",
-    "batching_race.py": "race",
-    "vmap_anatomy.py": "anatomy",
-    "vmap_further.py": "further",
+    "gram.py": "gram",
+    "race.py": "race",
+    "anatomy.py": "anatomy",
+    "further.py": "further",
     "gradients.py": "gradients",
-    "precision_lab.py": "precision",
-    "kernel_lab.py": "kernels",
+    "precision.py": "precision",
+    "kernels.py": "kernels",
     "scale.py": "scale",
 }
 
@@ -207,6 +207,15 @@ def test_the_checks_above_see_planted_violations(tmp_path):
 
 
 # --- the pages -----------------------------------------------------------------------
+
+def test_every_page_file_is_named_after_its_address():
+    # AppTest (and Streamlit before a session's first run) finds a page by its file
+    # name; st.Page finds it by url_path. The default page is served at "/".
+    from ui.page_index import PAGES
+
+    (home, _), *others = PAGES.items()
+    assert [(file[:-3], info.url_path) for file, info in others if file[:-3] != info.url_path] == []
+
 
 def test_the_router_serves_exactly_the_expected_pages():
     from ui.page_index import PAGES

@@ -10,6 +10,11 @@ next to the entry script as a legacy file-based multipage app until the first
 `st.navigation` call of the server's life (`PagesManager.uses_pages_directory`),
 so the first visitor of a freshly started server got the legacy page list: a
 "Page not found" pop-up on /gram, the legacy menu of file names on /overview.
+
+A page's file is named after its address (app_pages/gram.py serves /gram): before a
+session's first run Streamlit identifies a page by its file name, and `st.Page`
+hashes its url_path, so the two must agree for a test (AppTest) or a first visit to
+land on the page the address names. tests/test_architecture.py checks it.
 """
 
 from __future__ import annotations
@@ -37,19 +42,19 @@ class PageInfo(NamedTuple):
 PAGES: dict[str, PageInfo] = {
     "overview.py": PageInfo("Overview", ":material/home:", "overview",
                             "what vmap is, live on your data"),
-    "gram_explorer.py": PageInfo("Gram explorer", ":material/grid_on:", "gram",
+    "gram.py": PageInfo("Gram explorer", ":material/grid_on:", "gram",
                                  "the kernel matrix of the current data, live under the gamma slider"),
-    "batching_race.py": PageInfo("Batching race", ":material/speed:", "race",
+    "race.py": PageInfo("Batching race", ":material/speed:", "race",
                                  "the ways to batch the Gram matrix, timed against each other"),
-    "vmap_anatomy.py": PageInfo("vmap anatomy", ":material/account_tree:", "anatomy",
+    "anatomy.py": PageInfo("vmap anatomy", ":material/account_tree:", "anatomy",
                                 "in_axes and out_axes, jaxprs, the notes' predict four ways, vv → mv → mm"),
-    "vmap_further.py": PageInfo("vmap, further", ":material/alt_route:", "further",
+    "further.py": PageInfo("vmap, further", ":material/alt_route:", "further",
                                 "collectives, cond and while, keys, Jacobians, memory, custom batching, devices"),
     "gradients.py": PageInfo("Gradients", ":material/trending_down:", "gradients",
                              "per-sample gradients by vmap(grad), a kernel's gradient field, ds/dγ"),
-    "precision_lab.py": PageInfo("Precision lab", ":material/science:", "precision",
+    "precision.py": PageInfo("Precision lab", ":material/science:", "precision",
                                  "float32 against float64: where round-off shows, and why"),
-    "kernel_lab.py": PageInfo("Kernel lab", ":material/tune:", "kernels",
+    "kernels.py": PageInfo("Kernel lab", ":material/tune:", "kernels",
                               "every kernel, its Gram matrix, GP prior samples, positive definiteness"),
     "scale.py": PageInfo("Scale", ":material/zoom_out_map:", "scale",
                          "a million points: Gram matrices computed in blocks, never held whole"),

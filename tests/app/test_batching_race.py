@@ -33,7 +33,7 @@ def _small(at, methods=RACED) -> None:
 @pytest.fixture(scope="module")
 def raced():
     """The page after one small race at the default data (blobs, N = 400, float32)."""
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     _small(at)
     widget(at, "w_race_run").click()
     at.run()
@@ -42,7 +42,7 @@ def raced():
 
 
 def test_nothing_is_timed_until_the_button_is_clicked():
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     run = widget(at, "w_race_run")
     assert run.label == "Run the race" and not run.disabled
     assert not at.dataframe and not at.get("plotly_chart") and not at.get("download_button")
@@ -123,7 +123,7 @@ def test_changed_settings_mark_results_as_previous_then_clear(raced):
 
 
 def test_an_interrupted_run_keeps_nothing_and_says_so():
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     at.session_state["_race_running"] = "race"  # as a run cut short by a click leaves it
     at.run()
     no_exception(at)
@@ -132,7 +132,7 @@ def test_an_interrupted_run_keeps_nothing_and_says_so():
 
 
 def test_no_methods_disables_the_run_button():
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     widget(at, "w_race_methods").set_value([])
     at.run()
     no_exception(at)
@@ -141,7 +141,7 @@ def test_no_methods_disables_the_run_button():
 
 
 def test_scaling_run_draws_a_log_log_chart():
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     _small(at, ["map_stack"])
     widget(at, "w_race_scale_n").set_value([30, 100])
     widget(at, "w_race_scale_methods").set_value(["map_stack", "jit_method1"])
@@ -156,9 +156,9 @@ def test_scaling_run_draws_a_log_log_chart():
     assert [t["name"] for t in lines] == [METHODS["map_stack"].label, METHODS["jit_method1"].label]
     assert widget_download(at, "w_race_scale_csv")
     # Choices survive a visit to another page (the results are labelled with them).
-    at.switch_page("app_pages/gram_explorer.py")
+    at.switch_page("app_pages/gram.py")
     at.run()
-    at.switch_page("app_pages/batching_race.py")
+    at.switch_page("app_pages/race.py")
     at.run()
     no_exception(at)
     assert widget(at, "w_race_scale_n").value == [30, 100]

@@ -16,7 +16,7 @@ from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
 from ui.settings import snap_gamma
 
-PAGE = "gram_explorer.py"
+PAGE = "gram.py"
 
 
 def shown_K(at) -> np.ndarray:

@@ -13,7 +13,7 @@ from core.data import load_dataset
 from core.lessons.gp import grid_1d, pd_report
 from tests.app.conftest import no_exception, open_page, widget
 
-PAGE = "kernel_lab.py"
+PAGE = "kernels.py"
 
 
 def _diagnostics(at):

@@ -22,8 +22,8 @@ def test_the_app_opens_on_the_overview_with_links_to_the_pages_that_exist():
     no_exception(at)
     assert at.title[0].value == "vmap explorer"
     labels = [link.proto.label for link in at.get("page_link")]
-    for name, title in (("gram_explorer.py", "Gram explorer"), ("gradients.py", "Gradients"),
-                        ("vmap_anatomy.py", "vmap anatomy")):
+    for name, title in (("gram.py", "Gram explorer"), ("gradients.py", "Gradients"),
+                        ("anatomy.py", "vmap anatomy")):
         assert any(title in label for label in labels) == (ROOT / "app_pages" / name).exists()
     assert not any("Overview" in label for label in labels)  # no link to itself
     assert ladder_shapes(at) == ["() scalar", "(400,)", "() scalar", "(400,)", "(400, 400)"]

@@ -16,11 +16,12 @@ import pytest
 from core.data import DATASETS
 from core.dense.methods import METHODS
 from tests.app.conftest import ROOT, no_exception, open_page, widget
+from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import GAMMAS, N_MAX, snap_gamma
 from ui.url import is_known
 
-PAGES = ["overview.py", "gram_explorer.py", "batching_race.py", "vmap_anatomy.py",
-         "precision_lab.py", "kernel_lab.py", "gradients.py", "scale.py", "vmap_further.py"]
+PAGES = ["overview.py", "gram.py", "race.py", "anatomy.py",
+         "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py"]
 
 # key: (URL value(s), the value the control must show)
 SIDEBAR = {
@@ -38,16 +39,16 @@ SIDEBAR = {
 SIDEBAR_RBF = {k: v for k, v in SIDEBAR.items() if k not in ("kernel", "coef0", "degree")}
 PAGE_CONTROLS = {
     "overview.py": {},
-    "vmap_further.py": {  # the default tab's controls; the tab itself is tested in its own file
+    "further.py": {  # the default tab's controls; the tab itself is tested in its own file
         "further_collective": ("pmean", "pmean"),
         "further_copies": ("5", 5),
     },
-    "gram_explorer.py": {
+    "gram.py": {
         "w_gram_order": ("false", False),
         "w_gram_compare": ("true", True),
         "w_gram_other": (METHODS["jit_method2"].label, "jit_method2"),
     },
-    "batching_race.py": {
+    "race.py": {
         "w_race_methods": ([METHODS["map_stack"].label, METHODS["jit_method1"].label],
                            ["map_stack", "jit_method1"]),
         "w_race_repeats": ("3", 3),
@@ -56,7 +57,7 @@ PAGE_CONTROLS = {
         "w_race_scale_methods": ([METHODS["map_stack"].label, METHODS["scipy_cdist"].label],
                                  ["map_stack", "scipy_cdist"]),
     },
-    "vmap_anatomy.py": {
+    "anatomy.py": {
         "w_anatomy_fn": ("jnp.outer(a, b)", "outer"),
         "w_anatomy_shape_a": ("4, 2", "4, 2"),
         "w_anatomy_shape_b": ("2", "2"),
@@ -65,7 +66,7 @@ PAGE_CONTROLS = {
         "w_anatomy_out": ("1", 1),
         "w_anatomy_jaxpr": ("RBF kernel → Gram matrix", "rbf"),
     },
-    "precision_lab.py": {
+    "precision.py": {
         "w_prec_dtype": ("float64", "float64"),
         "w_prec_offset": ("10,000", 10000.0),
         "w_prec_scale": ("2", 2.0),
@@ -76,7 +77,7 @@ PAGE_CONTROLS = {
                            ["jit_expansion", "jit_centered"]),
         "w_prec_sweep_metric": ("the squared distances d²", "d²"),
     },
-    "kernel_lab.py": {
+    "kernels.py": {
         "w_kern_op": ("sum k₁ + k₂", "sum"),
         "w_kern_grid_n": ("60", 60),
         "w_kern_k1": ("Periodic", "periodic"),
@@ -114,14 +115,14 @@ def _open(page: str, controls: dict) -> object:
 
 
 def test_every_page_is_listed():
-    assert sorted(PAGES) == sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(PAGES) == sorted(EXPECTED_PAGES)
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_a_url_with_every_control_set_reproduces_the_page(page):
     # The sidebar's every control on the Overview; on the Gram explorer with the RBF kernel,
     # whose comparison of batching methods is a page control.
-    sidebar = {"overview.py": SIDEBAR, "gram_explorer.py": SIDEBAR_RBF}.get(page, {})
+    sidebar = {"overview.py": SIDEBAR, "gram.py": SIDEBAR_RBF}.get(page, {})
     controls = {**sidebar, **PAGE_CONTROLS[page]}
     at = _open(page, controls)
     assert not at.warning or all("URL" not in w.value for w in at.warning), \
@@ -147,12 +148,12 @@ def test_every_bound_control_is_a_known_url_parameter(page):
 
 
 @pytest.mark.parametrize("page,key,raw,fallback", [
-    ("gram_explorer.py", "w_gram_order", "maybe", True),
+    ("gram.py", "w_gram_order", "maybe", True),
     ("scale.py", "w_scale_n", "7", 10_000),
-    ("kernel_lab.py", "w_kern_k1", "Sinc", "rbf"),
-    ("precision_lab.py", "w_prec_n", "5000", 200),
+    ("kernels.py", "w_kern_k1", "Sinc", "rbf"),
+    ("precision.py", "w_prec_n", "5000", 200),
     ("gradients.py", "w_grad_loop_rows", "33", 100),
-    ("batching_race.py", "w_race_repeats", "0", 5),
+    ("race.py", "w_race_repeats", "0", 5),
 ])
 def test_a_bad_page_value_shows_a_notice_and_falls_back(page, key, raw, fallback):
     at = _open(page, {key: (raw, None)})
@@ -205,7 +206,7 @@ def _csv(rows: np.ndarray) -> bytes:
 
 
 def test_after_a_60_row_upload_the_n_control_shows_60():
-    at = open_page("gram_explorer.py")
+    at = open_page("gram.py")
     assert widget(at, "n").value == 400
     widget(at, "w_upload").upload("mine.csv", _csv(np.random.default_rng(3).normal(size=(60, 3))),
                                   "text/csv")
@@ -216,7 +217,7 @@ def test_after_a_60_row_upload_the_n_control_shows_60():
 
 
 def test_a_second_valid_upload_replaces_the_first():
-    at = open_page("gram_explorer.py")
+    at = open_page("gram.py")
     first = np.random.default_rng(1).normal(size=(60, 3))
     second = np.random.default_rng(2).normal(size=(30, 2))
     widget(at, "w_upload").upload("first.csv", _csv(first), "text/csv")
@@ -232,12 +233,12 @@ def test_a_second_valid_upload_replaces_the_first():
 
 
 def test_an_upload_error_stays_with_the_upload_not_on_every_page():
-    at = open_page("gram_explorer.py")
+    at = open_page("gram.py")
     widget(at, "w_upload").upload("broken.csv", b"a,b\n1,x\n2,y\n", "text/csv")
     at.run()
     no_exception(at)
     assert any("broken.csv" in e.value for e in at.sidebar.error)
-    at.switch_page("app_pages/kernel_lab.py").run()
+    at.switch_page("app_pages/kernels.py").run()
     no_exception(at)
     assert not any("broken.csv" in e.value for e in at.error)
     assert widget(at, "dataset").value == "blobs"

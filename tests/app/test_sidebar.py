@@ -14,7 +14,7 @@ from tests.app.conftest import ROOT, no_exception, open_page, widget
 from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import snap_gamma
 
-PAGE = "gram_explorer.py"
+PAGE = "gram.py"
 DATA = ROOT / "tests" / "data"
 
 

@@ -8,7 +8,7 @@ from core.data import load_dataset
 from core.lessons.predict import init_params, late_binding_demo
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
-PAGE = "vmap_anatomy.py"
+PAGE = "anatomy.py"
 
 
 def test_anatomy_page_shows_the_notes_examples_and_answers_its_controls():

@@ -8,7 +8,7 @@ import pytest
 
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 
-PAGE = "vmap_further.py"
+PAGE = "further.py"
 
 
 def _open_tab(at, label: str):

@@ -16,7 +16,7 @@ from tests.e2e.server import ROOT
 
 pytestmark = pytest.mark.e2e
 
-PAGE = "gram_explorer.py"
+PAGE = "gram.py"
 BAD = ROOT / "tests" / "data" / "bad"
 EXPECTED = json.loads((BAD / "EXPECTED.json").read_text())
 BAD_UPLOADS = ["text_column.csv", "pickled_object.npy", "three_d.npy", "binary_garbage.csv",

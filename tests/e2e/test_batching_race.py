@@ -12,7 +12,7 @@ from tests.e2e.server import assert_server_goes_idle
 
 pytestmark = pytest.mark.e2e
 
-PAGE = "batching_race.py"
+PAGE = "race.py"
 STOPPED = "stopped before it finished"
 
 

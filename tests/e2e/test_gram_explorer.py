@@ -9,7 +9,7 @@ from tests.e2e.app_page import AppPage, expect
 
 pytestmark = pytest.mark.e2e
 
-PAGE = "gram_explorer.py"
+PAGE = "gram.py"
 METHOD_BOX = "Batching method (RBF Gram matrix)"
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.conftest import AppPage, page_url_path
+from tests.test_architecture import EXPECTED_PAGES
 
 pytestmark = pytest.mark.e2e
 
@@ -108,27 +109,27 @@ def type_into(app: AppPage, label: str, text: str) -> None:
 # Per page: what a user changes there (a page control or two), as a function of the tab.
 CHANGES: dict[str, Callable[[AppPage], None]] = {
     "overview.py": lambda app: app.select("Dataset", "Two moons"),
-    "gram_explorer.py": lambda app: (toggle(app, "Order points by label"), app.press_gamma("ArrowRight")),
-    "batching_race.py": lambda app: (press(app, "Repeats", "ArrowRight"),
+    "gram.py": lambda app: (toggle(app, "Order points by label"), app.press_gamma("ArrowRight")),
+    "race.py": lambda app: (press(app, "Repeats", "ArrowRight"),
                                      press(app, "Budget per method", "ArrowLeft")),
-    "vmap_anatomy.py": lambda app: (radio(app, "out_axes", "1"), type_into(app, "shape of a", "4, 3")),
-    "precision_lab.py": lambda app: (radio(app, "Lab precision (this page only)", "float64"),
+    "anatomy.py": lambda app: (radio(app, "out_axes", "1"), type_into(app, "shape of a", "4, 3")),
+    "precision.py": lambda app: (radio(app, "Lab precision (this page only)", "float64"),
                                      press(app, "Features D", "ArrowRight")),
-    "kernel_lab.py": lambda app: (radio(app, "Combine", "sum k₁ + k₂"),
+    "kernels.py": lambda app: (radio(app, "Combine", "sum k₁ + k₂"),
                                   press(app, "1-D grid points", "ArrowLeft")),
     "gradients.py": lambda app: press(app, "Rows for the loop of grad", "ArrowLeft"),
     "scale.py": lambda app: (radio(app, "Data", "uniform"), press(app, "Features D", "ArrowRight")),
-    "vmap_further.py": lambda app: (radio(app, "Collective", "pmean"),
+    "further.py": lambda app: (radio(app, "Collective", "pmean"),
                                     press(app, "copies", "ArrowRight")),
 }
 PAGES = list(CHANGES)
-TIMED = {"vmap_anatomy.py", "gradients.py"}  # chart titles there carry timings
+TIMED = {"anatomy.py", "gradients.py"}  # chart titles there carry timings
 
 
 def test_every_page_is_listed():
     from tests.e2e.conftest import ROOT
 
-    assert sorted(PAGES) == sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(PAGES) == sorted(EXPECTED_PAGES)
 
 
 @pytest.mark.parametrize("page_file", PAGES)
@@ -152,7 +153,7 @@ def test_a_copied_url_reproduces_every_page_in_a_new_browser(app, context_factor
     assert len(other.plots()) == len(plots)
     if page_file not in TIMED:
         assert [p["title"] for p in other.plots()] == [p["title"] for p in plots]
-    if page_file == "gram_explorer.py":
+    if page_file == "gram.py":
         assert other.plot("K, gamma =")["fingerprint"] == app.plot("K, gamma =")["fingerprint"]
         assert other.heatmap_title() == app.heatmap_title()
 
@@ -174,7 +175,7 @@ def test_sidebar_values_survive_a_page_switch_and_stay_in_the_url(app):
     app.select("Dataset", "Two moons")
     radio(app, "Precision", "float64", where="stSidebar")
     app.page.get_by_role("link", name=re.compile("Gram explorer")).first.click()
-    app.page.wait_for_url(re.compile(page_url_path("gram_explorer.py")))
+    app.page.wait_for_url(re.compile(page_url_path("gram.py")))
     app.wait_idle()
     assert app.selected("Dataset") == "Two moons"
     assert app.first_markdown().startswith("Two moons:") and "float64" in app.first_markdown()

@@ -12,7 +12,7 @@ from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
-PAGE = "vmap_further.py"
+PAGE = "further.py"
 # tab label -> a text the tab shows once it has run (not in a table: tables are canvases)
 TABS = {
     "Collectives": "axis_size: a batch with no mapped input",
