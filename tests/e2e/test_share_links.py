@@ -127,7 +127,6 @@ TIMED = {"anatomy.py", "gradients.py"}  # chart titles there carry timings
 
 
 def test_every_page_is_listed():
-    from tests.e2e.conftest import ROOT
 
     assert sorted(PAGES) == sorted(EXPECTED_PAGES)
 
