@@ -135,3 +135,30 @@ def test_downloads_are_offered():
     at = open_page(PAGE, {"n": "60"})
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download K as .npy" in labels and "Download K as .csv" in labels
+
+
+def test_periodic_kernel_on_digits_is_called_indefinite_and_every_eigenvalue_is_drawn():
+    # The case: the periodic kernel (period 1) on Digits in float64 has a
+    # smallest eigenvalue of about -0.011 (NumPy), far beyond round-off.
+    at = open_page(PAGE, {"dataset": "digits", "n": "400", "dtype": "float64",
+                          "kernel": "periodic", "period": "1", "gamma": "0.0105"})
+    ss = at.session_state
+    X, y = data_of(at)
+    params = {"gamma": ss["_s_gamma"], "period": ss["_s_period"]}
+    assert params["period"] == 1.0
+    with dtype_scope("float64"):
+        K = np.asarray(gram_jit(KERNELS["periodic"].fn, params, X))
+    lam = np.linalg.eigvalsh(K)
+    assert lam[0] < -1e-3
+    warnings = [w.value for w in at.warning]
+    assert any("indefinite" in w for w in warnings), warnings
+    fig = plotly_figures(at)["w_gram_spec"]
+    drawn = np.concatenate([np.asarray(t["customdata"]) for t in fig["data"]])
+    assert drawn.size == 400  # none dropped, the ones ≤ 0 included
+    np.testing.assert_allclose(np.sort(drawn), lam, atol=1e-9)
+    assert any(f"{int(np.sum(lam <= 0))} of 400 eigenvalues are ≤ 0" in c.value for c in at.caption)
+
+
+def test_rbf_spectrum_is_not_called_indefinite():
+    at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
+    assert not any("indefinite" in w.value for w in at.warning)
