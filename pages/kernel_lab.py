@@ -217,24 +217,36 @@ with right:
 
 # --- GP prior samples -------------------------------------------------------------------
 st.subheader("Draws from the Gaussian-process prior")
-st.session_state.setdefault("w_kern_jitter", DEFAULT_JITTER)
-g1, g2, g3 = st.columns(3)
-draws = g1.slider("Number of draws", 1, 10, 5, key="w_kern_draws")
-seed = g2.number_input("Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
-jitter = g3.select_slider("Jitter added to the diagonal (log scale)", options=JITTERS,
-                          key="w_kern_jitter", format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 grid_key = ("grid", key, n_grid, dtype)
 try:
     grid_report = _report(grid_key, K_grid)
 except CoreError as err:
     grid_report = None
     st.error(f"The grid's K cannot be diagnosed: {err}", icon=":material/error:")
+# The jitter starts at (and, until the user moves it, follows) the smallest value
+# on the slider's grid with which this K factors, so the draws work from the start.
+auto_jitter = (DEFAULT_JITTER if grid_report is None
+               else next((j for j in JITTERS if j >= grid_report.smallest_jitter), JITTERS[-1]))
+if st.session_state.get("w_kern_jitter", auto_jitter) == st.session_state.get("_kern_auto_jitter",
+                                                                               auto_jitter):
+    st.session_state["w_kern_jitter"] = auto_jitter
+st.session_state["_kern_auto_jitter"] = auto_jitter
+g1, g2, g3 = st.columns(3)
+draws = g1.slider("Number of draws", 1, 10, 5, key="w_kern_draws")
+seed = g2.number_input("Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
+jitter = g3.select_slider("Jitter added to the diagonal (log scale)", options=JITTERS,
+                          key="w_kern_jitter", format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 try:
     f = _samples(key, n_grid, draws, int(seed), float(jitter), dtype)
     st.plotly_chart(gp_samples_chart(grid_1d(n_grid)[:, 0], f, prior_sd(K_grid, jitter),
                                      f"{draws} draws of f ~ GP(0, k), {choice.label}, {dtype}"),
                     key="w_kern_samples")
-    st.caption("f = L z with L the Cholesky factor of K + jitter·I and z standard normal "
+    need = grid_report.smallest_jitter if grid_report else None
+    st.caption(f"Added to the diagonal: jitter {jitter:.2g}"
+               + ("" if need is None else
+                  " (K factors without any)." if need == 0 else
+                  f" (the smallest that lets Cholesky succeed on this K in {dtype} is {need:.2g}).")
+               + " f = L z with L the Cholesky factor of K + jitter·I and z standard normal "
                "(seeded): the same z for every parameter, so moving a slider morphs the same "
                "draws. The band is ±2 prior standard deviations, ±2·sqrt(k(x, x) + jitter).")
 except CholeskyError as err:
