@@ -25,7 +25,8 @@ from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_t
 from core.errors import DataError
 from core.kernels.functions import KERNELS, ParamSpec
 from core.dense.methods import METHODS
-from ui.cache import heuristic_gamma
+from ui.cache import load_data
+from core.kernels.functions import DATA_DEFAULT_RULES, default_params_for
 
 __all__ = [
     "Settings",
@@ -189,7 +190,7 @@ def _init_state() -> None:
         return
     for f in _FIELDS.values():
         ss.setdefault(_CANON + f.name, f.default)
-    notices = []
+    notices, parsed = [], set()
     for key in st.query_params:
         raw = st.query_params.get(key, "")
         if key not in _FIELDS:
@@ -199,6 +200,7 @@ def _init_state() -> None:
             if len(raw) > MAX_URL_VALUE:
                 raise ValueError("too long")
             _set(key, _FIELDS[key].parse(raw))
+            parsed.add(key)
         except (ValueError, OverflowError) as err:
             notices.append(f"URL value {key}={_code(raw)} ignored ({err}); using the default.")
     for name, grid in _PARAM_GRIDS.items():
@@ -208,6 +210,8 @@ def _init_state() -> None:
         ss["_s_gamma_follows_heuristic"] = False
     else:
         ss["_s_gamma_follows_heuristic"] = True
+    if parsed & set(_DATA_DEFAULTED):  # a period from the URL is kept too (issue 11 item 6)
+        ss["_s_gamma_follows_heuristic"] = False
     ss["_s_url_notices"] = notices
     ss["_s_initialised"] = True
 
@@ -219,7 +223,7 @@ def _url_state() -> dict[str, str]:
         value = _get(f.name)
         if f.name == "dataset" and value == UPLOAD:
             continue  # an upload lives in this session only; a shared URL gets the default
-        if f.name == "gamma" and st.session_state["_s_gamma_follows_heuristic"]:
+        if f.name in _DATA_DEFAULTED and st.session_state["_s_gamma_follows_heuristic"]:
             continue
         if value != f.default:
             out[f.name] = f"{value:.6g}" if isinstance(value, float) else str(value)
@@ -232,12 +236,33 @@ def _sync_url() -> None:
         st.query_params.from_dict(wanted)
 
 
+# --- per-kernel defaults from the data (issue 11 item 6) ------------------------
+# core.kernels.default_params_for computes them; while "_s_gamma_follows_heuristic"
+# is set, gamma and the periodic kernel's period follow the current data and kernel.
+_DATA_DEFAULTED = ("gamma", "period")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _data_defaults(data_key: tuple, kernel: str, _X: np.ndarray) -> dict[str, float]:
+    return default_params_for(kernel, _X)
+
+
+def _apply_data_defaults(settings: Settings) -> None:
+    data = load_data(settings)
+    values = _data_defaults(data.key, settings.kernel, data.X)
+    if "gamma" not in values:  # kept for kernels without one: a switch back finds it
+        values = {**values, "gamma": _data_defaults(data.key, "rbf", data.X)["gamma"]}
+    _set("gamma", snap_gamma(values["gamma"]))
+    if "period" in values:
+        _set("period", snap_log(_PARAM_GRIDS["period"], values["period"]))
+
+
 # --- widgets bound to canonical keys -----------------------------------------
 
 def _on_change(name: str) -> None:
     _set(name, st.session_state["w_" + name])
     st.session_state["_s_url_notices"] = []
-    if name == "gamma":  # a gamma the user chose stays chosen when the data changes
+    if name in _DATA_DEFAULTED:  # a value the user chose stays chosen when the data changes
         st.session_state["_s_gamma_follows_heuristic"] = False
 
 
@@ -285,14 +310,15 @@ def gamma_slider(container: Any, settings: Settings) -> float:
     """
     following = st.session_state["_s_gamma_follows_heuristic"]
     if following:
-        _set("gamma", snap_gamma(heuristic_gamma(settings)))
+        _apply_data_defaults(settings)
     _bound(container.select_slider, "gamma", "gamma (log scale)", options=_GAMMAS,
            format_func=lambda g: f"{g:.3g}",
            help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
                 "large gamma: only a point itself (K → identity).")
-    container.caption("gamma follows the median heuristic 1/(2·median d²)." if following
-                      else "gamma set by you.")
-    container.button("Reset gamma to the median heuristic", on_click=_reset_gamma,
+    rule = DATA_DEFAULT_RULES[settings.kernel]
+    container.caption(f"gamma follows {rule}." if following else "gamma set by you.")
+    container.button("Reset gamma to the median heuristic" if "median heuristic" in rule
+                     else "Reset to the data's default", on_click=_reset_gamma,
                      disabled=following, key="w_reset_gamma")
     return _get("gamma")
 
@@ -367,7 +393,7 @@ def render_sidebar(gamma_in_page: bool = False) -> Settings:
         upload_name=upload["name"] if upload else None, upload_sha=upload["sha"] if upload else None,
     )
     if ss["_s_gamma_follows_heuristic"]:  # kept for every kernel: a switch back finds it
-        _set("gamma", snap_gamma(heuristic_gamma(settings)))
+        _apply_data_defaults(settings)
     if any(p.name == "gamma" for p in kernel.params):
         if gamma_in_page:
             # No value here: a fragment rerun redraws the page's slider, not the sidebar.

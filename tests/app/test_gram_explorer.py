@@ -162,3 +162,29 @@ def test_periodic_kernel_on_digits_is_called_indefinite_and_every_eigenvalue_is_
 def test_rbf_spectrum_is_not_called_indefinite():
     at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
     assert not any("indefinite" in w.value for w in at.warning)
+
+
+def test_periodic_kernel_starts_from_its_own_data_defaults_and_shows_the_classes():
+    from core.kernels import default_params_for
+    from ui.state import _PARAM_GRIDS, snap_log
+
+    at = open_page(PAGE, {"dataset": "digits", "n": "400", "kernel": "periodic"})
+    ss = at.session_state
+    X, y = data_of(at)
+    expected = default_params_for("periodic", X.astype(np.float64))
+    assert ss["_s_period"] == snap_log(_PARAM_GRIDS["period"], expected["period"])
+    assert ss["_s_gamma"] == snap_gamma(expected["gamma"])
+    assert any("period = 2 × the largest distance" in c.value for c in at.caption)
+    # What the user sees: the label-ordered heatmap has class blocks, not noise.
+    K = shown_K(at)
+    ys = np.sort(y)
+    same = ys[:, None] == ys[None, :]
+    off = ~np.eye(ys.size, dtype=bool)
+    assert (K[same & off].mean() - K[~same].mean()) / K[off].std() > 0.5
+    # A period the user picks stays picked.
+    picked = snap_log(_PARAM_GRIDS["period"], 2.0)
+    widget(at, "w_period").set_value(picked).run()
+    no_exception(at)
+    assert at.session_state["_s_period"] == picked
+    widget(at, "w_n").set_value(300).run()
+    assert at.session_state["_s_period"] == picked
