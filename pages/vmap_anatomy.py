@@ -128,7 +128,9 @@ def playground() -> None:
         "`in_axes` says, per argument, which axis is the batch (None: the argument is shared, "
         "not batched); `out_axes` says where the batch axis goes in the output. Pick a "
         "function and shapes; JAX traces the call (shapes only, nothing is computed) and "
-        "either reports the output shape or refuses with its own message."
+        "either reports the output shape or refuses with its own message. JAX only checks "
+        "that the mapped axes agree: when f gets a scalar where it was written for a vector, "
+        "it broadcasts without an error, and the page says so."
     )
     fn_name = st.selectbox("f(a, b)", list(PLAYGROUND_FUNCTIONS),
                            format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key="w_anatomy_fn")
@@ -154,7 +156,13 @@ def playground() -> None:
         result = try_vmap(fn_name, shapes, (ax_a, ax_b), out, settings.dtype)
     st.code(f"a.shape = {shapes[0]}; b.shape = {shapes[1]}\n{result.code}", language="python")
     if result.ok:
-        st.success(f"Output shape: {result.shape}", icon=":material/check_circle:")
+        if result.rank_notes:
+            st.warning(f"Output shape: {result.shape}, and no error, but f did not get what it "
+                       "was written for:\n\n"
+                       + "\n\n".join(f"- {note}" for note in result.rank_notes),
+                       icon=":material/warning:")
+        else:
+            st.success(f"Output shape: {result.shape}", icon=":material/check_circle:")
         seen = ", ".join(f"{nm}: {s}" for nm, s in zip("ab", result.per_example_in))
         st.markdown(
             f"f itself sees one example, {seen}, and returns shape {result.per_example_out}. "
