@@ -130,8 +130,9 @@ with right:
                                          f"PC 2 ({explained[1]:.0%})")
     st.plotly_chart(gradient_norm_scatter(Z, result.norms, "Per-sample gradient norm of every "
                                           "point", axis), key="w_grad_norm_chart")
-    st.caption("Points the model already fits have small gradients (tanh saturates); points "
-               "it gets wrong pull hardest.")
+    st.caption("A sample's gradient is 2·(prediction − target)·(1 − tanh²)·(x, 1): large where "
+               "the residual is large and tanh is not saturated. A point already fitted pulls "
+               "little, and so does one predicted wrongly with a saturated tanh.")
 with st.expander("The code that just ran"):
     st.code("\n\n".join(inspect.getsource(f) for f in (
         per_sample_grads, per_sample_grads_loop, per_sample_grads_loop_jit)), language="python")

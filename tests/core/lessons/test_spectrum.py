@@ -62,3 +62,17 @@ def test_rank_one_matrix_is_semi_definite_to_roundoff():
 def test_roundoff_bound_is_margin_eps_n_lambda_max():
     assert roundoff_bound(100, -3.0, "float32") == pytest.approx(
         ROUNDOFF_MARGIN * np.finfo(np.float32).eps * 100 * 3.0)
+
+
+def test_effective_rank_is_one_for_ones_and_n_for_the_identity():
+    # The Gram explorer's help text for "Effective rank".
+    assert spectrum(np.ones((50, 50))).effective_rank == pytest.approx(1.0, abs=1e-9)
+    assert spectrum(np.eye(50)).effective_rank == pytest.approx(50.0, rel=1e-12)
+
+
+def test_condition_number_is_inf_when_k_is_singular():
+    # "inf when K is singular in working precision": a repeated point makes two equal rows.
+    X = np.array([[0.0], [1.0], [1.0], [3.0]])
+    K = pairwise.rbf_kernel(X, gamma=0.5)
+    assert np.linalg.eigvalsh(K)[0] <= 1e-15
+    assert spectrum(K).condition_number == float("inf") or spectrum(K).condition_number > 1e15
