@@ -10,8 +10,9 @@ X (N, D), gamma = the median heuristic, the page's sizes by default):
   median (`RaceRow.timing.median_s`), exactly what the Batching race page shows;
 * an independent time: the standard library's `timeit` on the same call the app
   makes (`GramMethod.runner(*GramMethod.prepare(...))`, the result forced with
-  `jax.block_until_ready`), `Timer.autorange` for the number of calls per sample,
-  the median of `--samples` samples, per call.
+  `jax.block_until_ready`), one call per sample as the race makes them (or, with
+  `--sustained`, `Timer.autorange`'s number of calls), the median of `--samples`
+  samples, per call.
 
 The two take turns (race, timeit; then timeit, race in the next round), so a busy
 spell of the machine hits both alike; each round gives a ratio race / timeit, and
@@ -45,7 +46,8 @@ DEFAULT_METHODS = ("map_stack", "vmap_nojit", "jit_method1", "jit_expansion", "n
 TARGET = 0.25  # |ratio − 1| at most this
 
 
-def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int) -> tuple[float, float]:
+def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int,
+                 sustained: bool = False) -> tuple[float, float]:
     """(median, min) seconds per call of the app's call for `method_name`, by `timeit`."""
     method = METHODS[method_name]
     with dtype_scope(dtype):
@@ -54,7 +56,11 @@ def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int) ->
         call = lambda: jax.block_until_ready(runner(*args))  # noqa: E731
         call()  # compile (jitted methods) and warm caches, as the race's warm-up does
         timer = timeit.Timer(call)
-        number, _ = timer.autorange()  # calls per sample: at least 0.2 s a sample
+        # number=1: one call per sample, as the race times them (each call alone, its
+        # result forced). On a machine shared with other work, a long burst of calls
+        # (timeit's autorange: 0.2 s per sample) is shared with the other processes while
+        # a single short call often fits in one scheduler slice: see docs/BENCHMARKS.md.
+        number = 1 if not sustained else timer.autorange()[0]
         per_call = [t / number for t in timer.repeat(repeat=samples, number=number)]
         return statistics.median(per_call), min(per_call)
 
@@ -79,6 +85,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="the race's repeats per method")
     parser.add_argument("--budget", type=float, default=1.0, help="the race's budget per method")
     parser.add_argument("--samples", type=int, default=7, help="timeit samples per round")
+    parser.add_argument("--sustained", action="store_true",
+                        help="timeit with autorange (>= 0.2 s of calls per sample) instead of "
+                             "one call per sample")
     parser.add_argument("--write", action="store_true", help="save the table under benchmarks/results/")
     args = parser.parse_args()
 
@@ -94,7 +103,8 @@ def main() -> None:
             for which in order:
                 got[which] = (race_times(name, X, gamma, args.dtype, args.repeats, args.budget)
                               if which == "race" else
-                              timeit_times(name, X, gamma, args.dtype, args.samples))
+                              timeit_times(name, X, gamma, args.dtype, args.samples,
+                                           args.sustained))
             results[name].append((got["race"], got["timeit"]))
             print(f"round {r + 1}/{args.rounds} {name:>16}: race {format_seconds(got['race'][0], 2)}, "
                   f"timeit {format_seconds(got['timeit'][0], 2)}, "
@@ -103,7 +113,8 @@ def main() -> None:
 
     env = environment_info()
     lines = [
-        f"Race vs timeit, N = {args.n}, D = {args.d}, {args.dtype}, {args.rounds} rounds "
+        f"Race vs timeit ({'autorange' if args.sustained else 'one call'} per timeit sample), "
+        f"N = {args.n}, D = {args.d}, {args.dtype}, {args.rounds} rounds "
         f"({env['timestamp_utc']}, jax {env['jax']}, {env['cpu_count']} CPUs, "
         f"{env['default_backend']})",
         "",
