@@ -15,6 +15,7 @@ import streamlit as st
 
 from core.kernels.composite import OPS, KernelChoice, kernel_gram, kernel_values
 from core.errors import CoreError
+from core.lessons.spectrum import ROUNDOFF_MARGIN, roundoff_bound
 from core.lessons.gp import (
     GRID_HIGH,
     GRID_LOW,
@@ -293,8 +294,9 @@ for name, rep, _ in rows:
     if rep.beyond_roundoff:
         st.warning(
             f"**{name}: K is not positive semi-definite.** Its smallest eigenvalue, "
-            f"{rep.min_eigenvalue:.3g}, is far below anything round-off can produce (about "
-            f"eps·N·λ_max = {np.finfo(dtype).eps * rep.n * rep.max_eigenvalue:.1g}): this kernel "
+            f"{rep.min_eigenvalue:.3g}, is far below anything round-off can produce (at most "
+            f"about {ROUNDOFF_MARGIN:g}·eps·N·λ_max = "
+            f"{roundoff_bound(rep.n, rep.max_eigenvalue, dtype):.1g}): this kernel "
             "is not valid on these points. The periodic kernel of a Euclidean distance, for "
             "example, is positive semi-definite in 1-D but not in general for D > 1. Jitter "
             "would hide a modelling error here, not round-off.", icon=":material/warning:")
