@@ -28,7 +28,7 @@ from core.lessons.anatomy import (
 )
 from core.precision import dtype_scope
 from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
-from core.bench.timing import format_seconds
+from core.bench.timing import format_seconds, format_timing
 from ui.anatomy_charts import late_binding_chart, timing_bars
 from ui.cache import load_data
 from ui.sidebar import render_sidebar
@@ -95,10 +95,11 @@ table = pd.DataFrame({
     "form": [f.label for f in forms],
     "max |Δ| to in_axes form": [f"{f.max_abs_diff:.3g}" for f in forms],
     "agrees": ["yes" if f.agrees else "NO" for f in forms],
-    "first call": [format_seconds(f.eager.first_call_s) for f in forms],
-    "median (as written)": [format_seconds(f.eager.median_s) for f in forms],
-    "jit: compile": [format_seconds(f.jitted.compile_s) if f.jitted else "—" for f in forms],
-    "jit: median": [format_seconds(f.jitted.median_s) if f.jitted else "—" for f in forms],
+    "first call (one run)": [format_seconds(f.eager.first_call_s, 2) for f in forms],
+    "median (as written)": [format_timing(f.eager) for f in forms],
+    "jit: compile (one run)": [format_seconds(f.jitted.compile_s, 2) if f.jitted else "—"
+                               for f in forms],
+    "jit: median": [format_timing(f.jitted) if f.jitted else "—" for f in forms],
 })
 st.dataframe(table, hide_index=True, key="w_anatomy_forms_table", width="stretch")
 bars = [(f.label, f.eager.median_s, f.eager.spread_s) for f in forms]
@@ -110,7 +111,8 @@ st.caption(
     "\"First call\" includes JAX compiling each operation the first time it meets a shape. "
     f"Only the vmap forms can be compiled whole ({', '.join(JITTABLE_FORMS)}); the loop forms "
     "would unroll into one operation per row. Timings are medians of a few calls within "
-    "about half a second per form."
+    "about half a second per form, to 2 significant figures, with their interquartile range "
+    "(IQR)."
 )
 st.button("Time again", key="w_anatomy_retime",
           on_click=lambda: st.session_state.pop("_anatomy_forms", None))
@@ -129,7 +131,9 @@ def playground() -> None:
         "`in_axes` says, per argument, which axis is the batch (None: the argument is shared, "
         "not batched); `out_axes` says where the batch axis goes in the output. Pick a "
         "function and shapes; JAX traces the call (shapes only, nothing is computed) and "
-        "either reports the output shape or refuses with its own message."
+        "either reports the output shape or refuses with its own message. JAX only checks "
+        "that the mapped axes agree: when f gets a scalar where it was written for a vector, "
+        "it broadcasts without an error, and the page says so."
     )
     fn_name = bound(st.selectbox, "f(a, b)", list(PLAYGROUND_FUNCTIONS),
                     format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key="w_anatomy_fn")
@@ -155,7 +159,13 @@ def playground() -> None:
         result = try_vmap(fn_name, shapes, (ax_a, ax_b), out, settings.dtype)
     st.code(f"a.shape = {shapes[0]}; b.shape = {shapes[1]}\n{result.code}", language="python")
     if result.ok:
-        st.success(f"Output shape: {result.shape}", icon=":material/check_circle:")
+        if result.rank_notes:
+            st.warning(f"Output shape: {result.shape}, and no error, but f did not get what it "
+                       "was written for:\n\n"
+                       + "\n\n".join(f"- {note}" for note in result.rank_notes),
+                       icon=":material/warning:")
+        else:
+            st.success(f"Output shape: {result.shape}", icon=":material/check_circle:")
         seen = ", ".join(f"{nm}: {s}" for nm, s in zip("ab", result.per_example_in))
         st.markdown(
             f"f itself sees one example, {seen}, and returns shape {result.per_example_out}. "

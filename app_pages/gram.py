@@ -10,7 +10,7 @@ import streamlit as st
 from core.kernels.functions import KERNELS
 from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
-from core.lessons.spectrum import spectrum
+from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound, spectrum
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.guard import dense_guard
@@ -94,14 +94,30 @@ def kernel_view() -> None:
     if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
                                              key="w_gram_spectrum"):
         spec = spectrum(K)
+        verdict = definiteness(spec, settings.dtype)
+        non_positive = int(np.sum(spec.eigenvalues <= 0))
         c1, c2 = st.columns([2, 1])
         c1.plotly_chart(spectrum_chart(spec.eigenvalues, "Eigenvalues of K"), key="w_gram_spec")
+        c1.caption(f"{non_positive:,} of {n:,} eigenvalues are ≤ 0 (red, drawn at |λ|)."
+                   if non_positive else f"All {n:,} eigenvalues are positive.")
         c2.metric("Effective rank", f"{spec.effective_rank:.1f}", help="exp(entropy of λ/Σλ): "
                   "1 for a matrix of ones, N for the identity.")
         c2.metric("Condition number", f"{spec.condition_number:.3g}",
                   help="Largest over smallest eigenvalue; inf when K is singular in working precision.")
+        bound = roundoff_bound(n, float(np.max(np.abs(spec.eigenvalues))), settings.dtype)
         c2.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}",
-                  help="Slightly negative values are round-off: K is positive semi-definite in exact arithmetic.")
+                  help=f"Round-off can move an eigenvalue by up to about {bound:.2g} here "
+                       f"({ROUNDOFF_MARGIN:g}·ε·N·max|λ|, {settings.dtype}).")
+        if verdict == "indefinite":
+            c2.warning(f"K is **indefinite**: its smallest eigenvalue {spec.min_eigenvalue:.3g} "
+                       f"is far below the round-off bound −{bound:.2g}. This kernel is not "
+                       "positive semi-definite on these points (the Kernel lab's check says "
+                       "the same); jitter would only hide that.", icon=":material/warning:")
+        elif verdict == "positive semi-definite to round-off":
+            c2.caption(f"K is positive semi-definite to round-off: the eigenvalues ≤ 0 are all "
+                       f"above −{bound:.2g}, within what round-off explains.")
+        else:
+            c2.caption("K is positive definite: every eigenvalue is above 0.")
     compare_view(K, current)
     download_view(K, current)
 

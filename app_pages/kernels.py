@@ -15,6 +15,7 @@ import streamlit as st
 
 from core.kernels.composite import OPS, KernelChoice, kernel_gram, kernel_values
 from core.errors import CoreError
+from core.lessons.spectrum import ROUNDOFF_MARGIN, roundoff_bound
 from core.lessons.gp import (
     GRID_HIGH,
     GRID_LOW,
@@ -41,7 +42,7 @@ from ui.kernel_lab_charts import (
 )
 from ui.settings import log_grid, snap_log
 from ui.sidebar import render_sidebar
-from ui.url import bound
+from ui.url import bound, from_link
 
 DIAGNOSE_MAX_N = 500  # eigenvalues are O(N³): larger data are diagnosed on a seeded subset
 PROFILE_POINTS = 201
@@ -221,24 +222,38 @@ with right:
 
 # --- GP prior samples -------------------------------------------------------------------
 st.subheader("Draws from the Gaussian-process prior")
-g1, g2, g3 = st.columns(3)
-draws = bound(g1.slider, "Number of draws", 1, 10, 5, key="w_kern_draws")
-seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
-jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
-               value=DEFAULT_JITTER, key="w_kern_jitter",
-               format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 grid_key = ("grid", key, n_grid, dtype)
 try:
     grid_report = _report(grid_key, K_grid)
 except CoreError as err:
     grid_report = None
     st.error(f"The grid's K cannot be diagnosed: {err}", icon=":material/error:")
+# The jitter starts at (and, until the user moves it, follows) the smallest value
+# on the slider's grid with which this K factors, so the draws work from the start.
+auto_jitter = (DEFAULT_JITTER if grid_report is None
+               else next((j for j in JITTERS if j >= grid_report.smallest_jitter), JITTERS[-1]))
+# A shared link that names a jitter keeps it: its first run does not follow.
+ss = st.session_state
+if not from_link("w_kern_jitter") and ss.get("w_kern_jitter", auto_jitter) == ss.get("_kern_auto_jitter", auto_jitter):
+    ss["w_kern_jitter"] = auto_jitter
+ss["_kern_auto_jitter"] = auto_jitter
+g1, g2, g3 = st.columns(3)
+draws = bound(g1.slider, "Number of draws", 1, 10, 5, key="w_kern_draws")
+seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
+jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
+               value=DEFAULT_JITTER, key="w_kern_jitter",
+               format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 try:
     f = _samples(key, n_grid, draws, int(seed), float(jitter), dtype)
     st.plotly_chart(gp_samples_chart(grid_1d(n_grid)[:, 0], f, prior_sd(K_grid, jitter),
                                      f"{draws} draws of f ~ GP(0, k), {choice.label}, {dtype}"),
                     key="w_kern_samples")
-    st.caption("f = L z with L the Cholesky factor of K + jitter·I and z standard normal "
+    need = grid_report.smallest_jitter if grid_report else None
+    st.caption(f"Added to the diagonal: jitter {jitter:.2g}"
+               + ("" if need is None else
+                  " (K factors without any)." if need == 0 else
+                  f" (the smallest that lets Cholesky succeed on this K in {dtype} is {need:.2g}).")
+               + " f = L z with L the Cholesky factor of K + jitter·I and z standard normal "
                "(seeded): the same z for every parameter, so moving a slider morphs the same "
                "draws. The band is ±2 prior standard deviations, ±2·sqrt(k(x, x) + jitter).")
 except CholeskyError as err:
@@ -285,8 +300,9 @@ for name, rep, _ in rows:
     if rep.beyond_roundoff:
         st.warning(
             f"**{name}: K is not positive semi-definite.** Its smallest eigenvalue, "
-            f"{rep.min_eigenvalue:.3g}, is far below anything round-off can produce (about "
-            f"eps·N·λ_max = {np.finfo(dtype).eps * rep.n * rep.max_eigenvalue:.1g}): this kernel "
+            f"{rep.min_eigenvalue:.3g}, is far below anything round-off can produce (at most "
+            f"about {ROUNDOFF_MARGIN:g}·eps·N·λ_max = "
+            f"{roundoff_bound(rep.n, rep.max_eigenvalue, dtype):.1g}): this kernel "
             "is not valid on these points. The periodic kernel of a Euclidean distance, for "
             "example, is positive semi-definite in 1-D but not in general for D > 1. Jitter "
             "would hide a modelling error here, not round-off.", icon=":material/warning:")

@@ -200,7 +200,8 @@ else:
         versus = ("" if fastest.speedup_vs_baseline is None else
                   f", {speedup_words(fastest.speedup_vs_baseline)} the speed of map + stack")
         st.success(f"Fastest per call: **{fastest.label}**, "
-                   f"{format_seconds(fastest.timing.median_s)} (median){versus}.",
+                   f"{format_seconds(fastest.timing.median_s, 2)} (median, IQR "
+                   f"{format_seconds(fastest.timing.spread_s, 2)}){versus}.",
                    icon=":material/trophy:")
     st.dataframe(race_table(rows, rdtype), key="w_race_table", hide_index=True,
                  column_config=race_table_columns(rdtype))
@@ -230,8 +231,10 @@ else:
 
 st.header("Scaling with N")
 st.markdown(f"The race again at several sizes, on seeded standard normal data with D = {d} "
-            "(the current data's D), gamma from the median heuristic at each N. Where two lines "
-            "cross, the faster method changes: those crossovers are marked.")
+            "(the current data's D), gamma from the median heuristic at each N. A crossover is "
+            "marked only where the faster method changes and that holds across repeats: at the "
+            "sizes on either side, every repeat of one beat every repeat of the other. Where "
+            "the repeats overlap, the lines may cross by noise alone.")
 n_values = bound(st.multiselect, "N values", N_GRID, format_func=lambda v: f"{v:,}",
                  default=list(DEFAULT_N_VALUES), key="w_race_scale_n")
 scale_methods = bound(st.multiselect, "Methods", list(METHODS), format_func=label,
@@ -269,7 +272,9 @@ if scaled is not None:
     if scaled["crossings"]:
         st.markdown("\n".join(f"- {s}" for s in crossing_sentences(scaled["crossings"])))
     else:
-        st.caption("No crossovers in this range: the order of the methods is the same at every N.")
+        st.caption("No clear crossover in this range: wherever the order of two methods "
+                   "changes, their repeats overlap at the sizes around it (or the order never "
+                   "changes).")
     skipped = [r for r in scaled["rows"] if r.status != "ok"]
     if skipped:
         with st.expander(f"Skipped at some sizes ({len(skipped)})"):

@@ -24,19 +24,23 @@ def timing_bars(labels: Sequence[str], medians_s: Sequence[float], title: str,
       labels: one name per bar.
       medians_s: median seconds per call, same length.
       title: the chart title.
-      spreads_s: interquartile ranges in seconds, drawn as error bars; optional.
+      spreads_s: interquartile ranges in seconds, drawn as error bars (± half the
+        IQR) and given on hover; optional.
     """
     med = np.asarray(medians_s, dtype=np.float64)
     order = np.argsort(med)[::-1]  # Plotly draws the first bar at the bottom
     names = np.asarray(labels, dtype=object)[order]
-    text = np.asarray([format_seconds(v) for v in med[order]], dtype=object)
+    text = np.asarray([format_seconds(v, 2) for v in med[order]], dtype=object)  # 2 sig. figures
     error = None
     if spreads_s is not None:
         error = dict(type="data", array=np.asarray(spreads_s, dtype=np.float64)[order] / 2,
                      visible=True)
     fig = go.Figure(go.Bar(
         x=med[order], y=names, orientation="h", text=text, textposition="auto", error_x=error,
-        customdata=text, hovertemplate="%{y}<br>median %{customdata} per call<extra></extra>",
+        customdata=text if spreads_s is None else np.asarray(
+            [f"{t} (IQR {format_seconds(v, 2)})" for t, v in
+             zip(text, np.asarray(spreads_s, dtype=np.float64)[order])], dtype=object),
+        hovertemplate="%{y}<br>median %{customdata} per call<extra></extra>",
     ))
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title="median time per call (seconds, log scale)", type="log"),

@@ -17,14 +17,14 @@ import streamlit as st
 
 from core.data import DATASETS, load_dataset
 from core.kernels.gram import gram_jit
-from core.kernels.functions import KERNELS, median_heuristic_gamma
+from core.kernels.functions import KERNELS, default_params_for, median_heuristic_gamma
 from core.dense.methods import rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 
 if TYPE_CHECKING:
     from ui.settings import Settings
 
-__all__ = ["Data", "load_data", "heuristic_gamma", "sqdist", "gram_matrix"]
+__all__ = ["Data", "load_data", "heuristic_gamma", "data_defaults", "sqdist", "gram_matrix"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +78,21 @@ def heuristic_gamma(settings: Settings) -> float:
     """The median-heuristic gamma of the current data (cached per data)."""
     data = load_data(settings)
     return _heuristic(data.key, data.X)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _data_defaults(key: tuple, kernel: str, _X: np.ndarray) -> dict[str, float]:
+    return default_params_for(kernel, _X)
+
+
+def data_defaults(settings: Settings) -> dict[str, float]:
+    """The sidebar kernel's parameters that suit the current data (`default_params_for`),
+    with the RBF gamma for kernels without one (a switch back to one finds it); cached."""
+    data = load_data(settings)
+    values = _data_defaults(data.key, settings.kernel, data.X)
+    if "gamma" not in values:
+        values = {**values, "gamma": _heuristic(data.key, data.X)}
+    return values
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing squared distances (once per data, method and dtype)…")

@@ -99,13 +99,27 @@ def value_histogram(values: np.ndarray, title: str, value_name: str) -> go.Figur
 
 
 def spectrum_chart(eigenvalues: np.ndarray, title: str) -> go.Figure:
-    """Eigenvalues in descending order on a log axis (non-positive ones dropped)."""
-    ev = np.asarray(eigenvalues)
+    """Eigenvalues (N,) in descending order, |λ| on a log axis, coloured by sign.
+
+    A log axis cannot show λ ≤ 0, and dropping them hides an indefinite matrix:
+    the negative ones are drawn at |λ| in red (exact zeros at the smallest
+    positive |λ| shown, marked "0" on hover), so every eigenvalue has a marker.
+    """
+    ev = np.asarray(eigenvalues, dtype=np.float64)
     k = np.arange(1, ev.size + 1)
-    keep = ev > 0
-    fig = go.Figure(go.Scatter(x=k[keep], y=ev[keep], mode="lines+markers", marker=dict(size=4),
-                               hovertemplate="λ_%{x} = %{y:.3g}<extra></extra>"))
+    mag = np.abs(ev)
+    floor = float(mag[mag > 0].min()) if np.any(mag > 0) else 1.0
+    shown = np.where(mag > 0, mag, floor)
+    fig = go.Figure()
+    for mask, name, color in ((ev > 0, "λ > 0", "#1f77b4"), (ev <= 0, "λ ≤ 0 (drawn at |λ|)", "#d62728")):
+        if not np.any(mask):
+            continue
+        fig.add_trace(go.Scatter(
+            x=k[mask], y=shown[mask], customdata=ev[mask], mode="markers", name=name,
+            marker=dict(size=4, color=color),
+            hovertemplate="λ<sub>%{x}</sub> = %{customdata:.3g}<extra></extra>"))
     fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis_title="index k (descending order)", yaxis_title="eigenvalue λ_k",
-                      yaxis_type="log")
+                      xaxis_title="index k (descending order)",
+                      yaxis_title="|eigenvalue| |λ<sub>k</sub>|", yaxis_type="log",
+                      legend=dict(orientation="h", y=-0.25))
     return fig

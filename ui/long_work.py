@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import streamlit as st
 
 __all__ = ["interruption_check", "should_stop_for_streamlit"]
 

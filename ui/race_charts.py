@@ -40,10 +40,11 @@ _DECADES = dict(dtick=1, minor=dict(dtick="D2", showgrid=True))
 
 
 def speedup_words(s: float | None) -> str:
-    """A speedup as "12.3×" or "6,681×" ("–" when there is none)."""
+    """A speedup to 2 significant figures, "12×" or "6,700×" ("–" when there is none)."""
     if s is None or not math.isfinite(s):
         return "–"
-    return f"{s:.3g}×" if s < 1000 else f"{s:,.0f}×"
+    s = float(f"{s:.2g}")
+    return f"{s:.2g}×" if s < 100 else f"{s:,.0f}×"
 
 
 def _ok(rows: Sequence[RaceRow]) -> list[RaceRow]:
@@ -92,7 +93,7 @@ def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
 
     times = ["compile (once)", "first call", "median", "min", "spread (IQR)"]
     return (frame.style
-            .format(format_seconds, subset=times, na_rep="–")
+            .format(lambda v: format_seconds(v, 2), subset=times, na_rep="–")
             .format(speedup_words, subset=["speedup vs map + stack"], na_rep="–")
             .format(error, subset=["max |K − K_float64|"], na_rep="–")
             .format(na_rep="–", subset=["repeats"])
@@ -136,9 +137,9 @@ def race_table_columns(dtype: str) -> dict[str, Any]:
 
 def _hover_rows(rows: Sequence[RaceRow]) -> np.ndarray:
     """Per row: label, median, min, IQR, repeats, compile, as strings (N, 6)."""
-    return np.array([[r.label, format_seconds(r.timing.median_s), format_seconds(r.timing.min_s),
-                      format_seconds(r.timing.spread_s), str(r.timing.repeats),
-                      format_seconds(r.timing.compile_s) if r.compiled else "no compile step"]
+    return np.array([[r.label, format_seconds(r.timing.median_s, 2), format_seconds(r.timing.min_s, 2),
+                      format_seconds(r.timing.spread_s, 2), str(r.timing.repeats),
+                      format_seconds(r.timing.compile_s, 2) if r.compiled else "no compile step"]
                      for r in rows], dtype=object).reshape(len(rows), 6)
 
 
@@ -226,8 +227,11 @@ def scaling_chart(rows: Sequence[RaceRow],
                   crossings: Sequence[tuple[float, str, str]]) -> go.Figure:
     """Median time per call against N, log-log, one line per method, crossovers marked.
 
-    A crossover's marker sits on the faster method's line, its time interpolated
-    in log-log space between the two sizes around it (as `crossovers` finds N).
+    Each point's error bar spans its fastest to slowest repeat (the interval
+    `crossovers` compares). A crossover's marker sits on the faster method's line,
+    its time interpolated in log-log space between the two sizes around it (as
+    `crossovers` finds N); it carries no text on the chart, where labels of nearby
+    crossovers would overlap: hover it, or read the list under the chart.
     """
     ok = _ok(rows)
     fig = go.Figure()
@@ -236,29 +240,32 @@ def scaling_chart(rows: Sequence[RaceRow],
         mine = sorted((r for r in ok if r.method == name), key=lambda r: r.n)
         n = np.array([r.n for r in mine], dtype=np.float64)
         t = _ms([r.timing.median_s for r in mine])
+        low = _ms([min(r.timing.times_s) for r in mine])
+        high = _ms([max(r.timing.times_s) for r in mine])
         lines[name] = (n, t)
-        hover = np.array([[format_seconds(r.timing.median_s), str(r.timing.repeats)]
-                          for r in mine], dtype=object).reshape(len(mine), 2)
+        hover = np.array([[format_seconds(r.timing.median_s, 2), format_seconds(min(r.timing.times_s), 2),
+                           format_seconds(max(r.timing.times_s), 2), str(r.timing.repeats)]
+                          for r in mine], dtype=object).reshape(len(mine), 4)
         fig.add_trace(go.Scatter(
             x=n, y=t, mode="lines+markers", name=mine[0].label, customdata=hover,
+            error_y=dict(type="data", symmetric=False, array=high - t, arrayminus=t - low,
+                         thickness=1, width=3),
             hovertemplate=f"<b>{mine[0].label}</b><br>N = %{{x:,}}<br>median per call "
-                          "%{customdata[0]} (%{customdata[1]} repeats)<extra></extra>"))
+                          "%{customdata[0]} (repeats %{customdata[1]} to %{customdata[2]}, "
+                          "%{customdata[3]} of them)<extra></extra>"))
     if crossings:
         cx = np.array([c[0] for c in crossings], dtype=np.float64)
         cy = np.array([10 ** np.interp(math.log10(x), np.log10(lines[f][0]), np.log10(lines[f][1]))
                        for x, f, _ in crossings], dtype=np.float64)
-        words = np.array([f"{METHODS[f].label} overtakes {METHODS[s].label} above N ≈ {x:,.0f}"
-                          for x, f, s in crossings], dtype=object)
+        words = np.array(crossing_sentences(crossings, markdown=False), dtype=object)
         fig.add_trace(go.Scatter(
-            x=cx, y=cy, mode="markers+text" if len(crossings) <= 6 else "markers",
-            name="crossover", text=np.array([f"N≈{x:,.0f}" for x in cx], dtype=object),
-            textposition="bottom center", customdata=words,
+            x=cx, y=cy, mode="markers", name="crossover", customdata=words,
             marker=dict(symbol="x-thin-open", size=16, color=_NEUTRAL,
                         line=dict(width=3, color=_NEUTRAL)),
             hovertemplate="%{customdata}<extra></extra>"))
     fig.update_layout(
-        title=dict(text="Median time per call against N (log-log)"), height=460,
-        margin=_MARGIN, legend=dict(orientation="h", y=-0.2),
+        title=dict(text="Median time per call against N (log-log; bars: fastest to slowest repeat)"),
+        height=460, margin=_MARGIN, legend=dict(orientation="h", y=-0.2),
         xaxis=dict(title="N (points; K is N × N, log scale)", type="log",
                    tickvals=np.array(sorted({r.n for r in ok}), dtype=np.float64),
                    tickformat=",d"),
@@ -266,7 +273,13 @@ def scaling_chart(rows: Sequence[RaceRow],
     return fig
 
 
-def crossing_sentences(crossings: Sequence[tuple[float, str, str]]) -> list[str]:
-    """Each crossover in words, e.g. "jit · Method I overtakes ... above N ≈ 420"."""
-    return [f"**{METHODS[f].label}** overtakes **{METHODS[s].label}** above N ≈ {n:,.0f}"
-            for n, f, s in crossings]
+def crossing_sentences(crossings: Sequence[tuple[float, str, str]],
+                       markdown: bool = True) -> list[str]:
+    """Each crossover in words, e.g. "jit · Method I overtakes ... above N ≈ 420".
+
+    N is given to 2 significant figures: it is interpolated between two measured
+    sizes, so more digits would claim a precision it does not have.
+    """
+    bold = "**" if markdown else ""
+    return [f"{bold}{METHODS[f].label}{bold} overtakes {bold}{METHODS[s].label}{bold} "
+            f"above N ≈ {float(f'{n:.2g}'):,.0f}" for n, f, s in crossings]

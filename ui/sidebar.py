@@ -8,8 +8,9 @@ reproduces the view. The sidebar owns the upload: it validates the file, keeps
 the last good one, and hands it to pages inside `Settings` (ui/cache.py's
 `load_data` reads it from there).
 
-gamma is the widget key "gamma". It follows the median heuristic of the current
-data until someone sets it: any code may assign `st.session_state["gamma"]` (a
+gamma is the widget key "gamma". It follows a default computed from the current
+data for the current kernel (`core.kernels.default_params_for`: the median heuristic
+for RBF; the periodic kernel's period follows the data too) until someone sets it: any code may assign `st.session_state["gamma"]` (a
 value of `GAMMAS`, e.g. via `snap_gamma`) before the slider is drawn in a run,
 and the slider, the URL and every page then show that value.
 """
@@ -25,17 +26,18 @@ import streamlit as st
 from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_table
 from core.dense.methods import METHODS
 from core.errors import DataError
-from core.kernels.functions import KERNELS
-from ui.cache import heuristic_gamma
+from core.kernels.functions import DATA_DEFAULT_RULES, KERNELS
+from ui.cache import data_defaults
 from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload,
-                         kernel_param_specs, log_grid, snap_gamma)
-from ui.url import bound, code, start
+                         kernel_param_specs, log_grid, snap_gamma, snap_log)
+from ui.url import bound, code, from_link, start
 
 __all__ = ["render_sidebar", "gamma_slider", "with_current_gamma"]
 
 _UPLOAD = "_sidebar_upload"  # the last valid Upload (this module's own state)
 _UPLOAD_ERROR = "_sidebar_upload_error"  # (file_id, message) of the last refused file
-_GAMMA_AUTO = "_sidebar_gamma_auto"  # the heuristic gamma last written to "gamma"
+_AUTO = "_sidebar_auto_{}"  # the data's default last written to "gamma" / "period"
+_DATA_DEFAULTED = ("gamma", "period")  # parameters that follow the data until set
 _UPLOADER = "w_upload"
 
 _PARAM_SPECS = kernel_param_specs()
@@ -70,41 +72,55 @@ def _upload_error(file: Any) -> str | None:
     return error[1] if error and file is not None and file.file_id == error[0] else None
 
 
-def _follow_gamma(settings: Settings) -> float:
-    """Set "gamma" to the data's heuristic unless someone chose it; returns the heuristic."""
+def _follow_data(settings: Settings) -> dict[str, float]:
+    """Set "gamma" (and "period") to the data's defaults unless someone chose them.
+
+    Returns:
+      The defaults on the controls' grids, {"gamma": ..., "period": ...} (period
+      only for the periodic kernel).
+    """
     ss = st.session_state
-    auto = snap_gamma(heuristic_gamma(settings))
-    if ss.get("gamma") is None or ss.get("gamma") == ss.get(_GAMMA_AUTO):
-        if ss.get("gamma") != auto:
-            ss["gamma"] = auto
-        ss[_GAMMA_AUTO] = auto
+    values = data_defaults(settings)
+    auto = {"gamma": snap_gamma(values["gamma"])}
+    if "period" in values:
+        auto["period"] = snap_log(_PARAM_GRIDS["period"], values["period"])
+    for name, value in auto.items():
+        if from_link(name):  # a shared link's value wins; refused, the widget shows `value`
+            ss[_AUTO.format(name)] = value
+            continue
+        if ss.get(name) is None or ss.get(name) == ss.get(_AUTO.format(name)):
+            if ss.get(name) != value:
+                ss[name] = value
+            ss[_AUTO.format(name)] = value
     return auto
 
 
-def _reset_gamma(auto: float) -> None:
-    st.session_state["gamma"] = auto
-    st.session_state[_GAMMA_AUTO] = auto
+def _reset_to_data(auto: dict[str, float]) -> None:
+    for name, value in auto.items():
+        st.session_state[name] = value
+        st.session_state[_AUTO.format(name)] = value
 
 
 def gamma_slider(container: Any, settings: Settings) -> float:
     """The gamma slider (log scale) and its reset button, drawn in `container`.
 
-    gamma follows the median heuristic of `settings`' data until the user (or
-    code, through `st.session_state["gamma"]`) sets another value; the reset
-    button returns to it. Callable inside a fragment: only it reruns then.
+    gamma follows the data's default for the kernel (the median heuristic for RBF)
+    until the user (or code, through `st.session_state["gamma"]`) sets another
+    value; the reset button returns to it. Callable inside a fragment: only it reruns then.
 
     Returns:
       The gamma now shown (a float of `GAMMAS`).
     """
-    auto = _follow_gamma(settings)
+    auto = _follow_data(settings)
     gamma = bound(container.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
-                  value=auto, format_func=lambda g: f"{g:.3g}",
+                  value=auto["gamma"], format_func=lambda g: f"{g:.3g}",
                   help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
                        "large gamma: only a point itself (K → identity).")
-    following = gamma == st.session_state.get(_GAMMA_AUTO)
-    container.caption("gamma follows the median heuristic 1/(2·median d²)." if following
-                      else "gamma set by you.")
-    container.button("Reset gamma to the median heuristic", on_click=_reset_gamma, args=(auto,),
+    following = gamma == st.session_state.get(_AUTO.format("gamma"))
+    rule = DATA_DEFAULT_RULES[settings.kernel]
+    container.caption(f"gamma follows {rule}." if following else "gamma set by you.")
+    container.button("Reset gamma to the median heuristic" if "median heuristic" in rule
+                     else "Reset to the data's default", on_click=_reset_to_data, args=(auto,),
                      disabled=following, key="w_reset_gamma")
     return gamma
 
@@ -202,7 +218,7 @@ def render_sidebar(gamma_in_page: bool = False) -> Settings:
     settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
                         dtype=dtype, kernel=kernel, gamma=1.0, kernel_params={}, method="auto",
                         upload=upload)
-    gamma = _follow_gamma(settings)  # for every kernel: a switch back to one with gamma finds it
+    gamma = _follow_data(settings)["gamma"]  # every kernel: a switch back to one with gamma finds it
     if any(p.name == "gamma" for p in KERNELS[kernel].params):
         if gamma_in_page:
             # No value here: a fragment rerun redraws the page's slider, not the sidebar.

@@ -23,7 +23,7 @@ import streamlit as st
 
 from ui.settings import kernel_param_specs
 
-__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code"]
+__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code", "from_link"]
 
 _PENDING = "_url_pending"  # URL values of the session's first run not yet checked
 
@@ -94,6 +94,16 @@ def start() -> list[str]:
         del st.query_params[key]
     ss[_PENDING] = pending
     return notices
+
+
+def from_link(key: str) -> bool:
+    """Whether this run's URL (a shared link, on the session's first run) sets `key`.
+
+    Code that presets a control's session state (a default that follows the data)
+    must leave such a key alone: a value set in session state before the widget is
+    drawn wins over the URL's.
+    """
+    return key in (st.session_state.get(_PENDING) or {})
 
 
 def _forms(value: Any, format_func: Callable[[Any], str] | None) -> set[str]:

@@ -153,7 +153,7 @@ def _reference(X: np.ndarray, Y: np.ndarray | None, gamma: float) -> np.ndarray 
 def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
     n, m, d = X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1]
     picked = choose_auto(n, m, d, X.dtype) if method.name == "auto" else ""
-    row = RaceRow(method.name, f"{method.label} → {picked}" if picked else method.label,
+    row = RaceRow(method.name, f"{method.label} → {METHODS[picked].label}" if picked else method.label,
                   METHODS[picked].compiled if picked else method.compiled, "declined",
                   picked=picked)
     reason = method.declines(n, m, d, X.dtype)
@@ -222,28 +222,41 @@ def scaling_race(n_values: Sequence[int], d: int = 2, methods: Sequence[str] | N
     return rows
 
 
-def crossovers(rows: Sequence[RaceRow]) -> list[tuple[float, str, str]]:
-    """Where one method's median time overtakes another's, as N grows.
+def _interval(t: TimingResult) -> tuple[float, float]:
+    """The range every timed repeat fell in: (fastest, slowest)."""
+    return min(t.times_s), max(t.times_s)
 
-    For each pair of methods, over the sizes where both ran ("ok"), the order of
-    their medians is compared at consecutive sizes; where it flips, the crossing is
-    interpolated in log-log space: each time is taken as a power law between the two
-    sizes, so log(t_a / t_b) is linear in log N and its zero gives N. Sizes where
-    the two medians are exactly equal are skipped (a tie is no change of order).
+
+def crossovers(rows: Sequence[RaceRow]) -> list[tuple[float, str, str]]:
+    """Where one method clearly overtakes another as N grows.
+
+    A method is *clearly* faster than another at a size N only when every one of
+    its repeats beat every repeat of the other: their time intervals (fastest,
+    slowest repeat) do not overlap. Where they overlap, repeat-to-repeat noise could
+    put either first, so that size says nothing. For each pair of methods, over the
+    sizes where both ran ("ok") and one is clearly faster, a crossover is where the
+    clearly faster method changes between consecutive such sizes. Its N is
+    interpolated in log-log space between those two sizes: each median time is
+    taken as a power law between them, so log(t_a / t_b) is linear in log N and its
+    zero gives N. (With one repeat per size the intervals are the medians, and this
+    is the plain comparison of medians.)
 
     Returns:
       `(n, faster, slower)` sorted by n: `faster` is the faster method above n.
+      Empty when no order change holds across repeats ("no clear crossover").
     """
-    times: dict[str, dict[int, float]] = {}
+    timings: dict[str, dict[int, TimingResult]] = {}
     for r in rows:
         if r.status == "ok" and r.timing is not None and r.timing.median_s > 0:
-            times.setdefault(r.method, {})[r.n] = r.timing.median_s
+            timings.setdefault(r.method, {})[r.n] = r.timing
     found = []
-    for a, b in itertools.combinations(times, 2):
-        sizes = sorted(set(times[a]) & set(times[b]))
-        logs = [(math.log(n), math.log(times[a][n] / times[b][n])) for n in sizes]
-        logs = [(x, f) for x, f in logs if f != 0]
-        for (x0, f0), (x1, f1) in zip(logs, logs[1:]):
+    for a, b in itertools.combinations(timings, 2):
+        clear = []  # (log N, log(t_a / t_b) of the medians) where one is clearly faster
+        for n in sorted(set(timings[a]) & set(timings[b])):
+            (a_lo, a_hi), (b_lo, b_hi) = _interval(timings[a][n]), _interval(timings[b][n])
+            if a_hi < b_lo or b_hi < a_lo:
+                clear.append((math.log(n), math.log(timings[a][n].median_s / timings[b][n].median_s)))
+        for (x0, f0), (x1, f1) in zip(clear, clear[1:]):
             if (f0 < 0) != (f1 < 0):
                 x = x0 + f0 / (f0 - f1) * (x1 - x0)
                 faster, slower = (a, b) if f1 < 0 else (b, a)

@@ -20,7 +20,8 @@ import numpy as np
 from core.errors import CoreError
 
 __all__ = ["TimingCancelled", "TimingResult", "block", "time_call", "time_jitted",
-           "environment_info", "format_seconds"]
+           "environment_info", "format_seconds", "format_timing", "ratio_interval",
+           "format_ratio"]
 
 
 class TimingCancelled(CoreError):
@@ -66,6 +67,12 @@ class TimingResult:
         one repeat): unlike max - min, a single outlier does not dominate it."""
         q25, q75 = np.percentile(self.times_s, [25, 75])
         return float(q75 - q25)
+
+    @property
+    def quartiles_s(self) -> tuple[float, float]:
+        """(25th, 75th) percentile of `times_s` (linear interpolation)."""
+        q25, q75 = np.percentile(self.times_s, [25, 75])
+        return float(q25), float(q75)
 
     def as_dict(self, include_times: bool = False) -> dict[str, Any]:
         """A flat CSV/JSON row; `include_times` adds the raw `times_s` as a list."""
@@ -186,13 +193,45 @@ def environment_info() -> dict[str, Any]:
     }
 
 
-def format_seconds(s: float | None) -> str:
-    """A duration to 3 significant figures in s, ms, µs or ns ("12.3 ms", "1.20 s")."""
+def format_seconds(s: float | None, digits: int = 3) -> str:
+    """A duration to `digits` significant figures in s, ms, µs or ns ("12.3 ms", "1.20 s")."""
     if s is None or not np.isfinite(s):
         return "n/a"
-    s = float(f"{s:.3g}")  # round first, so 0.9996 s reads "1.00 s", not "1000 ms"
+    s = float(f"{s:.{digits}g}")  # round first, so 0.9996 s reads "1.00 s", not "1000 ms"
     units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
     unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[0])
     v = s / scale
-    decimals = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
-    return f"{v:.{decimals}f} {unit}"
+    whole = len(str(int(abs(v)))) if abs(v) >= 1 else 1  # digits before the point
+    return f"{v:.{max(digits - whole, 0)}f} {unit}"
+
+
+def format_timing(t: TimingResult) -> str:
+    """Median and spread to 2 significant figures: "1.2 ms (IQR 0.10 ms, 7 runs)".
+
+    Two figures because repeat-to-repeat noise on a shared machine is rarely below
+    a few per cent; the interquartile range says how far to trust them.
+    """
+    return (f"{format_seconds(t.median_s, 2)} (IQR {format_seconds(t.spread_s, 2)}, "
+            f"{t.repeats} run{'s' if t.repeats != 1 else ''})")
+
+
+def ratio_interval(slow: TimingResult, fast: TimingResult) -> tuple[float, float, float]:
+    """`slow / fast` as (ratio of medians, low, high), from the quartiles of each.
+
+    low = slow's 25th percentile over fast's 75th, high = 75th over 25th: the
+    ratio's range when both timings vary within their interquartile ranges.
+    """
+    (s25, s75), (f25, f75) = slow.quartiles_s, fast.quartiles_s
+    return slow.median_s / fast.median_s, s25 / f75, s75 / f25
+
+
+def _fig2(x: float) -> str:
+    """x to 2 significant figures, thousands separated: "1,700", "12", "0.95"."""
+    x = float(f"{x:.2g}")
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}" if abs(x) < 1 else f"{x:.1f}"
+
+
+def format_ratio(slow: TimingResult, fast: TimingResult) -> str:
+    """`ratio_interval` to 2 significant figures: "12×, range 9.5–15×"."""
+    ratio, low, high = ratio_interval(slow, fast)
+    return f"{_fig2(ratio)}×, range {_fig2(low)}–{_fig2(high)}×"

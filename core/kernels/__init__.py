@@ -19,11 +19,13 @@ from core.kernels.distances import (  # noqa: F401
     sqeuclidean_distances,
 )
 from core.kernels.functions import (  # noqa: F401
+    DATA_DEFAULT_RULES,
     KERNELS,
     KernelFn,
     KernelSpec,
     ParamSpec,
     default_params,
+    default_params_for,
     laplacian_kernel,
     linear_kernel,
     matern32_kernel,
@@ -53,6 +55,7 @@ from core.kernels.composite import (  # noqa: F401
 )
 
 __all__ = [
+    "DATA_DEFAULT_RULES",
     "DISTANCE_METHODS",
     "KERNELS",
     "KernelChoice",
@@ -63,6 +66,7 @@ __all__ = [
     "check_feature_sizes",
     "covariance_matrix",
     "default_params",
+    "default_params_for",
     "gram",
     "gram_jit",
     "kernel_gram",

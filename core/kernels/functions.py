@@ -36,6 +36,8 @@ __all__ = [
     "product_kernel",
     "default_params",
     "median_heuristic_gamma",
+    "default_params_for",
+    "DATA_DEFAULT_RULES",
 ]
 
 KernelFn = Callable[[Mapping, jax.Array, jax.Array], jax.Array]
@@ -157,7 +159,7 @@ KERNELS: dict[str, KernelSpec] = {
                    (_GAMMA, ParamSpec("alpha", "alpha", 1.0, 0.05, 50.0, log=True)),
                    r"\left(1+\frac{\gamma\|x-y\|^2}{\alpha}\right)^{-\alpha}", True),
         KernelSpec("periodic", "Periodic", periodic_kernel,
-                   (_GAMMA, ParamSpec("period", "period", 1.0, 0.05, 20.0, log=True)),
+                   (_GAMMA, ParamSpec("period", "period", 1.0, 0.05, 1e4, log=True)),
                    r"\exp\!\left(-4\gamma\,\sin^2(\pi\|x-y\|/p)\right)", True),
         KernelSpec("linear", "Linear", linear_kernel,
                    (ParamSpec("c", "offset c", 0.0, 0.0, 10.0),),
@@ -203,3 +205,94 @@ def median_heuristic_gamma(X: ArrayLike, max_points: int = 1000, seed: int = 0) 
     d2 = pdist(X, "sqeuclidean")
     med = float(np.median(d2[d2 > 0])) if np.any(d2 > 0) else 0.0
     return 1.0 / (2.0 * med) if med > 0 else 1.0
+
+
+# What `default_params_for` does for each kernel, in words for the app: "gamma follows …".
+DATA_DEFAULT_RULES: dict[str, str] = {
+    "rbf": "the median heuristic 1/(2·median d²)",
+    "matern32": "the median heuristic 1/(2·median d²)",
+    "matern52": "the median heuristic 1/(2·median d²)",
+    "rational_quadratic": "the median heuristic 1/(2·median d²)",
+    "laplacian": "the data: 1/(2·median L1 distance)",
+    "periodic": ("the data, with the period: period = 2 × the largest distance, gamma such "
+                 "that k = e^(−1/2) at the median distance"),
+    "polynomial": "the data: 1/mean |x|²",
+    "linear": "the fixed defaults",
+}
+
+# Every default below puts k at the median pairwise distance where the RBF median
+# heuristic puts the RBF kernel: k = exp(-1/2), halfway down on a log scale.
+_TARGET_AT_MEDIAN = 0.5  # -log k at the median distance
+
+
+def _distance_sample(X: np.ndarray, metric: str, max_points: int, seed: int) -> np.ndarray:
+    """Positive pairwise distances of (a seeded subsample of) X, float64, direct differences."""
+    if X.shape[0] > max_points:
+        X = X[np.random.default_rng(seed).choice(X.shape[0], max_points, replace=False)]
+    d = pdist(X, metric)
+    return d[d > 0]
+
+
+def _clip(kernel: str, param: str, value: float) -> float:
+    p = next(q for q in KERNELS[kernel].params if q.name == param)
+    return float(min(max(value, p.low), p.high))
+
+
+def default_params_for(name: str, X: ArrayLike, max_points: int = 1000,
+                       seed: int = 0) -> dict[str, float]:
+    """Parameters of kernel `name` that suit the data X (N, D): a sensible starting view.
+
+    One rule for every kernel with a lengthscale: k at the median pairwise
+    distance equals exp(-1/2), as the RBF kernel's is under the median heuristic.
+
+    * RBF, Matérn, rational quadratic: gamma = 1 / (2 · median squared distance)
+      (`median_heuristic_gamma`: lengthscale = median distance).
+    * Laplacian, exp(-gamma |x - y|_1): gamma = 1 / (2 · median L1 distance).
+    * Periodic: period = twice the largest pairwise distance, so that sin²(π r / p)
+      rises monotonically over every distance r in the data and k falls with r as
+      a lengthscale kernel does (with a period far below the distances, as the
+      fixed default 1 is on most data, k jumps between 0 and 1 from pair to pair
+      and the heatmap is noise; with one period across the data, the farthest
+      pairs look alike again); gamma such that exp(-4 gamma sin²(π r_med / p)) =
+      exp(-1/2).
+    * Polynomial, (gamma x·y + coef0)^degree: gamma = 1 / mean |x|², so that
+      |gamma x·y| is about 1 or less (Cauchy-Schwarz) and high degrees do not overflow.
+    * Linear: its `ParamSpec` default (the offset c has no data scale).
+
+    The period is clipped to its `ParamSpec` range (gamma is left as computed,
+    like `median_heuristic_gamma`: the app snaps it to its slider); the other
+    parameters keep their `ParamSpec` defaults.
+
+    Args:
+      name: a key of `KERNELS`.
+      X: shape (N, D).
+      max_points: above this, a seeded subsample of rows is used (O(N²) work).
+      seed: the subsample's seed.
+
+    Returns:
+      A dict with every parameter of the kernel, Python floats (ints for integer ones).
+    """
+    params = default_params(name)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        return params
+    if name in ("rbf", "matern32", "matern52", "rational_quadratic"):
+        params["gamma"] = median_heuristic_gamma(X, max_points, seed)
+    elif name == "laplacian":
+        d1 = _distance_sample(X, "cityblock", max_points, seed)
+        if d1.size:
+            params["gamma"] = _TARGET_AT_MEDIAN / float(np.median(d1))
+    elif name == "periodic":
+        d = _distance_sample(X, "euclidean", max_points, seed)
+        if d.size:
+            period = _clip(name, "period", 2.0 * float(d.max()))
+            s2 = float(np.sin(np.pi * np.median(d) / period) ** 2)
+            # s2 is 0 only when the median distance is a whole number of periods
+            # (period clipped below the data's size): then any gamma gives k = 1 there.
+            gamma = _TARGET_AT_MEDIAN / (4 * s2) if s2 > 1e-12 else 1.0
+            params.update(period=period, gamma=gamma)
+    elif name == "polynomial":
+        sq_norm = float(np.mean(np.sum(X**2, axis=1)))
+        if sq_norm > 0:
+            params["gamma"] = 1.0 / sq_norm
+    return params

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from core.kernels.composite import KernelChoice, kernel_gram
 from core.errors import CoreError
 from core.precision import as_float_array, dtype_scope
-from core.lessons.spectrum import Spectrum, spectrum
+from core.lessons.spectrum import ROUNDOFF_MARGIN, Spectrum, roundoff_bound, spectrum  # noqa: F401
 
 __all__ = [
     "CholeskyError",
@@ -43,8 +43,6 @@ __all__ = [
 ]
 
 GRID_LOW, GRID_HIGH = -5.0, 5.0
-# Safety factor over the eps·N·λ_max round-off bound before calling a matrix indefinite.
-ROUNDOFF_MARGIN = 10.0
 
 
 class CholeskyError(CoreError, ValueError):
@@ -225,8 +223,7 @@ class PDReport:
         invalid kernel, e.g. the periodic kernel of a distance in D > 1), and
         jitter only hides a modelling error.
         """
-        eps = float(np.finfo(self.dtype).eps)
-        return self.min_eigenvalue < -ROUNDOFF_MARGIN * eps * self.n * abs(self.max_eigenvalue)
+        return self.min_eigenvalue < -roundoff_bound(self.n, self.max_eigenvalue, self.dtype)
 
 
 def pd_report(K: ArrayLike) -> PDReport:

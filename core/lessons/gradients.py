@@ -5,7 +5,8 @@ point or one gamma at a time; `vmap` then batches it. Three uses, one per
 section of the Gradients page:
 
 * `compare_per_sample_grads`: a loop of `grad` against `vmap(grad)` for the
-  notes' `predict` model (the functions of `core.lessons.predict`);
+  notes' `predict` model (the functions of `core.lessons.predict`), compiled
+  against compiled and eager against eager;
 * `kernel_gradient_field`: `vmap(grad(k(., c)))` over a grid, the direction in
   which the kernel value grows fastest around a centre c;
 * `summary_curve`: how the mean off-diagonal kernel value changes with gamma,
@@ -26,8 +27,14 @@ from jax.typing import ArrayLike
 from core.lessons.anatomy import agreement_tolerance
 from core.kernels.gram import gram
 from core.kernels.functions import KernelFn
-from core.lessons.predict import Params, per_sample_grads, per_sample_grads_loop, predict_vmap_in_axes
-from core.bench.timing import TimingResult, time_call, time_jitted
+from core.lessons.predict import (
+    Params,
+    per_sample_grads,
+    per_sample_grads_loop,
+    per_sample_grads_loop_jit,
+    predict_vmap_in_axes,
+)
+from core.bench.timing import TimingResult, ratio_interval, time_call, time_jitted
 
 __all__ = [
     "regression_targets",
@@ -82,8 +89,12 @@ class PerSampleGrads:
 
     Attributes:
       rows: how many rows (the first ones) the loop and the timed vmap ran on.
-      max_abs_diff: largest |loop − vmap| over every gradient entry of those rows.
-      loop, vmap, vmap_jit: timings; `vmap_jit.compile_s` holds the compile time.
+      max_abs_diff: largest |loop − vmap| over every gradient entry of those rows
+        (either loop, of `grad` or of `jit(grad)`, against `jit(vmap(grad))`).
+      loop, vmap: eager timings: a Python loop of `grad`, and `vmap(grad)`.
+      loop_jit, vmap_jit: compiled timings: a loop of `jit(grad)` (compiled once
+        for one sample, during its warm-up) and `jit(vmap(grad))`
+        (`vmap_jit.compile_s` holds its compile time).
       norms: per-sample gradient norms sqrt(|dw|² + db²) for *all* N rows, shape (N,).
       residuals: `predict(params, x) − target` for all rows, shape (N,).
       tolerance: how far two correct computations may differ (see `agrees`).
@@ -94,6 +105,7 @@ class PerSampleGrads:
     loop: TimingResult
     vmap: TimingResult
     vmap_jit: TimingResult
+    loop_jit: TimingResult
     norms: np.ndarray
     residuals: np.ndarray
     tolerance: float
@@ -107,13 +119,25 @@ class PerSampleGrads:
 
     @property
     def speedup(self) -> float:
-        """Loop median over compiled vmap median, on the same rows."""
-        return self.loop.median_s / self.vmap_jit.median_s
+        """Like with like, both compiled: loop of `jit(grad)` median over
+        `jit(vmap(grad))` median, on the same rows."""
+        return self.loop_jit.median_s / self.vmap_jit.median_s
 
     @property
     def speedup_eager(self) -> float:
-        """Loop median over un-jitted vmap median, on the same rows."""
+        """Like with like, neither compiled: loop of `grad` median over `vmap(grad)`
+        median, on the same rows."""
         return self.loop.median_s / self.vmap.median_s
+
+    @property
+    def speedup_interval(self) -> tuple[float, float, float]:
+        """`speedup` with its range from the quartiles (`ratio_interval`)."""
+        return ratio_interval(self.loop_jit, self.vmap_jit)
+
+    @property
+    def speedup_eager_interval(self) -> tuple[float, float, float]:
+        """`speedup_eager` with its range from the quartiles (`ratio_interval`)."""
+        return ratio_interval(self.loop, self.vmap)
 
 
 _per_sample_grads_jit = jax.jit(per_sample_grads)
@@ -161,14 +185,20 @@ def compare_per_sample_grads(
     # cost being shown.
     loop_t = time_call(loop, params, Xr, tr, warmup=1, repeats=3, budget_s=budget_s,
                        should_stop=should_stop)
-    tick(0.5, "vmap(grad) …")
+    tick(0.4, f"Python loop of jit(grad) over {rows} rows …")
+    # The warm-up compiles jit(grad) for one sample; the repeats then pay N dispatches.
+    loop_jit_t = time_call(per_sample_grads_loop_jit, params, Xr, tr, warmup=1, repeats=7,
+                           budget_s=budget_s, should_stop=should_stop)
+    tick(0.6, "vmap(grad) …")
     vmap_t = time_call(per_sample_grads, params, Xr, tr, warmup=1, repeats=7, budget_s=budget_s,
                        should_stop=should_stop)
-    tick(0.7, "jit(vmap(grad)): compiling, then timing …")
+    tick(0.75, "jit(vmap(grad)): compiling, then timing …")
     jit_t, by_vmap = time_jitted(per_sample_grads, params, Xr, tr, warmup=1, repeats=20,
                                  budget_s=budget_s, should_stop=should_stop)
     tick(0.9, "Gradient norms of every row …")
-    diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(last[0], by_vmap))
+    by_loop_jit = per_sample_grads_loop_jit(params, Xr, tr)
+    diff = max(float(jnp.max(jnp.abs(a - b)))
+               for ref in (last[0], by_loop_jit) for a, b in zip(ref, by_vmap))
     # Every row, compiled: one XLA program for the whole batch instead of eager
     # primitives each compiled for the new batch size.
     dw, db = by_vmap if rows == X.shape[0] else _per_sample_grads_jit(params, X, targets)
@@ -176,7 +206,7 @@ def compare_per_sample_grads(
     residuals = np.asarray(predict_vmap_in_axes(params, X) - targets)
     tick(1.0, "Done")
     tol = 8 * max(1.0, float(jnp.max(jnp.abs(Xr)))) * agreement_tolerance(params, Xr)
-    return PerSampleGrads(rows, diff, loop_t, vmap_t, jit_t, norms, residuals, tol)
+    return PerSampleGrads(rows, diff, loop_t, vmap_t, jit_t, loop_jit_t, norms, residuals, tol)
 
 
 def kernel_gradient_field(kernel_fn: KernelFn, params: Mapping, center: ArrayLike,

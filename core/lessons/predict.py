@@ -28,6 +28,7 @@ __all__ = [
     "squared_loss",
     "per_sample_grads",
     "per_sample_grads_loop",
+    "per_sample_grads_loop_jit",
 ]
 
 Params = tuple[jax.Array, jax.Array]
@@ -124,4 +125,17 @@ def per_sample_grads_loop(params: Params, X: ArrayLike, targets: ArrayLike) -> P
     """The loop of `grad` that `per_sample_grads` replaces; same shapes."""
     grad_loss = jax.grad(squared_loss)
     grads = [grad_loss(params, x, t) for x, t in zip(X, targets)]
+    return jnp.stack([g[0] for g in grads]), jnp.stack([g[1] for g in grads])
+
+
+_grad_loss_jit = jax.jit(jax.grad(squared_loss))
+
+
+def per_sample_grads_loop_jit(params: Params, X: ArrayLike, targets: ArrayLike) -> Params:
+    """A loop of `jit(grad(loss))`: compiled once for one sample, called once per row.
+
+    The fair partner of `jit(vmap(grad(loss)))`: both are compiled, so what is left
+    between them is N calls from Python against one.
+    """
+    grads = [_grad_loss_jit(params, x, t) for x, t in zip(X, targets)]
     return jnp.stack([g[0] for g in grads]), jnp.stack([g[1] for g in grads])

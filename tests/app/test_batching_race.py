@@ -164,3 +164,39 @@ def test_scaling_run_draws_a_log_log_chart():
     assert widget(at, "w_race_scale_n").value == [30, 100]
     assert "w_race_scale_chart" in plotly_figures(at)
     assert not any("previous settings" in w.value for w in at.warning)
+
+
+def test_auto_row_names_its_pick_by_label_not_internal_id():
+    # The issue saw "→ jit_cente…" in the race: an internal id, cut off.
+    at = open_page("batching_race.py")
+    _small(at, ["map_stack", "auto"])
+    widget(at, "w_race_run").click()
+    at.run()
+    no_exception(at)
+    shown = " ".join(str(v) for v in at.dataframe[0].value.to_numpy().ravel())
+    ids = [m for m in METHODS if m != "auto" and f"→ {m}" in shown]
+    assert not ids, ids
+    assert any(f"{METHODS['auto'].label} → {m.label}" in shown for m in METHODS.values())
+    figure_text = str(plotly_figures(at))
+    assert not any(f"→ {m}" in figure_text for m in METHODS if m != "auto")
+
+
+def test_scaling_reports_no_clear_crossover_when_repeats_overlap():
+    from core.bench.race import RaceRow, crossovers
+    from core.bench.timing import TimingResult
+    from ui.race_charts import scaling_chart
+
+    def row(method, n, times):
+        return RaceRow(method, METHODS[method].label, False, "ok",
+                       timing=TimingResult(times_s=times), n=n)
+
+    # Medians swap between 100 and 1000, but the repeats overlap at 1000.
+    rows = [row("map_stack", 100, (1e-3, 1.1e-3)), row("jit_method1", 100, (2e-3, 2.1e-3)),
+            row("map_stack", 1000, (1e-3, 1.4e-3)), row("jit_method1", 1000, (1.1e-3, 1.2e-3))]
+    assert crossovers(rows) == []
+    fig = scaling_chart(rows, crossovers(rows))
+    assert [t.name for t in fig.data] == [METHODS["map_stack"].label, METHODS["jit_method1"].label]
+    # Each point's bar spans its fastest to slowest repeat (ms).
+    bars = fig.data[0].error_y
+    np.testing.assert_allclose(np.asarray(bars.array) + fig.data[0].y, [1.1, 1.4])
+    np.testing.assert_allclose(fig.data[0].y - np.asarray(bars.arrayminus), [1.0, 1.0])

@@ -63,3 +63,22 @@ def test_without_2d_data_or_gamma_the_page_says_why():
     assert any("has no gamma" in i.value for i in at.info)
     assert "w_grad_norm_chart" in figures  # per-sample gradients work in any D
     assert float(metric(at, "max |loop − vmap|")) <= 1e-5
+
+
+def test_timings_compare_like_with_like_with_two_figures_and_a_spread():
+    import re
+
+    at = open_page(PAGE, {"n": "60"})
+    # Compiled against compiled: the headline speedup is loop of jit(grad) / jit(vmap(grad)).
+    speedup = metric(at, "Speedup, both compiled")
+    assert re.fullmatch(r"[\d,.]+×, range [\d,.]+–[\d,.]+×", speedup), speedup
+    for label in ("Loop of jit(grad)", "jit(vmap(grad))"):
+        value = metric(at, label)
+        # e.g. "1.2 ms (IQR 0.10 ms, 7 runs)": 2 significant figures, then the spread
+        assert re.fullmatch(r"\d(\.\d|\d)?\d? [mµn]?s \(IQR [\d.]+ [mµn]?s, \d+ runs?\)",
+                            value), value
+    caption = next(c.value for c in at.caption if c.value.startswith("Without jit"))
+    assert "faster" in caption and "range" in caption
+    names = plotly_figures(at)["w_grad_timing_chart"]["data"][0]["y"]
+    assert {n.split(" (")[0] for n in names} == {"loop of grad", "vmap(grad)", "loop of jit(grad)",
+                                                  "jit(vmap(grad))"}

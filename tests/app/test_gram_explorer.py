@@ -136,3 +136,60 @@ def test_downloads_are_offered():
     at = open_page(PAGE, {"n": "60"})
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download K as .npy" in labels and "Download K as .csv" in labels
+
+
+def test_periodic_kernel_on_digits_is_called_indefinite_and_every_eigenvalue_is_drawn():
+    # The case: the periodic kernel (period 1) on Digits in float64 has a
+    # smallest eigenvalue of about -0.011 (NumPy), far beyond round-off.
+    at = open_page(PAGE, {"dataset": "digits", "n": "400", "dtype": "float64",
+                          "kernel": "periodic", "period": "1",
+                          "gamma": str(snap_gamma(0.0105))})
+    ss = at.session_state
+    X, y = data_of(at)
+    params = {"gamma": ss["gamma"], "period": ss["period"]}
+    assert params["period"] == 1.0
+    with dtype_scope("float64"):
+        K = np.asarray(gram_jit(KERNELS["periodic"].fn, params, X))
+    lam = np.linalg.eigvalsh(K)
+    assert lam[0] < -1e-3
+    warnings = [w.value for w in at.warning]
+    assert any("indefinite" in w for w in warnings), warnings
+    fig = plotly_figures(at)["w_gram_spec"]
+    drawn = np.concatenate([np.asarray(t["customdata"]) for t in fig["data"]])
+    assert drawn.size == 400  # none dropped, the ones ≤ 0 included
+    np.testing.assert_allclose(np.sort(drawn), lam, atol=1e-9)
+    assert any(f"{int(np.sum(lam <= 0))} of 400 eigenvalues are ≤ 0" in c.value for c in at.caption)
+
+
+def test_rbf_spectrum_is_not_called_indefinite():
+    at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
+    assert not any("indefinite" in w.value for w in at.warning)
+
+
+def test_periodic_kernel_starts_from_its_own_data_defaults_and_shows_the_classes():
+    from core.kernels import KERNELS, default_params_for
+    from ui.settings import log_grid, snap_log
+
+    spec = next(p for p in KERNELS["periodic"].params if p.name == "period")
+    periods = log_grid(spec.low, spec.high, spec.default)  # the sidebar's period grid
+
+    at = open_page(PAGE, {"dataset": "digits", "n": "400", "kernel": "periodic"})
+    ss = at.session_state
+    X, y = data_of(at)
+    expected = default_params_for("periodic", X.astype(np.float64))
+    assert ss["period"] == snap_log(periods, expected["period"])
+    assert ss["gamma"] == snap_gamma(expected["gamma"])
+    assert any("period = 2 × the largest distance" in c.value for c in at.caption)
+    # What the user sees: the label-ordered heatmap has class blocks, not noise.
+    K = shown_K(at)
+    ys = np.sort(y)
+    same = ys[:, None] == ys[None, :]
+    off = ~np.eye(ys.size, dtype=bool)
+    assert (K[same & off].mean() - K[~same].mean()) / K[off].std() > 0.5
+    # A period the user picks stays picked.
+    picked = snap_log(periods, 2.0)
+    widget(at, "period").set_value(picked).run()
+    no_exception(at)
+    assert at.session_state["period"] == picked
+    widget(at, "n").set_value(300).run()
+    assert at.session_state["period"] == picked

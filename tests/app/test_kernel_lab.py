@@ -36,7 +36,8 @@ def test_defaults_show_cores_diagnostics_and_draws():
     grid = pd_report(kernel_gram(rbf, grid_1d(150), dtype="float32"))
     _assert_row_is_core(table.iloc[0], grid)
     # The lesson of the defaults: float32 RBF on a fine grid does not factor without jitter.
-    assert not grid.cholesky_ok and table["Cholesky, jitter 1e-05"].iloc[0]
+    jitter = at.session_state["w_kern_jitter"]
+    assert not grid.cholesky_ok and table[f"Cholesky, jitter {jitter:.0e}"].iloc[0]
     X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
     _assert_row_is_core(table.iloc[1], pd_report(kernel_gram(rbf, X, dtype="float32")))
     assert len(at.get("plotly_chart")) == 6  # profile, 2 heatmaps, draws, spectrum, rank
@@ -110,3 +111,29 @@ def test_a_kernel_that_overflows_is_explained_not_a_traceback():
     errors = " ".join(e.value for e in at.error)
     assert "overflows float32" in errors and "Wine's K cannot be diagnosed" in errors
     assert list(_diagnostics(at)["matrix"]) == ["1-D grid"]  # the grid is still diagnosed
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_periodic_draws_work_from_the_start_and_say_the_jitter(dtype):
+    # The issue: "Draw GP samples with the periodic kernel" failed at jitter 1e-5.
+    # The jitter now starts at the smallest grid value >= core's smallest_jitter.
+    at = open_page(PAGE, {"dtype": dtype})
+    widget(at, "w_kern_k1").set_value("periodic").run()
+    no_exception(at)
+    assert not any("No draws" in w.value for w in at.warning)
+    periodic = KernelChoice.make("single", "periodic")
+    need = pd_report(kernel_gram(periodic, grid_1d(150), dtype=dtype)).smallest_jitter
+    jitter = at.session_state["w_kern_jitter"]
+    # The slider's grid is half-decades from 1e-12: the next value down would not work.
+    assert jitter >= need and (jitter == 1e-12 or jitter < need * 10 ** 0.5 * 1.01)
+    caption = next(c.value for c in at.caption if c.value.startswith("Added to the diagonal"))
+    assert f"jitter {jitter:.2g}" in caption
+    assert "without any" in caption if need == 0 else f"{need:.2g}" in caption
+
+
+def test_a_jitter_the_user_chose_is_kept():
+    at = open_page(PAGE)
+    widget(at, "w_kern_jitter").set_value(1e-2).run()
+    widget(at, "w_kern_draws").set_value(3).run()
+    no_exception(at)
+    assert at.session_state["w_kern_jitter"] == 1e-2

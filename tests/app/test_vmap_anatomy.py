@@ -61,3 +61,18 @@ def test_anatomy_page_shows_the_notes_examples_and_answers_its_controls():
     widget(at, "w_anatomy_retime").click().run()
     no_exception(at)
     assert float(metric(at, "Largest |difference|")) <= 1e-6
+
+
+def test_readme_try_first_in_axes_1_0_shows_the_silent_broadcast_then_0_0_the_error():
+    # The README's "try first" for this page: in_axes=(1, 0) on the default shapes
+    # a: (5, 3), b: (3,) gives no error but hands f a scalar b; (0, 0) is refused.
+    at = open_page(PAGE)
+    widget(at, "w_anatomy_in_a").set_value(1).run()
+    widget(at, "w_anatomy_in_b").set_value(0).run()
+    no_exception(at)
+    warning = next(w.value for w in at.warning if w.value.startswith("Output shape: (3,)"))
+    assert "receives b as a scalar" in warning and "No error" in warning
+    assert not any(s.value.startswith("Output shape") for s in at.success)
+    widget(at, "w_anatomy_in_a").set_value(0).run()
+    no_exception(at)
+    assert any("JAX refused: vmap got inconsistent sizes" in e.value for e in at.error)

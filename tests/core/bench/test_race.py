@@ -83,7 +83,11 @@ def test_too_large_for_the_python_loop_declines_without_running():
 def test_auto_is_labelled_with_its_pick(small_data):
     (row,) = race(small_data, gamma=0.5, methods=["auto"], **SMALL)
     assert row.status == "ok" and row.picked == "jit_centered"
-    assert "jit_centered" in row.label and row.compiled and row.timing.compile_s > 0
+    # The pick is named by its label, as everywhere on screen, never by its internal id.
+    from core.dense.methods import METHODS
+
+    assert row.label == f"{METHODS['auto'].label} → {METHODS['jit_centered'].label}"
+    assert "jit_centered" not in row.label and row.compiled and row.timing.compile_s > 0
 
 
 def test_on_step_reports_start_and_done_for_each_method(small_data):
@@ -163,3 +167,28 @@ def test_several_crossovers_are_sorted_by_n():
     assert [f[1:] for f in found] == [("b", "a"), ("a", "b")]
     assert 10 < found[0][0] < 100 < found[1][0] < 1000
     assert all(math.isfinite(f[0]) for f in found)
+
+
+def _repeats(method: str, n: int, times: tuple[float, ...]) -> RaceRow:
+    return RaceRow(method, method, False, "ok", timing=TimingResult(times_s=times), n=n)
+
+
+def test_a_crossover_within_the_noise_is_not_reported():
+    # The medians swap order between N = 100 and 1000, but at 1000 the repeats of
+    # a and b overlap (a: 1.0–1.4 ms, b: 1.1–1.5 ms): no repeat-proof change of order.
+    rows = [_repeats("a", 100, (1.0e-3, 1.1e-3, 1.2e-3)), _repeats("b", 100, (2.0e-3, 2.1e-3, 2.2e-3)),
+            _repeats("a", 1000, (1.0e-3, 1.35e-3, 1.4e-3)), _repeats("b", 1000, (1.1e-3, 1.2e-3, 1.5e-3))]
+    assert rows[2].timing.median_s > rows[3].timing.median_s  # the medians did cross
+    assert crossovers(rows) == []
+
+
+def test_a_crossover_that_holds_across_repeats_is_reported_between_clear_sizes():
+    # a is clearly faster at 100, unclear at 1000 (overlap), clearly slower at 10000:
+    # the crossing is interpolated between 100 and 10000, the two clear sizes.
+    rows = [_repeats("a", 100, (0.9e-3, 1e-3, 1.1e-3)), _repeats("b", 100, (9e-3, 1e-2, 1.1e-2)),
+            _repeats("a", 1000, (1e-3, 2e-3, 3e-3)), _repeats("b", 1000, (2.5e-3, 2.6e-3, 2.7e-3)),
+            _repeats("a", 10_000, (0.9e-1, 1e-1, 1.1e-1)), _repeats("b", 10_000, (0.9e-2, 1e-2, 1.1e-2))]
+    ((n, faster, slower),) = crossovers(rows)
+    assert (faster, slower) == ("b", "a")
+    # log(t_a/t_b) goes from log 0.1 at N=100 to log 10 at N=10000: zero halfway, N = 1000.
+    assert n == pytest.approx(1000.0, rel=1e-12)

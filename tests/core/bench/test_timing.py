@@ -169,3 +169,31 @@ def test_environment_info_has_versions_and_is_json_serializable():
 )
 def test_format_seconds(seconds, text):
     assert format_seconds(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1.26, "1.3 s"), (0.0123, "12 ms"), (850e-6, "850 µs"), (0.99996, "1.0 s"),
+     (2.5e-9, "2.5 ns"), (123.4, "120 s"), (None, "n/a")],
+)
+def test_format_seconds_to_two_significant_figures(seconds, text):
+    assert format_seconds(seconds, 2) == text
+
+
+def test_timing_and_ratio_text_carry_two_figures_and_the_spread():
+    from core.bench.timing import TimingResult, format_ratio, format_timing, ratio_interval
+
+    slow = TimingResult(times_s=(0.010, 0.012, 0.011, 0.013, 0.0105))
+    fast = TimingResult(times_s=(0.0010, 0.0011, 0.0009))
+    q = {name: np.percentile(t.times_s, [25, 50, 75]) for name, t in (("s", slow), ("f", fast))}
+    ratio, low, high = ratio_interval(slow, fast)
+    assert ratio == pytest.approx(q["s"][1] / q["f"][1])
+    assert low == pytest.approx(q["s"][0] / q["f"][2]) and high == pytest.approx(q["s"][2] / q["f"][0])
+    assert low <= ratio <= high
+    assert format_timing(slow) == (f"{format_seconds(q['s'][1], 2)} (IQR "
+                                   f"{format_seconds(q['s'][2] - q['s'][0], 2)}, 5 runs)")
+    assert format_timing(slow) == "11 ms (IQR 1.5 ms, 5 runs)"
+    assert format_ratio(slow, fast) == "11×, range 10–13×"  # 0.0105/0.00105, 0.012/0.00095
+    assert format_ratio(fast, slow) == "0.091×, range 0.079–0.1×"
+    big = TimingResult(times_s=(16.7,)), TimingResult(times_s=(0.001,))
+    assert format_ratio(*big) == "17,000×, range 17,000–17,000×"

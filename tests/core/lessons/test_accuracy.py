@@ -164,3 +164,18 @@ def test_matmul_precision_highest_runs_and_is_a_no_op_on_cpu():
         assert effect == 0.0
     row = method_accuracy(X, "jit_expansion", matmul_precision="highest")
     assert row.k_max_error > 0.01  # "highest" does not undo the cancellation
+
+
+def test_the_diagonal_and_clipping_sentences_of_the_precision_lab():
+    # "The jitted expansion leaves round-off there [on K_ii]; methods that know Y is X
+    # set the diagonal to 0 (the centered method, scikit-learn), and NumPy's einsum
+    # happens to sum both in the same order." and "scikit-learn clips inside its own
+    # function, so its count is 0 by construction."
+    X = lab_data(200, 2, 1.0, 1000.0, 0, "float32")
+    ref = reference(X)
+    rows = {m: method_accuracy(X, m, ref) for m in
+            ("jit_expansion", "jit_centered", "sklearn", "numpy_expansion")}
+    assert rows["jit_expansion"].diagonal_deviation > 0
+    for m in ("jit_centered", "sklearn", "numpy_expansion"):
+        assert rows[m].diagonal_deviation == 0, m
+    assert rows["jit_expansion"].negatives > 0 and rows["sklearn"].negatives == 0

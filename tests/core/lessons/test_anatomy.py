@@ -160,3 +160,15 @@ def test_matmul_source_is_the_code_that_runs():
     exec(compile(source, "<matmul_source>", "exec"), namespace)  # noqa: S102 - our own source
     A = np.arange(6.0, dtype=np.float32).reshape(2, 3)
     np.testing.assert_allclose(namespace["vmap_matmul"](A, A.T), np.asarray(vmap_matmul(A, A.T)))
+
+
+def test_vmap_adds_no_loop_to_the_program():
+    # The anatomy page: "vmap does not add a loop: it rewrites each operation to carry a
+    # batch axis". The batched jaxprs hold no loop primitive and the same operations.
+    import re
+
+    for name in ("predict", "rbf"):
+        plain, batched = jaxpr_pair(name, 50, 3)
+        assert not re.search(r"\b(while|scan|fori_loop)\b", batched), name
+        ops = lambda text: sorted(set(re.findall(r"= ([a-z_]+)\[?", text)))  # noqa: E731
+        assert set(ops(plain)) <= set(ops(batched)) | {"dot_general"}, (ops(plain), ops(batched))

@@ -159,3 +159,30 @@ def test_gamma_sweep_sets_every_component_and_refuses_kernels_without_gamma():
                                atol=1e-12)
     with pytest.raises(ValueError, match="no gamma"):
         spectrum_sweep(KernelChoice.make("single", "linear"), grid_1d(10), [1.0])
+
+
+def test_float32_needs_hundreds_of_millions_times_the_jitter_of_float64():
+    # The Kernel lab's sentence, on its default matrix (RBF, gamma 1, 150 grid points):
+    # the ratio follows eps (1.2e-7 / 2.2e-16 = 5.4e8). Measured: 3.5e8.
+    K32 = kernel_gram(RBF, grid_1d(150), dtype="float32")
+    K64 = kernel_gram(RBF, grid_1d(150), dtype="float64")
+    j32, j64 = smallest_jitter(K32), smallest_jitter(K64)
+    assert j64 > 0  # both need one here, so the ratio is defined
+    assert 1e8 <= j32 / j64 < 1e10
+
+
+def test_more_grid_points_bring_k_closer_to_singular():
+    # "more points are closer together, so K is closer to singular": the smallest
+    # eigenvalue (NumPy) shrinks as the grid fills in, until round-off is all that is left.
+    smallest = [np.linalg.eigvalsh(kernel_gram(RBF, grid_1d(n), dtype="float64"))[0]
+                for n in (10, 20, 40)]
+    assert smallest[0] > smallest[1] > smallest[2]
+
+
+def test_periodic_kernel_is_positive_semi_definite_in_one_dimension(rng):
+    # ... "is positive semi-definite in 1-D but not in general for D > 1" (the D > 1
+    # half: test_round_off_is_told_apart_from_an_invalid_kernel).
+    X = rng.normal(size=(200, 1)) * 3
+    for dtype in ("float32", "float64"):
+        assert not pd_report(kernel_gram(KernelChoice.make("single", "periodic"), X,
+                                         dtype=dtype)).beyond_roundoff, dtype

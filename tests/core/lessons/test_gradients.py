@@ -214,6 +214,12 @@ def test_per_sample_grads_loop_equals_vmap(rng):
     assert out.rows == 6
     assert out.agrees and out.max_abs_diff <= 1e-6
     assert out.vmap_jit.compile_s > 0 and out.speedup > 0
+    # Like with like: compiled against compiled, eager against eager.
+    assert out.speedup == out.loop_jit.median_s / out.vmap_jit.median_s
+    assert out.speedup_eager == out.loop.median_s / out.vmap.median_s
+    assert out.loop_jit.compile_s is None and out.loop_jit.first_call_s is not None
+    ratio, low, high = out.speedup_interval
+    assert ratio == out.speedup and low <= ratio <= high
     dw, db = per_sample_grads(params, X, targets)
     expected = np.sqrt(np.sum(np.asarray(dw, np.float64) ** 2, axis=1) + np.asarray(db, np.float64) ** 2)
     assert out.norms.shape == (15,)  # every row, not only the looped ones
@@ -237,3 +243,47 @@ def test_per_sample_grads_match_the_closed_form(rng):
     coef = 2 * (p - t) * (1 - p**2)
     np.testing.assert_allclose(np.asarray(dw), coef[:, None] * X, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(db), coef, rtol=1e-12)
+
+
+def test_loop_of_jit_grad_equals_vmap_grad_and_the_per_sample_formula(rng):
+    from core.lessons.predict import per_sample_grads_loop_jit
+
+    X = rng.normal(size=(12, 3)).astype(np.float32)
+    t = np.tanh(rng.normal(size=12)).astype(np.float32)
+    params = init_params(3, seed=4)
+    dw, db = per_sample_grads_loop_jit(params, X, t)
+    w, b = (np.asarray(p, np.float64) for p in params)
+    # d/dw (tanh(w·x + b) − t)² = 2 (tanh z − t)(1 − tanh² z) x, by hand in float64.
+    z = np.tanh(X.astype(np.float64) @ w + b)
+    g = 2 * (z - t) * (1 - z**2)
+    np.testing.assert_allclose(np.asarray(db), g, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(dw), g[:, None] * X, rtol=1e-5, atol=1e-6)
+    vdw, vdb = per_sample_grads(params, X, t)
+    np.testing.assert_allclose(np.asarray(dw), np.asarray(vdw), rtol=1e-6, atol=1e-7)
+
+
+def test_laplacian_gradient_at_its_centre_is_a_subgradient_not_zero():
+    # The Gradients page: "The Laplacian kernel has a kink at c: there grad returns one
+    # of its subgradients, not zero." exp(-γ|x − c|₁) has |x_j − c_j| with a kink at 0;
+    # jnp.abs' derivative there is taken as sign(0) + 1 = 1 per axis, so -γ·1 per axis,
+    # inside the subdifferential [-γ, γ] of each axis.
+    c = np.array([0.3, -0.2], np.float32)
+    g = np.asarray(kernel_gradient_field(KERNELS["laplacian"].fn, {"gamma": 0.7}, c, c[None]))[0]
+    assert np.any(g != 0)
+    assert np.all(np.abs(g) <= 0.7 * (1 + 1e-6))
+    # The smooth RBF kernel's gradient does vanish there.
+    r = np.asarray(kernel_gradient_field(rbf_kernel, {"gamma": 0.7}, c, c[None]))[0]
+    np.testing.assert_array_equal(r, 0)
+
+
+def test_in_float32_it_is_the_finite_difference_that_is_off_not_grad(points):
+    # The Gradients page's caption: at small gamma, float32 grad and FD disagree because
+    # FD subtracts two numbers near 1; grad agrees with the float64 truth.
+    gammas = np.logspace(-4, -2, 5)
+    with jax.enable_x64(True):
+        truth = summary_curve(rbf_kernel, {}, points.astype(np.float64), gammas)
+    f32 = summary_curve(rbf_kernel, {}, points.astype(np.float32), gammas.astype(np.float32))
+    scale = np.max(np.abs(truth.derivative))
+    grad_err = np.max(np.abs(f32.derivative - truth.derivative)) / scale
+    fd_err = np.max(np.abs(f32.finite_difference - truth.derivative)) / scale
+    assert grad_err < 1e-5 and fd_err > 10 * grad_err
