@@ -329,17 +329,24 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     return order[0]  # its refusal names the way out
 
 
-def _auto(X, Y, gamma):
+def _pick(X, Y) -> GramMethod:
     m = X.shape[0] if Y is None else Y.shape[0]
-    pick = METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)]
-    return pick.runner(*pick.shift(X, Y), gamma)
+    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)]
+
+
+def _auto(X, Y, gamma):
+    # X and Y come from auto's prepare, shifted as the pick wants (see _AutoMethod).
+    return _pick(X, Y).runner(X, Y, gamma)
 
 
 class _AutoMethod(GramMethod):
-    """"auto": delegates to `choose_auto`'s pick, so its limits are the pick's."""
+    """"auto": delegates to `choose_auto`'s pick, so its limits and its shift are the pick's."""
 
     def declines(self, n, m, d, dtype="float32"):
         return METHODS[choose_auto(n, m, d, dtype)].declines(n, m, d, dtype)
+
+    def shift(self, X, Y):
+        return _pick(X, Y).shift(X, Y)
 
 
 METHODS["auto"] = _AutoMethod(
