@@ -46,12 +46,16 @@ def dtype_scope(dtype: DTypeLike) -> Iterator[None]:
     """Run the body with JAX's x64 mode on if and only if `dtype` is float64.
 
     x64 is a thread-local JAX setting, so one Streamlit session asking for float64
-    does not change another session's float32 results.
+    does not change another session's float32 results. A float32 scope turns x64
+    off even when `JAX_ENABLE_X64` is set, so that "float32" means float32 there too.
+
+    Convert inputs with NumPy first (`as_float_array`), as every entry point of
+    `core` does: in JAX 0.10, `jnp.asarray` of a float64 NumPy array now and then
+    returns the dtype of another thread's scope while both run
+    (tests/core/test_precision.py), whereas arrays already in the scope's dtype
+    keep it.
     """
-    if canonical_dtype(dtype) == np.float64:
-        with jax.enable_x64(True):
-            yield
-    else:
+    with jax.enable_x64(bool(canonical_dtype(dtype) == np.float64)):
         yield
 
 

@@ -14,7 +14,8 @@ time, fused and on every core, while NumPy copies the previous panel into K.
 `rbf_gram_tiled` (registry "numpy_tiled"), NumPy and BLAS:
 
 * the exponent is ONE matrix product of augmented rows,
-  `[x, -gamma |x|^2, 1] . [2 gamma y, 1, -gamma |y|^2]` (see `augmented_factors`);
+  `[x, -gamma |x|^2, 1] . [2 gamma y, 1, -gamma |y|^2]`
+  (`core.kernels.numerics.augmented_factors`);
 * K is filled tile by tile: each tile is one BLAS product, a clip and an in-place
   `exp` while it is still in cache, then one store;
 * for K(X, X) with many features only the tiles on and above the diagonal are
@@ -42,10 +43,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.precision import dtype_scope
 
 __all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURES",
-           "PANEL_BYTES", "augmented_factors", "panel_rows", "rbf_panel", "rbf_gram_panels",
+           "PANEL_BYTES", "panel_rows", "rbf_panel", "rbf_gram_panels",
            "rbf_gram_tiled", "worker_count"]
 
 # A float32 tile of 256 x 256 is 256 KiB: it stays in a core's L2 cache between
@@ -71,36 +73,6 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def augmented_factors(X: np.ndarray, Y: np.ndarray, gamma: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Factors whose product is the RBF exponent: `A @ B = -gamma * |x_i - y_j|^2`.
-
-    Args:
-      X: shape (N, D); Y: shape (M, D); gamma: a scalar; all of one float dtype.
-
-    Returns:
-      `(A, B)`, A of shape (N, D + 2) and B of shape (D + 2, M), dtype of X.
-    """
-    dt = X.dtype
-    # One shift for X and Y together, accumulated in float64: the subtraction
-    # x - mean is then exact for points near the mean (Sterbenz), so data 1e4
-    # from the origin loses nothing.
-    total = X.sum(axis=0, dtype=np.float64) + Y.sum(axis=0, dtype=np.float64)
-    mean = (total / max(X.shape[0] + Y.shape[0], 1)).astype(dt)
-    Xc, Yc = X - mean, Y - mean
-    g = np.asarray(gamma, dtype=dt)
-    d = X.shape[1]
-    A = np.empty((X.shape[0], d + 2), dt)
-    A[:, :d] = Xc
-    A[:, d] = -g * np.einsum("ik,ik->i", Xc, Xc)
-    A[:, d + 1] = 1
-    B = np.empty((d + 2, Y.shape[0]), dt)
-    B[:d] = (2 * g) * Yc.T
-    B[d] = 1
-    B[d + 1] = -g * np.einsum("ik,ik->i", Yc, Yc)
-    return A, B
-
-
 def rbf_gram_tiled(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
                    workers: int | None = None) -> np.ndarray:
     """`exp(-gamma * |x_i - y_j|^2)` filled tile by tile (see the module docstring).
@@ -117,24 +89,21 @@ def rbf_gram_tiled(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
     """
     same = Y is None
     mirror = same and X.shape[1] >= MIRROR_MIN_FEATURES
-    A, B = augmented_factors(X, X if same else Y, gamma)
+    A, B = augmented_factors(*shared_shift(X, None if same else Y), gamma)
     n, m = A.shape[0], B.shape[1]
     K = np.empty((n, m), X.dtype)
-    # Round-off can push an exponent a hair above 0 (K above 1); clipping with a
-    # row of zeros is vectorised, unlike np.minimum with a scalar 0 (4x slower).
-    zeros = np.zeros(min(TILE_COLS, m), X.dtype)
     below = np.tri(TILE_ROWS, k=-1, dtype=bool)
 
     def fill(i0: int, j0: int) -> None:
         i1, j1 = min(i0 + TILE_ROWS, n), min(j0 + TILE_COLS, m)
         tile = A[i0:i1] @ B[:, j0:j1]
-        np.minimum(tile, zeros[: j1 - j0], out=tile)
+        diagonal = same and j0 <= i0 < j1  # the tile holds a diagonal block
+        clip_at_zero(tile, exponent=True,
+                     self_pairs=(np.arange(i0, i1), np.arange(j0, j1)) if diagonal else None)
         np.exp(tile, out=tile)
-        if same and j0 <= i0 < j1:  # the tile holds a diagonal block
+        if diagonal and mirror:  # both triangles were computed: make K exactly symmetric
             square = tile[:, i0 - j0: i0 - j0 + i1 - i0]
-            if mirror:  # both triangles were computed: make K exactly symmetric
-                np.copyto(square, square.T, where=below[: i1 - i0, : i1 - i0])
-            np.fill_diagonal(square, 1)  # the expansion leaves round-off there
+            np.copyto(square, square.T, where=below[: i1 - i0, : i1 - i0])
         K[i0:i1, j0:j1] = tile
         if mirror and j1 > i1:  # the mirror image, below this row block
             lo = max(j0, i1)
@@ -172,17 +141,22 @@ def panel_rows(m: int, itemsize: int) -> int:
 
 
 @jax.jit
-def rbf_panel(Xp: jax.Array, B: jax.Array, gx: jax.Array, gy: jax.Array) -> jax.Array:
+def rbf_panel(Xp: jax.Array, B: jax.Array, gx: jax.Array, gy: jax.Array,
+              row_ids: jax.Array) -> jax.Array:
     """`exp(min(Xp @ B - gx - gy, 0))` for one panel of rows, fused by XLA.
 
     Args:
       Xp: centered rows, shape (P, D); B: `2 gamma (Y - mean).T`, shape (D, M);
       gx: `gamma |x - mean|^2`, shape (P,); gy: likewise for Y, shape (M,).
+      row_ids: the panel's row numbers in K(X, X), shape (P,): their diagonal
+        entries come out exactly 1; -1 for rows without a self pair (K(X, Y)),
+        so that both compile to one program.
 
     Returns:
       The panel of K, shape (P, M).
     """
-    return jnp.exp(jnp.minimum(Xp @ B - gx[:, None] - gy[None, :], 0))
+    return jnp.exp(clip_at_zero(Xp @ B - gx[:, None] - gy[None, :], exponent=True,
+                                self_pairs=(row_ids, jnp.arange(B.shape[1]))))
 
 
 def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
@@ -203,9 +177,7 @@ def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> n
     same = Y is None
     Y = X if same else Y
     dt = X.dtype
-    total = X.sum(axis=0, dtype=np.float64) + Y.sum(axis=0, dtype=np.float64)
-    mean = (total / max(X.shape[0] + Y.shape[0], 1)).astype(dt)  # see augmented_factors
-    Xc, Yc = X - mean, Y - mean
+    Xc, Yc = shared_shift(X, None if same else Y)
     g = np.asarray(gamma, dtype=dt)
     gx, gy = g * np.einsum("ik,ik->i", Xc, Xc), g * np.einsum("ik,ik->i", Yc, Yc)
     B = np.ascontiguousarray((2 * g) * Yc.T)
@@ -222,13 +194,12 @@ def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> n
         B, gy = jnp.asarray(B), jnp.asarray(gy)
         pending = None
         for i0 in range(0, n + rows, rows):
-            ready = rbf_panel(Xc[i0:i0 + rows], B, gx[i0:i0 + rows], gy) if i0 < n else None
+            ids = np.arange(i0, i0 + rows) if same else np.full(rows, -1)
+            ready = rbf_panel(Xc[i0:i0 + rows], B, gx[i0:i0 + rows], gy, ids) if i0 < n else None
             if pending is not None:  # copy the previous panel while XLA computes this one
                 j0, panel = pending
                 K[j0:j0 + rows] = np.asarray(panel)[: n - j0]
             pending = (i0, ready)
-    if same:
-        np.fill_diagonal(K, 1)  # the expansion leaves round-off there
     return K
 
 

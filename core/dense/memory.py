@@ -12,10 +12,13 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from core.errors import TooLargeError
-from core.dense.methods import DENSE_MEMORY_BUDGET_BYTES
 
 __all__ = ["DENSE_MEMORY_BUDGET_BYTES", "BLOCK_ENGINE_HINT", "dense_gram_bytes",
            "check_dense_budget", "format_bytes"]
+
+# The one budget: above it every dense path (the registry's methods, the Scale
+# page's dense check) refuses, with `check_dense_budget`'s one message.
+DENSE_MEMORY_BUDGET_BYTES = 2 * 1024**3
 
 BLOCK_ENGINE_HINT = ("compute it block by block instead: the block engine (the Scale page, "
                      "`core.scale.run_blocks`) never holds the N × M matrix and reduces each "

@@ -23,14 +23,14 @@ from jax.typing import ArrayLike
 from core.kernels.distances import (
     pairwise_sqeuclidean,
     sqdist_broadcast,
-    sqdist_centered,
     sqdist_dot,
     sqdist_numpy,
     check_feature_sizes,
 )
 from core.errors import TooLargeError
-from core.dense.fast import (MIRROR_MIN_FEATURES, augmented_factors, rbf_gram_panels,
-                            rbf_gram_tiled, rbf_panel)
+from core.dense.fast import MIRROR_MIN_FEATURES, rbf_gram_panels, rbf_gram_tiled, rbf_panel
+from core.dense.memory import check_dense_budget
+from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.kernels.gram import covariance_matrix, gram
 from core.kernels.functions import rbf_kernel
 from core.precision import as_float_array, dtype_scope
@@ -38,19 +38,13 @@ from core.precision import as_float_array, dtype_scope
 __all__ = [
     "GramMethod",
     "METHODS",
-    "DENSE_MEMORY_BUDGET_BYTES",
     "get_method",
     "choose_auto",
     "TILED_MIN_ENTRIES",
-    "dense_bytes",
     "resolve",
     "sqdist_for",
     "rbf_from_sqdist",
 ]
-
-# Above this a dense method refuses and points to the block engine (Scale page).
-DENSE_MEMORY_BUDGET_BYTES = 2 * 1024**3
-
 
 # --- the methods, one short function each (their source is what the app shows) ---
 
@@ -97,15 +91,14 @@ def gram_jit_broadcast(X, Y, gamma):
 
 def gram_jit_expansion(X, Y, gamma):
     Y = X if Y is None else Y
-    return jnp.exp(-gamma * jnp.maximum(sqdist_dot(X, Y), 0))
+    return jnp.exp(-gamma * clip_at_zero(sqdist_dot(X, Y)))
 
 
 def gram_jit_centered(X, Y, gamma):
+    # X and Y arrive shifted by shared_shift (GramMethod.prepare, on the host).
     same = Y is None
-    Y = X if same else Y
-    d2 = jnp.maximum(sqdist_centered(X, Y), 0)
-    if same:  # K[i, i] is exactly 1; the expansion leaves round-off there.
-        d2 = jnp.where(jnp.eye(X.shape[0], dtype=bool), 0, d2)
+    ids = jnp.arange(X.shape[0])
+    d2 = clip_at_zero(sqdist_dot(X, X if same else Y), self_pairs=(ids, ids) if same else None)
     return jnp.exp(-gamma * d2)
 
 
@@ -123,7 +116,7 @@ def gram_jit_panels(X, Y, gamma):
 
 def gram_numpy_expansion(X, Y, gamma):
     Y = X if Y is None else Y
-    return np.exp(-gamma * np.maximum(sqdist_numpy(X, Y), 0))
+    return np.exp(-gamma * clip_at_zero(sqdist_numpy(X, Y)))
 
 
 LAX_MAP_BATCH_SIZE = 256
@@ -148,11 +141,6 @@ def gram_scipy_cdist(X, Y, gamma):
 
 # --- the registry ---
 
-def dense_bytes(n: int, m: int, itemsize: int, copies: float = 1.0) -> int:
-    """Bytes of `copies` dense (n, m) arrays of `itemsize`-byte floats."""
-    return int(n * m * itemsize * copies)
-
-
 @dataclasses.dataclass(frozen=True)
 class GramMethod:
     """One way to compute the RBF Gram matrix.
@@ -173,6 +161,8 @@ class GramMethod:
       distance_method: the `pairwise_sqeuclidean` method that computes the same
         squared distances, so a gamma change can reuse them (see `sqdist_for`).
       zero_diagonal: True when its K[i, i] is exactly 1 for Y = None.
+      shifted: True when `prepare` shifts X and Y by `shared_shift` before
+        `fn` runs (the shift is float64, on the host: not inside jit).
     """
 
     name: str
@@ -189,6 +179,7 @@ class GramMethod:
     peer: bool = False
     distance_method: str = "vmap"
     zero_diagonal: bool = False
+    shifted: bool = False
     runner: Callable[..., Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -199,22 +190,27 @@ class GramMethod:
         """The source of `fn` and of the helpers it calls, as it runs."""
         return "\n\n".join(inspect.getsource(f) for f in (self.fn, *self.shows))
 
-    def peak_bytes(self, n: int, m: int, d: int, itemsize: int) -> int:
-        """Estimated peak memory for an (n, m) result from d features."""
-        copies = self.copies * (d if self.copies_per_feature else 1)
-        return dense_bytes(n, m, itemsize, copies)
+    def peak_copies(self, d: int) -> float:
+        """Dense (n, m) arrays it holds at peak with d features (`core.dense.memory`)."""
+        return self.copies * (d if self.copies_per_feature else 1)
 
     def declines(self, n: int, m: int, d: int, dtype="float32") -> str | None:
         """Why this method will not run at this size, or None if it will."""
         if self.max_pairs is not None and n * m > self.max_pairs:
             return (f"{self.label} declines N×M = {n:,}×{m:,}: above {self.max_pairs:,} pairs "
                     f"{self.slow_reason}. Use fewer points or a compiled method.")
-        need = self.peak_bytes(n, m, d, np.dtype(dtype).itemsize)
-        if need > DENSE_MEMORY_BUDGET_BYTES:
-            return (f"{self.label} would need about {need / 1024**3:.1f} GiB at N×M = {n:,}×{m:,} "
-                    f"(budget {DENSE_MEMORY_BUDGET_BYTES / 1024**3:.0f} GiB). Use fewer points, "
-                    "or the block engine on the Scale page, which never holds N×N.")
+        try:  # the one memory budget, with its one message
+            check_dense_budget(n, m, dtype, copies=self.peak_copies(d), what=self.label)
+        except TooLargeError as refusal:
+            return str(refusal)
         return None
+
+    def shift(self, X: np.ndarray, Y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """`(X, Y)` as `fn` takes them: shifted by `shared_shift` when `shifted`."""
+        if not self.shifted:
+            return X, Y
+        Xc, Yc = shared_shift(X, Y)
+        return Xc, None if Y is None else Yc
 
     def prepare(self, X: ArrayLike, Y: ArrayLike | None, gamma: float, dtype=None):
         """Validated `(X, Y, gamma)` in the compute dtype, ready for `runner`.
@@ -231,7 +227,7 @@ class GramMethod:
             raise TooLargeError(reason)
         # gamma as a 0-d array of the data's dtype: a new gamma reuses the compiled
         # code, and a float64 gamma never promotes float32 data.
-        return X, Y, np.asarray(gamma, dtype=X.dtype)
+        return (*self.shift(X, Y), np.asarray(gamma, dtype=X.dtype))
 
     def compute(self, X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
                 dtype=None) -> np.ndarray:
@@ -273,8 +269,8 @@ _METHOD_LIST = [
                accurate_far_from_origin=False, distance_method="dot"),
     GramMethod("jit_centered", "jit · centered expansion", "Subtract one shared mean, then "
                "the expansion: matrix-product speed without the cancellation.",
-               gram_jit_centered, compiled=True, shows=(sqdist_centered, sqdist_dot),
-               distance_method="centered", zero_diagonal=True),
+               gram_jit_centered, compiled=True, shows=(shared_shift, sqdist_dot, clip_at_zero),
+               distance_method="centered", zero_diagonal=True, shifted=True),
     GramMethod("numpy_tiled", "NumPy + BLAS · tiled centered expansion", "Centered expansion as "
                "one BLAS product per 256×256 tile, exp while the tile is in cache, one write "
                "into K; K(X, X) computes the upper tiles only and mirrors them; a thread per core.",
@@ -333,16 +329,24 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     return order[0]  # its refusal names the way out
 
 
-def _auto(X, Y, gamma):
+def _pick(X, Y) -> GramMethod:
     m = X.shape[0] if Y is None else Y.shape[0]
-    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)].runner(X, Y, gamma)
+    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)]
+
+
+def _auto(X, Y, gamma):
+    # X and Y come from auto's prepare, shifted as the pick wants (see _AutoMethod).
+    return _pick(X, Y).runner(X, Y, gamma)
 
 
 class _AutoMethod(GramMethod):
-    """"auto": delegates to `choose_auto`'s pick, so its limits are the pick's."""
+    """"auto": delegates to `choose_auto`'s pick, so its limits and its shift are the pick's."""
 
     def declines(self, n, m, d, dtype="float32"):
         return METHODS[choose_auto(n, m, d, dtype)].declines(n, m, d, dtype)
+
+    def shift(self, X, Y):
+        return _pick(X, Y).shift(X, Y)
 
 
 METHODS["auto"] = _AutoMethod(

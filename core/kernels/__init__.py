@@ -11,12 +11,16 @@ from core.kernels.distances import (  # noqa: F401
     pairwise_sqeuclidean_jax,
     safe_sqrt,
     sqdist_broadcast,
-    sqdist_centered,
     sqdist_dot,
     sqdist_einsum,
     sqdist_numpy,
     sqdist_vmap,
     sqeuclidean_distances,
+)
+from core.kernels.numerics import (  # noqa: F401
+    augmented_factors,
+    clip_at_zero,
+    shared_shift,
 )
 from core.kernels.functions import (  # noqa: F401
     DATA_DEFAULT_RULES,
@@ -63,7 +67,9 @@ __all__ = [
     "KernelSpec",
     "OPS",
     "ParamSpec",
+    "augmented_factors",
     "check_feature_sizes",
+    "clip_at_zero",
     "covariance_matrix",
     "default_params",
     "default_params_for",
@@ -86,8 +92,8 @@ __all__ = [
     "rational_quadratic_kernel",
     "rbf_kernel",
     "safe_sqrt",
+    "shared_shift",
     "sqdist_broadcast",
-    "sqdist_centered",
     "sqdist_dot",
     "sqdist_einsum",
     "sqdist_numpy",

@@ -12,7 +12,7 @@ vmap        nested `vmap` of the vector form, jitted            accurate
 broadcast   `X[:, None, :] - Y[None, :, :]` by hand, jitted     accurate
 einsum      `XX + YY - 2XY` with `einsum`, jitted               cancels
 dot         `XX + YY - 2XY` with `dot`, jitted                  cancels
-centered    expansion after one shared shift (point, mean)      accurate
+centered    expansion after `shared_shift` (float64 mean)       accurate
 numpy       `XX + YY - 2XY` with NumPy's `einsum`, no JAX       cancels
 =========== =================================================== ==============
 
@@ -31,6 +31,7 @@ import scipy.spatial.distance
 import sklearn.metrics.pairwise
 from jax.typing import ArrayLike
 
+from core.kernels.numerics import clip_at_zero, shared_shift
 from core.precision import as_float_array, dtype_scope
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "sqdist_broadcast",
     "sqdist_einsum",
     "sqdist_dot",
-    "sqdist_centered",
     "sqdist_numpy",
     "sqeuclidean_distances",
     "safe_sqrt",
@@ -99,30 +99,17 @@ def sqdist_dot(X: jax.Array, Y: jax.Array) -> jax.Array:
     return XX[:, None] + YY[None, :] - 2 * XY
 
 
-def sqdist_centered(X: jax.Array, Y: jax.Array) -> jax.Array:
-    # Distances do not change under a shared shift; after it the norms are small,
-    # so the expansion no longer subtracts huge, nearly equal numbers.
-    # Shift by a point first: a plain subtraction, so X and Y get exactly the same
-    # shift. A mean alone is not shared exactly: XLA fuses `sum * (1/n)` into each
-    # use and may round it differently in each (FMA), shifting X and Y by values a
-    # last bit apart, an error of ulp(offset) per coordinate (2e-2 in d² at offset
-    # 1e5, D = 1). The mean of the shifted points is small, so its last bit is too.
-    anchor = X[0] if X.shape[0] else jnp.zeros(X.shape[1], X.dtype)  # no rows: no shift needed
-    X, Y = X - anchor, Y - anchor
-    mean = (jnp.sum(X, axis=0) + jnp.sum(Y, axis=0)) / (X.shape[0] + Y.shape[0])
-    return sqdist_dot(X - mean, Y - mean)
-
-
 _JAX_FORMS = {
     "vmap": sqdist_vmap,
     "broadcast": sqdist_broadcast,
     "einsum": sqdist_einsum,
     "dot": sqdist_dot,
-    "centered": sqdist_centered,
 }
 
-# scikit-learn and SciPy are peers, computed in their own way (see _peer_form).
-DISTANCE_METHODS = (*_JAX_FORMS, "numpy", "sklearn", "scipy")
+# "centered" is the dot form of points shifted on the host (`shared_shift`, in
+# float64: XLA without x64 has no float64 to sum in); scikit-learn and SciPy are
+# peers, computed in their own way (see _peer_form).
+DISTANCE_METHODS = (*_JAX_FORMS, "centered", "numpy", "sklearn", "scipy")
 
 
 @partial(jax.jit, static_argnames=("method", "squared", "same", "clip"))
@@ -139,7 +126,8 @@ def pairwise_sqeuclidean_jax(
     Args:
       X: shape (N, D).
       Y: shape (M, D).
-      method: one of the JAX forms of `DISTANCE_METHODS`.
+      method: "vmap", "broadcast", "einsum" or "dot" (for "centered", shift the
+        points with `shared_shift` first and use "dot").
       squared: False returns distances with a gradient-safe square root.
       same: True when Y is X: the diagonal is set to exactly 0, as the expansion
         leaves round-off there that shows up as RBF diagonals below 1.
@@ -148,11 +136,14 @@ def pairwise_sqeuclidean_jax(
     Returns:
       shape (N, M), dtype of X; round-off negatives clipped to 0.
     """
+    if method not in _JAX_FORMS:
+        raise ValueError(f"pairwise_sqeuclidean_jax computes {', '.join(_JAX_FORMS)}, not "
+                         f"{method!r}: for 'centered', shift the points with shared_shift "
+                         "and use 'dot', or call pairwise_sqeuclidean.")
     if not clip:
         return _JAX_FORMS[method](X, Y)
-    d2 = jnp.maximum(_JAX_FORMS[method](X, Y), 0)
-    if same:
-        d2 = jnp.where(jnp.eye(X.shape[0], dtype=bool), jnp.zeros_like(d2), d2)
+    ids = jnp.arange(X.shape[0])
+    d2 = clip_at_zero(_JAX_FORMS[method](X, Y), self_pairs=(ids, ids) if same else None)
     return d2 if squared else safe_sqrt(d2)
 
 
@@ -217,10 +208,12 @@ def pairwise_sqeuclidean(
     if method in ("numpy", "sklearn", "scipy"):
         d2 = sqdist_numpy(X, Y) if method == "numpy" else _peer_form(method, X, None if same else Y)
         if clip:
-            d2 = np.maximum(d2, 0)
-            if same:
-                np.fill_diagonal(d2, 0)
+            ids = np.arange(X.shape[0])
+            d2 = clip_at_zero(d2, self_pairs=(ids, ids) if same else None)
         return d2 if squared else np.sqrt(d2)
+    if method == "centered":
+        X, Y = shared_shift(X, None if same else Y)
+        method = "dot"
     with dtype_scope(X.dtype):
         out = pairwise_sqeuclidean_jax(X, Y, method=method, squared=squared, same=same, clip=clip)
         return np.asarray(out)

@@ -45,7 +45,6 @@ __all__ = [
     "rbf_gradient",
     "field_grid",
     "gram_summary",
-    "gram_summary_and_derivative",
     "finite_difference_step",
     "SummaryCurve",
     "summary_curve",
@@ -296,15 +295,6 @@ def gram_summary(kernel_fn: KernelFn, params: Mapping, X: ArrayLike, gamma: Arra
     n = X.shape[0]
     K = gram(kernel_fn, {**params, "gamma": gamma}, X)
     return (jnp.sum(K) - jnp.trace(K)) / (n * (n - 1))
-
-
-def gram_summary_and_derivative(kernel_fn: KernelFn, params: Mapping, X: ArrayLike,
-                                gamma: float) -> tuple[float, float]:
-    """`(s(γ), ds/dγ)` by `jax.value_and_grad` of `gram_summary` (see there)."""
-    X = jnp.asarray(X)
-    value, slope = jax.value_and_grad(partial(gram_summary, kernel_fn, params, X))(
-        jnp.asarray(gamma, X.dtype))
-    return float(value), float(slope)
 
 
 def finite_difference_step(gamma: ArrayLike, dtype: Any) -> np.ndarray:

@@ -33,7 +33,6 @@ from core.scale.step import (  # noqa: F401
 )
 from core.scale.run import (  # noqa: F401
     BlockRun,
-    iter_row_blocks,
     run_blocks,
 )
 
@@ -51,7 +50,6 @@ __all__ = [
     "SCALE_DATASETS",
     "block_step",
     "default_block_shape",
-    "iter_row_blocks",
     "plan_blocks",
     "pool_edges",
     "pool_factor",

@@ -9,29 +9,29 @@ block agree with the dense centered method (`core.dense.methods`, "jit_centered"
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from typing import Callable, Iterator, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 from numpy.typing import ArrayLike, DTypeLike
 
 from core.kernels.distances import check_feature_sizes
+from core.kernels.numerics import shared_shift
 from core.errors import DataError
 from core.scale.pooling import MAX_POOLED_SIDE
 from core.precision import as_float_array, dtype_scope
 from core.scale.plan import BlockCancelled, BlockProgress, BlockReductions, BlockResult, plan_blocks
-from core.scale.step import rbf_tile, _compiled_step, _replicated, _to_host, row_mesh
+from core.scale.step import _compiled_step, _replicated, _to_host, row_mesh
 
-__all__ = ["BlockRun", "run_blocks", "iter_row_blocks"]
+__all__ = ["BlockRun", "run_blocks"]
+
 
 def _centered(X: ArrayLike, Y: ArrayLike | None, dtype: DTypeLike | None
               ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Validated rows (N, D) and columns (M, D), shifted by one shared float64 mean."""
+    """Validated rows (N, D) and columns (M, D), shifted by `shared_shift`."""
     X = as_float_array(X, dtype)
     same = Y is None
     Yv = X if same else as_float_array(Y, X.dtype)
@@ -42,10 +42,8 @@ def _centered(X: ArrayLike, Y: ArrayLike | None, dtype: DTypeLike | None
         raise DataError("The data contains NaN or infinite values: remove or replace them first.")
     # One shift for every block (not one per block): distances do not change, the
     # expansion stays accurate far from the origin, and all blocks agree.
-    mean = (X.sum(axis=0, dtype=np.float64) + (0 if same else Yv.sum(axis=0, dtype=np.float64))) \
-        / (X.shape[0] + (0 if same else Yv.shape[0]))
-    rows = (X - mean).astype(X.dtype)
-    return rows, rows if same else (Yv - mean).astype(X.dtype), same
+    rows, cols = shared_shift(X, None if same else Yv)
+    return rows, cols, same
 
 
 def _check_gamma(gamma: float) -> float:
@@ -250,38 +248,3 @@ def run_blocks(
             raise BlockCancelled(f"Stopped after {p.done_rows:,} of {p.total_rows:,} rows; "
                                  "run it again for the full result.", run.result())
     return run.result()
-
-
-@functools.partial(jax.jit, static_argnames=("block_rows", "same"))
-def _row_block(start, rows_all, cols, gamma, block_rows: int, same: bool) -> jax.Array:
-    rows = jax.lax.dynamic_slice_in_dim(rows_all, start, block_rows)
-    row_ids = start + jnp.arange(block_rows, dtype=start.dtype)
-    col_ids = jnp.arange(cols.shape[0], dtype=start.dtype)
-    return rbf_tile(rows, row_ids, cols, col_ids, gamma, cols.shape[0], same)
-
-
-def iter_row_blocks(X: ArrayLike, gamma: float, Y: ArrayLike | None = None, block_rows: int = 256,
-                    dtype: DTypeLike | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
-    """The rows of K(X, Y) a block at a time, for reductions of your own.
-
-    Holds one (block_rows, M) block at a time; one compilation (the last block is
-    padded, and its padding cut off). The same `rbf_tile` as `run_blocks`.
-
-    Yields:
-      `(start, stop, K[start:stop])`, the block a NumPy array of shape
-      (stop - start, M) in the compute dtype.
-    """
-    gamma = _check_gamma(gamma)
-    if block_rows < 1:
-        raise ValueError(f"block_rows must be at least 1, got {block_rows}.")
-    rows, cols, same = _centered(X, Y, dtype)
-    n = rows.shape[0]
-    block_rows = min(block_rows, n)
-    padded = np.zeros((math.ceil(n / block_rows) * block_rows, rows.shape[1]), rows.dtype)
-    padded[:n] = rows
-    for start in range(0, n, block_rows):
-        with dtype_scope(rows.dtype):
-            K = _row_block(np.int32(start), padded, cols, np.asarray(gamma, rows.dtype),
-                           block_rows=block_rows, same=same)
-        stop = min(start + block_rows, n)
-        yield start, stop, np.asarray(K)[:stop - start]

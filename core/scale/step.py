@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from core.kernels.numerics import augmented_factors, clip_at_zero
 from core.scale.plan import ROW_AXIS
 
 __all__ = ["rbf_tile", "block_step", "row_mesh"]
@@ -41,23 +42,13 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
     Returns:
       (B, T) kernel values in the dtype of `rows`.
     """
-    # -gamma |x - y|² = 2γ x·y - γ|x|² - γ|y|²: ONE matrix product of augmented
-    # factors [2γx, -γ|x|², 1] · [y, 1, -γ|y|²] gives the exponent, so the only
-    # (B, T) arrays are the product and K (measured ~1.5× less work than a product
-    # followed by the norms and gamma as separate (B, T) operations).
-    one_r, one_c = jnp.ones_like(rows[:, :1]), jnp.ones_like(cols[:, :1])
-    left = jnp.concatenate([2 * gamma * rows, -gamma * jnp.sum(rows * rows, 1, keepdims=True),
-                            one_r], axis=1)
-    right = jnp.concatenate([cols, one_c, -gamma * jnp.sum(cols * cols, 1, keepdims=True)],
-                            axis=1)
+    # ONE matrix product of augmented factors gives the exponent -γ|x - y|²; then
+    # clip it at 0 (K <= 1) and make K[i, i] exactly 1, as every dense method does.
+    A, B = augmented_factors(rows, cols, gamma)
     # HIGHEST: accelerators otherwise multiply float32 in reduced precision (TF32),
     # which the expansion turns into large distance errors.
-    exponent = jnp.dot(left, right.T, precision=jax.lax.Precision.HIGHEST)
-    # Round-off can leave the exponent slightly positive (a squared distance slightly
-    # negative); clipping at 0 keeps every K <= 1.
-    exponent = jnp.minimum(exponent, 0)
-    if same:  # K[i, i] is exactly 1, as in the dense method; the expansion leaves round-off
-        exponent = jnp.where(row_ids[:, None] == col_ids[None, :], 0, exponent)
+    exponent = jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST)
+    exponent = clip_at_zero(exponent, exponent=True, self_pairs=(row_ids, col_ids) if same else None)
     K = jnp.exp(exponent)
     return jnp.where(col_ids[None, :] < n_cols, K, 0)
 

@@ -14,18 +14,18 @@ from scipy.spatial.distance import cdist
 
 import core.dense.fast as fast_gram
 from core.dense.fast import (
-    augmented_factors,
     panel_rows,
     rbf_gram_panels,
     rbf_gram_tiled,
     rbf_panel,
 )
+from tests.core.bounds import rbf_error_bound
 from core.kernels.functions import median_heuristic_gamma
 from core.dense.methods import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 from core.bench.race import race
 
-GRAM_TOL = {"float32": 2e-6, "float64": 1e-12}
+# Tolerances: tests/core/bounds.py, rbf_error_bound (from the error analysis).
 # Sizes that cut tiles in every way: one partial tile, exact multiples of the
 # tile, a ragged last tile, and more rows than columns.
 SHAPES = [(1, 1), (7, 5), (256, 256), (300, 700), (700, 300), (513, 513)]
@@ -59,8 +59,8 @@ def test_matches_float64_reference(n, m, d, form, dtype, rng):
         K = FORMS[form](X, other, gamma)
         assert type(K) is np.ndarray and K.dtype == np.dtype(dtype)
         assert K.shape == (n, n if other is None else m) and K.flags.c_contiguous
-        np.testing.assert_allclose(K, _reference(X, other, float(gamma)), rtol=0,
-                                   atol=GRAM_TOL[dtype])
+        bound = rbf_error_bound(X, other, float(gamma), dtype, shifted=True)
+        np.testing.assert_allclose(K, _reference(X, other, float(gamma)), rtol=0, atol=bound)
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -73,7 +73,8 @@ def test_float32_far_from_origin_is_accurate(d, form, rng):
     Y = X[::3] + np.float32(0.25)
     for other in (None, Y):
         K = FORMS[form](X, other, gamma)
-        assert np.max(np.abs(K - _reference(X, other, gamma))) <= 2e-6
+        bound = rbf_error_bound(X, other, gamma, "float32", shifted=True)
+        assert np.max(np.abs(K - _reference(X, other, gamma))) <= bound
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -85,7 +86,9 @@ def test_k_of_x_with_itself_has_ones_on_the_diagonal_and_never_exceeds_one(d, fo
     K = FORMS[form](X, None, np.asarray(0.7, dtype))
     assert np.all(np.diag(K) == 1)
     assert K.max() == 1 and K.min() >= 0
-    np.testing.assert_allclose(K[0, 300:310], 1, rtol=0, atol=GRAM_TOL[dtype])
+    # The duplicates' d² is 0 exactly; the shifted expansion leaves at most its bound.
+    np.testing.assert_allclose(K[0, 300:310], 1, rtol=0,
+                               atol=rbf_error_bound(X, None, 0.7, dtype, shifted=True))
 
 
 def test_mirrored_k_is_exactly_symmetric(rng):
@@ -130,13 +133,7 @@ def test_panels_leave_jax_x64_mode_as_it_was(rng):
         assert rbf_gram_panels(_data(rng, 20, 3, "float32"), None, 0.5).dtype == np.float32
 
 
-def test_augmented_factors_give_the_exponent(dtype, rng):
-    X, Y = _data(rng, 30, 4, dtype, 100.0), _data(rng, 20, 4, dtype, 100.0)
-    A, B = augmented_factors(X, Y, np.asarray(0.5, dtype))
-    assert A.shape == (30, 6) and B.shape == (6, 20) and A.dtype == B.dtype == np.dtype(dtype)
-    expected = -0.5 * cdist(X.astype(np.float64), Y.astype(np.float64), "sqeuclidean")
-    scale = {"float32": 1e-4, "float64": 1e-12}[dtype]  # absolute, for exponents of size ~10
-    np.testing.assert_allclose(A @ B, expected, rtol=0, atol=scale)
+# The augmented factors' own test is in tests/core/kernels/test_numerics.py.
 
 
 def test_blas_threads_are_restored_after_a_threaded_call(rng):
@@ -205,4 +202,5 @@ def test_auto_is_accurate_where_it_leaves_jit_centered(d, pick, dtype_name, rng)
     (row,) = race(X, None, median_heuristic_gamma(X), ["auto"], dtype_name, repeats=1,
                   budget_s=None)
     assert row.status == "ok" and row.picked == pick and not row.compiled
-    assert row.max_abs_error <= GRAM_TOL[dtype_name]
+    bound = rbf_error_bound(X, None, median_heuristic_gamma(X), dtype_name, shifted=True)
+    assert row.max_abs_error <= bound

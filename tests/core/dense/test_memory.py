@@ -62,6 +62,15 @@ def test_same_budget_as_the_registry():
                 check_dense_budget(n, n, "float32", copies=method.copies)
 
 
+def test_registry_refuses_with_the_guards_one_message():
+    # One budget, one message: a method's refusal is check_dense_budget's, word for word.
+    method = METHODS["jit_method1"]
+    with pytest.raises(TooLargeError) as info:
+        check_dense_budget(30_000, 30_000, "float32", copies=method.copies, what=method.label)
+    assert method.declines(30_000, 30_000, 3, "float32") == str(info.value)
+    assert "block engine" in str(info.value) and "Scale page" in str(info.value)
+
+
 @pytest.mark.parametrize("n_bytes, text", [
     (0, "0 B"), (512, "512 B"), (1536, "1.50 KiB"), (381.5 * 1024**2, "382 MiB"),
     (2 * 1024**3, "2.00 GiB"), (4e12, "3.64 TiB"), (999 * 1024, "999 KiB"),

@@ -92,8 +92,8 @@ def test_negatives_are_counted_before_clipping():
 def test_centered_expansion_stays_accurate_in_float32_up_to_offset_1e5(d):
     # Unit-spread data, median-heuristic gamma: the centered method's K stays
     # within float32 tolerance at every offset of the lab's sweep. With D = 1 this
-    # failed (2.5e-3) before sqdist_centered shifted by a point first: XLA rounded
-    # the fused mean differently for X and for Y.
+    # failed (2.5e-3) when the mean was computed inside XLA, which rounded the fused
+    # mean differently for X and for Y; now one shift, `shared_shift`, on the host.
     worst = max(lab_accuracy(200, d, 1.0, offset, seed, "float32", ["jit_centered"])[0].k_max_error
                 for offset in SWEEP_OFFSETS for seed in (0, 1))
     assert worst <= F32_K_TOL

@@ -12,25 +12,38 @@ import numpy as np
 import pytest
 from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
 
-import core.scale.run as blocks
 from core.scale import (
     MAX_POOLED_SIDE,
     BlockCancelled,
     BlockReductions,
     BlockRun,
-    iter_row_blocks,
     plan_blocks,
     run_blocks,
 )
+from tests.core.bounds import rbf_error_bound, unit_roundoff
 from core.errors import CoreError, DataError
 from core.dense.methods import METHODS
 from core.scale.pooling import pool_mean
 
-# Entries of K lie in (0, 1]: absolute tolerances, as in test_methods.py.
-K_TOL = {"float32": 2e-6, "float64": 1e-12}
+# Entries of K lie in (0, 1]: absolute tolerances from the error analysis of the
+# shifted expansion (tests/core/bounds.py); a pooled mean of f x f entries adds the
+# rounding of its on-device sum over f columns, at most (f + 1)·u.
+
+
+def _k_tol(X, Y, gamma, dtype, pool=1):
+    return rbf_error_bound(X, Y, gamma, dtype, shifted=True) + (pool + 1) * unit_roundoff(dtype)
+
+
 # Sums of up to ~1000 entries: relative to the sum.
 SUM_RTOL = {"float32": 2e-6, "float64": 1e-12}
 SHAPES = [(1037, None), (301, 523)]  # K(X, X) with pooling (f = 3), and a rectangular K(X, Y)
+
+
+def _engine_K(X, gamma, **kw):
+    """K(X, X) from the block engine itself: pooled means of 1 × 1 cells are the entries."""
+    r = run_blocks(X, gamma, max_side=len(X), **kw)
+    assert r.pool_factor == 1
+    return r.pooled
 
 
 def _dense(X, Y, gamma):
@@ -59,10 +72,10 @@ def test_block_engine_equals_dense(data, dtype, n, m):
     expected, factor = pool_mean(K, MAX_POOLED_SIDE)
     assert r.pool_factor == factor and r.pooled.shape == expected.shape
     assert r.pooled.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=K_TOL[dtype])
+    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=_k_tol(X, Y, gamma, dtype, factor))
     np.testing.assert_allclose(r.row_sums, K.sum(axis=1), rtol=SUM_RTOL[dtype])
     np.testing.assert_allclose(r.matvec, K @ v, rtol=0, atol=SUM_RTOL[dtype] * np.abs(K).sum(1).max())
-    np.testing.assert_allclose(r.diagonal, np.diag(K), rtol=0, atol=K_TOL[dtype])
+    np.testing.assert_allclose(r.diagonal, np.diag(K), rtol=0, atol=_k_tol(X, Y, gamma, dtype))
 
 
 def test_pooling_is_exact_block_means(dtype):
@@ -73,15 +86,16 @@ def test_pooling_is_exact_block_means(dtype):
     r = run_blocks(X, 2.0, rows_per_device=7, tile_cols=10)  # f = 3: tiles of 9 columns
     expected, factor = pool_mean(K, MAX_POOLED_SIDE)
     assert factor == 3 and r.pooled.shape == (367, 367)
-    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=K_TOL[dtype])
+    # Both sides within the bound of the truth.
+    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=2 * _k_tol(X, None, 2.0, dtype, 3))
 
 
 def test_matches_the_dense_centered_method(rng):
     # The engine uses the dense "jit_centered" method's form: same numbers to round-off.
     X = rng.normal(size=(700, 4)).astype(np.float32)
     K = METHODS["jit_centered"].compute(X, None, 0.3)
-    got = np.concatenate([k for _, _, k in iter_row_blocks(X, 0.3, block_rows=128)])
-    np.testing.assert_allclose(got, K, rtol=0, atol=K_TOL["float32"])
+    got = _engine_K(X, 0.3, rows_per_device=128)
+    np.testing.assert_allclose(got, K, rtol=0, atol=2 * _k_tol(X, None, 0.3, "float32"))
 
 
 def test_diagonal_is_exactly_one():
@@ -90,7 +104,7 @@ def test_diagonal_is_exactly_one():
     X = (np.random.default_rng(3).normal(size=(500, 5)) * 30).astype(np.float32)
     r = run_blocks(X, 1e-3, reductions=BlockReductions(diagonal=True))
     assert np.all(r.diagonal == 1.0)
-    K = np.concatenate([k for _, _, k in iter_row_blocks(X, 1e-3, block_rows=64)])
+    K = _engine_K(X, 1e-3, rows_per_device=64)
     assert np.all(np.diag(K) == 1.0)
 
 
@@ -100,7 +114,7 @@ def test_duplicate_points_never_exceed_one():
     rng = np.random.default_rng(5)
     base = (rng.normal(size=(50, 3)) * 1e2 + 10).astype(np.float32)
     X = np.repeat(base, 20, axis=0)
-    K = np.concatenate([k for _, _, k in iter_row_blocks(X, 0.5, block_rows=256)])
+    K = _engine_K(X, 0.5, rows_per_device=256)
     assert K.max() <= 1.0
 
 
@@ -124,22 +138,9 @@ def test_top_k_neighbours(data, dtype):
     np.fill_diagonal(others, -np.inf)
     expected = np.argsort(-others, axis=1, kind="stable")[:, :k]
     np.testing.assert_array_equal(r.top_k_indices, expected)
-    np.testing.assert_allclose(r.top_k_values, np.take_along_axis(K, expected, 1), atol=K_TOL[dtype])
+    np.testing.assert_allclose(r.top_k_values, np.take_along_axis(K, expected, 1), atol=_k_tol(X, None, 1.0, dtype))
     with_self = run_blocks(X, 1.0, reductions=BlockReductions(top_k=1, exclude_self=False))
     np.testing.assert_array_equal(with_self.top_k_indices[:, 0], np.arange(403))
-
-
-def test_iter_row_blocks_compiles_once(rng):
-    X = rng.normal(size=(1000, 3)).astype(np.float32)
-    Y = rng.normal(size=(77, 3)).astype(np.float32)  # shapes no other test uses
-    before = blocks._row_block._cache_size()
-    got = list(iter_row_blocks(X, 0.7, Y, block_rows=300))
-    # Four blocks, the last one 100 rows (padded to 300 and cut): one compilation.
-    assert blocks._row_block._cache_size() == before + 1
-    assert [(a, b) for a, b, _ in got] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
-    assert [k.shape for _, _, k in got][-1] == (100, 77)
-    np.testing.assert_allclose(np.concatenate([k for *_, k in got]), _dense(X, Y, 0.7),
-                               rtol=0, atol=K_TOL["float32"])
 
 
 def test_block_shape_does_not_change_the_rows(rng):
