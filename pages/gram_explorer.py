@@ -8,13 +8,17 @@ import numpy as np
 import streamlit as st
 
 from core.kernels.functions import KERNELS
+from core.kernels.profiles import DISTANCE_PROFILES, NOT_LIVE_REASONS, pairwise_l1
 from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
 from core.lessons.spectrum import spectrum
-from ui.cache import gram_matrix, load_data, sqdist
+from core.scale.pooling import pool_factor
+from core.scale.summary import QUANTILES_PER_CELL
+from ui.cache import gram_matrix, heuristic_gamma, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.guard import dense_guard
-from ui.state import gamma_slider, render_sidebar, sync_url, with_current_gamma
+from ui.components.live_heatmap import cached_distances_payload, exact_payload, live_heatmap
+from ui.state import gamma_slider, render_sidebar, snap_gamma, sync_url, with_current_gamma
 
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
 HISTOGRAM_MAX_PAIRS = 500_000  # more pairs than this are sampled for the histogram
@@ -60,10 +64,102 @@ def selected_points() -> list[int]:
     return sorted({int(p["customdata"]) for p in points if "customdata" in p})
 
 
+LIVE_KEY = "w_gram_live"
+LIVE = settings.kernel in DISTANCE_PROFILES
+
+
+def hand_gamma_to_state(gamma: float | None, reset: bool = False) -> None:
+    """The one place the live heatmap's gamma meets the app's state (ui/state.py's keys).
+
+    `gamma`: the value released in the browser (None: none new). `reset`: follow
+    the median heuristic again. Called before anything reads gamma in a run.
+    """
+    ss = st.session_state
+    if reset:
+        ss["_s_gamma_follows_heuristic"] = True
+    elif gamma is not None:
+        ss["_s_gamma"] = snap_gamma(float(gamma))
+        ss["_s_gamma_follows_heuristic"] = False
+        ss["_s_url_notices"] = []
+    if ss["_s_gamma_follows_heuristic"]:
+        ss["_s_gamma"] = snap_gamma(heuristic_gamma(settings))
+    sync_url()
+
+
+def _on_live_gamma() -> None:
+    hand_gamma_to_state(st.session_state[LIVE_KEY].gamma)
+
+
+def _on_live_pick() -> None:
+    # A clicked cell (display rows i, j; the first of each block when pooled):
+    # both points are highlighted in the scatter, which a full rerun redraws.
+    picked = st.session_state[LIVE_KEY].picked or {}
+    f = pool_factor(n)
+    rows = [r for key in ("i", "j") if isinstance(picked.get(key), int) and 0 <= picked[key] < n
+            for r in range(picked[key], min(n, picked[key] + f))]
+    display_to_point = np.arange(n) if order is None else order
+    st.session_state["_gram_picked"] = sorted({int(display_to_point[r]) for r in rows})
+    st.session_state["_gram_picked_new"] = True
+
+
+def picked_points() -> list[int]:
+    """Points of the heatmap cell clicked last (both of them), data order."""
+    return st.session_state.get("_gram_picked", [])
+
+
+def live_view(current, K: np.ndarray, selected: list[int]) -> None:
+    """The live heatmap: distances once per data, the exact K of this gamma per release."""
+    profile = DISTANCE_PROFILES[current.kernel]
+    if profile.distance == "l1":
+        S, method_key = live_l1(data.key, data.X, order), "l1"
+    else:
+        method_key = current.method if current.kernel == "rbf" else "jit_method1"
+        S = sqdist(data, method_key, order)
+    display_to_point = np.arange(n) if order is None else order
+    distances = cached_distances_payload((data.key, method_key, order is not None), profile.distance,
+                                         profile.code, S, display_to_point)
+    exact = exact_payload(K, current.gamma, float(current.params.get("alpha", 1.0)), profile.code,
+                          [int(rank[p]) for p in selected], token=0)
+    live_heatmap(distances, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
+    if st.session_state.pop("_gram_picked_new", False):
+        st.rerun()  # the scatter, outside this fragment, shows the clicked pair
+    follows = st.session_state["_s_gamma_follows_heuristic"]
+    c1, c2 = st.columns([3, 2])
+    c1.caption("Drag the gamma slider (or focus it and use the arrow keys, Page Up/Down, Home/End): "
+               "the heatmap and the histogram follow in your browser from distances sent once. "
+               "On release the exact K from core replaces the preview. "
+               + ("gamma follows the median heuristic 1/(2·median d²)." if follows else "gamma set by you."))
+    c2.button("Reset gamma to the median heuristic", on_click=hand_gamma_to_state,
+              kwargs={"gamma": None, "reset": True}, disabled=follows, key="w_reset_gamma")
+    factor = pool_factor(n)
+    if factor > 1:
+        side = -(-n // factor)
+        st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as {side}×{side} cells, "
+                   f"each the mean of a {factor}×{factor} block. While you drag, each cell is "
+                   f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances; "
+                   "after release it is the exact block mean of core's K.")
+
+
+@st.cache_data(max_entries=4, show_spinner="Computing L1 distances (once per data)…")
+def live_l1(key: tuple, _X: np.ndarray, _order: np.ndarray | None) -> np.ndarray:
+    """L1 distances (N, N) in display order, for the Laplacian kernel's live path."""
+    S = pairwise_l1(_X)
+    return S if _order is None else S[np.ix_(_order, _order)]
+
+
 @st.fragment
 def kernel_view() -> None:
     # Only this fragment reruns when gamma moves: the data, the distances, the
     # scatter and the distance heatmap below are neither recomputed nor resent.
+    if LIVE:
+        hand_gamma_to_state(None)  # a fragment rerun after a reset lands on the heuristic
+        current = with_current_gamma(settings)
+        K = gram_matrix(data, current, order)  # display order
+        live_view(current, K, selected_points())
+        spectrum_view(K, current)
+        compare_view(K, current)
+        download_view(K, current)
+        return
     left, right = st.columns([3, 2])
     with right:
         if any(p.name == "gamma" for p in kernel.params):
@@ -73,6 +169,9 @@ def kernel_view() -> None:
     K = gram_matrix(data, current, order)  # display order
     selected = selected_points()
     with right:
+        if settings.kernel in NOT_LIVE_REASONS:
+            st.caption(f"No live preview while dragging: {NOT_LIVE_REASONS[settings.kernel]}. "
+                       "Each release recomputes K on the server.")
         values, sampled = off_diagonal_sample(K)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
         st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
@@ -90,9 +189,23 @@ def kernel_view() -> None:
         if selected:
             st.caption(f"Highlighted rows (points selected in the scatter below): "
                        f"{', '.join(map(str, selected[:20]))}" + ("…" if len(selected) > 20 else ""))
+    spectrum_view(K, current)
+    compare_view(K, current)
+    download_view(K, current)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues (O(N³))…")
+def cached_spectrum(key: tuple, _K: np.ndarray):
+    """`spectrum(K)`, cached on (data, kernel, parameters, method): once per gamma."""
+    return spectrum(_K)
+
+
+def spectrum_view(K: np.ndarray, current) -> None:
+    key = (data.key, current.kernel, tuple(sorted(current.params.items())), current.method,
+           order is not None)
     if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
                                              key="w_gram_spectrum"):
-        spec = spectrum(K)
+        spec = cached_spectrum(key, K)
         c1, c2 = st.columns([2, 1])
         c1.plotly_chart(spectrum_chart(spec.eigenvalues, "Eigenvalues of K"), key="w_gram_spec")
         c2.metric("Effective rank", f"{spec.effective_rank:.1f}", help="exp(entropy of λ/Σλ): "
@@ -101,8 +214,6 @@ def kernel_view() -> None:
                   help="Largest over smallest eigenvalue; inf when K is singular in working precision.")
         c2.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}",
                   help="Slightly negative values are round-off: K is positive semi-definite in exact arithmetic.")
-    compare_view(K, current)
-    download_view(K, current)
 
 
 def off_diagonal_sample(K: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -175,7 +286,7 @@ with left:
     axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
                                          f"PC 2 ({explained[1]:.0%})")
     st.plotly_chart(scatter_2d(Z, data.y, "The data: select points to highlight their rows in K",
-                               axis, selected_points()),
+                               axis, sorted(set(selected_points()) | set(picked_points()))),
                     key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
 with right:
     D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1", order)
