@@ -1,0 +1,114 @@
+"""The live Gram heatmap in Chromium: it follows gamma while the mouse is still down,
+the released gamma reaches the URL, and the exact K shown is core's K.
+
+The canvas is read as a user sees it (its pixels, its tooltip's numbers); the
+slider is found by role and accessible name, as a screen reader finds it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from core.data import load_dataset
+from core.dense.methods import METHODS
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "gram_explorer.py"
+
+
+def slider(app):
+    return app.page.get_by_role("slider", name=re.compile("gamma"))
+
+
+def canvas(app):
+    return app.page.locator("canvas.heatmap")
+
+
+def pixels(app) -> str:
+    return canvas(app).evaluate("c => c.toDataURL()")
+
+
+def open_live(app, query: str = "n=400"):
+    app.open_page(PAGE, query)
+    expect(canvas(app)).to_have_attribute("data-shown", "exact")
+    return app
+
+
+def test_heatmap_changes_between_steps_before_the_mouse_is_released(app):
+    open_live(app)
+    box = slider(app).bounding_box()
+    y = box["y"] + box["height"] / 2
+    x = box["x"] + box["width"] * float(slider_fraction(app))
+    app.page.mouse.move(x, y)
+    app.page.mouse.down()
+    before, frames = pixels(app), int(canvas(app).get_attribute("data-frames"))
+    for step in range(1, 5):
+        app.page.mouse.move(x + 12 * step, y, steps=2)
+        expect(canvas(app)).not_to_have_attribute("data-frames", str(frames))
+        frames = int(canvas(app).get_attribute("data-frames"))
+        now = pixels(app)
+        assert now != before, f"the heatmap did not change at drag step {step}"
+        expect(canvas(app)).to_have_attribute("data-shown", "preview")  # still dragging
+        before = now
+    app.page.mouse.up()
+    expect(canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
+    released = slider(app).get_attribute("aria-valuenow")
+    expect(app.page).to_have_url(re.compile(r"[?&]gamma=" + re.escape(f"{float(released):.6g}")))
+    assert app.exceptions() == [] and app.errors == []
+
+
+def slider_fraction(app) -> float:
+    value = float(slider(app).get_attribute("aria-valuenow"))
+    return (np.log10(value) + 6) / 10 * (1 - 16 / slider(app).bounding_box()["width"]) + 8 / slider(
+        app).bounding_box()["width"]
+
+
+def test_arrow_keys_home_and_end_move_gamma_and_reach_the_url(app):
+    open_live(app)
+    s = slider(app)
+    start = float(s.get_attribute("aria-valuenow"))
+    s.focus()
+    s.press("ArrowRight")
+    expect(s).to_have_attribute("aria-valuetext", re.compile(r"gamma = "))
+    moved = float(s.get_attribute("aria-valuenow"))
+    assert moved == pytest.approx(start * 10 ** 0.05, rel=2e-3)  # one step: 1/20 decade
+    expect(canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
+    expect(app.page).to_have_url(re.compile(r"[?&]gamma=" + re.escape(f"{moved:.6g}")))
+    s.press("Home")
+    expect(s).to_have_attribute("aria-valuenow", "0.000001")
+    s.press("End")
+    expect(s).to_have_attribute("aria-valuenow", "10000")
+    expect(app.page).to_have_url(re.compile(r"[?&]gamma=10000"), timeout=60_000)
+    app.button("Reset gamma to the median heuristic").click()
+    expect(s).to_have_attribute("aria-valuenow", repr(start).removesuffix(".0"), timeout=60_000)
+    expect(canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
+    assert "gamma" not in app.query()
+
+
+def test_exact_K_after_release_is_cores_K(app):
+    open_live(app, "n=300&dataset=moons&gamma=2")
+    expect(slider(app)).to_have_attribute("aria-valuenow", "1.995")  # 2 snapped to the log grid
+    box = canvas(app).bounding_box()
+    X, y = load_dataset("moons", n=300, seed=0, noise=0.1)
+    K = METHODS["auto"].compute(X, None, 1.995)
+    for fx, fy in [(0.35, 0.6), (0.7, 0.3), (0.5, 0.52)]:
+        app.page.mouse.move(box["x"] + 52 + fx * (box["width"] - 130), box["y"] + 34 + fy * (box["width"] - 130))
+        tip = app.page.locator(".tip")
+        expect(tip).to_be_visible()
+        text = tip.inner_text()
+        i, j = (int(v) for v in re.findall(r"[ij] = (\d+)", text))
+        k = float(re.search(r"k = ([-\d.e+]+) \(exact\)", text).group(1))
+        # The tooltip shows 4 significant digits of float32 K: half a unit in the 4th digit.
+        assert k == pytest.approx(float(K[i, j]), rel=5e-4, abs=1e-12), text
+        assert "gamma = 1.995" in text
+
+
+def test_periodic_kernel_says_why_it_has_no_live_preview(app):
+    app.open_page(PAGE, "n=100&kernel=periodic")
+    assert "No live preview while dragging" in app.main_text()
+    assert canvas(app).count() == 0
