@@ -5,10 +5,10 @@ kernel k = profile(gamma, s) of a distance s, that mean is not profile of the
 mean distance (mean(exp) ≠ exp(mean)). With m quantiles of s per block, at the
 probabilities (k + ½) / m, the mean of profile over the quantiles is a midpoint
 rule for the block's mean over its distribution of s; because profile is
-monotone in s, each of the m equal-mass groups errs by at most the rise of
-profile across that group, so the error is at most 1/m in the worst case and in
-practice (smooth profiles, spread-out groups) far less: `tests/core/scale/
-test_summary.py` measures it against the exact pooled K.
+monotone in s, each of the m groups errs by at most the rise of profile across
+that group, so the error of a cell is at most about 1/m (`preview_from_quantiles`
+gives the exact bound). `tests/core/scale/test_summary.py` checks the bound and
+`benchmarks/live_gamma.py` measures the error against the exact pooled K.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 
 from core.scale.pooling import pool_edges, pool_factor
 
-__all__ = ["block_quantiles", "preview_from_quantiles", "QUANTILES_PER_CELL"]
+__all__ = ["block_quantiles", "preview_from_quantiles", "quantile_weights", "pooled_side",
+           "QUANTILES_PER_CELL"]
 
 # 6 quantiles a cell, sent as float16 for the upper triangle of cells only:
 # 445·446/2 cells · 6 · 2 bytes = 1.19 MB at any N above the display side.
@@ -63,9 +64,27 @@ def block_quantiles(D: np.ndarray, factor: int, m: int = QUANTILES_PER_CELL) -> 
     return np.take_along_axis(blocks, idx, axis=-1).astype(np.float32)
 
 
+def quantile_weights(count: np.ndarray, m: int) -> np.ndarray:
+    """The share of a block's c values that quantile k stands for: its group's size / c.
+
+    Group k holds the sorted values with index in [floor(k c / m), floor((k + 1) c / m)),
+    and quantile k is one of them. Args: count (...,) int; returns (..., m) float64.
+    """
+    c = np.asarray(count, np.int64)[..., None]
+    k = np.arange(m + 1)
+    edges = (k * c) // m
+    return np.diff(edges, axis=-1) / np.maximum(c, 1)
+
+
 def preview_from_quantiles(Q: np.ndarray, n: int, factor: int, profile, gamma: float,
                            params=None) -> np.ndarray:
-    """The pooled heatmap the browser previews: mean over the last axis of profile(Q).
+    """The pooled heatmap the browser previews from block quantiles (live_heatmap.js).
+
+    Each group of a block's sorted off-diagonal values is represented by its
+    quantile; the diagonal pairs (k(x, x) = 1 for every distance profile) are
+    counted exactly. Because the profile is monotone in s, a group's mean and its
+    quantile's value both lie between the profile at the group's ends, so the
+    error of a cell is at most max_k w_k ≤ ceil(c / m) / c (c off-diagonal values).
 
     Args:
       Q: (S, S, m) block quantiles from `block_quantiles` of an (N, N) matrix.
@@ -75,16 +94,16 @@ def preview_from_quantiles(Q: np.ndarray, n: int, factor: int, profile, gamma: f
       params: the kernel's other parameters (alpha for the rational quadratic).
 
     Returns:
-      Shape (S, S) float64: the estimate of each block's mean kernel value, the
-      diagonal pairs counted exactly (k(x, x) = 1 for every distance profile).
+      Shape (S, S) float64: the estimate of each block's mean kernel value.
     """
-    side = Q.shape[0]
+    side, m = Q.shape[0], Q.shape[-1]
     sizes = np.minimum(factor, n - np.arange(side) * factor)
-    counts = np.outer(sizes, sizes).astype(np.float64)
-    diag = np.diag(sizes).astype(np.float64)  # pairs (i, i) in each block: k = 1
-    mean_off = profile(np.asarray(Q, np.float64), gamma, params or {}).mean(axis=-1)
+    counts = np.outer(sizes, sizes).astype(np.int64)
+    diag = np.diag(sizes).astype(np.int64)  # pairs (i, i) in each block
     off = counts - diag
-    return (off * np.where(off > 0, mean_off, 0.0) + diag) / counts
+    values = np.nan_to_num(profile(np.asarray(Q, np.float64), gamma, params or {}))
+    mean_off = (values * quantile_weights(off, m)).sum(axis=-1)
+    return (off * mean_off + diag) / counts
 
 
 def pooled_side(n: int) -> tuple[int, int]:

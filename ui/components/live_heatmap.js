@@ -186,18 +186,25 @@ class View {
   }
 
   computePooled(k, fill, counts) {
-    const D = this.D, m = D.m, side = D.side, s = D.s, out = this.values;
-    let cell = 0;
+    // As core/scale/summary.py preview_from_quantiles: quantile q of a block's c
+    // off-diagonal values stands for its group, a share w_q of them; the diagonal
+    // pairs (k = 1) are counted exactly.
+    const D = this.D, m = D.m, side = D.side, s = D.s, out = this.values, w = new Float64Array(m);
+    let cell = 0, lastOff = -1;
     for (let r = 0; r < side; r++) {
       for (let c = r; c < side; c++, cell++) {
         const size = D.sizes[r] * D.sizes[c], diag = r === c ? D.sizes[r] : 0, off = size - diag;
+        if (off !== lastOff) {
+          for (let q = 0; q < m; q++) w[q] = off > 0 ? (Math.floor((q + 1) * off / m) - Math.floor(q * off / m)) / off : 0;
+          lastOff = off;
+        }
         let sum = 0;
         for (let q = 0; q < m; q++) {
-          const v = off > 0 ? k(s[cell * m + q]) : 1;
-          sum += v;
-          counts[bin(v)] += (r === c ? off : 2 * off) / m; // each node stands for 1/m of the pairs
+          const v = k(s[cell * m + q]);
+          sum += w[q] * v;
+          counts[bin(v)] += (r === c ? 1 : 2) * off * w[q];
         }
-        if (fill) { const v = (off * (sum / m) + diag) / size; out[r * side + c] = v; out[c * side + r] = v; }
+        if (fill) { const v = (off * sum + diag) / size; out[r * side + c] = v; out[c * side + r] = v; }
       }
     }
   }
