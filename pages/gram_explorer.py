@@ -13,11 +13,12 @@ from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
 from core.lessons.spectrum import spectrum
 from core.scale.pooling import pool_factor
-from core.scale.summary import QUANTILES_PER_CELL
+from core.scale.summary import QUANTILES_PER_CELL, quantile_weights
 from ui.cache import gram_matrix, heuristic_gamma, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.guard import dense_guard
-from ui.components.live_heatmap import cached_distances_payload, exact_payload, live_heatmap
+from ui.components.live_heatmap import (cached_distances_payload, exact_payload, live_heatmap,
+                                        shared_distances)
 from ui.state import gamma_slider, render_sidebar, snap_gamma, sync_url, with_current_gamma
 
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
@@ -107,17 +108,24 @@ def picked_points() -> list[int]:
     return st.session_state.get("_gram_picked", [])
 
 
-def live_view(current, K: np.ndarray, selected: list[int]) -> None:
+def live_distances(current) -> tuple[np.ndarray, tuple]:
+    """The distances the live heatmap draws from (display order, shared, read-only), and their key."""
+    if DISTANCE_PROFILES[current.kernel].distance == "l1":
+        key = (data.key, "l1", order is not None)
+        make = lambda: pairwise_l1(data.X if order is None else data.X[order])  # noqa: E731
+    else:
+        # RBF: the chosen batching method's distances; the other kernels run as Method I.
+        method = current.method if current.kernel == "rbf" else "jit_method1"
+        key = (data.key, method, order is not None)
+        make = lambda: sqdist(data, method, order)  # noqa: E731
+    return shared_distances(key, make), key
+
+
+def live_view(current, S: np.ndarray, key: tuple, K: np.ndarray, selected: list[int]) -> None:
     """The live heatmap: distances once per data, the exact K of this gamma per release."""
     profile = DISTANCE_PROFILES[current.kernel]
-    if profile.distance == "l1":
-        S, method_key = live_l1(data.key, data.X, order), "l1"
-    else:
-        method_key = current.method if current.kernel == "rbf" else "jit_method1"
-        S = sqdist(data, method_key, order)
     display_to_point = np.arange(n) if order is None else order
-    distances = cached_distances_payload((data.key, method_key, order is not None), profile.distance,
-                                         profile.code, S, display_to_point)
+    distances = cached_distances_payload(key, profile.distance, profile.code, S, display_to_point)
     exact = exact_payload(K, current.gamma, float(current.params.get("alpha", 1.0)), profile.code,
                           [int(rank[p]) for p in selected], token=0)
     live_heatmap(distances, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
@@ -134,17 +142,16 @@ def live_view(current, K: np.ndarray, selected: list[int]) -> None:
     factor = pool_factor(n)
     if factor > 1:
         side = -(-n // factor)
+        sizes = np.minimum(factor, n - np.arange(0, n, factor))
+        bound = quantile_weights(np.outer(sizes, sizes) - np.diag(sizes), QUANTILES_PER_CELL).max()
         st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as {side}×{side} cells, "
                    f"each the mean of a {factor}×{factor} block. While you drag, each cell is "
-                   f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances; "
-                   "after release it is the exact block mean of core's K.")
+                   f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances, "
+                   f"within {bound:.2f} of the block's exact mean (a bound: each quantile stands "
+                   "for at most that share of the block's pairs); after release it is the exact "
+                   "block mean of core's K.")
 
 
-@st.cache_data(max_entries=4, show_spinner="Computing L1 distances (once per data)…")
-def live_l1(key: tuple, _X: np.ndarray, _order: np.ndarray | None) -> np.ndarray:
-    """L1 distances (N, N) in display order, for the Laplacian kernel's live path."""
-    S = pairwise_l1(_X)
-    return S if _order is None else S[np.ix_(_order, _order)]
 
 
 @st.fragment
@@ -154,8 +161,11 @@ def kernel_view() -> None:
     if LIVE:
         hand_gamma_to_state(None)  # a fragment rerun after a reset lands on the heuristic
         current = with_current_gamma(settings)
-        K = gram_matrix(data, current, order)  # display order
-        live_view(current, K, selected_points())
+        S, key = live_distances(current)
+        # RBF: exp(-gamma d²) of the very distances the browser has (what gram_matrix
+        # does, without a 64 MB cache copy per release); other kernels: core's gram.
+        K = rbf_from_sqdist(S, current.gamma) if current.kernel == "rbf" else gram_matrix(data, current, order)
+        live_view(current, S, key, K, selected_points())
         spectrum_view(K, current)
         compare_view(K, current)
         download_view(K, current)

@@ -213,6 +213,7 @@ class View {
     if (!this.D) return;
     const t0 = performance.now();
     this.compute();
+    this.col = this.colors(); // one style read per frame
     this.paintHeatmap(); this.paintHistogram(); this.paintSlider();
     this.frames++;
     this.drawTimes.push(t0);
@@ -244,11 +245,15 @@ class View {
     }
     this.off.getContext("2d").putImageData(this.image, 0, 0);
     const { w, h, L, T, plot } = this.geom = this.layout();
-    const dpr = window.devicePixelRatio || 1, cv = this.canvas;
+    const dpr = window.devicePixelRatio || 1, cv = this.canvas, col = this.col;
     if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); cv.style.height = h + "px"; }
-    const ctx = cv.getContext("2d"), col = this.colors();
+    const ctx = cv.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // Axes and colour bar change only with size, theme or data: drawn once, then copied.
+    const frameKey = `${w}|${dpr}|${col.text}|${col.font}|${D.n}`;
+    if (this.frameKey !== frameKey) { this.frame = this.paintFrame(w, h, L, T, plot, dpr, col); this.frameKey = frameKey; }
     ctx.clearRect(0, 0, w, h);
+    ctx.drawImage(this.frame, 0, 0, w, h);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.off, L, T, plot, plot);
     if (this.exact && this.exact.n === D.n) { // rows of the points selected in the scatter
@@ -258,11 +263,17 @@ class View {
         ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(L + plot, y); ctx.stroke();
       }
     }
+  }
+
+  paintFrame(w, h, L, T, plot, dpr, col) {
+    const D = this.D, frame = document.createElement("canvas");
+    frame.width = Math.round(w * dpr); frame.height = Math.round(h * dpr);
+    const ctx = frame.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`;
     ctx.textAlign = "center"; ctx.textBaseline = "bottom";
     ctx.fillText("column j (display order)", L + plot / 2, 12);
-    const ticks = niceTicks(D.n);
-    for (const t of ticks) {
+    for (const t of niceTicks(D.n)) {
       const p = (t / D.n) * plot;
       ctx.textBaseline = "bottom"; ctx.textAlign = "center"; ctx.fillText(String(t), L + p, T - 3);
       ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(t), L - 4, T + p);
@@ -277,11 +288,12 @@ class View {
     ctx.fillStyle = col.text; ctx.textAlign = "left"; ctx.textBaseline = "middle";
     for (const t of [0, 0.25, 0.5, 0.75, 1]) ctx.fillText(String(t), x0 + bw + 4, T + (1 - t) * plot);
     ctx.textBaseline = "bottom"; ctx.fillText("k", x0, T - 3);
+    return frame;
   }
 
   paintHistogram() {
     const cv = this.hist, w = Math.max(220, Math.floor(cv.parentElement.clientWidth || 300)), h = 200;
-    const dpr = window.devicePixelRatio || 1, col = this.colors();
+    const dpr = window.devicePixelRatio || 1, col = this.col;
     if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); cv.style.height = h + "px"; }
     const ctx = cv.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.clearRect(0, 0, w, h);

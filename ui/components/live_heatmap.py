@@ -36,7 +36,7 @@ import streamlit as st
 from core.scale.pooling import pool_mean
 from core.scale.summary import block_quantiles, QUANTILES_PER_CELL, pooled_side
 
-__all__ = ["distances_payload", "exact_payload", "live_heatmap", "MAGIC_D", "MAGIC_K",
+__all__ = ["distances_payload", "exact_payload", "live_heatmap", "shared_distances", "MAGIC_D", "MAGIC_K",
            "decode_exact", "decode_distances"]
 
 MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 1  # "DVIL", "KVIL"
@@ -154,3 +154,13 @@ def cached_distances_payload(key: tuple, distance: str, profile_code: int,
                              _S: np.ndarray, _order: np.ndarray) -> bytes:
     """`distances_payload`, cached on a small key (data, method, dtype, order, distance)."""
     return distances_payload(_S, _order, distance, profile_code)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Computing distances for the live heatmap (once per data)…")
+def shared_distances(key: tuple, _make: Callable[[], np.ndarray]) -> np.ndarray:
+    """The live path's (N, N) distances in display order, one read-only array shared by
+    every rerun and session (`st.cache_data` would unpickle a 64 MB copy per release
+    at N = 4,000). `key`: (data key, method or "l1", ordered); `_make` builds them."""
+    S = np.asarray(_make())
+    S.setflags(write=False)
+    return S
