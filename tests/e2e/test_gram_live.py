@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from core.data import load_dataset
 from core.dense.methods import METHODS
+from core.lessons.projection import pca_2d
 
 pytestmark = pytest.mark.e2e
 
@@ -112,3 +113,34 @@ def test_periodic_kernel_says_why_it_has_no_live_preview(app):
     app.open_page(PAGE, "n=100&kernel=periodic")
     assert "No live preview while dragging" in app.main_text()
     assert canvas(app).count() == 0
+
+
+def test_clicking_a_cell_highlights_both_points_in_the_scatter(app):
+    open_live(app, "n=200&dataset=moons")
+    box = canvas(app).bounding_box()
+    plot = box["width"] - 130  # the canvas's plot area: 52 px left, 78 px right (live_heatmap.js)
+    # The centre of cell (row 140, col 59): a click's integer coordinates stay in it.
+    x, y = box["x"] + 52 + 59.5 / 200 * plot, box["y"] + 34 + 140.5 / 200 * plot
+    app.page.mouse.move(x, y)
+    text = app.page.locator(".tip").inner_text()
+    assert "(row 140)" in text and "(col 59)" in text, text
+    i, j = (int(v) for v in re.findall(r"[ij] = (\d+)", text))
+    app.page.mouse.click(x, y)
+    app.wait_for("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                 ".some(g => (g.data || []).some(t => t.name === 'selected'))")
+    scatter = app.page.evaluate(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .map(g => (g.data || []).find(t => t.name === 'selected')).find(t => t)""")
+    X, _ = load_dataset("moons", n=200, seed=0, noise=0.1)
+    Z, _ = pca_2d(X)  # the scatter's coordinates
+    shown = sorted(zip(np.round(np_array(scatter["x"]), 4), np.round(np_array(scatter["y"]), 4)))
+    expected = sorted({tuple(np.round(Z[p].astype(float), 4)) for p in (i, j)})
+    assert shown == expected, (text, shown, expected)
+
+
+def np_array(values) -> np.ndarray:
+    """A Plotly trace's coordinates, whether a list or a typed array ({dtype, bdata})."""
+    if isinstance(values, dict):
+        import base64
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
+    return np.asarray(values, float)
