@@ -14,7 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from core.data import load_dataset
-from core.dense.methods import METHODS
+from core.dense.methods import METHODS, sqdist_for
+from core.kernels.profiles import DISTANCE_PROFILES
+from core.scale.summary import block_quantiles, preview_from_quantiles
 from core.lessons.projection import pca_2d
 
 pytestmark = pytest.mark.e2e
@@ -144,3 +146,25 @@ def np_array(values) -> np.ndarray:
         import base64
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
     return np.asarray(values, float)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "matern32", "rational_quadratic"])
+def test_browser_preview_of_pooled_cells_equals_cores_preview(app, kernel):
+    # The JavaScript twin of core.scale.summary.preview_from_quantiles, read from the
+    # component while it previews (dragging), at N = 1,200 (400 × 400 cells of 3 × 3).
+
+    open_live(app, f"n=1200&dataset=uniform&kernel={kernel}&alpha=0.5")
+    gamma = float(slider(app).get_attribute("aria-valuenow"))
+    got = app.page.evaluate(
+        """() => { const v = window.__vmapLiveGram.view; v.dragging = true; v.compute();
+                   const out = Array.from(v.values); v.dragging = false; v.request();
+                   return {values: out, alpha: v.alpha}; }""")
+    shown = np.asarray(got["values"])
+    X, _ = load_dataset("uniform", n=1200, seed=0)
+    S = sqdist_for("jit_method1" if kernel != "rbf" else "auto", X)
+    params = {"alpha": got["alpha"]}  # the sidebar's alpha, snapped to its log grid (≈ 0.5)
+    expected = preview_from_quantiles(block_quantiles(S, 3, 6), 1200, 3, DISTANCE_PROFILES[kernel].fn,
+                                      gamma, params)
+    # float16 quantiles (relative error 2⁻¹¹) move k by at most |s k'(s)|·2⁻¹¹ ≤ 2⁻¹¹ for
+    # these profiles; float32 in the browser adds round-off far below that.
+    np.testing.assert_allclose(shown.reshape(400, 400), expected, atol=2.0**-11)
