@@ -32,7 +32,6 @@ import json
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +54,6 @@ TARGET_FPS, TARGET_RELEASE_MS, TARGET_BYTES = 20, 300, 1.5e6
 
 def payload_sizes(n: int) -> dict:
     """(c) payload bytes, and (d) the preview's error, for the default data at N = n."""
-    import streamlit  # noqa: F401  (the component module registers itself on import)
     from ui.components.live_heatmap import decode_distances, distances_payload, exact_payload
 
     X, y = load_dataset("blobs", n=n, seed=0)
@@ -156,7 +154,7 @@ def main() -> None:
     lines = [f"# Live gamma benchmark {stamp}", "",
              f"Load average (1, 5, 15 min): before {tuple(round(x, 2) for x in load_before)}, "
              f"after {tuple(round(x, 2) for x in load_after)}; {os.cpu_count()} CPUs.", "",
-             f"| measure | result | target |", "|---|---|---|"]
+             "| measure | result | target |", "|---|---|---|"]
     for n, f in measures["fps"].items():
         lines.append(f"| frames per second while dragging, N = {n:,} | {spread(f)} | ≥ {TARGET_FPS} |")
     lines.append(f"| release → exact heatmap, N = 4,000 (ms) | {spread(measures['release_ms'])} | ≤ {TARGET_RELEASE_MS} |")
