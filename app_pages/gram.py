@@ -8,12 +8,18 @@ import numpy as np
 import streamlit as st
 
 from core.kernels.functions import KERNELS
+from core.kernels.profiles import DISTANCE_PROFILES, NOT_LIVE_REASONS, pairwise_l1
 from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
 from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound, spectrum
+from core.scale.pooling import pool_factor
+from core.scale.summary import QUANTILES_PER_CELL, quantile_weights
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
+from ui.components.live_heatmap import (cached_distances_payload, exact_payload, live_heatmap,
+                                        shared_distances)
 from ui.guard import dense_guard
+from ui.settings import snap_gamma
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
 from ui.url import bound
 
@@ -62,10 +68,103 @@ def selected_points() -> list[int]:
     return sorted({int(p["customdata"]) for p in points if "customdata" in p})
 
 
+LIVE_KEY = "w_gram_live"
+LIVE = settings.kernel in DISTANCE_PROFILES
+
+
+def hand_gamma_to_state(gamma: float) -> None:
+    """The one place the live heatmap's released gamma meets the app's state.
+
+    It becomes the bound "gamma" control's value (ui/sidebar.py), which the
+    fragment's rerun draws: the URL, the other pages and the "set by you" caption
+    follow from there.
+    """
+    st.session_state["gamma"] = snap_gamma(float(gamma))
+
+
+def _on_live_gamma() -> None:
+    gamma = st.session_state[LIVE_KEY].gamma
+    if gamma is not None:
+        hand_gamma_to_state(gamma)
+
+
+def _on_live_pick() -> None:
+    # A clicked cell (display rows i, j; the first of each block when pooled):
+    # both points are highlighted in the scatter, which a full rerun redraws.
+    picked = st.session_state[LIVE_KEY].picked or {}
+    f = pool_factor(n)
+    rows = [r for key in ("i", "j") if isinstance(picked.get(key), int) and 0 <= picked[key] < n
+            for r in range(picked[key], min(n, picked[key] + f))]
+    display_to_point = np.arange(n) if order is None else order
+    st.session_state["_gram_picked"] = sorted({int(display_to_point[r]) for r in rows})
+    st.session_state["_gram_picked_new"] = True
+
+
+def picked_points() -> list[int]:
+    """Points of the heatmap cell clicked last (both of them), data order."""
+    return st.session_state.get("_gram_picked", [])
+
+
+def live_distances(current) -> tuple[np.ndarray, tuple]:
+    """The distances the live heatmap draws from (display order, shared, read-only), and their key."""
+    if DISTANCE_PROFILES[current.kernel].distance == "l1":
+        key = (data.key, "l1", order is not None)
+        make = lambda: pairwise_l1(data.X if order is None else data.X[order])  # noqa: E731
+    else:
+        # RBF: the chosen batching method's distances; the other kernels run as Method I.
+        method = current.method if current.kernel == "rbf" else "jit_method1"
+        key = (data.key, method, order is not None)
+        make = lambda: sqdist(data, method, order)  # noqa: E731
+    return shared_distances(key, make), key
+
+
+def live_view(current, S: np.ndarray, key: tuple, K: np.ndarray, selected: list[int]) -> None:
+    """The live heatmap: distances once per data, the exact K of this gamma per release."""
+    profile = DISTANCE_PROFILES[current.kernel]
+    display_to_point = np.arange(n) if order is None else order
+    distances = cached_distances_payload(key, profile.distance, profile.code, S, display_to_point)
+    exact = exact_payload(K, current.gamma, float(current.params.get("alpha", 1.0)), profile.code,
+                          [int(rank[p]) for p in selected], token=0)
+    live_heatmap(distances, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
+    if st.session_state.pop("_gram_picked_new", False):
+        st.rerun()  # the scatter, outside this fragment, shows the clicked pair
+    st.caption("Drag the gamma slider (or focus it and use the arrow keys, Page Up/Down, Home/End): "
+               "the heatmap and the histogram follow in your browser from distances sent once. "
+               "On release the exact K from core replaces the preview.")
+    factor = pool_factor(n)
+    if factor > 1:
+        side = -(-n // factor)
+        sizes = np.minimum(factor, n - np.arange(0, n, factor))
+        worst = quantile_weights(np.outer(sizes, sizes) - np.diag(sizes), QUANTILES_PER_CELL).max()
+        st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as {side}×{side} cells, "
+                   f"each the mean of a {factor}×{factor} block. While you drag, each cell is "
+                   f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances, "
+                   f"within {worst:.2f} of the block's exact mean (a bound: each quantile stands "
+                   "for at most that share of the block's pairs); after release it is the exact "
+                   "block mean of core's K.")
+
+
+
+
 @st.fragment
 def kernel_view() -> None:
     # Only this fragment reruns when gamma moves: the data, the distances, the
     # scatter and the distance heatmap below are neither recomputed nor resent.
+    if LIVE:
+        # The bound control keeps gamma in the URL and across pages, and holds the
+        # reset to the data's default; the live slider above it is for dragging.
+        with st.expander("gamma on the shared grid (kept in the URL) and its reset"):
+            gamma_slider(st, settings)
+        current = with_current_gamma(settings)
+        S, key = live_distances(current)
+        # RBF: exp(-gamma d²) of the very distances the browser has (what gram_matrix
+        # does, without a 64 MB cache copy per release); other kernels: core's gram.
+        K = rbf_from_sqdist(S, current.gamma) if current.kernel == "rbf" else gram_matrix(data, current, order)
+        live_view(current, S, key, K, selected_points())
+        spectrum_view(K, current)
+        compare_view(K, current)
+        download_view(K, current)
+        return
     left, right = st.columns([3, 2])
     with right:
         if any(p.name == "gamma" for p in kernel.params):
@@ -74,6 +173,9 @@ def kernel_view() -> None:
     K = gram_matrix(data, current, order)  # display order
     selected = selected_points()
     with right:
+        if settings.kernel in NOT_LIVE_REASONS:
+            st.caption(f"No live preview while dragging: {NOT_LIVE_REASONS[settings.kernel]}. "
+                       "Each release recomputes K on the server.")
         values, sampled = off_diagonal_sample(K)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
         st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
@@ -91,9 +193,23 @@ def kernel_view() -> None:
         if selected:
             st.caption(f"Highlighted rows (points selected in the scatter below): "
                        f"{', '.join(map(str, selected[:20]))}" + ("…" if len(selected) > 20 else ""))
+    spectrum_view(K, current)
+    compare_view(K, current)
+    download_view(K, current)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues (O(N³))…")
+def cached_spectrum(key: tuple, _K: np.ndarray):
+    """`spectrum(K)`, cached on (data, kernel, parameters, method): once per gamma."""
+    return spectrum(_K)
+
+
+def spectrum_view(K: np.ndarray, current) -> None:
+    key = (data.key, current.kernel, tuple(sorted(current.params.items())), current.method,
+           order is not None)
     if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
                                              key="w_gram_spectrum"):
-        spec = spectrum(K)
+        spec = cached_spectrum(key, K)
         verdict = definiteness(spec, settings.dtype)
         non_positive = int(np.sum(spec.eigenvalues <= 0))
         c1, c2 = st.columns([2, 1])
@@ -104,22 +220,20 @@ def kernel_view() -> None:
                   "1 for a matrix of ones, N for the identity.")
         c2.metric("Condition number", f"{spec.condition_number:.3g}",
                   help="Largest over smallest eigenvalue; inf when K is singular in working precision.")
-        bound = roundoff_bound(n, float(np.max(np.abs(spec.eigenvalues))), settings.dtype)
+        limit = roundoff_bound(n, float(np.max(np.abs(spec.eigenvalues))), settings.dtype)
         c2.metric("Smallest eigenvalue", f"{spec.min_eigenvalue:.3g}",
-                  help=f"Round-off can move an eigenvalue by up to about {bound:.2g} here "
+                  help=f"Round-off can move an eigenvalue by up to about {limit:.2g} here "
                        f"({ROUNDOFF_MARGIN:g}·ε·N·max|λ|, {settings.dtype}).")
         if verdict == "indefinite":
             c2.warning(f"K is **indefinite**: its smallest eigenvalue {spec.min_eigenvalue:.3g} "
-                       f"is far below the round-off bound −{bound:.2g}. This kernel is not "
+                       f"is far below the round-off bound −{limit:.2g}. This kernel is not "
                        "positive semi-definite on these points (the Kernel lab's check says "
                        "the same); jitter would only hide that.", icon=":material/warning:")
         elif verdict == "positive semi-definite to round-off":
             c2.caption(f"K is positive semi-definite to round-off: the eigenvalues ≤ 0 are all "
-                       f"above −{bound:.2g}, within what round-off explains.")
+                       f"above −{limit:.2g}, within what round-off explains.")
         else:
             c2.caption("K is positive definite: every eigenvalue is above 0.")
-    compare_view(K, current)
-    download_view(K, current)
 
 
 def off_diagonal_sample(K: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -192,7 +306,7 @@ with left:
     axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
                                          f"PC 2 ({explained[1]:.0%})")
     st.plotly_chart(scatter_2d(Z, data.y, "The data: select points to highlight their rows in K",
-                               axis, selected_points()),
+                               axis, sorted(set(selected_points()) | set(picked_points()))),
                     key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
 with right:
     D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1", order)

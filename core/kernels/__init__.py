@@ -51,6 +51,12 @@ from core.kernels.gram import (  # noqa: F401
     vmap_matmul,
     vv,
 )
+from core.kernels.profiles import (  # noqa: F401
+    DISTANCE_PROFILES,
+    NOT_LIVE_REASONS,
+    DistanceProfile,
+    pairwise_l1,
+)
 from core.kernels.composite import (  # noqa: F401
     KernelChoice,
     OPS,
@@ -61,6 +67,10 @@ from core.kernels.composite import (  # noqa: F401
 __all__ = [
     "DATA_DEFAULT_RULES",
     "DISTANCE_METHODS",
+    "DISTANCE_PROFILES",
+    "DistanceProfile",
+    "NOT_LIVE_REASONS",
+    "pairwise_l1",
     "KERNELS",
     "KernelChoice",
     "KernelFn",

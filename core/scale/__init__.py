@@ -10,6 +10,13 @@ from core.scale.pooling import (  # noqa: F401
     pool_factor,
     pool_mean,
 )
+from core.scale.summary import (  # noqa: F401
+    QUANTILES_PER_CELL,
+    block_quantiles,
+    pooled_side,
+    preview_from_quantiles,
+    quantile_weights,
+)
 from core.scale.synthetic import (  # noqa: F401
     MAX_SCALE_FEATURES,
     MAX_SCALE_POINTS,
@@ -46,14 +53,19 @@ __all__ = [
     "MAX_POOLED_SIDE",
     "MAX_SCALE_FEATURES",
     "MAX_SCALE_POINTS",
+    "QUANTILES_PER_CELL",
     "ROW_AXIS",
     "SCALE_DATASETS",
+    "block_quantiles",
     "block_step",
     "default_block_shape",
     "plan_blocks",
     "pool_edges",
     "pool_factor",
     "pool_mean",
+    "pooled_side",
+    "preview_from_quantiles",
+    "quantile_weights",
     "rbf_tile",
     "row_mesh",
     "run_blocks",

@@ -14,13 +14,24 @@ from core.precision import dtype_scope
 from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
+from ui.components.live_heatmap import decode_exact
 from ui.settings import snap_gamma
 
 PAGE = "gram.py"
 
 
 def shown_K(at) -> np.ndarray:
+    """K as the browser draws it: the live heatmap's exact K, else the Plotly heatmap's."""
+    for el in at.get("bidi_component"):
+        if el.key == "w_gram_live_exact":
+            return decode_exact(el.proto.bytes)["K"]
     return plotly_figures(at)["w_gram_heatmap"]["data"][0]["z"]
+
+
+def release_gamma(at, gamma: float):
+    """What a release of the live slider does (app_pages/gram.hand_gamma_to_state)."""
+    at.session_state["gamma"] = snap_gamma(gamma)
+    return at.run()
 
 
 def data_of(at):
@@ -38,13 +49,14 @@ def test_heatmap_is_cores_gram_matrix_ordered_by_label():
     K = METHODS["auto"].compute(X, None, gamma)
     order = np.argsort(y, kind="stable")
     np.testing.assert_allclose(shown_K(at), K[np.ix_(order, order)], atol=2e-6)
-    assert "K, gamma = " in plotly_figures(at)["w_gram_heatmap"]["layout"]["title"]["text"]
+    shown = next(e for e in at.get("bidi_component") if e.key == "w_gram_live_exact")
+    assert decode_exact(shown.proto.bytes)["gamma"] == gamma  # the page states the gamma of K
 
 
 def test_dragging_gamma_redraws_K_from_the_same_distances():
     at = open_page(PAGE, {"dataset": "moons", "n": "120"})
     before = shown_K(at)
-    widget(at, "gamma").set_value(snap_gamma(at.session_state["gamma"] * 4)).run()
+    release_gamma(at, at.session_state["gamma"] * 4)
     no_exception(at)
     after = shown_K(at)
     X, y = data_of(at)

@@ -1,0 +1,389 @@
+// Live Gram heatmap: redraws k = profile(gamma, s) from distances s sent once.
+// Payload formats: see live_heatmap.py. Everything shown is a number; no text
+// from Python or the user is ever written as HTML (textContent only).
+
+const MAGIC_D = 0x4c495644, MAGIC_K = 0x4c49564b;
+const STEPS_PER_DECADE = 20, K_MIN = -120, K_MAX = 80; // gamma = 10^(k/20), 1e-6 … 1e4
+const BINS = 60;
+const VIEWS = new WeakMap();
+
+// Viridis at 9 stops (matplotlib's), interpolated to a 256-entry table.
+const VIRIDIS = [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]];
+const LUT = new Uint8ClampedArray(256 * 3);
+for (let i = 0; i < 256; i++) {
+  const t = (i / 255) * 8, a = Math.min(7, Math.floor(t)), f = t - a;
+  for (let c = 0; c < 3; c++) LUT[3 * i + c] = VIRIDIS[a][c] * (1 - f) + VIRIDIS[a + 1][c] * f;
+}
+
+const F16 = new Float32Array(65536); // float16 bits -> value
+for (let h = 0; h < 65536; h++) {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+  F16[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+export function gammaAt(k) { return Number((10 ** (k / STEPS_PER_DECADE)).toPrecision(4)); }
+function stepOf(gamma) { return Math.max(K_MIN, Math.min(K_MAX, Math.round(STEPS_PER_DECADE * Math.log10(gamma)))); }
+function fmt(v, digits = 4) {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(digits - 1) : String(Number(v.toPrecision(digits)));
+}
+
+// k = profile(gamma, s); codes as in core/kernels/profiles.py. Decreasing in s.
+function profileFn(code, gamma, alpha) {
+  switch (code) {
+    case 1: return (s) => { const t = Math.sqrt(6 * gamma * Math.max(s, 0)); return (1 + t) * Math.exp(-t); };
+    case 2: return (s) => { const t = Math.sqrt(10 * gamma * Math.max(s, 0)); return (1 + t + t * t / 3) * Math.exp(-t); };
+    case 3: return (s) => Math.pow(1 + gamma * s / alpha, -alpha);
+    default: return (s) => Math.exp(-gamma * s);
+  }
+}
+
+function parseDistances(buf) {
+  const h = new Int32Array(buf, 0, 8);
+  if (h[0] !== MAGIC_D) return null;
+  const [n, side, factor, m, kind, profile] = [h[2], h[3], h[4], h[5], h[6], h[7]];
+  const scale = new Float32Array(buf, 32, 1)[0];
+  const order = new Int32Array(buf, 40, n);
+  const start = 40 + 4 * n;
+  let s;
+  if (m === 0) s = new Float32Array(buf, start, n * n);
+  else {
+    const raw = new Uint16Array(buf, start, (side * (side + 1) / 2) * m);
+    s = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) s[i] = F16[raw[i]] * scale;
+  }
+  const sizes = new Int32Array(side);
+  for (let r = 0; r < side; r++) sizes[r] = Math.min(factor, n - r * factor);
+  const rowStart = new Int32Array(side); // index of cell (r, r) in the upper triangle
+  for (let r = 1; r < side; r++) rowStart[r] = rowStart[r - 1] + (side - r + 1);
+  return { n, side, factor, m, kind, profile, order, s, sizes, rowStart };
+}
+
+function parseExact(buf) {
+  const h = new Int32Array(buf, 0, 8);
+  if (h[0] !== MAGIC_K) return null;
+  const [n, side, factor, profile, rows, token] = [h[2], h[3], h[4], h[5], h[6], h[7]];
+  const [gamma, alpha] = new Float64Array(buf, 32, 2);
+  const highlight = new Int32Array(buf, 48, rows);
+  const K = new Float32Array(buf, 48 + 4 * rows, side * side);
+  return { n, side, factor, profile, token, gamma, alpha, highlight, K };
+}
+
+class View {
+  constructor(root) {
+    this.root = root;
+    const q = (sel) => root.querySelector(sel);
+    this.canvas = q(".heatmap"); this.hist = q(".hist"); this.tip = q(".tip");
+    this.slider = q(".slider"); this.fill = q(".fill"); this.thumb = q(".thumb");
+    this.valueOut = q(".gamma-value"); this.status = q(".status");
+    this.D = null; this.exact = null; this.step = 0; this.committed = null;
+    this.dragging = false; this.keyTimer = null; this.pending = false;
+    this.frames = 0; this.drawTimes = [];
+    this.values = null; this.image = null; this.off = document.createElement("canvas");
+    this.bindSlider(); this.bindHover();
+    new ResizeObserver(() => this.request()).observe(this.canvas.parentElement);
+  }
+
+  setCallbacks(setStateValue, setTriggerValue) { this.setState = setStateValue; this.setTrigger = setTriggerValue; }
+
+  setDistances(buf) {
+    const D = parseDistances(buf);
+    if (!D) return;
+    this.D = D;
+    this.values = new Float32Array(D.side * D.side);
+    this.off.width = this.off.height = D.side;
+    this.image = new ImageData(D.side, D.side);
+    if (this.exact && this.exact.n !== D.n) this.exact = null;
+    this.request();
+  }
+
+  setExact(buf) {
+    const E = parseExact(buf);
+    if (!E) return;
+    this.exact = E;
+    this.alpha = E.alpha;
+    if (!this.dragging && this.keyTimer === null) { this.step = stepOf(E.gamma); this.committed = gammaAt(this.step); }
+    this.request();
+  }
+
+  get gamma() { return gammaAt(this.step); }
+
+  showsExact() {
+    const E = this.exact, D = this.D;
+    return !!(E && D && E.n === D.n && E.side === D.side && !this.dragging && this.keyTimer === null
+      && Math.abs(E.gamma - this.gamma) <= 1e-9 * this.gamma);
+  }
+
+  // --- the slider ------------------------------------------------------------
+  bindSlider() {
+    const el = this.slider;
+    const fromX = (x) => {
+      const r = el.querySelector(".track").getBoundingClientRect();
+      const t = Math.max(0, Math.min(1, (x - r.left) / r.width));
+      return K_MIN + Math.round(t * (K_MAX - K_MIN));
+    };
+    el.addEventListener("pointerdown", (ev) => {
+      el.setPointerCapture(ev.pointerId); el.focus(); this.dragging = true; this.move(fromX(ev.clientX));
+    });
+    el.addEventListener("pointermove", (ev) => { if (this.dragging) this.move(fromX(ev.clientX)); });
+    const release = () => { if (this.dragging) { this.dragging = false; this.commit(); } };
+    el.addEventListener("pointerup", release);
+    el.addEventListener("pointercancel", release);
+    el.addEventListener("keydown", (ev) => {
+      const delta = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1,
+        PageDown: -STEPS_PER_DECADE, PageUp: STEPS_PER_DECADE }[ev.key];
+      let step = null;
+      if (delta !== undefined) step = this.step + delta;
+      else if (ev.key === "Home") step = K_MIN;
+      else if (ev.key === "End") step = K_MAX;
+      if (step === null) return;
+      ev.preventDefault();
+      this.move(step);
+      clearTimeout(this.keyTimer); // one release per pause, not one per key press
+      this.keyTimer = setTimeout(() => { this.keyTimer = null; this.commit(); }, 300);
+    });
+  }
+
+  move(step) {
+    step = Math.max(K_MIN, Math.min(K_MAX, step));
+    if (step === this.step && this.frames > 0) return;
+    this.step = step;
+    this.request();
+  }
+
+  commit() {
+    if (this.gamma !== this.committed && this.setState) {
+      this.committed = this.gamma;
+      this.setState("gamma", this.gamma);
+    }
+    this.request();
+  }
+
+  // --- drawing ---------------------------------------------------------------
+  request() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+
+  compute() {
+    const D = this.D, g = this.gamma, out = this.values;
+    const counts = new Float64Array(BINS);
+    const k = profileFn(D.profile, g, this.alpha ?? 1);
+    if (this.showsExact()) {
+      out.set(this.exact.K);
+      if (D.m === 0) for (let i = 0; i < D.n; i++) for (let j = 0; j < D.n; j++) if (i !== j) counts[bin(out[i * D.n + j])]++;
+    } else if (D.m === 0) {
+      const s = D.s, n = D.n;
+      for (let i = 0; i < n * n; i++) out[i] = k(s[i]);
+      for (let i = 0; i < n; i++) out[i * n + i] = 1; // k(x, x) = 1 whatever round-off s has
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) counts[bin(out[i * n + j])]++;
+    }
+    if (D.m > 0) this.computePooled(k, !this.showsExact(), counts);
+    this.counts = counts;
+  }
+
+  computePooled(k, fill, counts) {
+    // As core/scale/summary.py preview_from_quantiles: quantile q of a block's c
+    // off-diagonal values stands for its group, a share w_q of them; the diagonal
+    // pairs (k = 1) are counted exactly.
+    const D = this.D, m = D.m, side = D.side, s = D.s, out = this.values, w = new Float64Array(m);
+    let cell = 0, lastOff = -1;
+    for (let r = 0; r < side; r++) {
+      for (let c = r; c < side; c++, cell++) {
+        const size = D.sizes[r] * D.sizes[c], diag = r === c ? D.sizes[r] : 0, off = size - diag;
+        if (off !== lastOff) {
+          for (let q = 0; q < m; q++) w[q] = off > 0 ? (Math.floor((q + 1) * off / m) - Math.floor(q * off / m)) / off : 0;
+          lastOff = off;
+        }
+        let sum = 0;
+        for (let q = 0; q < m; q++) {
+          const v = k(s[cell * m + q]);
+          sum += w[q] * v;
+          counts[bin(v)] += (r === c ? 1 : 2) * off * w[q];
+        }
+        if (fill) { const v = (off * sum + diag) / size; out[r * side + c] = v; out[c * side + r] = v; }
+      }
+    }
+  }
+
+  draw() {
+    if (!this.D) return;
+    const t0 = performance.now();
+    this.compute();
+    this.col = this.colors(); // one style read per frame
+    this.paintHeatmap(); this.paintHistogram(); this.paintSlider();
+    this.frames++;
+    this.drawTimes.push(t0);
+    if (this.drawTimes.length > 2000) this.drawTimes.splice(0, 1000);
+    this.canvas.dataset.frames = String(this.frames);
+    this.canvas.dataset.shown = this.showsExact() ? "exact" : "preview";
+    this.canvas.dataset.gamma = String(this.gamma);
+  }
+
+  colors() {
+    const css = getComputedStyle(this.canvas);
+    return { text: css.getPropertyValue("--st-text-color").trim() || "#31333f",
+      grid: css.getPropertyValue("--st-border-color").trim() || "#d5dae5",
+      accent: css.getPropertyValue("--st-primary-color").trim() || "#ff4b4b",
+      font: css.getPropertyValue("--st-font").trim() || "sans-serif" };
+  }
+
+  layout() {
+    const w = Math.max(280, Math.floor(this.canvas.parentElement.clientWidth || 480));
+    const L = 52, T = 34, R = 78, B = 12, plot = Math.max(120, w - L - R);
+    return { w, h: plot + T + B, L, T, plot };
+  }
+
+  paintHeatmap() {
+    const D = this.D, side = D.side, px = this.image.data, v = this.values;
+    for (let i = 0; i < side * side; i++) {
+      const c = 3 * Math.max(0, Math.min(255, Math.round(v[i] * 255)));
+      px[4 * i] = LUT[c]; px[4 * i + 1] = LUT[c + 1]; px[4 * i + 2] = LUT[c + 2]; px[4 * i + 3] = 255;
+    }
+    this.off.getContext("2d").putImageData(this.image, 0, 0);
+    const { w, h, L, T, plot } = this.geom = this.layout();
+    const dpr = window.devicePixelRatio || 1, cv = this.canvas, col = this.col;
+    if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); cv.style.height = h + "px"; }
+    const ctx = cv.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // Axes and colour bar change only with size, theme or data: drawn once, then copied.
+    const frameKey = `${w}|${dpr}|${col.text}|${col.font}|${D.n}`;
+    if (this.frameKey !== frameKey) { this.frame = this.paintFrame(w, h, L, T, plot, dpr, col); this.frameKey = frameKey; }
+    ctx.clearRect(0, 0, w, h);
+    ctx.drawImage(this.frame, 0, 0, w, h);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.off, L, T, plot, plot);
+    if (this.exact && this.exact.n === D.n) { // rows of the points selected in the scatter
+      ctx.strokeStyle = col.accent; ctx.lineWidth = 1;
+      for (const r of this.exact.highlight) {
+        const y = T + (Math.floor(r / D.factor) + 0.5) * plot / side;
+        ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(L + plot, y); ctx.stroke();
+      }
+    }
+  }
+
+  paintFrame(w, h, L, T, plot, dpr, col) {
+    const D = this.D, frame = document.createElement("canvas");
+    frame.width = Math.round(w * dpr); frame.height = Math.round(h * dpr);
+    const ctx = frame.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`;
+    ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+    ctx.fillText("column j (display order)", L + plot / 2, 12);
+    for (const t of niceTicks(D.n)) {
+      const p = (t / D.n) * plot;
+      ctx.textBaseline = "bottom"; ctx.textAlign = "center"; ctx.fillText(String(t), L + p, T - 3);
+      ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(t), L - 4, T + p);
+    }
+    ctx.save(); ctx.translate(12, T + plot / 2); ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillText("row i", 0, 0); ctx.restore();
+    const x0 = L + plot + 14, bw = 14; // colour bar, k from 0 (bottom) to 1 (top)
+    for (let y = 0; y < plot; y++) {
+      const c = 3 * Math.round(255 * (1 - y / plot));
+      ctx.fillStyle = `rgb(${LUT[c]},${LUT[c + 1]},${LUT[c + 2]})`; ctx.fillRect(x0, T + y, bw, 1.5);
+    }
+    ctx.fillStyle = col.text; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+    for (const t of [0, 0.25, 0.5, 0.75, 1]) ctx.fillText(String(t), x0 + bw + 4, T + (1 - t) * plot);
+    ctx.textBaseline = "bottom"; ctx.fillText("k", x0, T - 3);
+    return frame;
+  }
+
+  paintHistogram() {
+    const cv = this.hist, w = Math.max(220, Math.floor(cv.parentElement.clientWidth || 300)), h = 200;
+    const dpr = window.devicePixelRatio || 1, col = this.col;
+    if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); cv.style.height = h + "px"; }
+    const ctx = cv.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.clearRect(0, 0, w, h);
+    const L = 8, R = 8, T = 22, B = 30, pw = w - L - R, ph = h - T - B;
+    let max = 0; for (const c of this.counts) max = Math.max(max, c);
+    ctx.fillStyle = col.accent;
+    for (let b = 0; b < BINS; b++) {
+      const bh = max > 0 ? (this.counts[b] / max) * ph : 0;
+      ctx.fillRect(L + (b / BINS) * pw, T + ph - bh, pw / BINS, bh);
+    }
+    ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`; ctx.textBaseline = "top";
+    for (const t of [0, 0.5, 1]) { ctx.textAlign = t === 0 ? "left" : t === 1 ? "right" : "center"; ctx.fillText(String(t), L + t * pw, T + ph + 4); }
+    ctx.textAlign = "center"; ctx.fillText("k(x_i, x_j), i ≠ j", L + pw / 2, T + ph + 16);
+    ctx.textAlign = "left"; ctx.fillText(this.D.m > 0 ? "pairs (from block quantiles)" : "pairs", L, 4);
+  }
+
+  paintSlider() {
+    const t = (this.step - K_MIN) / (K_MAX - K_MIN), g = this.gamma;
+    this.fill.style.width = `${100 * t}%`; this.thumb.style.left = `${100 * t}%`;
+    const s = this.slider;
+    s.setAttribute("aria-valuemin", "0.000001"); s.setAttribute("aria-valuemax", "10000");
+    s.setAttribute("aria-valuenow", String(g)); s.setAttribute("aria-valuetext", `gamma = ${fmt(g)}`);
+    this.valueOut.textContent = fmt(g);
+    const D = this.D, exact = this.showsExact();
+    let text;
+    if (exact) text = D.m > 0 ? `Exact K from core at gamma = ${fmt(g)}, pooled: each cell the mean of a ${D.factor}×${D.factor} block.`
+      : `Exact K from core at gamma = ${fmt(g)}.`;
+    else if (this.dragging || this.keyTimer !== null) text = D.m > 0
+      ? `Preview while you drag: each ${D.factor}×${D.factor} block from ${D.m} quantiles of its distances. The exact pooled K replaces it on release.`
+      : `Preview while you drag: exp(−gamma·d²) of the distances in your browser. The exact K from core replaces it on release.`;
+    else text = `Computing the exact K for gamma = ${fmt(g)}…`;
+    if (this.status.textContent !== text) this.status.textContent = text;
+  }
+
+  // --- hover and click ---------------------------------------------------------
+  cellAt(ev) {
+    const g = this.geom, D = this.D;
+    if (!g || !D) return null;
+    const r = this.canvas.getBoundingClientRect();
+    const x = ev.clientX - r.left - g.L, y = ev.clientY - r.top - g.T;
+    if (x < 0 || y < 0 || x >= g.plot || y >= g.plot) return null;
+    return { r: Math.floor((y / g.plot) * D.side), c: Math.floor((x / g.plot) * D.side), x: x + g.L, y: y + g.T };
+  }
+
+  bindHover() {
+    this.canvas.addEventListener("pointermove", (ev) => {
+      const cell = this.cellAt(ev);
+      if (!cell) { this.tip.hidden = true; return; }
+      this.tip.textContent = this.describe(cell.r, cell.c);
+      this.tip.hidden = false;
+      const right = cell.x > this.geom.w / 2;
+      this.tip.style.left = right ? "" : `${cell.x + 12}px`; this.tip.style.right = right ? `${this.geom.w - cell.x + 12}px` : "";
+      this.tip.style.top = `${cell.y + 12}px`;
+    });
+    this.canvas.addEventListener("pointerleave", () => { this.tip.hidden = true; });
+    this.canvas.addEventListener("click", (ev) => {
+      const cell = this.cellAt(ev);
+      if (cell && this.setTrigger) this.setTrigger("picked", { i: cell.r * this.D.factor, j: cell.c * this.D.factor });
+    });
+  }
+
+  describe(r, c) {
+    const D = this.D, g = this.gamma, k = this.values[r * D.side + c];
+    const s = D.kind === 1 ? "|x−y|₁" : "d²", exact = this.showsExact() ? "exact" : "preview";
+    if (D.m === 0) {
+      return `i = ${D.order[r]} (row ${r}), j = ${D.order[c]} (col ${c})\n${s} = ${fmt(D.s[r * D.n + c])}\n`
+        + `gamma = ${fmt(g)}\nk = ${fmt(k)} (${exact})`;
+    }
+    const lo = (a) => a * D.factor, hi = (a) => a * D.factor + D.sizes[a] - 1;
+    const [a, b] = r <= c ? [r, c] : [c, r];
+    const cell = D.rowStart[a] + (b - a), qs = [];
+    for (let q = 0; q < D.m; q++) qs.push(fmt(D.s[cell * D.m + q], 3));
+    return `rows ${lo(r)}–${hi(r)}, cols ${lo(c)}–${hi(c)}\n${s} quantiles: ${qs.join(", ")}\n`
+      + `gamma = ${fmt(g)}\nmean k = ${fmt(k)} (${exact})`;
+  }
+}
+
+function bin(v) { return Math.max(0, Math.min(BINS - 1, Math.floor(v * BINS))); }
+function niceTicks(n) {
+  const raw = n / 4, p = 10 ** Math.floor(Math.log10(raw)), step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+  const out = []; for (let t = 0; t < n; t += step) out.push(t); return out;
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  let view = VIEWS.get(parentElement);
+  if (!view) { view = new View(parentElement); VIEWS.set(parentElement, view); }
+  view.setCallbacks(setStateValue, setTriggerValue);
+  const channel = (window.__vmapLiveGram ||= {});
+  channel.view = view;
+  if (data) view.setDistances((data instanceof ArrayBuffer ? new Uint8Array(data) : data).slice().buffer);
+  if (channel.exact) view.setExact(channel.exact);
+}

@@ -1,0 +1,166 @@
+"""The live Gram heatmap: a canvas that follows gamma while its slider is dragged.
+
+Two `st.components.v2` components, one JavaScript file (`live_heatmap.js`):
+
+- `live_heatmap` receives the distances once per data, method, dtype and order, as
+  little-endian binary (never JSON lists), owns the gamma slider and redraws the
+  heatmap and the histogram of kernel values on every input event. On release
+  (or 300 ms after the last arrow key) it sets its state `gamma`.
+- `live_exact` receives, per release, the exact K from `core` (pooled above the
+  display side) with the gamma it belongs to, and hands it to the first one.
+
+Two components, not one, because Streamlit resends an element whose message
+changed: the distances' message stays byte-identical while gamma moves, so the
+browser's message cache serves it and only the exact K travels per release.
+
+Payloads (all little-endian; see `parse` functions in live_heatmap.js):
+
+distances = int32[8] header [MAGIC_D, VERSION, n, side, factor, m, distance kind,
+            profile code], float32 scale, int32 pad, int32[n] order (point index
+            of each display row), then either float32[n·n] s (m = 0, side = n) or
+            float16[side·(side+1)/2 · m] s / scale: the m block quantiles of each
+            cell (r ≤ c) in row-major order of the upper triangle.
+exact     = int32[8] [MAGIC_K, VERSION, n, side, factor, profile code, rows, token],
+            float64 gamma, float64 alpha, int32[rows] highlighted display rows,
+            float32[side·side] K.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import streamlit as st
+
+from core.scale.pooling import pool_mean
+from core.scale.summary import block_quantiles, QUANTILES_PER_CELL, pooled_side
+
+__all__ = ["distances_payload", "exact_payload", "live_heatmap", "shared_distances", "MAGIC_D", "MAGIC_K",
+           "decode_exact", "decode_distances"]
+
+MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 1  # "DVIL", "KVIL"
+DISTANCE_KINDS = {"sqeuclidean": 0, "l1": 1}
+_HERE = Path(__file__).parent
+
+_live = st.components.v2.component(
+    "vmap_live_heatmap",
+    html=(_HERE / "live_heatmap.html").read_text(),
+    css=(_HERE / "live_heatmap.css").read_text(),
+    js=(_HERE / "live_heatmap.js").read_text(),
+)
+_exact = st.components.v2.component(
+    "vmap_live_exact",
+    js=(_HERE / "live_exact.js").read_text(),
+)
+
+
+def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_code: int) -> bytes:
+    """The bytes the browser draws every frame from (built once per data).
+
+    Args:
+      S: (N, N) distances in display order (s = d² or the L1 distance).
+      order: (N,) point index of each display row.
+      distance: "sqeuclidean" or "l1".
+      profile_code: `DistanceProfile.code` of the kernel.
+
+    Returns:
+      The `distances` payload (module docstring): the full float32 matrix up to
+      the display side, above it float16 block quantiles of the upper triangle.
+    """
+    n = S.shape[0]
+    factor, side = pooled_side(n)
+    if factor == 1:
+        m, scale, body = 0, 1.0, np.ascontiguousarray(S, dtype="<f4").tobytes()
+    else:
+        m = QUANTILES_PER_CELL
+        Q = block_quantiles(S, factor, m)
+        r, c = np.triu_indices(side)
+        Q = Q[r, c]  # (cells, m)
+        # float16 of s / max(s): no overflow at any data scale (float16 stops at 65504),
+        # 11 significant bits (relative error 2⁻¹¹) for every s above 6e-5·max.
+        finite = Q[np.isfinite(Q)]
+        scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        body = np.nan_to_num(Q / scale).astype("<f2").tobytes()
+    head = np.array([MAGIC_D, VERSION, n, side, factor, m, DISTANCE_KINDS[distance], profile_code],
+                    dtype="<i4").tobytes()
+    return (head + np.array([scale], "<f4").tobytes() + np.zeros(1, "<i4").tobytes()
+            + np.asarray(order, dtype="<i4").tobytes() + body)
+
+
+def exact_payload(K: np.ndarray, gamma: float, alpha: float, profile_code: int,
+                  highlight_rows: list[int], token: int) -> bytes:
+    """The bytes sent per release: core's K (N, N) pooled to the display side, and gamma."""
+    n = K.shape[0]
+    pooled, factor = pool_mean(K)
+    rows = np.asarray(highlight_rows, dtype="<i4")
+    head = np.array([MAGIC_K, VERSION, n, pooled.shape[0], factor, profile_code, rows.size, token],
+                    dtype="<i4").tobytes()
+    return (head + np.array([gamma, alpha], "<f8").tobytes() + rows.tobytes()
+            + np.ascontiguousarray(pooled, dtype="<f4").tobytes())
+
+
+def decode_exact(payload: bytes) -> dict[str, Any]:
+    """The numbers in an `exact` payload (what the browser reads): for tests."""
+    head = np.frombuffer(payload, "<i4", 8, 0)
+    gamma, alpha = np.frombuffer(payload, "<f8", 2, 32)
+    rows = np.frombuffer(payload, "<i4", head[6], 48)
+    side = int(head[3])
+    K = np.frombuffer(payload, "<f4", side * side, 48 + 4 * head[6]).reshape(side, side)
+    return {"n": int(head[2]), "factor": int(head[4]), "profile": int(head[5]),
+            "gamma": float(gamma), "alpha": float(alpha), "rows": rows, "K": K}
+
+
+def decode_distances(payload: bytes) -> dict[str, Any]:
+    """The numbers in a `distances` payload: for tests."""
+    head = np.frombuffer(payload, "<i4", 8, 0)
+    n, side, factor, m = (int(v) for v in head[2:6])
+    scale = float(np.frombuffer(payload, "<f4", 1, 32)[0])
+    order = np.frombuffer(payload, "<i4", n, 40)
+    start = 40 + 4 * n
+    if m == 0:
+        body = np.frombuffer(payload, "<f4", n * n, start).reshape(n, n)
+    else:
+        cells = side * (side + 1) // 2
+        body = np.frombuffer(payload, "<f2", cells * m, start).reshape(cells, m).astype(np.float32) * scale
+    return {"n": n, "side": side, "factor": factor, "m": m, "kind": int(head[6]),
+            "profile": int(head[7]), "order": order, "body": body}
+
+
+def live_heatmap(distances: bytes, exact: bytes, *, key: str,
+                 on_gamma: Callable[[], None], on_picked: Callable[[], None]) -> Any:
+    """Draw the live heatmap (with its gamma slider) and hand it the exact K.
+
+    Args:
+      distances: `distances_payload(...)`, built once per data: the same bytes on
+        every rerun, so Streamlit's message cache does not resend them.
+      exact: `exact_payload(...)` for the gamma in the app's state.
+      key: the component's session key; its state `gamma` is the released value.
+      on_gamma: called (as a widget callback) when a released gamma arrives.
+      on_picked: called when a heatmap cell is clicked (trigger `picked`:
+        {"i": row, "j": col} in display order).
+
+    Returns:
+      The component's result (`.gamma`, `.picked`).
+    """
+    result = _live(key=key, data=distances, on_gamma_change=on_gamma, on_picked_change=on_picked,
+                   height="content")
+    _exact(key=key + "_exact", data=exact, height="content")
+    return result
+
+
+@st.cache_data(max_entries=8, show_spinner="Preparing the live heatmap's distances (once per data)…")
+def cached_distances_payload(key: tuple, distance: str, profile_code: int,
+                             _S: np.ndarray, _order: np.ndarray) -> bytes:
+    """`distances_payload`, cached on a small key (data, method, dtype, order, distance)."""
+    return distances_payload(_S, _order, distance, profile_code)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Computing distances for the live heatmap (once per data)…")
+def shared_distances(key: tuple, _make: Callable[[], np.ndarray]) -> np.ndarray:
+    """The live path's (N, N) distances in display order, one read-only array shared by
+    every rerun and session (`st.cache_data` would unpickle a 64 MB copy per release
+    at N = 4,000). `key`: (data key, method or "l1", ordered); `_make` builds them."""
+    S = np.asarray(_make())
+    S.setflags(write=False)
+    return S
