@@ -1,0 +1,130 @@
+"""Data with a target, for the Fit page: 1-D and 2-D synthetic functions, and diabetes.
+
+Each set comes as training rows and held-out rows (for the predictive density),
+drawn together from one seed. The synthetic targets are a known smooth function
+plus Gaussian noise; scikit-learn's diabetes set (shipped with it, no network) is
+standardized (features and target to mean 0 and standard deviation 1, with the
+training rows' statistics) because the GP has a zero mean and amplitude near 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Callable
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from core.errors import DataError
+from core.precision import canonical_dtype
+
+__all__ = ["RegressionSet", "REGRESSION_SETS", "RegressionData", "load_regression", "held_out_size",
+           "sine_1d", "wave_2d", "DIABETES_ROWS"]
+
+DIABETES_ROWS = 442
+MAX_TRAIN = 2000  # K is N×N and the surface factors it G² times
+
+
+def sine_1d(X: np.ndarray) -> np.ndarray:
+    """The 1-D truth: sin(2x) + 0.3·x at the rows of X (N, 1); shape (N,)."""
+    return np.sin(2.0 * X[:, 0]) + 0.3 * X[:, 0]
+
+
+def wave_2d(X: np.ndarray) -> np.ndarray:
+    """The 2-D truth: sin(x₁)·cos(x₂) at the rows of X (N, 2); shape (N,)."""
+    return np.sin(X[:, 0]) * np.cos(X[:, 1])
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionSet:
+    """One built-in set: its label, feature count, whether noise applies, row cap."""
+
+    name: str
+    label: str
+    n_features: int
+    uses_noise: bool
+    max_train: int
+    description: str
+    truth: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def held_out_size(n: int) -> int:
+    """Held-out rows that go with n training rows: a quarter, at least 10."""
+    return max(10, n // 4)
+
+
+_SETS = (
+    RegressionSet("sine_1d", "1-D: sin(2x) + 0.3x", 1, True, MAX_TRAIN,
+                  "x uniform on [−3, 3]; y = sin(2x) + 0.3x + noise·ε, ε standard normal.",
+                  sine_1d),
+    RegressionSet("wave_2d", "2-D: sin(x₁)·cos(x₂)", 2, True, MAX_TRAIN,
+                  "x uniform on [−3, 3]²; y = sin(x₁)·cos(x₂) + noise·ε.", wave_2d),
+    RegressionSet("diabetes", "Diabetes (scikit-learn)", 10, False,
+                  DIABETES_ROWS - held_out_size(DIABETES_ROWS * 4 // 5),
+                  "442 patients, 10 baseline measurements; target: disease progression one "
+                  "year later. Features and target standardized."),
+)
+
+REGRESSION_SETS: Mapping[str, RegressionSet] = MappingProxyType({s.name: s for s in _SETS})
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionData:
+    """Training and held-out rows of one set.
+
+    Attributes:
+      X: shape (N, D). y: shape (N,). X_test: shape (M, D). y_test: shape (M,).
+      spec: the `RegressionSet`.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    spec: RegressionSet
+
+
+def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean, sd = train.mean(axis=0), train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)  # a constant column stays constant instead of dividing by 0
+    return [(a - mean) / sd for a in (train, *others)]
+
+
+def load_regression(name: str, n: int, noise: float = 0.2, seed: int = 0,
+                    dtype: DTypeLike = "float32") -> RegressionData:
+    """n training rows and `held_out_size(n)` held-out rows of set `name`.
+
+    Args:
+      name: a key of `REGRESSION_SETS`.
+      n: training rows, 2 ≤ n ≤ the set's `max_train`.
+      noise: standard deviation of the synthetic targets' noise (ignored by diabetes).
+      seed: draws the synthetic points and noise, or picks diabetes' rows.
+      dtype: "float32" or "float64".
+
+    Raises:
+      DataError: unknown name, n out of range, or negative noise.
+    """
+    spec = REGRESSION_SETS.get(name)
+    if spec is None:
+        raise DataError(f"Unknown regression set {name!r}: choose one of {', '.join(REGRESSION_SETS)}.")
+    if not 2 <= n <= spec.max_train:
+        raise DataError(f"{spec.label} takes 2 to {spec.max_train} training rows; got {n}.")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise DataError(f"Noise must be a number ≥ 0; got {noise}.")
+    m = held_out_size(n)
+    rng = np.random.default_rng(seed)
+    if spec.truth is not None:
+        X_all = rng.uniform(-3.0, 3.0, size=(n + m, spec.n_features))
+        y_all = spec.truth(X_all) + noise * rng.standard_normal(n + m)
+        X, X_test, y, y_test = X_all[:n], X_all[n:], y_all[:n], y_all[n:]
+    else:
+        from sklearn.datasets import load_diabetes  # imported here: slow, and only this set needs it
+
+        features, target = load_diabetes(return_X_y=True)
+        rows = rng.permutation(features.shape[0])[:n + m]
+        X, X_test = _standardize(features[rows[:n]], features[rows[n:]])
+        (y, y_test) = (a[:, 0] for a in _standardize(target[rows[:n], None], target[rows[n:], None]))
+    dt = canonical_dtype(dtype)
+    return RegressionData(X.astype(dt), y.astype(dt), X_test.astype(dt), y_test.astype(dt), spec)
