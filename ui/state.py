@@ -26,6 +26,7 @@ from core.errors import DataError
 from core.kernels.functions import KERNELS, ParamSpec
 from core.dense.methods import METHODS
 from ui.cache import heuristic_gamma
+from ui.page_index import PAGES
 
 __all__ = [
     "Settings",
@@ -192,6 +193,8 @@ def _init_state() -> None:
     notices = []
     for key in st.query_params:
         raw = st.query_params.get(key, "")
+        if _page_owned(key):
+            continue
         if key not in _FIELDS:
             notices.append(f"Ignored unknown URL setting {_code(key)}.")
             continue
@@ -226,10 +229,20 @@ def _url_state() -> dict[str, str]:
     return out
 
 
+def _page_owned(key: str) -> bool:
+    """A page's own control bound to the URL (`bind="query-params"`), keyed
+    "<page address>_<name>" (e.g. fit_gamma): Streamlit keeps it, the sidebar leaves it be."""
+    return any(key.startswith(info.url_path + "_") for info in PAGES.values())
+
+
 def _sync_url() -> None:
     wanted = _url_state()
-    if dict(st.query_params) != wanted:
-        st.query_params.from_dict(wanted)
+    mine = {k: v for k, v in st.query_params.to_dict().items() if not _page_owned(k)}
+    if mine != wanted:
+        # Key by key: a bound parameter may be neither set nor cleared through st.query_params.
+        for key in set(mine) - set(wanted):
+            del st.query_params[key]
+        st.query_params.update(wanted)
 
 
 # --- widgets bound to canonical keys -----------------------------------------

@@ -41,6 +41,9 @@ __all__ = [
     "lml_surface",
     "lml_surface_loop",
     "kernel_ridge_mean",
+    "factor_K",
+    "log_density_of_points",
+    "log_density_of_points_loop",
     "predictive_log_density",
     "predictive_log_density_loop",
     "check_inputs",
@@ -260,38 +263,59 @@ def _point_log_density(x_star, y_star, X, L, alpha, gamma, noise, amplitude):
     return -0.5 * (LOG_2PI + jnp.log(variance) + (y_star - mean) ** 2 / variance)
 
 
-def _factor(X, y, gamma, noise, amplitude):
+@jax.jit
+def factor_K(X: jax.Array, y: jax.Array, gamma: jax.Array, noise: jax.Array,
+             amplitude: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(L, K⁻¹y): the Cholesky factor of K (N, N) and the weights (N,), shared by every prediction."""
     L = _cholesky_of_K(X, gamma, noise, amplitude)
     return L, cho_solve((L, True), y)
 
 
 @jax.jit
-def predictive_log_density(X: jax.Array, y: jax.Array, X_test: jax.Array, y_test: jax.Array,
-                           gamma: jax.Array, noise: jax.Array, amplitude: jax.Array) -> jax.Array:
-    """log p(y*ᵢ | X, y) for every held-out point, by vmap over the points.
+def log_density_of_points(X_test: jax.Array, y_test: jax.Array, X: jax.Array, L: jax.Array,
+                          alpha: jax.Array, gamma: jax.Array, noise: jax.Array,
+                          amplitude: jax.Array) -> jax.Array:
+    """log p(y*ᵢ | X, y) for every held-out row, by vmap of the one-point density.
 
-    K is factored once; `vmap` then maps the one-point density over the rows of
-    X_test and the entries of y_test.
+    Args:
+      X_test: (M, D). y_test: (M,). X: (N, D). L, alpha: from `factor_K`.
+      gamma, noise, amplitude: scalars.
+
+    Returns:
+      shape (M,).
+    """
+    one_point = jax.vmap(_point_log_density, in_axes=(0, 0, None, None, None, None, None, None))
+    return one_point(X_test, y_test, X, L, alpha, gamma, noise, amplitude)
+
+
+_point_log_density_jit = jax.jit(_point_log_density)
+
+
+def log_density_of_points_loop(X_test: jax.Array, y_test: jax.Array, X: jax.Array, L: jax.Array,
+                               alpha: jax.Array, gamma: float, noise: float,
+                               amplitude: float) -> np.ndarray:
+    """The same (M,) densities by a Python loop of the jitted one-point density."""
+    return np.array([float(_point_log_density_jit(X_test[i], y_test[i], X, L, alpha, gamma, noise,
+                                                  amplitude)) for i in range(X_test.shape[0])])
+
+
+def predictive_log_density(X: ArrayLike, y: ArrayLike, X_test: ArrayLike, y_test: ArrayLike,
+                           gamma: float, noise: float, amplitude: float = 1.0) -> jax.Array:
+    """log p(y*ᵢ | X, y) for every held-out point: K factored once, then vmap over the points.
 
     Args:
       X: shape (N, D). y: shape (N,). X_test: shape (M, D). y_test: shape (M,).
       gamma, noise, amplitude: scalars.
 
     Returns:
-      shape (M,).
+      shape (M,); NaN everywhere if K has no Cholesky factor.
     """
-    L, alpha = _factor(X, y, gamma, noise, amplitude)
-    one_point = jax.vmap(_point_log_density, in_axes=(0, 0, None, None, None, None, None, None))
-    return one_point(X_test, y_test, X, L, alpha, gamma, noise, amplitude)
+    L, alpha = factor_K(X, y, gamma, noise, amplitude)
+    return log_density_of_points(X_test, y_test, X, L, alpha, gamma, noise, amplitude)
 
 
-_factor_jit = jax.jit(_factor)
-_point_log_density_jit = jax.jit(_point_log_density)
-
-
-def predictive_log_density_loop(X: jax.Array, y: jax.Array, X_test: jax.Array, y_test: jax.Array,
-                                gamma: float, noise: float, amplitude: float) -> np.ndarray:
-    """The same (M,) densities by a Python loop over the held-out points."""
-    L, alpha = _factor_jit(X, y, gamma, noise, amplitude)
-    return np.array([float(_point_log_density_jit(X_test[i], y_test[i], X, L, alpha, gamma, noise,
-                                                  amplitude)) for i in range(X_test.shape[0])])
+def predictive_log_density_loop(X: ArrayLike, y: ArrayLike, X_test: ArrayLike, y_test: ArrayLike,
+                                gamma: float, noise: float, amplitude: float = 1.0) -> np.ndarray:
+    """The same (M,) densities, K factored once, then a Python loop over the points."""
+    L, alpha = factor_K(X, y, gamma, noise, amplitude)
+    return log_density_of_points_loop(X_test, y_test, X, L, alpha, gamma, noise, amplitude)
