@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["surface_chart", "fit_chart", "held_out_chart", "seconds_2sf", "timing_text",
+__all__ = ["surface_chart", "fit_chart", "held_out_chart", "seconds_2sf", "timing_text", "timing_table",
            "SURFACE_TITLE"]
 
 _ACCENT = "#ff4b4b"
@@ -37,6 +37,14 @@ def seconds_2sf(s: float) -> str:
 def timing_text(median_s: float, spread_s: float) -> str:
     """"median ± spread" (spread: the interquartile range), both to 2 significant figures."""
     return f"{seconds_2sf(median_s)} ± {seconds_2sf(spread_s)}"
+
+
+def timing_table(rows: Sequence[tuple[str, float, float, int]]) -> str:
+    """A Markdown table of timings: (what, median s, spread s, repeats) per row, 2 significant figures."""
+    lines = ["| | median | spread (IQR) | repeats |", "|---|---:|---:|---:|"]
+    lines += [f"| {what} | {seconds_2sf(median)} | {seconds_2sf(spread)} | {repeats} |"
+              for what, median, spread, repeats in rows]
+    return "\n".join(lines)
 
 
 def _log_ticks(lo: float, hi: float) -> dict:

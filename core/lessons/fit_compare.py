@@ -177,6 +177,11 @@ class HeldOut:
     loop_timing: TimingResult
 
     @property
+    def speedup(self) -> float:
+        """Loop median / vmap median."""
+        return self.loop_timing.median_s / self.vmap_timing.median_s
+
+    @property
     def mean_log_density(self) -> float:
         return float(np.mean(self.batched))
 

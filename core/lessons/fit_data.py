@@ -39,7 +39,8 @@ def wave_2d(X: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class RegressionSet:
-    """One built-in set: its label, feature count, whether noise applies, row cap."""
+    """One built-in set: its label (short: the page's URL holds it), feature count, whether
+    noise applies, row cap, a one-line description and the true function (synthetic sets)."""
 
     name: str
     label: str
@@ -56,14 +57,14 @@ def held_out_size(n: int) -> int:
 
 
 _SETS = (
-    RegressionSet("sine_1d", "1-D: sin(2x) + 0.3x", 1, True, MAX_TRAIN,
+    RegressionSet("sine_1d", "1-D sine", 1, True, MAX_TRAIN,
                   "x uniform on [−3, 3]; y = sin(2x) + 0.3x + noise·ε, ε standard normal.",
                   sine_1d),
-    RegressionSet("wave_2d", "2-D: sin(x₁)·cos(x₂)", 2, True, MAX_TRAIN,
+    RegressionSet("wave_2d", "2-D wave", 2, True, MAX_TRAIN,
                   "x uniform on [−3, 3]²; y = sin(x₁)·cos(x₂) + noise·ε.", wave_2d),
-    RegressionSet("diabetes", "Diabetes (scikit-learn)", 10, False,
+    RegressionSet("diabetes", "Diabetes", 10, False,
                   DIABETES_ROWS - held_out_size(DIABETES_ROWS * 4 // 5),
-                  "442 patients, 10 baseline measurements; target: disease progression one "
+                  "scikit-learn's diabetes set: 442 patients, 10 baseline measurements; target: disease progression one "
                   "year later. Features and target standardized."),
 )
 
