@@ -20,6 +20,7 @@ raise `CholeskyError` instead, naming the smallest jitter that works.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -204,14 +205,20 @@ def gp_posterior(X: ArrayLike, y: ArrayLike, Xs: ArrayLike, gamma: ArrayLike, no
     return out
 
 
-@jax.jit
+@functools.partial(jax.jit, static_argnames="gammas_at_once")
 def lml_surface(X: jax.Array, y: jax.Array, gammas: jax.Array, noises: jax.Array,
-                amplitude: jax.Array) -> jax.Array:
+                amplitude: jax.Array, gammas_at_once: int = 1) -> jax.Array:
     """The log marginal likelihood at every (gamma, noise) pair: one jitted call.
+
+    vmap over the noises inside, vmap over the gammas outside, the gammas taken
+    `gammas_at_once` at a time (`lax.map(batch_size=...)` vmaps each chunk).
+    `gammas_at_once=G` is the plain nested vmap: it factors all G·S matrices of
+    N × N together (655 MB for 64 × 64 at N = 200 in float32), far out of cache,
+    and on a CPU that is slower than one gamma row at a time.
 
     Args:
       X: shape (N, D). y: shape (N,). gammas: shape (G,). noises: shape (S,).
-      amplitude: scalar.
+      amplitude: scalar. gammas_at_once: gammas per vmapped chunk (static).
 
     Returns:
       shape (G, S): entry [i, j] is the LML at gammas[i], noises[j]; NaN where K
@@ -219,7 +226,10 @@ def lml_surface(X: jax.Array, y: jax.Array, gammas: jax.Array, noises: jax.Array
     """
     over_noise = jax.vmap(_lml, in_axes=(None, None, None, 0, None))
     over_both = jax.vmap(over_noise, in_axes=(None, None, 0, None, None))
-    return over_both(X, y, gammas, noises, amplitude)
+    if gammas_at_once >= gammas.shape[0]:
+        return over_both(X, y, gammas, noises, amplitude)
+    return jax.lax.map(lambda gamma: over_noise(X, y, gamma, noises, amplitude), gammas,
+                       batch_size=gammas_at_once)
 
 
 _lml_jit = jax.jit(_lml)

@@ -27,7 +27,7 @@ from core.lessons.fit import (
 )
 
 __all__ = ["GAMMA_RANGE", "NOISE_RANGE", "surface_axes", "Surface", "compute_surface",
-           "SurfaceTiming", "time_surface", "FitCurve", "fit_curve", "HeldOut", "held_out"]
+           "ALL_AT_ONCE_MAX_BYTES", "all_at_once_bytes", "SurfaceTiming", "time_surface", "FitCurve", "fit_curve", "HeldOut", "held_out"]
 
 GAMMA_RANGE = (1e-3, 1e2)
 NOISE_RANGE = (1e-6, 1e1)
@@ -72,22 +72,35 @@ def compute_surface(X: np.ndarray, y: np.ndarray, side: int, amplitude: float) -
                    failed=int((~finite).sum()))
 
 
+ALL_AT_ONCE_MAX_BYTES = 7e8  # the plain nested vmap holds every K at once (and XLA temporaries): not beyond this
+
+
+def all_at_once_bytes(n: int, side: int, itemsize: int) -> float:
+    """Bytes of the G·S matrices of N × N that the plain nested vmap factors together."""
+    return float(side) * side * n * n * itemsize
+
+
 @dataclasses.dataclass(frozen=True)
 class SurfaceTiming:
-    """One jitted nested-vmap call against the Python double loop.
+    """The surface's one jitted call (two chunkings) against the Python double loop.
 
     Attributes:
-      vmap: timings of the whole surface (`cells` cells) in one call.
-      loop: timings of the loop over the first rows of gammas (`loop_cells` cells).
+      by_row: `lml_surface` with one gamma row at a time (the page's call).
+      all_at_once: `lml_surface` with every gamma at once (the plain nested vmap);
+        None when its matrices would exceed ALL_AT_ONCE_MAX_BYTES.
+      loop: the double loop over `loop_cells` cells (evenly spaced gamma rows).
       loop_cells, cells: cells the loop ran; cells of the whole surface.
-      max_abs_diff: largest |loop − vmap| over the cells both computed (finite ones).
+      max_abs_diff: largest |loop − one call| over the cells both computed (finite ones).
+      all_at_once_bytes: the memory the plain nested vmap needs for its matrices.
     """
 
-    vmap: TimingResult
+    by_row: TimingResult
+    all_at_once: TimingResult | None
     loop: TimingResult
     loop_cells: int
     cells: int
     max_abs_diff: float
+    all_at_once_bytes: float
 
     @property
     def loop_all_s(self) -> float:
@@ -96,33 +109,39 @@ class SurfaceTiming:
 
     @property
     def speedup(self) -> float:
-        """Loop (scaled to every cell) / one call, medians."""
-        return self.loop_all_s / self.vmap.median_s
+        """Loop (scaled to every cell) / the page's call, medians."""
+        return self.loop_all_s / self.by_row.median_s
 
 
 def time_surface(X: np.ndarray, y: np.ndarray, side: int, amplitude: float, loop_rows: int = 4,
                  budget_s: float = 3.0, on_progress: Callable[[float, str], None] | None = None
                  ) -> SurfaceTiming:
-    """Time `lml_surface` (whole grid) and `lml_surface_loop` (first `loop_rows` rows).
+    """Time `lml_surface` by rows and all at once, and `lml_surface_loop` on `loop_rows` rows.
 
-    Call inside X's dtype_scope. The loop makes one call per cell, so its time
-    scales with the cells: the first rows measure it, `loop_all_s` scales it up.
+    The loop's rows are spread evenly over the gammas: where K does not factor,
+    LAPACK stops early, so the first rows alone (small gammas) would flatter it.
+    Call inside X's dtype_scope; every call is made once before it is timed (compiling).
     """
     gammas, noises = surface_axes(side, X.dtype)
     Xj, yj, amp = jnp.asarray(X), jnp.asarray(y), X.dtype.type(amplitude)
-    rows = min(loop_rows, side)
+    rows = gammas[np.linspace(0, side - 1, min(loop_rows, side)).round().astype(int)]
     report = on_progress or (lambda f, label: None)
-    report(0.0, "Timing the one jitted call …")
-    vmap = time_call(lml_surface, Xj, yj, gammas, noises, amp, warmup=1, repeats=5, budget_s=budget_s)
-    report(0.5, f"Timing the double loop on the first {rows} rows …")
-    loop = time_call(lml_surface_loop, Xj, yj, gammas[:rows], noises, amp, warmup=1, repeats=3,
-                     budget_s=budget_s)
-    fast = np.asarray(lml_surface(Xj, yj, gammas[:rows], noises, amp), dtype=np.float64)
-    slow = lml_surface_loop(Xj, yj, gammas[:rows], noises, amp)
+    report(0.0, "Timing the one jitted call, one gamma row at a time …")
+    by_row = time_call(lml_surface, Xj, yj, gammas, noises, amp, warmup=1, repeats=5, budget_s=budget_s)
+    size = all_at_once_bytes(X.shape[0], side, X.dtype.itemsize)
+    all_at_once = None
+    if size <= ALL_AT_ONCE_MAX_BYTES:
+        report(0.35, "Timing the plain nested vmap, every gamma at once …")
+        all_at_once = time_call(lambda *a: lml_surface(*a, gammas_at_once=side), Xj, yj, gammas, noises,
+                                amp, warmup=1, repeats=3, budget_s=budget_s)
+    report(0.7, f"Timing the double loop on {len(rows)} gamma rows …")
+    loop = time_call(lml_surface_loop, Xj, yj, rows, noises, amp, warmup=1, repeats=3, budget_s=budget_s)
+    fast = np.asarray(lml_surface(Xj, yj, rows, noises, amp), dtype=np.float64)
+    slow = lml_surface_loop(Xj, yj, rows, noises, amp)
     both = np.isfinite(fast) & np.isfinite(slow)
     report(1.0, "Done")
     diff = float(np.max(np.abs(fast[both] - slow[both]))) if both.any() else math.nan
-    return SurfaceTiming(vmap, loop, rows * side, side * side, diff)
+    return SurfaceTiming(by_row, all_at_once, loop, len(rows) * side, side * side, diff, size)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -93,3 +93,13 @@ def test_k_not_positive_definite_shows_the_jitter_not_a_nan(page):
     assert any("smallest jitter that works" in e for e in errors), errors
     shown = " ".join(m.value for m in at.metric) + " ".join(errors)
     assert "nan" not in shown.lower()
+
+
+def test_timing_the_surface_shows_every_way_and_they_agree(page):
+    at = page("fit.py", SMALL)
+    widget(at, "fit_time_surface").click().run()
+    no_exception(at)
+    table = next(md.value for md in at.markdown if "double loop, scaled to all 256 cells" in md.value)
+    assert "one gamma row at a time" in table and "every gamma at once" in table
+    caption = next(c.value for c in at.caption if c.value.startswith("Largest |loop − one call|"))
+    assert float(caption.split(": ")[1].split(" ")[0]) < 1e-2  # float32 LMLs of order 10–100

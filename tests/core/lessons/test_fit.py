@@ -162,9 +162,12 @@ def test_surface_is_one_call_equal_to_the_double_loop_and_sklearn(rng):
     gammas, noises = np.logspace(-2, 1, 5), np.logspace(-3, 0, 4)
     with jax.enable_x64(True):
         surface = np.asarray(lml_surface(X, y, gammas, noises, 1.2))
+        chunked = np.asarray(lml_surface(X, y, gammas, noises, 1.2, gammas_at_once=2))
+        all_at_once = np.asarray(lml_surface(X, y, gammas, noises, 1.2, gammas_at_once=5))
         loop = lml_surface_loop(jnp.asarray(X), jnp.asarray(y), gammas, noises, 1.2)
-    assert surface.shape == (5, 4)
-    np.testing.assert_allclose(surface, loop, rtol=1e-12)
+    assert surface.shape == chunked.shape == all_at_once.shape == (5, 4)
+    for got in (surface, chunked, all_at_once):
+        np.testing.assert_allclose(got, loop, rtol=1e-12)
     for i, j in [(0, 0), (2, 3), (4, 1)]:
         expected = sklearn_gpr(X, y, gammas[i], noises[j], 1.2).log_marginal_likelihood_value_
         assert surface[i, j] == pytest.approx(expected, rel=REL_F64)
