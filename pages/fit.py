@@ -114,13 +114,13 @@ surface_slot = st.empty()
 climb_key = ("climb", name, n, noise_sd, seed, dtype)
 kept_climb = st.session_state.get("_fit_climb")
 path = kept_climb["path"] if kept_climb and kept_climb["key"] == climb_key else None
-m1, m2, m3 = st.columns(3)
+m1, m2 = st.columns(2)
 m1.metric("Grid maximum LML", f"{surface.best_lml:.5g}" if np.isfinite(surface.best_lml) else "none",
-          help="The largest finite value on the grid.")
-m2.metric("at gamma, noise", f"{surface.best_gamma:.2g}, {surface.best_noise:.2g}"
-          if np.isfinite(surface.best_lml) else "–")
-m3.metric(f"Cells ({side} × {side})", f"{side * side:,}",
-          help="All in one call of jit(vmap(vmap(LML))).")
+          help="The largest finite value on the grid (the star).")
+m2.metric(f"Cells ({side} × {side})", f"{side * side:,}", help="All in one jitted call.")
+if np.isfinite(surface.best_lml):
+    st.caption(f"The star: gamma = {surface.best_gamma:.2g}, noise = {surface.best_noise:.2g}, "
+               f"amplitude = {amplitude:.3g} (the grid's best cell, not the exact maximum).")
 if surface.failed:
     st.info(f"{surface.failed:,} of {side * side:,} cells are blank: there K = amplitude·exp(−gamma·d²) "
             f"+ noise·I has no Cholesky factor in {dtype} (noise too small for the round-off of K). "
@@ -215,11 +215,12 @@ if kept_climb and kept_climb["key"] == climb_key and kept_climb["steps"]:
     first, last = kept_climb["steps"][0], kept_climb["steps"][-1]
     if kept_climb["error"]:
         st.error(f"The climb stopped at step {last.step}: {kept_climb['error']}", icon=":material/error:")
-    r1, r2, r3, r4 = st.columns(4)
+    r1, r2 = st.columns(2)
     r1.metric("LML", f"{last.lml:.5g}", delta=f"{last.lml - first.lml:+.3g} from the start")
-    r2.metric("gamma, noise", f"{last.gamma:.3g}, {last.noise:.3g}")
-    r3.metric("amplitude", f"{last.amplitude:.3g}")
-    r4.metric("|∇θ LML| at the end", f"{last.grad_norm:.2g}", help=f"After {last.step} steps.")
+    r2.metric("|∇θ LML| at the end", f"{last.grad_norm:.2g}", help=f"After {last.step} steps.")
+    st.markdown(f"The climb ended after {last.step} steps at gamma = **{last.gamma:.3g}**, noise = "
+                f"**{last.noise:.3g}**, amplitude = **{last.amplitude:.3g}** (started at "
+                f"{first.gamma:.3g}, {first.noise:.3g}, {first.amplitude:.3g}).")
     st.button("Move the chosen point to the climb's end", key="fit_use_end", on_click=_move_to,
               args=(last.gamma, last.noise, last.amplitude))
 
