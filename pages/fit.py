@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 import numpy as np
 import streamlit as st
 
-from core.errors import CoreError
+from core.data import load_table
+from core.errors import CoreError, DataError
 from core.lessons.fit import (
     _point_log_density,
     log_density_of_points,
@@ -24,7 +26,7 @@ from core.lessons.fit_compare import (
     held_out,
     time_surface,
 )
-from core.lessons.fit_data import REGRESSION_SETS, load_regression
+from core.lessons.fit_data import REGRESSION_SETS, load_regression, regression_from_table
 from core.precision import dtype_scope
 from ui.fit_charts import fit_chart, held_out_chart, surface_chart, timing_table
 from ui.long_work import interruption_check
@@ -46,11 +48,28 @@ def _data(name: str, n: int, noise_sd: float, seed: int, dtype: str):
     return load_regression(name, n, noise_sd, seed, dtype)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _upload_data(sha: str, target: int, n: int, seed: int, dtype: str, _table: np.ndarray):
+    return regression_from_table(_table, target, n, seed, dtype)
+
+
 @st.cache_data(max_entries=16, show_spinner="Computing the surface: one jitted call …")
-def _surface(name: str, n: int, noise_sd: float, seed: int, dtype: str, side: int, amplitude: float):
-    data = _data(name, n, noise_sd, seed, dtype)
-    with dtype_scope(dtype):
-        return compute_surface(data.X, data.y, side, amplitude)
+def _surface(data_key: tuple, side: int, amplitude: float, _X: np.ndarray, _y: np.ndarray):
+    with dtype_scope(_X.dtype):
+        return compute_surface(_X, _y, side, amplitude)
+
+
+def _read_upload() -> None:
+    """on_change of the uploader: read the table once; keep a message for a bad file."""
+    file = st.session_state.get("fit_upload")
+    st.session_state["_fit_table"] = None
+    if file is not None:
+        try:
+            table = load_table(file)
+        except DataError as err:
+            st.session_state["_fit_table"] = ("error", str(err))
+        else:
+            st.session_state["_fit_table"] = (hashlib.sha1(table.tobytes()).hexdigest()[:16], table)
 
 
 def _choose_clicked_point() -> None:
@@ -81,17 +100,40 @@ st.markdown(
 )
 
 c1, c2, c3, c4 = st.columns(4)
-name = c1.selectbox("Data", list(REGRESSION_SETS), format_func=lambda k: REGRESSION_SETS[k].label,
-                    key="fit_data", **BOUND)
-spec = REGRESSION_SETS[name]
-n_options = [v for v in N_CHOICES if v <= spec.max_train]
+name = c1.selectbox("Data", [*REGRESSION_SETS, "upload"], key="fit_data", **BOUND,
+                    format_func=lambda k: REGRESSION_SETS[k].label if k in REGRESSION_SETS else "Your upload")
+max_train = REGRESSION_SETS[name].max_train if name in REGRESSION_SETS else max(N_CHOICES)
+n_options = [v for v in N_CHOICES if v <= max_train]
 n = c2.select_slider("Training points N", n_options, value=100, key="fit_n", **BOUND,
                      help="Held-out points: a quarter as many more (at least 10), for section 4.")
 noise_sd = c3.select_slider("Data noise sd", NOISE_SD_CHOICES, value=0.2, key="fit_noise_sd",
-                            disabled=not spec.uses_noise, **BOUND,
-                            help="Standard deviation of the noise added to the synthetic targets.")
+                            disabled=name not in REGRESSION_SETS or not REGRESSION_SETS[name].uses_noise,
+                            **BOUND, help="Standard deviation of the noise added to the synthetic targets.")
 seed = c4.number_input("Seed", 0, 10_000, 0, key="fit_seed", **BOUND)
-data = _data(name, n, noise_sd, seed, dtype)
+if name == "upload":
+    st.file_uploader("A table with a target column: CSV or .npy, rows are points", key="fit_upload",
+                     on_change=_read_upload, help="Read as numbers only; nothing in it is run.")
+    upload = st.session_state.get("_fit_table")
+    if upload is None:
+        st.info("Upload a table to fit: one of its columns is the target, the others the features.",
+                icon=":material/upload:")
+        st.stop()
+    if upload[0] == "error":
+        st.error(f"The file was not loaded: {upload[1]}", icon=":material/error:")
+        st.stop()
+    sha, table = upload
+    target = st.number_input("Target column (1 = the first)", 1, table.shape[1], table.shape[1],
+                             key="fit_target", **BOUND) - 1
+    try:
+        data = _upload_data(sha, target, n, seed, dtype, table)
+    except DataError as err:
+        st.error(str(err), icon=":material/error:")
+        st.stop()
+    data_key = ("upload", sha, target, n, seed, dtype)
+else:
+    data = _data(name, n, noise_sd, seed, dtype)
+    data_key = (name, n, noise_sd, seed, dtype)
+spec = data.spec
 st.caption(f"{spec.description} N = {data.X.shape[0]} training rows, D = {data.X.shape[1]}, "
            f"{data.X_test.shape[0]} held out.")
 
@@ -101,7 +143,7 @@ s1, s2 = st.columns(2)
 side = s1.select_slider("Grid side (gammas × noises)", SIDE_CHOICES, value=64, key="fit_side", **BOUND)
 amplitude = s2.select_slider("Amplitude", AMPLITUDES, value=1.0, key="fit_amp", format_func=lambda v: f"{v:.3g}",
                              **BOUND, help="The surface is drawn at this amplitude; the climb moves it too.")
-surface = _surface(name, n, noise_sd, seed, dtype, side, amplitude)
+surface = _surface(data_key, side, amplitude, data.X, data.y)
 
 p1, p2 = st.columns(2)
 gamma = p1.select_slider("gamma (chosen point)", GAMMAS, value=1.0, key="fit_gamma",
@@ -111,7 +153,7 @@ noise = p2.select_slider("noise variance (chosen point)", NOISES, value=0.1, key
                          format_func=lambda v: f"{v:.3g}", **BOUND, help="Or click a cell of the surface.")
 
 surface_slot = st.empty()
-climb_key = ("climb", name, n, noise_sd, seed, dtype)
+climb_key = ("climb", data_key)
 kept_climb = st.session_state.get("_fit_climb")
 path = kept_climb["path"] if kept_climb and kept_climb["key"] == climb_key else None
 m1, m2 = st.columns(2)
@@ -136,9 +178,9 @@ with st.expander("The code that computes the surface: one jitted call of nested 
             timing = time_surface(data.X, data.y, side, amplitude,
                                   on_progress=lambda f, label: bar.progress(f, text=label))
         bar.empty()
-        st.session_state["_fit_timing"] = ((name, n, noise_sd, seed, dtype, side, amplitude), timing)
+        st.session_state["_fit_timing"] = ((data_key, side, amplitude), timing)
     kept = st.session_state.get("_fit_timing")
-    if kept and kept[0] == (name, n, noise_sd, seed, dtype, side, amplitude):
+    if kept and kept[0] == (data_key, side, amplitude):
         t = kept[1]
         scale = t.cells / t.loop_cells
         rows = [(f"one jitted call, one gamma row at a time (lax.map), all {t.cells:,} cells",

@@ -21,6 +21,7 @@ from core.errors import DataError
 from core.precision import canonical_dtype
 
 __all__ = ["RegressionSet", "REGRESSION_SETS", "RegressionData", "load_regression", "held_out_size",
+           "regression_from_table",
            "sine_1d", "wave_2d", "DIABETES_ROWS"]
 
 DIABETES_ROWS = 442
@@ -127,5 +128,45 @@ def load_regression(name: str, n: int, noise: float = 0.2, seed: int = 0,
         rows = rng.permutation(features.shape[0])[:n + m]
         X, X_test = _standardize(features[rows[:n]], features[rows[n:]])
         (y, y_test) = (a[:, 0] for a in _standardize(target[rows[:n], None], target[rows[n:], None]))
+    dt = canonical_dtype(dtype)
+    return RegressionData(X.astype(dt), y.astype(dt), X_test.astype(dt), y_test.astype(dt), spec)
+
+
+def regression_from_table(table: np.ndarray, target: int, n: int, seed: int = 0,
+                          dtype: DTypeLike = "float32") -> RegressionData:
+    """A user's table as regression data: column `target` is y, the others are X.
+
+    Rows are shuffled by `seed`; up to n go to training and `held_out_size(n)` (fewer
+    if the table is short, at least 10) are held out. Features and target are
+    standardized with the training rows' statistics, as for diabetes.
+
+    Args:
+      table: shape (rows, C), finite (what `core.data.load_table` returns).
+      target: 0-based column index of the target.
+      n: training rows wanted (capped by what the table has).
+      seed: the shuffle.
+      dtype: "float32" or "float64".
+
+    Raises:
+      DataError: fewer than 2 columns or 12 rows, or no such target column.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] < 2:
+        raise DataError("A fit needs at least 2 columns: one or more features and the target.")
+    rows, cols = table.shape
+    if not 0 <= target < cols:
+        raise DataError(f"There is no column {target + 1}: the table has {cols} columns.")
+    if rows < 12:
+        raise DataError(f"The table has {rows} rows: a fit needs at least 12 (2 to train, 10 held out).")
+    m = held_out_size(n) if n + held_out_size(n) <= rows else max(10, rows // 5)
+    n = min(n, rows - m)
+    order = np.random.default_rng(seed).permutation(rows)
+    features = np.delete(table, target, axis=1)
+    X, X_test = _standardize(features[order[:n]], features[order[n:n + m]])
+    y, y_test = (a[:, 0] for a in _standardize(table[order[:n], target, None],
+                                               table[order[n:n + m], target, None]))
+    spec = RegressionSet("upload", "Your upload", cols - 1, False, rows - m,
+                         f"Your table: column {target + 1} is the target, the other {cols - 1} the "
+                         "features; both standardized with the training rows' statistics.")
     dt = canonical_dtype(dtype)
     return RegressionData(X.astype(dt), y.astype(dt), X_test.astype(dt), y_test.astype(dt), spec)

@@ -103,3 +103,27 @@ def test_timing_the_surface_shows_every_way_and_they_agree(page):
     assert "one gamma row at a time" in table and "every gamma at once" in table
     caption = next(c.value for c in at.caption if c.value.startswith("Largest |loop − one call|"))
     assert float(caption.split(": ")[1].split(" ")[0]) < 1e-2  # float32 LMLs of order 10–100
+
+
+def test_an_upload_with_a_chosen_target_column_is_fitted(page):
+    at = page("fit.py", {"fit_data": "Your upload", "fit_side": "16"})
+    assert any("Upload a table" in i.value for i in at.info)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, size=(60, 2))
+    rows = np.column_stack([x, np.sin(x[:, 0]) + 0.05 * rng.standard_normal(60)])
+    text = "a,b,target\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows)
+    widget(at, "fit_upload").upload("mine.csv", text.encode(), "text/csv")
+    at.run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("column 3 is the target" in c.value for c in at.caption)
+    assert contour_z(at).shape == (16, 16)
+    assert float(metric(at, "max |vmap − loop|")) < 1e-4
+
+
+def test_a_bad_upload_is_refused_with_a_message(page):
+    at = page("fit.py", {"fit_data": "Your upload"})
+    widget(at, "fit_upload").upload("bad.csv", b"a,b\nx,y\n1,\n", "text/csv")
+    at.run()
+    no_exception(at)
+    assert any("was not loaded" in e.value for e in at.error)

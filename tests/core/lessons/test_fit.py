@@ -26,7 +26,7 @@ from core.lessons.fit import (
     predictive_log_density_loop,
 )
 from core.lessons.fit_climb import climb, negative_lml
-from core.lessons.fit_data import REGRESSION_SETS, held_out_size, load_regression
+from core.lessons.fit_data import REGRESSION_SETS, held_out_size, load_regression, regression_from_table
 from core.lessons.gp import CholeskyError
 
 sk_gp = pytest.importorskip("sklearn.gaussian_process")
@@ -248,3 +248,26 @@ def test_regression_sets_refuse_bad_sizes():
         load_regression("diabetes", 440)
     with pytest.raises(DataError, match="Unknown"):
         load_regression("nope", 10)
+
+
+def test_an_uploaded_table_gives_a_target_column_and_standardized_features(rng):
+    table = rng.normal(size=(80, 4)) * [1, 10, 100, 5] + [0, 3, -7, 50]
+    got = regression_from_table(table, target=3, n=40, seed=1, dtype="float64")
+    assert got.X.shape == (40, 3) and got.X_test.shape == (held_out_size(40), 3)
+    np.testing.assert_allclose(got.X.std(axis=0), 1.0)
+    np.testing.assert_allclose([got.y.mean(), got.y.std()], [0.0, 1.0], atol=1e-12)
+    # The target column is y: its standardized values are the table's column 3, rescaled.
+    rows = np.random.default_rng(1).permutation(80)[:40]
+    expected = (table[rows, 3] - table[rows, 3].mean()) / table[rows, 3].std()
+    np.testing.assert_allclose(got.y, expected)
+
+
+def test_a_short_table_keeps_ten_rows_held_out_and_bad_tables_are_refused(rng):
+    got = regression_from_table(rng.normal(size=(30, 2)), target=0, n=400)
+    assert got.X_test.shape[0] == 10 and got.X.shape[0] == 20
+    with pytest.raises(DataError, match="at least 2 columns"):
+        regression_from_table(rng.normal(size=(30, 1)), 0, 10)
+    with pytest.raises(DataError, match="no column 5"):
+        regression_from_table(rng.normal(size=(30, 3)), 4, 10)
+    with pytest.raises(DataError, match="at least 12"):
+        regression_from_table(rng.normal(size=(11, 3)), 0, 10)
