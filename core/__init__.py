@@ -30,6 +30,7 @@ from core.dense import METHODS, GramMethod, choose_auto, get_method
 from core.precision import dtype_scope
 from core.data import load_dataset, load_table
 from core.scale import BlockReductions, run_blocks
+from core.lessons.fit import gp_log_marginal_likelihood, gp_posterior
 from core.lessons.predict import (
     BATCHED_PREDICTS,
     late_binding_demo,
@@ -45,7 +46,7 @@ from core.lessons.predict import (
 __all__ = [
     "BATCHED_PREDICTS", "BlockReductions", "DISTANCE_METHODS", "KERNELS", "METHODS", "CoreError", "DataError",
     "GramMethod", "TooLargeError", "choose_auto", "covariance_matrix", "default_params",
-    "dtype_scope", "get_method", "gram", "gram_jit", "laplacian_kernel", "late_binding_demo",
+    "dtype_scope", "get_method", "gp_log_marginal_likelihood", "gp_posterior", "gram", "gram_jit", "laplacian_kernel", "late_binding_demo",
     "linear_kernel", "load_dataset", "load_table", "matern32_kernel", "matern52_kernel", "median_heuristic_gamma", "mm", "mv",
     "pairwise_sqeuclidean", "per_sample_grads", "per_sample_grads_loop", "periodic_kernel",
     "polynomial_kernel", "predict", "predict_loop", "predict_map_stack", "predict_vmap_in_axes",

@@ -21,7 +21,7 @@ from ui.settings import GAMMAS, N_MAX, snap_gamma
 from ui.url import is_known
 
 PAGES = ["overview.py", "gram.py", "race.py", "anatomy.py",
-         "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py"]
+         "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py", "fit.py"]
 
 # key: (URL value(s), the value the control must show)
 SIDEBAR = {
@@ -39,6 +39,11 @@ SIDEBAR = {
 SIDEBAR_RBF = {k: v for k, v in SIDEBAR.items() if k not in ("kernel", "coef0", "degree")}
 PAGE_CONTROLS = {
     "overview.py": {},
+    "fit.py": {  # its own data and chosen point (the page ignores the sidebar's data)
+        "fit_data": ("Diabetes", "diabetes"),
+        "fit_seed": ("3", 3),
+        "fit_steps": ("50", 50),
+    },
     "further.py": {  # the default tab's controls; the tab itself is tested in its own file
         "further_collective": ("pmean", "pmean"),
         "further_copies": ("5", 5),

@@ -119,6 +119,7 @@ CHANGES: dict[str, Callable[[AppPage], None]] = {
                                   press(app, "1-D grid points", "ArrowLeft")),
     "gradients.py": lambda app: press(app, "Rows for the loop of grad", "ArrowLeft"),
     "scale.py": lambda app: (radio(app, "Data", "uniform"), press(app, "Features D", "ArrowRight")),
+    "fit.py": lambda app: press(app, "Most steps", "ArrowLeft"),
     "further.py": lambda app: (radio(app, "Collective", "pmean"),
                                     press(app, "copies", "ArrowRight")),
 }

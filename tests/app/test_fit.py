@@ -1,0 +1,129 @@
+"""The Fit page in AppTest: the surface, the chosen point, the climb, the fit, held-out densities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.lessons.fit_compare import surface_axes
+from core.lessons.fit_data import load_regression
+from tests.app.conftest import metric, no_exception, plotly_figures, widget
+
+SMALL = {"fit_n": "50", "fit_side": "16"}
+
+
+def contour_z(at) -> np.ndarray:
+    fig = plotly_figures(at)["fit_surface"]
+    contour = next(t for t in fig["data"] if t["type"] == "contour")
+    return np.asarray(contour["z"], dtype=float)
+
+
+def mean_trace(at, key: str = "fit_fit_chart") -> np.ndarray:
+    fig = plotly_figures(at)[key]
+    return np.asarray(next(t for t in fig["data"] if t.get("name") == "posterior mean")["y"], dtype=float)
+
+
+def test_page_renders_the_surface_with_the_grid_shape_and_sklearns_values(page):
+    sk_gp = pytest.importorskip("sklearn.gaussian_process")
+    kernels = pytest.importorskip("sklearn.gaussian_process.kernels")
+    at = page("fit.py", SMALL)
+    z = contour_z(at)
+    assert z.shape == (16, 16)  # drawn as z[noise, gamma]
+    data = load_regression("sine_1d", 50, 0.2, 0, "float32")
+    gammas, noises = surface_axes(16, np.float64)
+    i, j = 8, 10  # gamma index, noise index
+    kernel = (kernels.ConstantKernel(1.0, "fixed") * kernels.RBF(1 / math.sqrt(2 * gammas[i]), "fixed")
+              + kernels.WhiteKernel(noises[j], "fixed"))
+    expected = sk_gp.GaussianProcessRegressor(kernel, optimizer=None, alpha=0).fit(
+        data.X.astype(np.float64), data.y.astype(np.float64)).log_marginal_likelihood_value_
+    # float32 surface: a few hundred round-offs of the O(N) terms.
+    assert z[j, i] == pytest.approx(expected, rel=1e-4, abs=1e-3)
+    assert metric(at, "Cells (16 × 16)") == "256"
+
+
+def test_choosing_a_point_changes_the_fit_and_krr_stays_equal(page):
+    at = page("fit.py", SMALL)
+    before = mean_trace(at)
+    widget(at, "fit_gamma").set_value(10.0).run()
+    no_exception(at)
+    after = mean_trace(at)
+    assert not np.allclose(before, after)
+    # Kernel ridge with lambda = noise is the GP mean: equal to float32 round-off.
+    assert float(metric(at, "max |GP mean − kernel ridge mean|")) < 1e-4
+    fig = plotly_figures(at)["fit_surface"]
+    chosen = next(t for t in fig["data"] if t.get("name") == "chosen point")
+    assert float(np.asarray(chosen["x"])[0]) == pytest.approx(1.0)  # log10 of gamma 10
+
+
+def test_url_reproduces_the_chosen_point(page):
+    at = page("fit.py", SMALL | {"fit_gamma": "10", "fit_noise": "0.01"})
+    assert widget(at, "fit_gamma").value == 10.0 and widget(at, "fit_noise").value == 0.01
+    assert not at.warning, [w.value for w in at.warning]  # no "unknown URL setting" notice
+
+
+def test_the_climb_goes_up_and_draws_its_path(page):
+    at = page("fit.py", SMALL | {"fit_steps": "25", "fit_gamma": "0.01", "fit_noise": "1"})
+    widget(at, "fit_climb_button").click().run()
+    no_exception(at)
+    lml_delta = next(m.delta for m in at.metric if m.label == "LML")
+    assert float(lml_delta.split()[0]) > 0
+    fig = plotly_figures(at)["fit_surface"]
+    climb = next(t for t in fig["data"] if t.get("name") == "climb")
+    assert len(climb["x"]) >= 2
+    widget(at, "fit_use_end").click().run()
+    no_exception(at)
+    assert widget(at, "fit_gamma").value > 0.01  # the climb moved gamma up from the start
+
+
+def test_held_out_densities_by_vmap_equal_the_loop(page):
+    at = page("fit.py", SMALL | {"fit_data": "2-D wave"})
+    assert any("D = 2 features" in i.value for i in at.info)  # the URL chose the 2-D set
+    assert float(metric(at, "max |vmap − loop|")) < 1e-4
+    table = next(md.value for md in at.markdown if "vmap over the" in md.value)
+    assert "loop over the" in table and "median" in table
+    assert "fit_heldout_chart" in plotly_figures(at)
+
+
+def test_k_not_positive_definite_shows_the_jitter_not_a_nan(page):
+    at = page("fit.py", {"fit_n": "400", "fit_side": "16", "fit_noise_sd": "0.0",
+                         "fit_gamma": "0.001", "fit_noise": "1e-06"})
+    errors = [e.value for e in at.error]
+    assert any("smallest jitter that works" in e for e in errors), errors
+    shown = " ".join(m.value for m in at.metric) + " ".join(errors)
+    assert "nan" not in shown.lower()
+
+
+def test_timing_the_surface_shows_every_way_and_they_agree(page):
+    at = page("fit.py", SMALL)
+    widget(at, "fit_time_surface").click().run()
+    no_exception(at)
+    table = next(md.value for md in at.markdown if "double loop, scaled to all 256 cells" in md.value)
+    assert "one gamma row at a time" in table and "every gamma at once" in table
+    caption = next(c.value for c in at.caption if c.value.startswith("Largest |loop − one call|"))
+    assert float(caption.split(": ")[1].split(" ")[0]) < 1e-2  # float32 LMLs of order 10–100
+
+
+def test_an_upload_with_a_chosen_target_column_is_fitted(page):
+    at = page("fit.py", {"fit_data": "Your upload", "fit_side": "16"})
+    assert any("Upload a table" in i.value for i in at.info)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, size=(60, 2))
+    rows = np.column_stack([x, np.sin(x[:, 0]) + 0.05 * rng.standard_normal(60)])
+    text = "a,b,target\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows)
+    widget(at, "fit_upload").upload("mine.csv", text.encode(), "text/csv")
+    at.run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("column 3 is the target" in c.value for c in at.caption)
+    assert contour_z(at).shape == (16, 16)
+    assert float(metric(at, "max |vmap − loop|")) < 1e-4
+
+
+def test_a_bad_upload_is_refused_with_a_message(page):
+    at = page("fit.py", {"fit_data": "Your upload"})
+    widget(at, "fit_upload").upload("bad.csv", b"a,b\nx,y\n1,\n", "text/csv")
+    at.run()
+    no_exception(at)
+    assert any("was not loaded" in e.value for e in at.error)
