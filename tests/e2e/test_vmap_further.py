@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +58,7 @@ def test_a_control_goes_into_the_address_and_the_address_reopens_it(app):
 
 
 @pytest.mark.parametrize("width", [1440, 800])
-def test_the_page_fits_the_window(app, width):
+def test_the_page_fits_the_window(app, width, screenshot_dir):
     app.page.set_viewport_size({"width": width, "height": 1000})
     app.open_page(PAGE)
     app.assert_healthy()
@@ -67,4 +66,4 @@ def test_the_page_fits_the_window(app, width):
         "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
         " return m.scrollWidth - m.clientWidth; }")
     assert overflow <= 1, f"the main area scrolls sideways by {overflow}px at {width}px"
-    app.page.screenshot(path=str(SCREENSHOTS / f"further_{width}.png"))
+    app.page.screenshot(path=str(screenshot_dir / f"further_{width}.png"))
