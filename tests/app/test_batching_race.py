@@ -168,7 +168,7 @@ def test_scaling_run_draws_a_log_log_chart():
 
 def test_auto_row_names_its_pick_by_label_not_internal_id():
     # The issue saw "→ jit_cente…" in the race: an internal id, cut off.
-    at = open_page("batching_race.py")
+    at = open_page("race.py")
     _small(at, ["map_stack", "auto"])
     widget(at, "w_race_run").click()
     at.run()
