@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,6 @@ from ui.charts import scatter_2d
 from ui.page_index import PAGES
 from ui.sidebar import render_sidebar
 
-APP_ROOT = Path(__file__).resolve().parents[1]
 settings = render_sidebar()
 data = load_data(settings)
 n, d = data.X.shape
@@ -66,8 +64,7 @@ if data.note:
     st.caption(data.note)
 
 st.header("Where to next")
-available = [(file, info) for file, info in PAGES.items()
-             if file != "overview.py" and (APP_ROOT / "app_pages" / file).exists()]
+available = [(file, info) for file, info in PAGES.items() if file != "overview.py"]
 try:
     for file, info in available:
         st.page_link(f"app_pages/{file}", label=f"**{info.title}**: {info.blurb}", icon=info.icon)
