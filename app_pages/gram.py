@@ -151,10 +151,9 @@ def kernel_view() -> None:
     # Only this fragment reruns when gamma moves: the data, the distances, the
     # scatter and the distance heatmap below are neither recomputed nor resent.
     if LIVE:
-        # The bound control keeps gamma in the URL and across pages, and holds the
-        # reset to the data's default; the live slider above it is for dragging.
-        with st.expander("gamma on the shared grid (kept in the URL) and its reset"):
-            gamma_slider(st, settings)
+        # The bound control (hidden: the live slider shows gamma) keeps gamma in the
+        # URL and across pages; its caption and reset to the data's default show.
+        gamma_slider(st, settings, shown=False)
         current = with_current_gamma(settings)
         S, key = live_distances(current)
         # RBF: exp(-gamma d²) of the very distances the browser has (what gram_matrix

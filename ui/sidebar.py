@@ -101,18 +101,30 @@ def _reset_to_data(auto: dict[str, float]) -> None:
         st.session_state[_AUTO.format(name)] = value
 
 
-def gamma_slider(container: Any, settings: Settings) -> float:
+_HIDDEN_SLIDER = "gamma_bound"  # container key of a gamma control that another slider shows
+
+
+def gamma_slider(container: Any, settings: Settings, shown: bool = True) -> float:
     """The gamma slider (log scale) and its reset button, drawn in `container`.
 
     gamma follows the data's default for the kernel (the median heuristic for RBF)
     until the user (or code, through `st.session_state["gamma"]`) sets another
     value; the reset button returns to it. Callable inside a fragment: only it reruns then.
 
+    Args:
+      shown: False where another slider shows gamma (the live heatmap's): the bound
+        control is still drawn, hidden, so that gamma stays in the URL and across
+        pages; its caption and reset button stay visible.
+
     Returns:
       The gamma now shown (a float of `GAMMAS`).
     """
     auto = _follow_data(settings)
-    gamma = bound(container.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
+    where = container
+    if not shown:
+        where = container.container(key=_HIDDEN_SLIDER)
+        st.html(f"<style>.st-key-{_HIDDEN_SLIDER} {{display: none;}}</style>")
+    gamma = bound(where.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
                   value=auto["gamma"], format_func=lambda g: f"{g:.3g}",
                   help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
                        "large gamma: only a point itself (K → identity).")

@@ -189,8 +189,31 @@ class AppPage:
         assert found, f"no chart titled {title_start!r}: {[p['title'] for p in self.plots()]}"
         return found[0]
 
+    def gram_heatmap(self) -> dict[str, Any]:
+        """The Gram explorer's K as the user sees it, like `plot`'s entries: its title
+        ("K, gamma = <g>"), the N of the matrix, and a fingerprint that changes when any
+        value drawn changes. The live canvas once it shows the exact K, where the page
+        has one (RBF-like kernels), else the Plotly heatmap titled "K, gamma =".
+        """
+        canvas = self.page.locator("canvas.heatmap")
+        if not canvas.count():
+            return self.plot("K, gamma =")
+        expect(canvas).to_have_attribute("data-shown", "exact")
+        return {"title": f"K, gamma = {float(canvas.get_attribute('data-gamma')):.3g}",
+                "points": int(canvas.get_attribute("data-points")),
+                "fingerprint": canvas.evaluate("c => c.toDataURL()")}
+
+    def kernel_histogram(self) -> dict[str, Any]:
+        """The histogram of K's off-diagonal values: the live canvas's where the page has
+        one (drawn with the heatmap), else the Plotly chart; with a fingerprint."""
+        hist = self.page.locator("canvas.hist")
+        if not hist.count():
+            return self.plot("Kernel values off the diagonal")
+        expect(self.page.locator("canvas.heatmap")).to_have_attribute("data-shown", "exact")
+        return {"fingerprint": hist.evaluate("c => c.toDataURL()")}
+
     def heatmap_title(self) -> str:
-        return self.plot("K, gamma =")["title"]
+        return self.gram_heatmap()["title"]
 
     def query(self) -> dict[str, str]:
         return dict(parse_qsl(urlsplit(self.page.url).query))
@@ -203,7 +226,9 @@ class AppPage:
         return main.first if main.count() else self.page.get_by_role("slider", name="gamma (log scale)").first
 
     def gamma_shown(self) -> str:
-        return self.gamma_input().get_attribute("aria-valuetext")
+        """The gamma the slider shows to 3 significant digits, as the sidebar's does ("0.631";
+        the live slider says "gamma = 0.6310")."""
+        return f'{float(self.gamma_input().get_attribute("aria-valuetext").removeprefix("gamma = ")):.3g}'
 
     def press_slider(self, slider: Any, key: str) -> str:
         """Focus `slider`, press `key`, wait until it shows another value and the run
@@ -212,11 +237,25 @@ class AppPage:
         slider.focus()
         self.page.keyboard.press(key)
         expect(slider).not_to_have_attribute("aria-valuetext", before)
-        return slider.get_attribute("aria-valuetext")
+        return slider.get_attribute("aria-valuetext").removeprefix("gamma = ")
+
+    def wait_gamma_drawn(self) -> None:
+        """The live heatmap: wait until it draws the exact K of the value its slider says
+        (a release reruns the page's fragment; at the data's default gamma the URL
+        leaves gamma out, so the URL cannot tell)."""
+        canvas = self.page.locator("canvas.heatmap")
+        expect(canvas).to_have_attribute("data-gamma-text",
+                                         self.gamma_input().get_attribute("aria-valuetext"))
+        expect(canvas).to_have_attribute("data-shown", "exact")
+        self.wait_idle()
 
     def press_gamma(self, key: str = "ArrowRight") -> str:
         """Press `key` on the gamma slider, wait for the run; return the new value."""
-        shown = self.press_slider(self.gamma_input(), key)
+        slider = self.gamma_input()
+        shown = self.press_slider(slider, key)
+        if self.page.locator("canvas.heatmap").count():
+            self.wait_gamma_drawn()
+            return self.gamma_shown()
 
         # The run has happened once the URL (synced by the app) holds the new gamma.
         def synced(url: str) -> bool:

@@ -41,7 +41,7 @@ def wait_for_error(app, file_name: str) -> str:
 
 def test_bad_uploads_explain_themselves_and_keep_the_data(app, tmp_path):
     app.open_page(PAGE, "n=100")
-    summary, heatmap = app.first_markdown(), app.plot("K, gamma =")
+    summary, heatmap = app.first_markdown(), app.gram_heatmap()
     for name in BAD_UPLOADS:
         upload(app, BAD / name)
         message = wait_for_error(app, name)
@@ -50,12 +50,12 @@ def test_bad_uploads_explain_themselves_and_keep_the_data(app, tmp_path):
         assert app.first_markdown() == summary, f"{name} changed the data"
         assert app.selected("Dataset") == "Blobs"
         app.assert_healthy()
-    assert app.plot("K, gamma =")["fingerprint"] == heatmap["fingerprint"]
+    assert app.gram_heatmap()["fingerprint"] == heatmap["fingerprint"]
 
     # The app keeps working: gamma moves the heatmap.
     shown = app.press_gamma("ArrowRight")
     assert app.heatmap_title() == f"K, gamma = {shown}"
-    assert app.plot("K, gamma =")["fingerprint"] != heatmap["fingerprint"]
+    assert app.gram_heatmap()["fingerprint"] != heatmap["fingerprint"]
 
     # A good file replaces the data; a bad one after it keeps the good one.
     good = tmp_path / "my_points.csv"
@@ -69,7 +69,7 @@ def test_bad_uploads_explain_themselves_and_keep_the_data(app, tmp_path):
     upload(app, BAD / "three_d.npy")
     wait_for_error(app, "three_d.npy")
     assert app.first_markdown() == uploaded
-    assert app.plot("K, gamma =")["points"] == 30
+    assert app.gram_heatmap()["points"] == 30
     app.assert_healthy()
 
 

@@ -89,7 +89,7 @@ def test_leaving_the_page_ends_a_running_race(app):
     app.open_page(PAGE, "n=1000")
     start_long_race(app)
     app.go_to("Gram explorer")
-    assert app.plot("K, gamma =")["points"] > 0
+    assert app.gram_heatmap()["points"] > 0
     assert "N = 1,000 points" in app.first_markdown()
     app.assert_healthy()
 

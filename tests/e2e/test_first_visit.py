@@ -19,9 +19,9 @@ pytestmark = pytest.mark.e2e
 
 # {case: (address opened, query, address shown after, the page's title)}
 CASES = {
-    "deep link": ("race", "n=150&dataset=moons", "race", "Batching race"),
-    "the default page by its name": ("overview", "dataset=moons", "", "vmap explorer"),
-    "the root": ("", "dataset=moons", "", "vmap explorer"),
+    "deep link": ("race", "n=150&dataset=Two%20moons", "race", "Batching race"),
+    "the default page by its name": ("overview", "dataset=Two%20moons", "", "vmap explorer"),
+    "the root": ("", "dataset=Two%20moons", "", "vmap explorer"),
 }
 
 
@@ -36,7 +36,7 @@ def test_a_fresh_servers_first_visitor_gets_the_page_asked_for(browser, case):
                 assert app.modals() == [], (visitor, app.modals())  # no "Page not found"
                 expect(app.main.get_by_role("heading", level=1).first).to_have_text(title)
                 assert app.page.url.split("?")[0].rstrip("/") == f"{server.url}/{shown_path}".rstrip("/")
-                assert app.query()["dataset"] == "moons", app.query()  # the query came along
+                assert app.query()["dataset"] == "Two moons", app.query()  # the query came along
                 assert app.selected("Dataset") == "Two moons"
                 # The app's own menu, every page at its address, not a legacy one of file names.
                 assert app.nav_addresses() == [page_url_path(f) for f in APP_PAGES], visitor

@@ -15,25 +15,25 @@ METHOD_BOX = "Batching method (RBF Gram matrix)"
 
 def test_gamma_keys_redraw_the_heatmap(app):
     app.open_page(PAGE, "n=100")
-    title, heatmap = app.heatmap_title(), app.plot("K, gamma =")
-    hist = app.plot("Kernel values off the diagonal")
+    title, heatmap = app.heatmap_title(), app.gram_heatmap()
+    hist = app.kernel_histogram()
     assert "gamma follows the median heuristic" in app.main_text()
     assert app.button("Reset gamma to the median heuristic").is_disabled()
 
     shown = app.press_gamma("ArrowRight")
     assert app.heatmap_title() == f"K, gamma = {shown}" != title
-    assert app.plot("K, gamma =")["fingerprint"] != heatmap["fingerprint"]
-    assert app.plot("Kernel values off the diagonal")["fingerprint"] != hist["fingerprint"]
+    assert app.gram_heatmap()["fingerprint"] != heatmap["fingerprint"]
+    assert app.kernel_histogram()["fingerprint"] != hist["fingerprint"]
     assert "gamma set by you." in app.main_text()
     assert not app.button("Reset gamma to the median heuristic").is_disabled()
     assert app.press_gamma("ArrowLeft") == title.removeprefix("K, gamma = ")
-    assert app.plot("K, gamma =")["fingerprint"] == heatmap["fingerprint"]
+    assert app.gram_heatmap()["fingerprint"] == heatmap["fingerprint"]
     app.assert_healthy()
 
 
 def test_reset_gamma_returns_to_the_heuristic(app):
     app.open_page(PAGE, "n=100")
-    heuristic, heatmap = app.gamma_shown(), app.plot("K, gamma =")
+    heuristic, heatmap = app.gamma_shown(), app.gram_heatmap()
     app.press_gamma("ArrowRight")
     moved = app.press_gamma("ArrowRight")
     app.button("Reset gamma to the median heuristic").click()
@@ -41,7 +41,7 @@ def test_reset_gamma_returns_to_the_heuristic(app):
     assert app.gamma_shown() == heuristic, \
         f"after the reset the slider shows {app.gamma_shown()} (was {moved}), not the heuristic {heuristic}"
     assert app.heatmap_title() == f"K, gamma = {heuristic}"
-    assert app.plot("K, gamma =")["fingerprint"] == heatmap["fingerprint"]
+    assert app.gram_heatmap()["fingerprint"] == heatmap["fingerprint"]
     assert "gamma" not in app.query()  # the URL and the view agree
     app.assert_healthy()
 
@@ -63,22 +63,22 @@ def test_method_dataset_and_precision_switches_redraw_the_page(app):
 
     app.select(METHOD_BOX, "jit · Method I (nested vmap)")
     app.wait_for_text("Batching method: jit · Method I (nested vmap).")
-    assert app.query()["method"] == "jit_method1"
-    assert app.plot("K, gamma =")["points"] == 300
+    assert app.query()["method"] == "jit · Method I (nested vmap)"  # bound: the label
+    assert app.gram_heatmap()["points"] == 300
 
     app.select("Dataset", "Iris")
     app.wait_for_text("Iris: N = 150")
     assert "D = 4 dimensions" in app.first_markdown()
     assert "All 150 rows of Iris." in app.main_text()  # N capped at the data's size
     assert app.plot("The data")["fingerprint"] != scatter["fingerprint"]
-    assert app.plot("K, gamma =")["points"] == 150
-    assert app.query()["dataset"] == "iris"
+    assert app.gram_heatmap()["points"] == 150
+    assert app.query()["dataset"] == "Iris"
 
     app.radio("Precision", "float64")
     expect(app.summary()).to_contain_text("float64")
     app.wait_idle()
     assert app.query()["dtype"] == "float64"
-    assert app.plot("K, gamma =")["points"] == 150
+    assert app.gram_heatmap()["points"] == 150
     # The method and dataset chosen before are kept.
     assert app.selected(METHOD_BOX) == "jit · Method I (nested vmap)"
     assert app.selected("Dataset") == "Iris"
@@ -92,17 +92,17 @@ def test_a_copied_url_reopens_the_same_view(app, context_factory, server):
     app.select(METHOD_BOX, "jit · manual broadcasting")
     app.press_gamma("ArrowRight")
     gamma = app.press_gamma("ArrowRight")
-    view = dict(summary=app.first_markdown(), heatmap=app.plot("K, gamma ="),
+    view = dict(summary=app.first_markdown(), heatmap=app.gram_heatmap(),
                 scatter=app.plot("The data"), query=app.query())
-    assert view["query"]["dataset"] == "moons" and view["query"]["n"] == "120"
+    assert view["query"]["dataset"] == "Two moons" and view["query"]["n"] == "120"
 
     other = AppPage(context_factory().new_page(), server.url)
     other.page.goto(app.page.url)
     other.wait_idle()
     assert other.first_markdown() == view["summary"]
     assert other.gamma_shown() == gamma
-    assert other.plot("K, gamma =")["title"] == f"K, gamma = {gamma}"
-    assert other.plot("K, gamma =")["fingerprint"] == view["heatmap"]["fingerprint"]
+    assert other.gram_heatmap()["title"] == f"K, gamma = {gamma}"
+    assert other.gram_heatmap()["fingerprint"] == view["heatmap"]["fingerprint"]
     assert other.plot("The data")["fingerprint"] == view["scatter"]["fingerprint"]
     assert other.selected("Dataset") == "Two moons"
     assert other.selected(METHOD_BOX) == "jit · manual broadcasting"

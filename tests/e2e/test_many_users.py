@@ -9,6 +9,8 @@ sessions close" is seconds away, not minutes.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import re
 import threading
 import time
@@ -31,6 +33,11 @@ MB = 2**20
 SIZES = (60, 80)
 LABELS = {"blobs": "Blobs", "moons": "Two moons", "circles": "Circles", "uniform": "Uniform square"}
 # Eight users: each its own dataset, seed, N and gamma (grid values 10^(k/20)).
+def url_values(user: dict) -> dict[str, str]:
+    """A user's settings as a link writes them: the dataset by the label its selectbox shows."""
+    return {k: LABELS[v] if k == "dataset" else str(v) for k, v in user.items()}
+
+
 USERS = [dict(dataset=list(LABELS)[i % 4], seed=i + 1, n=SIZES[i // 4],
               gamma=f"{10 ** ((-26 + 4 * i) / 20):.4g}") for i in range(8)]
 # Allowed growth of the server's resident memory from its warm level once the
@@ -126,7 +133,7 @@ def test_eight_users_at_once_each_see_their_own_view(own_server, record_property
         # Eight tabs: eight Streamlit sessions (one per websocket), loading at once.
         apps = [AppPage(own_server.tabs.new_page(), server.url) for _ in USERS]
         for app, user in zip(apps, USERS):  # all eight load at once
-            query = "&".join(f"{k}={v}" for k, v in user.items())
+            query = urlencode(url_values(user))
             app.page.goto(f"{server.url}/gram?{query}", wait_until="commit")
         for app in apps:
             app.wait_idle(180_000)
@@ -140,19 +147,20 @@ def test_eight_users_at_once_each_see_their_own_view(own_server, record_property
             assert app.sidebar.get_by_role("spinbutton", name="Seed").input_value() == str(user["seed"])
             assert app.gamma_shown() == shown_gamma(user["gamma"])
             assert app.heatmap_title() == f"K, gamma = {shown_gamma(user['gamma'])}"
-            assert app.query() == {k: str(v) for k, v in user.items() if v != "blobs"}  # defaults left out
+            assert app.query() == {k: v for k, v in url_values(user).items()
+                                   if k != "dataset" or v != "Blobs"}  # defaults left out
             assert app.warnings() == []
-            fingerprints.add(app.plot("K, gamma =")["fingerprint"])
+            fingerprints.add(app.gram_heatmap()["fingerprint"])
         assert len(fingerprints) == len(USERS), "two users were shown the same matrix"
 
         # Everyone moves gamma at once; each sees the next value after their own.
-        before = [app.gamma_shown() for app in apps]
+        before = [app.gamma_input().get_attribute("aria-valuetext") for app in apps]
         for app in apps:
             app.gamma_input().focus()
             app.page.keyboard.press("ArrowRight")
         for app, old, user in zip(apps, before, USERS):
             expect(app.gamma_input()).not_to_have_attribute("aria-valuetext", old)
-            app.wait_idle()
+            app.wait_gamma_drawn()
             new = app.gamma_shown()
             assert float(new) > float(old)
             assert app.heatmap_title() == f"K, gamma = {new}"

@@ -75,7 +75,7 @@ def test_leaving_the_page_ends_a_running_computation(app):
     app.open_page(PAGE)
     start_long_run(app)
     app.go_to("Gram explorer")
-    assert app.plot("K, gamma =")["points"] > 0
+    assert app.gram_heatmap()["points"] > 0
     app.assert_healthy()
 
     app.sidebar.get_by_role("link", name="Scale").click()

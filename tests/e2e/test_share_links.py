@@ -154,7 +154,7 @@ def test_a_copied_url_reproduces_every_page_in_a_new_browser(app, context_factor
     if page_file not in TIMED:
         assert [p["title"] for p in other.plots()] == [p["title"] for p in plots]
     if page_file == "gram.py":
-        assert other.plot("K, gamma =")["fingerprint"] == app.plot("K, gamma =")["fingerprint"]
+        assert other.gram_heatmap()["fingerprint"] == app.gram_heatmap()["fingerprint"]
         assert other.heatmap_title() == app.heatmap_title()
 
 

@@ -221,6 +221,8 @@ class View {
     this.canvas.dataset.frames = String(this.frames);
     this.canvas.dataset.shown = this.showsExact() ? "exact" : "preview";
     this.canvas.dataset.gamma = String(this.gamma);
+    this.canvas.dataset.points = String(this.D.n); // the N of the N × N matrix drawn
+    this.canvas.dataset.gammaText = `gamma = ${fmt(this.gamma)}`; // as the slider says it
   }
 
   colors() {
