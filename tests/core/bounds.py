@@ -45,3 +45,123 @@ def rbf_error_bound(X, Y, gamma: float, dtype, shifted: bool = False) -> float:
     if not shifted:
         size = max(size, (np.linalg.norm(X, axis=1).max() + np.linalg.norm(Y, axis=1).max()) ** 2)
     return float(gamma) * (X.shape[1] + 4) * u * size + 4 * u
+
+
+def assert_within(actual, desired, bound, err_msg: str = "") -> None:
+    """Assert |actual - desired| <= bound entrywise (bound: scalar or broadcastable array)."""
+    actual = np.asarray(actual, np.float64)
+    desired = np.asarray(desired, np.float64)
+    assert actual.shape == desired.shape, (actual.shape, desired.shape, err_msg)
+    excess = np.abs(actual - desired) - np.asarray(bound, np.float64)
+    worst = np.unravel_index(np.argmax(excess), excess.shape) if excess.ndim else ()
+    assert np.all(excess <= 0), (
+        f"{err_msg}: |actual - desired| exceeds its bound at {worst}: "
+        f"{actual[worst]!r} vs {desired[worst]!r}, bound {np.broadcast_to(bound, excess.shape)[worst]!r}")
+
+
+def _sqrt_error(x, e):
+    """Error of sqrt(x) when x is off by at most e: |√a - √b| <= min(√|a-b|, |a-b|/√a)."""
+    r = np.sqrt(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(r > 0, np.minimum(np.sqrt(e), e / np.where(r > 0, r, 1)), np.sqrt(e))
+
+
+def _exp_error(t, e_t, u):
+    """Error of exp(-t) computed from t off by e_t, with exp's own 2 ulps (4u relative)."""
+    return np.exp(-t) * (np.expm1(e_t) + 4 * u * np.exp(e_t))
+
+
+def kernel_error_bound(name: str, params, X, Y, dtype, d2_error=None) -> np.ndarray:
+    """Largest absolute error of each entry of a `core.kernels` Gram matrix in `dtype`.
+
+    The forward error of each kernel's vector form, step by step from what it
+    rounds (Higham's model: each operation errs by at most u relative; a sum or
+    dot of D terms by D·u times the sum of their magnitudes in any order):
+      d² = Σ(x - y)², direct: (D + 3)·u·d² (or `d2_error` for another form);
+      √ of a value off by e: min(√e, e / r), so the square root at 0 stays bounded;
+      exp(-t): e^-t·(e^e_t - 1) from t's error e_t, plus exp's own 4u·K;
+      powers: |dK/db| times b's error, plus pow's rounding (exp(y log b): (4 + 2|y log b|)·u·K);
+      sin of the scaled distance π r / p: |cos| <= 1 carries θ's error, plus 4u of its own.
+    Each parameter is rounded once to `dtype` (u relative).
+
+    Args:
+      name: a key of `core.kernels.KERNELS`; params: its parameters.
+      X: (N, D) points; Y: (M, D) points (the exact values, e.g. already in `dtype`).
+      dtype: the compute dtype.
+      d2_error: (N, M) absolute error of the squared distances, if not the direct form's.
+
+    Returns:
+      (N, M) float64 bound.
+    """
+    u = unit_roundoff(dtype)
+    X = np.asarray(X, np.float64)
+    Y = np.asarray(Y, np.float64)
+    D = X.shape[1]
+    diff = X[:, None, :] - Y[None, :, :]
+    d2 = np.sum(diff * diff, axis=-1)
+    e_d2 = (D + 3) * u * d2 if d2_error is None else np.asarray(d2_error, np.float64)
+    g = float(params.get("gamma", 1.0))
+    if name == "rbf":
+        t = g * d2
+        return _exp_error(t, g * e_d2 + 2 * u * t, u)
+    if name == "laplacian":
+        l1 = np.sum(np.abs(diff), axis=-1)
+        t = g * l1
+        return _exp_error(t, g * (D + 1) * u * l1 + 2 * u * t, u)
+    if name in ("matern32", "matern52"):
+        c = np.sqrt(3.0 if name == "matern32" else 5.0)
+        q = 2 * g * d2
+        r = np.sqrt(q)
+        e_r = _sqrt_error(q, 2 * g * e_d2 + 2 * u * q) + u * r
+        s = c * r
+        e_s = c * e_r + 2 * u * s
+        lo, hi = np.maximum(s - e_s, 0), s + e_s
+        if name == "matern32":  # K = (1 + s) e^-s, |K'| = s e^-s
+            K, slope, own = (1 + s) * np.exp(-s), hi * np.exp(-lo), 6 * u
+        else:  # K = (1 + s + s²/3) e^-s, |K'| = s (1 + s) e^-s / 3
+            K, slope, own = (1 + s + s * s / 3) * np.exp(-s), hi * (1 + hi) * np.exp(-lo) / 3, 9 * u
+        return slope * e_s + own * K
+    if name == "rational_quadratic":
+        a = float(params["alpha"])
+        q = g * d2 / a
+        b = 1 + q
+        e_b = g * e_d2 / a + 4 * u * q + u * b
+        K = b ** -a
+        slope = a * np.maximum(b - e_b, 1.0) ** (-a - 1)  # b >= 1 computed and exact
+        return slope * e_b + (4 + 2 * a * np.log(b + e_b)) * u * K
+    if name == "periodic":
+        p = float(params["period"])
+        r = np.sqrt(d2)
+        e_r = _sqrt_error(d2, e_d2) + u * r
+        theta = np.pi * r / p
+        e_sin = np.pi / p * e_r + 4 * u * theta + 4 * u
+        sin = np.abs(np.sin(theta))
+        t = 4 * g * sin**2
+        return _exp_error(t, 4 * g * ((2 * sin + e_sin) * e_sin + u * sin**2) + 3 * u * t, u)
+    dot = X @ Y.T
+    absdot = np.abs(X) @ np.abs(Y).T
+    if name == "linear":
+        c = float(params["c"])
+        return (D + 1) * u * absdot + 2 * u * abs(c)
+    if name == "polynomial":
+        c0, deg = float(params["coef0"]), float(params["degree"])
+        z = g * dot + c0
+        e_z = g * D * u * absdot + 3 * u * g * np.abs(dot) + 2 * u * abs(c0) + u * np.abs(z)
+        K = np.abs(z) ** deg
+        return deg * (np.abs(z) + e_z) ** (deg - 1) * e_z + (deg + 3 + 2 * deg * np.abs(np.log(np.abs(z)))) * u * K
+    raise ValueError(f"no error analysis for kernel {name!r}")
+
+
+def reference_kernel_error_bound(name: str, params, X, Y) -> np.ndarray:
+    """Error of a float64 reference (scikit-learn/NumPy) for `kernel_error_bound`'s entries.
+
+    scikit-learn forms d² by the expansion |x|² + |y|² - 2x·y or by cdist of
+    rescaled points: (D + 6)·u·(|x| + |y|)² covers both; its other steps
+    (length_scale = 1/√(2γ) and back) round a few more times than `core`'s, which
+    doubling the float64 bound covers.
+    """
+    u = unit_roundoff(np.float64)
+    X = np.asarray(X, np.float64)
+    Y = np.asarray(Y, np.float64)
+    size = (np.linalg.norm(X, axis=1)[:, None] + np.linalg.norm(Y, axis=1)[None, :]) ** 2
+    return 2 * kernel_error_bound(name, params, X, Y, np.float64, (X.shape[1] + 6) * u * size)
