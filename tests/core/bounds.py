@@ -165,3 +165,26 @@ def reference_kernel_error_bound(name: str, params, X, Y) -> np.ndarray:
     Y = np.asarray(Y, np.float64)
     size = (np.linalg.norm(X, axis=1)[:, None] + np.linalg.norm(Y, axis=1)[None, :]) ** 2
     return 2 * kernel_error_bound(name, params, X, Y, np.float64, (X.shape[1] + 6) * u * size)
+
+
+def rbf_entry_error_bound(X, Y, gamma: float, dtype, shifted: bool = False) -> np.ndarray:
+    """`rbf_error_bound` entry by entry: (N, M), for sums of many entries.
+
+    The same analysis with each pair's own sizes, and the factor K = exp(-γ d²)
+    that `rbf_error_bound` bounds by 1 kept: an error e in d² moves K by at most
+    K·(e^(γe) - 1), and exp adds 4u·K.
+    """
+    u = unit_roundoff(dtype)
+    X = np.asarray(X, np.float64)
+    Y = X if Y is None else np.asarray(Y, np.float64)
+    c = np.concatenate([X, Y]).mean(axis=0)
+
+    def pair_size(A, B):
+        return (np.linalg.norm(A, axis=1)[:, None] + np.linalg.norm(B, axis=1)[None, :]) ** 2
+
+    size = pair_size(X - c, Y - c)
+    if not shifted:
+        size = np.maximum(size, pair_size(X, Y))
+    d2 = np.sum((X[:, None, :] - Y[None, :, :]) ** 2, axis=-1)
+    e = float(gamma) * ((X.shape[1] + 4) * u * size + u * d2)
+    return np.exp(-float(gamma) * d2) * (np.expm1(e) + 4 * u * np.exp(e))
