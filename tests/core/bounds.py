@@ -188,3 +188,44 @@ def rbf_entry_error_bound(X, Y, gamma: float, dtype, shifted: bool = False) -> n
     d2 = np.sum((X[:, None, :] - Y[None, :, :]) ** 2, axis=-1)
     e = float(gamma) * ((X.shape[1] + 4) * u * size + u * d2)
     return np.exp(-float(gamma) * d2) * (np.expm1(e) + 4 * u * np.exp(e))
+
+
+def _tanh_parts(w, b, X, targets, dtype):
+    """p = tanh(w·x + b) per row and its error, both (N,), in float64 (see the two bounds below)."""
+    u = unit_roundoff(dtype)
+    w, X = np.asarray(w, np.float64), np.asarray(X, np.float64)
+    b = float(np.asarray(b, np.float64))
+    z = X @ w + b
+    e_z = (X.shape[1] + 1) * u * (np.abs(X) @ np.abs(w) + abs(b))
+    p = np.tanh(z)
+    slope = 1 - np.tanh(np.maximum(np.abs(z) - e_z, 0)) ** 2
+    return p, slope * e_z + 8 * u * np.abs(p)
+
+
+def tanh_dot_error_bound(w, b, X, dtype) -> np.ndarray:
+    """Largest error of `tanh(w·x + b)` per row of X (N, D) computed in `dtype`: (N,).
+
+    w·x + b is a dot of D + 1 terms: (D + 1)·u·(Σ|w_i x_i| + |b|) in any order
+    (Higham eq. 3.5); tanh carries it with slope 1 - tanh² (<= 1, taken at the
+    smallest |z| in reach), and adds its own rounding: XLA's tanh is a rational
+    approximation within a few ulps, 4 ulps (8u·|p|) allowed. w, b, X are the
+    exact values (already in dtype).
+    """
+    return _tanh_parts(w, b, X, None, dtype)[1]
+
+
+def tanh_loss_grad_error_bound(w, b, X, targets, dtype) -> np.ndarray:
+    """Largest error of f = d/db (tanh(w·x + b) - t)² = 2 (p - t)(1 - p²) per row: (N,).
+
+    From p's error e (`tanh_dot_error_bound`): a = p - t is off by e + u·(|a| + e);
+    c = 1 - p² (autodiff's (1 + p)(1 - p) or 1 - p·p) by 2|p|·e + e² + 3u·(1 + p²);
+    their product by Δa·c + a·Δc + Δa·Δc plus one rounding; ×2 is exact. The
+    per-sample gradient in w is f·x, one more rounding: |x|·Δf + u·|f x|.
+    """
+    u = unit_roundoff(dtype)
+    p, e = _tanh_parts(w, b, X, targets, dtype)
+    a = np.abs(p - np.asarray(targets, np.float64))
+    c = 1 - p * p
+    da = e + u * (a + e)
+    dc = 2 * np.abs(p) * e + e * e + 3 * u * (1 + p * p)
+    return 2 * (da * c + a * dc + da * dc + u * (a + da) * (c + dc))
