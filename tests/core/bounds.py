@@ -229,3 +229,53 @@ def tanh_loss_grad_error_bound(w, b, X, targets, dtype) -> np.ndarray:
     da = e + u * (a + e)
     dc = 2 * np.abs(p) * e + e * e + 3 * u * (1 + p * p)
     return 2 * (da * c + a * dc + da * dc + u * (a + da) * (c + dc))
+
+
+def rbf_summary_bounds(X, gammas, dtype) -> dict[str, np.ndarray]:
+    """Error bounds of `core.lessons.gradients.summary_curve` for the RBF kernel, each (G,).
+
+    s(γ) = (ΣK - tr K) / (n(n - 1)) in dtype, at γ rounded to dtype:
+      value: each entry within `kernel_error_bound` (γ's rounding included), the
+        sum of n² entries (n² - 1)·u·ΣK in any order, the trace, the difference
+        and the division a few u more: (n² + n + 2)·u·ΣK / P, P = n(n - 1), + u·|s|;
+      slope (autodiff): entry -d²K from K's error (d²·ΔK), d²'s ((D + 3)·u·d²·K)
+        and two products (2u), summed the same way;
+      fd (central difference, step h = γ·ε^(1/3) in dtype): truncation
+        h²/6·max|s'''| (s''' = -mean(d⁶ K), largest at γ - h); the evaluation points
+        γ ± h rounded, so the step is off by ρ <= 2u(γ + h)/h relative and the
+        centre by 2u(γ + h) (times |s''| = mean(d⁴ K)); the two values' errors
+        over 2h; the difference and division, 3u.
+    All against the exact values at the float64 γ. X holds the exact points
+    (already in dtype).
+    """
+    u = unit_roundoff(dtype)
+    X = np.asarray(X, np.float64)
+    n, D = X.shape
+    P = n * (n - 1)
+    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    off = ~np.eye(n, dtype=bool)
+    out = {"value": [], "slope": [], "fd": []}
+    eps = float(np.finfo(dtype).eps)
+    sums = (n * n + n + 2) * u
+
+    def value_error(g):
+        K = np.exp(-g * d2)
+        dK = kernel_error_bound("rbf", {"gamma": g}, X, X, dtype)
+        return K, dK, (dK[off].sum() + sums * K.sum()) / P + u * K[off].sum() / P
+
+    for g in np.asarray(gammas, np.float64):
+        K, dK, value = value_error(g)
+        slope_terms = d2 * dK + (D + 3) * u * d2 * K + 2 * u * d2 * K
+        slope = -np.mean(d2[off] * K[off])
+        slope_err = (slope_terms[off].sum() + sums * (d2 * K).sum()) / P + u * abs(slope)
+        h = g * eps ** (1 / 3)
+        low = np.exp(-(g - 2 * h) * d2[off])
+        m3, m2 = np.mean(d2[off] ** 3 * low), np.mean(d2[off] ** 2 * low)
+        rho = 2 * u * (g + h) / h
+        fd = (h * h / 6 * m3 + rho * abs(slope) + 2 * u * (g + h) * m2
+              + (value_error(g - 2 * h)[2] + value_error(g + 2 * h)[2]) / (2 * h) * (1 + rho)
+              + 3 * u * abs(slope))
+        out["value"].append(value)
+        out["slope"].append(slope_err)
+        out["fd"].append(fd)
+    return {k: np.array(v) for k, v in out.items()}
