@@ -138,10 +138,15 @@ def test_sum_and_product_kernels(rng):
     both = {"k1": p1, "k2": p2}
     K1 = np.asarray(gram_jit(rbf_kernel, p1, X, Y))
     K2 = np.asarray(gram_jit(linear_kernel, p2, X, Y))
-    np.testing.assert_allclose(np.asarray(gram_jit(sum_kernel(rbf_kernel, linear_kernel), both, X, Y)),
-                               K1 + K2, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(gram_jit(product_kernel(rbf_kernel, linear_kernel), both, X, Y)),
-                               K1 * K2, rtol=1e-6, atol=1e-6)
+    # Each side computes K1 and K2 within their bounds e1, e2 (XLA may fuse the
+    # composite differently) and rounds the sum or product once (u).
+    e1 = kernel_error_bound("rbf", p1, X, Y, np.float32)
+    e2 = kernel_error_bound("linear", p2, X, Y, np.float32)
+    u = float(np.finfo(np.float32).eps) / 2
+    assert_within(gram_jit(sum_kernel(rbf_kernel, linear_kernel), both, X, Y), K1 + K2,
+                  2 * (e1 + e2) + 2 * u * np.abs(K1 + K2), "sum")
+    assert_within(gram_jit(product_kernel(rbf_kernel, linear_kernel), both, X, Y), K1 * K2,
+                  2 * (e1 * np.abs(K2) + e2 * np.abs(K1) + e1 * e2) + 2 * u * np.abs(K1 * K2), "product")
 
 
 def test_default_params():
