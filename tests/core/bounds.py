@@ -231,6 +231,38 @@ def tanh_loss_grad_error_bound(w, b, X, targets, dtype) -> np.ndarray:
     return 2 * (da * c + a * dc + da * dc + u * (a + da) * (c + dc))
 
 
+def _summary_bounds(n: int, gammas, dtype, parts) -> dict[str, np.ndarray]:
+    """The analysis of `rbf_summary_bounds` for a kernel described by `parts`.
+
+    parts(g, h) returns, over the off-diagonal pairs: K, its bound dK, the entries
+    ∂K/∂γ and their autodiff bound; then Σ|K_ii| (computed once, in both the sum and
+    the trace, so only their rounding counts) and bounds on |s''| and |s'''| over [g - 2h, g + 2h].
+    """
+    u = unit_roundoff(dtype)
+    P = n * (n - 1)
+    sums = (n * n + n + 2) * u  # a sum of n² entries (and the trace) in any order
+    eps = float(np.finfo(dtype).eps)
+    out = {"value": [], "slope": [], "fd": []}
+
+    def value_error(g, h=0.0):
+        K, dK, _, _, diag, *_ = parts(g, h)
+        return (dK.sum() + sums * (np.abs(K).sum() + diag)) / P + u * abs(K.sum()) / P
+
+    for g in np.asarray(gammas, np.float64):
+        h = g * eps ** (1 / 3)
+        K, dK, Kg, e_Kg, _, m2, m3 = parts(g, h)
+        slope = Kg.sum() / P
+        slope_err = (e_Kg.sum() + sums * np.abs(Kg).sum()) / P + u * abs(slope)
+        rho = 2 * u * (g + h) / h
+        fd = (h * h / 6 * m3 + rho * abs(slope) + 2 * u * (g + h) * m2
+              + (value_error(g - 2 * h) + value_error(g + 2 * h)) / (2 * h) * (1 + rho)
+              + 3 * u * abs(slope))
+        out["value"].append(value_error(g))
+        out["slope"].append(slope_err)
+        out["fd"].append(fd)
+    return {k: np.array(v) for k, v in out.items()}
+
+
 def rbf_summary_bounds(X, gammas, dtype) -> dict[str, np.ndarray]:
     """Error bounds of `core.lessons.gradients.summary_curve` for the RBF kernel, each (G,).
 
@@ -251,31 +283,46 @@ def rbf_summary_bounds(X, gammas, dtype) -> dict[str, np.ndarray]:
     u = unit_roundoff(dtype)
     X = np.asarray(X, np.float64)
     n, D = X.shape
-    P = n * (n - 1)
-    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
     off = ~np.eye(n, dtype=bool)
-    out = {"value": [], "slope": [], "fd": []}
-    eps = float(np.finfo(dtype).eps)
-    sums = (n * n + n + 2) * u
+    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)[off]
 
-    def value_error(g):
+    def parts(g, h):
         K = np.exp(-g * d2)
-        dK = kernel_error_bound("rbf", {"gamma": g}, X, X, dtype)
-        return K, dK, (dK[off].sum() + sums * K.sum()) / P + u * K[off].sum() / P
+        dK = kernel_error_bound("rbf", {"gamma": g}, X, X, dtype)[off]
+        low = np.exp(-(g - 2 * h) * d2)
+        return (K, dK, -d2 * K, d2 * dK + (D + 5) * u * d2 * K, n,
+                np.mean(d2**2 * low), np.mean(d2**3 * low))
 
-    for g in np.asarray(gammas, np.float64):
-        K, dK, value = value_error(g)
-        slope_terms = d2 * dK + (D + 3) * u * d2 * K + 2 * u * d2 * K
-        slope = -np.mean(d2[off] * K[off])
-        slope_err = (slope_terms[off].sum() + sums * (d2 * K).sum()) / P + u * abs(slope)
-        h = g * eps ** (1 / 3)
-        low = np.exp(-(g - 2 * h) * d2[off])
-        m3, m2 = np.mean(d2[off] ** 3 * low), np.mean(d2[off] ** 2 * low)
-        rho = 2 * u * (g + h) / h
-        fd = (h * h / 6 * m3 + rho * abs(slope) + 2 * u * (g + h) * m2
-              + (value_error(g - 2 * h)[2] + value_error(g + 2 * h)[2]) / (2 * h) * (1 + rho)
-              + 3 * u * abs(slope))
-        out["value"].append(value)
-        out["slope"].append(slope_err)
-        out["fd"].append(fd)
-    return {k: np.array(v) for k, v in out.items()}
+    return _summary_bounds(n, gammas, dtype, parts)
+
+
+def polynomial_summary_bounds(X, gammas, coef0: float, degree: int, dtype) -> dict[str, np.ndarray]:
+    """`rbf_summary_bounds` for the polynomial kernel (γ x·y + c0)^p, p an integer.
+
+    ∂K/∂γ = p z^(p-1) x·y, z = γ x·y + c0; autodiff's error from z's (e_z, as in
+    `kernel_error_bound`): p (p - 1)(|z| + e_z)^(p-2) e_z |x·y|, x·y's own D·u·Σ|x y|,
+    and p + 2 roundings of the power and products. |s''| and |s'''| from
+    p(p-1) z^(p-2) (x·y)² and p(p-1)(p-2) z^(p-3) (x·y)³ with |z| + 2h|x·y|.
+    """
+    u = unit_roundoff(dtype)
+    X = np.asarray(X, np.float64)
+    n, D = X.shape
+    off = ~np.eye(n, dtype=bool)
+    dot, absdot = (X @ X.T)[off], (np.abs(X) @ np.abs(X).T)[off]
+    p = int(degree)
+
+    def parts(g, h):
+        z = g * dot + coef0
+        params = {"gamma": g, "coef0": coef0, "degree": p}
+        dK = kernel_error_bound("polynomial", params, X, X, dtype)[off]
+        e_z = g * D * u * absdot + 3 * u * g * np.abs(dot) + 2 * u * abs(coef0) + u * np.abs(z)
+        Kg = p * z ** (p - 1) * dot
+        e_Kg = p * ((p - 1) * (np.abs(z) + e_z) ** max(p - 2, 0) * e_z * np.abs(dot)
+                    + np.abs(z) ** (p - 1) * (D * u * absdot + (p + 2) * u * np.abs(dot)))
+        zmax = np.abs(z) + 2 * h * np.abs(dot)
+        m2 = np.mean(p * (p - 1) * zmax ** max(p - 2, 0) * dot**2)
+        m3 = np.mean(p * (p - 1) * (p - 2) * zmax ** max(p - 3, 0) * np.abs(dot) ** 3)
+        diag = np.sum(np.abs(g * np.sum(X * X, axis=1) + coef0) ** p)
+        return z**p, dK, Kg, e_Kg, diag, m2, m3
+
+    return _summary_bounds(n, gammas, dtype, parts)

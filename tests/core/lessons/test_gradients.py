@@ -25,6 +25,7 @@ from core.lessons.predict import init_params, per_sample_grads
 from tests.core.bounds import (
     assert_within,
     kernel_error_bound,
+    polynomial_summary_bounds,
     rbf_summary_bounds,
     tanh_dot_error_bound,
     tanh_loss_grad_error_bound,
@@ -215,10 +216,18 @@ def test_summary_curve_keeps_an_integer_degree(rng):
     # A polynomial kernel with a negative base: x ** 3 is fine, x ** 3.0 traced as a
     # float exponent would still be, but its gamma-derivative must stay finite.
     X = rng.normal(size=(12, 2)).astype(np.float32)
-    curve = summary_curve(KERNELS["polynomial"].fn, default_params("polynomial", coef0=0.0),
-                          X, np.array([0.5, 1.0, 2.0]))
+    gammas = np.array([0.5, 1.0, 2.0])
+    params = default_params("polynomial", coef0=0.0)
+    curve = summary_curve(KERNELS["polynomial"].fn, params, X, gammas)
     assert np.all(np.isfinite(curve.derivative))
-    assert curve.max_relative_gap < 1e-2
+    # grad and the central difference each within their bounds of the truth, gamma by gamma.
+    b = polynomial_summary_bounds(X, gammas, 0.0, params["degree"], np.float32)
+    assert_within(curve.finite_difference, curve.derivative, b["fd"] + b["slope"], "fd")
+    # ... and the truth: s(γ) = γ³ mean(x·y)³ off the diagonal, so s' = 3γ² mean(x·y)³.
+    X64 = X.astype(np.float64)
+    dots = (X64 @ X64.T)[~np.eye(12, dtype=bool)]
+    ref = polynomial_summary_bounds(X, gammas, 0.0, params["degree"], np.float64)["slope"]
+    assert_within(curve.derivative, 3 * gammas**2 * np.mean(dots**3), b["slope"] + ref, "grad")
 
 
 def test_gamma_range_includes_the_current_gamma():
