@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
 
-from tests.core.bounds import rbf_error_bound
+from tests.core.bounds import assert_within, kernel_error_bound, rbf_error_bound
 from core.kernels.gram import covariance_matrix, gram, gram_jit, mv, vmap_matmul
 from core.kernels.functions import KERNELS, default_params, rbf_kernel
 
@@ -70,13 +70,16 @@ def test_gram_is_positive_semidefinite(name, dtype, rng):
 def test_jit_equals_eager(dtype, rng):
     X = rng.normal(size=(10, 3)).astype(dtype)
     Y = rng.normal(size=(7, 3)).astype(dtype)
-    tol = {"float32": 1e-6, "float64": 1e-14}[dtype]
     with jax.enable_x64(dtype == "float64"):
         for name, spec in KERNELS.items():
             eager = np.asarray(gram(spec.fn, _params(name), X, Y))
             compiled = np.asarray(gram_jit(spec.fn, _params(name), X, Y))
             assert compiled.dtype == eager.dtype == np.dtype(dtype)
-            np.testing.assert_allclose(compiled, eager, rtol=tol, atol=tol, err_msg=name)
+            # XLA may fuse and reorder the compiled form (FMA, another sum order): each
+            # side is within the kernel's forward-error bound of the exact value, so
+            # they differ by at most twice it.
+            bound = 2 * kernel_error_bound(name, _params(name), X, Y, dtype)
+            assert_within(compiled, eager, bound, name)
 
 
 def test_gram_jit_reuses_compilation_for_new_params(rng):

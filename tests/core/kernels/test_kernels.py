@@ -16,6 +16,7 @@ from sklearn.gaussian_process.kernels import ExpSineSquared, Matern, RationalQua
 from sklearn.metrics import pairwise as skp
 
 from core.kernels.gram import gram_jit
+from tests.core.bounds import assert_within, kernel_error_bound, reference_kernel_error_bound
 from core.kernels.functions import (
     KERNELS,
     default_params,
@@ -55,9 +56,6 @@ REFERENCES = {
 
 STATIONARY = [name for name, spec in KERNELS.items() if spec.stationary]
 
-# Gram entries compared relative to the largest |K|: float32 measured at most
-# 4e-7 of it; float64 at 4e-16.
-KERNEL_TOL = {"float32": 2e-6, "float64": 1e-12}
 
 
 def test_every_kernel_has_a_reference():
@@ -75,8 +73,11 @@ def test_kernel_matches_closed_form(name, dtype, rng):
         K = gram_jit(KERNELS[name].fn, params, X, Y)
     assert K.dtype == np.dtype(dtype)
     assert K.shape == (20, 15)
-    np.testing.assert_allclose(np.asarray(K, np.float64), ref, rtol=0,
-                               atol=KERNEL_TOL[dtype] * np.max(np.abs(ref)))
+    # Each entry within its own forward-error bound (tests/core/bounds.py: per kernel,
+    # from the data), plus the float64 reference's own bound.
+    bound = (kernel_error_bound(name, params, X, Y, dtype)
+             + reference_kernel_error_bound(name, params, X, Y))
+    assert_within(K, ref, bound, name)
 
 
 @pytest.mark.parametrize("name", STATIONARY)
@@ -137,10 +138,15 @@ def test_sum_and_product_kernels(rng):
     both = {"k1": p1, "k2": p2}
     K1 = np.asarray(gram_jit(rbf_kernel, p1, X, Y))
     K2 = np.asarray(gram_jit(linear_kernel, p2, X, Y))
-    np.testing.assert_allclose(np.asarray(gram_jit(sum_kernel(rbf_kernel, linear_kernel), both, X, Y)),
-                               K1 + K2, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(gram_jit(product_kernel(rbf_kernel, linear_kernel), both, X, Y)),
-                               K1 * K2, rtol=1e-6, atol=1e-6)
+    # Each side computes K1 and K2 within their bounds e1, e2 (XLA may fuse the
+    # composite differently) and rounds the sum or product once (u).
+    e1 = kernel_error_bound("rbf", p1, X, Y, np.float32)
+    e2 = kernel_error_bound("linear", p2, X, Y, np.float32)
+    u = float(np.finfo(np.float32).eps) / 2
+    assert_within(gram_jit(sum_kernel(rbf_kernel, linear_kernel), both, X, Y), K1 + K2,
+                  2 * (e1 + e2) + 2 * u * np.abs(K1 + K2), "sum")
+    assert_within(gram_jit(product_kernel(rbf_kernel, linear_kernel), both, X, Y), K1 * K2,
+                  2 * (e1 * np.abs(K2) + e2 * np.abs(K1) + e1 * e2) + 2 * u * np.abs(K1 * K2), "product")
 
 
 def test_default_params():

@@ -22,6 +22,15 @@ from core.lessons.gradients import (
 from core.kernels.functions import KERNELS, default_params, rbf_kernel
 from core.precision import dtype_scope
 from core.lessons.predict import init_params, per_sample_grads
+from tests.core.bounds import (
+    assert_within,
+    kernel_error_bound,
+    polynomial_summary_bounds,
+    rbf_summary_bounds,
+    tanh_dot_error_bound,
+    tanh_loss_grad_error_bound,
+    unit_roundoff,
+)
 
 
 @pytest.fixture
@@ -37,13 +46,28 @@ def _pairwise_d2(X):
 
 # --- gradient field -------------------------------------------------------------------
 
-def test_rbf_field_equals_the_closed_form(points, dtype, tol):
+def _rbf_field_bound(center, grid, gamma, dtype):
+    """Error of grad_x exp(-γ|x - c|²) = -2γ(x - c)·K in dtype, per entry (G, D).
+
+    K within `kernel_error_bound`; the chain rule's x - c (u), γ's rounding, and
+    the products 2 and K·(-γ)·2(x - c) (2u): 2γ|x - c|·(ΔK + 4u·K).
+    """
+    u = unit_roundoff(dtype)
+    diff = np.abs(np.asarray(grid, np.float64) - np.asarray(center, np.float64))
+    K = np.exp(-gamma * np.sum(diff**2, axis=1))
+    dK = kernel_error_bound("rbf", {"gamma": gamma}, grid, np.asarray(center)[None], dtype)[:, 0]
+    return 2 * gamma * diff * (dK + 4 * u * K)[:, None]
+
+
+def test_rbf_field_equals_the_closed_form(points, dtype):
     grid = points.astype(dtype)
     center = grid[3]
     with dtype_scope(dtype):
         field = np.asarray(kernel_gradient_field(rbf_kernel, {"gamma": 0.4}, center, grid))
     assert field.shape == (25, 2) and field.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(field, rbf_gradient(0.4, center, grid), atol=20 * tol)
+    # Plus the float64 closed form's own error (the same analysis in float64).
+    bound = _rbf_field_bound(center, grid, 0.4, dtype) + _rbf_field_bound(center, grid, 0.4, np.float64)
+    assert_within(field, rbf_gradient(0.4, center, grid), bound, "field")
 
 
 @pytest.mark.parametrize("name", ["rbf", "matern52", "rational_quadratic", "periodic", "polynomial"])
@@ -51,14 +75,32 @@ def test_field_equals_central_differences(name, points):
     params = default_params(name, gamma=0.3) if name != "linear" else default_params(name)
     center = points[0]
     grid = points[1:]  # away from the centre, where every kernel here is smooth
+    k = KERNELS[name].fn
+    h = 1e-6
     with jax.enable_x64(True):
-        field = np.asarray(kernel_gradient_field(KERNELS[name].fn, params, center, grid))
-        h = 1e-6
+        field = np.asarray(kernel_gradient_field(k, params, center, grid))
         fd = np.stack([
-            (np.asarray(kernel_values(KERNELS[name].fn, params, center, grid + h * e))
-             - np.asarray(kernel_values(KERNELS[name].fn, params, center, grid - h * e))) / (2 * h)
+            (np.asarray(kernel_values(k, params, center, grid + h * e))
+             - np.asarray(kernel_values(k, params, center, grid - h * e))) / (2 * h)
             for e in np.eye(2)], axis=1)
-    np.testing.assert_allclose(field, fd, rtol=1e-6, atol=1e-8)
+
+        def along(x, e):  # third derivative along axis e at x, by autodiff
+            return jax.grad(jax.grad(jax.grad(lambda t: k(params, x + t * e, center))))(0.0)
+
+        third = np.stack([np.asarray(jax.vmap(along, in_axes=(0, None))(grid, e)) for e in np.eye(2)], 1)
+    # Central difference in float64: truncation h²/6·|k‴| (k‴ moves by O(h·k⁗) over
+    # [x - h, x + h], h = 1e-6: twice its value at x covers it); each value within
+    # `kernel_error_bound`, over 2h; x ± h·e rounded, so the step taken is off by
+    # |(x⁺ - x⁻) - 2h|, times the slope; the grad's own error (a few of the same
+    # roundings) within one more value bound.
+    err = {}
+    for sign in (1, -1):
+        err[sign] = np.stack([kernel_error_bound(name, params, grid + sign * h * e, center[None],
+                                                 np.float64)[:, 0] for e in np.eye(2)], axis=1)
+    steps = np.stack([(grid + h * e)[:, i] - (grid - h * e)[:, i] for i, e in enumerate(np.eye(2))], 1)
+    bound = (h * h / 3 * np.abs(third) + (err[1] + err[-1]) / (2 * h) + err[1]
+             + np.abs(field) * np.abs(steps - 2 * h) / (2 * h))
+    assert_within(field, fd, bound, name)
 
 
 @pytest.mark.parametrize("name", ["rbf", "matern32", "matern52", "rational_quadratic", "periodic"])
@@ -104,7 +146,9 @@ def test_summary_is_the_mean_off_diagonal_value(points):
     d2 = _pairwise_d2(points)
     with jax.enable_x64(True):
         s = float(gram_summary(rbf_kernel, {}, points, 0.3))
-    np.testing.assert_allclose(s, np.mean(np.exp(-0.3 * d2)), rtol=1e-12)
+    # Both sides sum the same entries in float64: twice the summary's bound.
+    bound = 2 * rbf_summary_bounds(points, [0.3], np.float64)["value"][0]
+    assert abs(s - np.mean(np.exp(-0.3 * d2))) <= bound
 
 
 @pytest.mark.parametrize("gamma", [1e-3, 0.05, 0.3, 4.0])
@@ -118,9 +162,10 @@ def test_summary_derivative_equals_the_analytic_formula_and_fd(points, gamma):
         fd = (float(gram_summary(rbf_kernel, {}, points, gamma + h))
               - float(gram_summary(rbf_kernel, {}, points, gamma - h))) / (2 * h)
     analytic = -np.mean(d2 * np.exp(-gamma * d2))
-    np.testing.assert_allclose(s, np.mean(np.exp(-gamma * d2)), rtol=1e-12)
-    np.testing.assert_allclose(slope, analytic, rtol=1e-10)
-    np.testing.assert_allclose(fd, analytic, rtol=1e-6)
+    b = rbf_summary_bounds(points, [gamma], np.float64)  # the NumPy side: within as much again
+    assert abs(s - np.mean(np.exp(-gamma * d2))) <= 2 * b["value"][0]
+    assert abs(slope - analytic) <= 2 * b["slope"][0]
+    assert abs(fd - analytic) <= b["fd"][0] + b["slope"][0]
 
 
 def test_summary_curve_matches_the_analytic_derivative(points, dtype):
@@ -132,10 +177,14 @@ def test_summary_curve_matches_the_analytic_derivative(points, dtype):
         curve = summary_curve(rbf_kernel, {"gamma": 123.0}, X, gammas)  # its gamma is replaced
     assert curve.values.shape == curve.derivative.shape == gammas.shape
     assert curve.n_used == 25
-    scale = np.max(np.abs(analytic))
-    rtol = {"float32": 1e-5, "float64": 1e-12}[dtype]
-    assert np.max(np.abs(curve.derivative - analytic)) <= rtol * scale
-    assert curve.max_relative_gap < {"float32": 1e-2, "float64": 1e-7}[dtype]
+    b = rbf_summary_bounds(X, gammas, dtype)
+    ref = rbf_summary_bounds(X, gammas, np.float64)["slope"]  # the NumPy analytic's own error
+    assert_within(curve.derivative, analytic, b["slope"] + ref, "grad")
+    # grad against the central difference, gamma by gamma: both within their bounds
+    # of the truth. (At the smallest gammas the bound exceeds the 1e-2 of the curve's
+    # scale that this test asserted before: a sum of n² = 625 float32 entries may err
+    # by 625·u in XLA's unspecified order, and the difference divides that by h.)
+    assert_within(curve.finite_difference, curve.derivative, b["fd"] + b["slope"], "fd")
     assert np.all(np.diff(curve.values) < 0)  # larger gamma, smaller kernel values
 
 
@@ -148,7 +197,9 @@ def test_finite_difference_step_is_relative_to_gamma(rng):
     gammas = np.array([1e-4, 3e-4, 1e-3])
     analytic = np.array([-np.mean(d2 * np.exp(-g * d2)) for g in gammas])
     curve = summary_curve(rbf_kernel, {}, X, gammas)
-    np.testing.assert_allclose(curve.finite_difference, analytic, rtol=1e-3)
+    b = rbf_summary_bounds(X, gammas, np.float32)
+    ref = rbf_summary_bounds(X, gammas, np.float64)["slope"]
+    assert_within(curve.finite_difference, analytic, b["fd"] + ref, "fd")
     np.testing.assert_allclose(finite_difference_step(gammas, np.float32),
                                gammas * np.finfo(np.float32).eps ** (1 / 3))
 
@@ -165,10 +216,18 @@ def test_summary_curve_keeps_an_integer_degree(rng):
     # A polynomial kernel with a negative base: x ** 3 is fine, x ** 3.0 traced as a
     # float exponent would still be, but its gamma-derivative must stay finite.
     X = rng.normal(size=(12, 2)).astype(np.float32)
-    curve = summary_curve(KERNELS["polynomial"].fn, default_params("polynomial", coef0=0.0),
-                          X, np.array([0.5, 1.0, 2.0]))
+    gammas = np.array([0.5, 1.0, 2.0])
+    params = default_params("polynomial", coef0=0.0)
+    curve = summary_curve(KERNELS["polynomial"].fn, params, X, gammas)
     assert np.all(np.isfinite(curve.derivative))
-    assert curve.max_relative_gap < 1e-2
+    # grad and the central difference each within their bounds of the truth, gamma by gamma.
+    b = polynomial_summary_bounds(X, gammas, 0.0, params["degree"], np.float32)
+    assert_within(curve.finite_difference, curve.derivative, b["fd"] + b["slope"], "fd")
+    # ... and the truth: s(γ) = γ³ mean(x·y)³ off the diagonal, so s' = 3γ² mean(x·y)³.
+    X64 = X.astype(np.float64)
+    dots = (X64 @ X64.T)[~np.eye(12, dtype=bool)]
+    ref = polynomial_summary_bounds(X, gammas, 0.0, params["degree"], np.float64)["slope"]
+    assert_within(curve.derivative, 3 * gammas**2 * np.mean(dots**3), b["slope"] + ref, "grad")
 
 
 def test_gamma_range_includes_the_current_gamma():
@@ -213,7 +272,12 @@ def test_per_sample_grads_loop_equals_vmap(rng):
     out = compare_per_sample_grads(params, X, targets, loop_rows=6, budget_s=0.05,
                                    on_progress=lambda f, _: seen.append(f))
     assert out.rows == 6
-    assert out.agrees and out.max_abs_diff <= 1e-6
+    w, b = params
+    gb = tanh_loss_grad_error_bound(w, b, X, targets, np.float32)
+    # dw = f·x: |x|·Δf + u·|f x| (tests/core/bounds.py); loop and vmap each within it.
+    f = np.abs(np.asarray(per_sample_grads(params, X, targets)[1], np.float64))
+    gw = gb[:, None] * np.abs(X) + unit_roundoff(np.float32) * f[:, None] * np.abs(X)
+    assert out.agrees and out.max_abs_diff <= 2 * max(gb[:6].max(), gw[:6].max())
     assert out.vmap_jit.compile_s > 0 and out.speedup > 0
     # Like with like: compiled against compiled, eager against eager.
     assert out.speedup == out.loop_jit.median_s / out.vmap_jit.median_s
@@ -224,11 +288,15 @@ def test_per_sample_grads_loop_equals_vmap(rng):
     dw, db = per_sample_grads(params, X, targets)
     expected = np.sqrt(np.sum(np.asarray(dw, np.float64) ** 2, axis=1) + np.asarray(db, np.float64) ** 2)
     assert out.norms.shape == (15,)  # every row, not only the looped ones
-    # Compiled against eager float32: equal up to round-off of the largest norm.
-    np.testing.assert_allclose(out.norms, expected, rtol=1e-5, atol=1e-5 * expected.max())
-    w, b = params
-    np.testing.assert_allclose(out.residuals, np.tanh(X @ np.asarray(w) + float(b)) - targets,
-                               rtol=1e-5, atol=1e-6)
+    # Compiled against eager float32: |‖a‖ - ‖b‖| <= ‖a - b‖, each gradient within its
+    # bound of the truth, plus the float64 norm's own rounding.
+    gap = 2 * np.sqrt(np.sum(gw**2, axis=1) + gb**2)
+    assert_within(out.norms, expected, gap + 8 * unit_roundoff(np.float64) * expected, "norms")
+    # Residuals p - t: p within tanh's bound on each side (NumPy's float32 too), and
+    # the subtraction rounded once each (u·|p - t|).
+    p = np.tanh(X @ np.asarray(w) + float(b))
+    bound = 2 * tanh_dot_error_bound(w, b, X, np.float32) + 2 * unit_roundoff(np.float32) * np.abs(p - targets)
+    assert_within(out.residuals, p - targets, bound, "residuals")
     assert seen[0] == 0.0 and seen[-1] == 1.0
 
 
@@ -242,8 +310,11 @@ def test_per_sample_grads_match_the_closed_form(rng):
     w, b = (np.asarray(p) for p in params)
     p = np.tanh(X @ w + b)
     coef = 2 * (p - t) * (1 - p**2)
-    np.testing.assert_allclose(np.asarray(dw), coef[:, None] * X, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(db), coef, rtol=1e-12)
+    # Both sides float64, each within the loss gradient's bound (tests/core/bounds.py).
+    gb = 2 * tanh_loss_grad_error_bound(w, b, X, t, np.float64)
+    gw = gb[:, None] * np.abs(X) + 2 * unit_roundoff(np.float64) * np.abs(coef[:, None] * X)
+    assert_within(dw, coef[:, None] * X, gw, "dw")
+    assert_within(db, coef, gb, "db")
 
 
 def test_loop_of_jit_grad_equals_vmap_grad_and_the_per_sample_formula(rng):
@@ -257,10 +328,14 @@ def test_loop_of_jit_grad_equals_vmap_grad_and_the_per_sample_formula(rng):
     # d/dw (tanh(w·x + b) − t)² = 2 (tanh z − t)(1 − tanh² z) x, by hand in float64.
     z = np.tanh(X.astype(np.float64) @ w + b)
     g = 2 * (z - t) * (1 - z**2)
-    np.testing.assert_allclose(np.asarray(db), g, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(dw), g[:, None] * X, rtol=1e-5, atol=1e-6)
+    # The float32 gradient's bound, plus the float64 formula's own (tests/core/bounds.py).
+    gb = tanh_loss_grad_error_bound(w, b, X, t, np.float32)
+    gw = gb[:, None] * np.abs(X) + unit_roundoff(np.float32) * np.abs(g[:, None] * X)
+    ref = tanh_loss_grad_error_bound(w, b, X, t, np.float64)
+    assert_within(db, g, gb + ref, "db")
+    assert_within(dw, g[:, None] * X, gw + 2 * ref[:, None] * np.abs(X), "dw")
     vdw, vdb = per_sample_grads(params, X, t)
-    np.testing.assert_allclose(np.asarray(dw), np.asarray(vdw), rtol=1e-6, atol=1e-7)
+    assert_within(dw, vdw, 2 * gw, "loop of jit(grad) against vmap(grad)")
 
 
 def test_laplacian_gradient_at_its_centre_is_a_subgradient_not_zero():
@@ -271,7 +346,7 @@ def test_laplacian_gradient_at_its_centre_is_a_subgradient_not_zero():
     c = np.array([0.3, -0.2], np.float32)
     g = np.asarray(kernel_gradient_field(KERNELS["laplacian"].fn, {"gamma": 0.7}, c, c[None]))[0]
     assert np.any(g != 0)
-    assert np.all(np.abs(g) <= 0.7 * (1 + 1e-6))
+    assert np.all(np.abs(g) <= 0.7 * (1 + 2 * unit_roundoff(np.float32)))  # γ and a product rounded
     # The smooth RBF kernel's gradient does vanish there.
     r = np.asarray(kernel_gradient_field(rbf_kernel, {"gamma": 0.7}, c, c[None]))[0]
     np.testing.assert_array_equal(r, 0)
@@ -287,4 +362,8 @@ def test_in_float32_it_is_the_finite_difference_that_is_off_not_grad(points):
     scale = np.max(np.abs(truth.derivative))
     grad_err = np.max(np.abs(f32.derivative - truth.derivative)) / scale
     fd_err = np.max(np.abs(f32.finite_difference - truth.derivative)) / scale
-    assert grad_err < 1e-5 and fd_err > 10 * grad_err
+    X32 = points.astype(np.float32)
+    bound = (rbf_summary_bounds(X32, gammas, np.float32)["slope"]
+             + 2 * rbf_summary_bounds(X32, gammas, np.float64)["slope"])
+    assert_within(f32.derivative, truth.derivative, bound, "grad")
+    assert fd_err > 10 * grad_err
