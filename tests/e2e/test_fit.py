@@ -3,7 +3,10 @@ draws its path, and the URL holds the page's controls."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from ui.fit_charts import SURFACE_TITLE
 
@@ -33,7 +36,8 @@ def test_a_click_on_the_surface_chooses_the_point_and_redraws_the_fit(app):
     assert app.plot(SURFACE_TITLE)["types"][0] == "contour"
     # Cells of the 16-side grid sit at log10 gamma = -3 + 5k/15: k = 12 is gamma = 10.
     click_surface_cell(app, -3 + 5 * 12 / 15, -1.0 + 0.0)
-    app.wait_for("() => new URLSearchParams(location.search).get('fit_gamma') === '10'")
+    expect(app.page).to_have_url(re.compile(r"[?&]fit_gamma=10(&|$)"))
+    app.wait_idle()
     assert app.plot("GP posterior mean")["fingerprint"] != fit["fingerprint"]
     app.assert_healthy()
 
@@ -41,8 +45,7 @@ def test_a_click_on_the_surface_chooses_the_point_and_redraws_the_fit(app):
 def test_the_climb_draws_its_path_and_reports_the_top(app):
     app.open_page(PAGE, SMALL + "&fit_steps=25&fit_gamma=0.01&fit_noise=1")
     app.button("Climb from the chosen point").click()
-    app.wait_for("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-                 ".includes('Move the chosen point to the climb')")
+    app.wait_for_text("Move the chosen point to the climb")
     surface = app.page.evaluate(
         """([title]) => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot'))
             .find(d => (d.layout.title.text || '').replace(/<[^>]*>/g, '') === title)

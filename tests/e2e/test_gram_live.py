@@ -130,8 +130,7 @@ def test_clicking_a_cell_highlights_both_points_in_the_scatter(app):
     assert "(row 140)" in text and "(col 59)" in text, text
     i, j = (int(v) for v in re.findall(r"[ij] = (\d+)", text))
     app.page.mouse.click(x, y)
-    app.wait_for("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                 ".some(g => (g.data || []).some(t => t.name === 'selected'))")
+    app.wait_idle()  # the click's run, and the full rerun that redraws the scatter
     scatter = app.page.evaluate(
         """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
             .map(g => (g.data || []).find(t => t.name === 'selected')).find(t => t)""")

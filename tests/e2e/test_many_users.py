@@ -39,7 +39,7 @@ def url_values(user: dict) -> dict[str, str]:
 
 
 USERS = [dict(dataset=list(LABELS)[i % 4], seed=i + 1, n=SIZES[i // 4],
-              gamma=f"{10 ** ((-26 + 4 * i) / 20):.4g}") for i in range(8)]
+              gamma=f"{10 ** ((-26 + 4 * i) / 20):.3g}") for i in range(8)]
 # Allowed growth of the server's resident memory from its warm level once the
 # sessions are gone. The app's caches at these sizes hold under 2 MB (checked
 # below through Streamlit's own metrics); the rest is allocator slack: each

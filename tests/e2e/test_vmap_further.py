@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +35,7 @@ def test_every_tab_runs_and_its_choice_is_in_the_address(app):
     app.assert_healthy()
     for label, text in TABS.items():
         _tab(app, label).click()
-        app.wait_for("([t]) => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(t)",
-                     arg=[text], timeout_ms=180_000)
+        app.wait_for_text(text, timeout_ms=180_000)
         app.assert_healthy()
         assert _tab(app, label).get_attribute("aria-selected") == "true"
         if label != "Collectives":  # the default tab is left out of the address
@@ -45,7 +45,8 @@ def test_every_tab_runs_and_its_choice_is_in_the_address(app):
 def test_a_control_goes_into_the_address_and_the_address_reopens_it(app):
     app.open_page(PAGE)
     app.radio("Collective", "pmean", where="stMain")
-    app.wait_for("() => new URLSearchParams(location.search).get('further_collective') === 'pmean'")
+    expect(app.page).to_have_url(re.compile(r"[?&]further_collective=pmean(&|$)"))
+    app.wait_idle()
     assert "largest |row sum|" in app.main_text()
     app.assert_healthy()
 
