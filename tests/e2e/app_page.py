@@ -291,7 +291,8 @@ class AppPage:
         self.wait_idle()
 
     def selected(self, label: str) -> str:
-        return self.page.get_by_role("combobox", name=label).first.input_value()
+        """The option shown by the selectbox whose label is exactly `label`."""
+        return self.page.get_by_role("combobox", name=label, exact=True).first.input_value()
 
     def radio(self, label: str, option: str, where: str = "stSidebar") -> None:
         """Choose `option` in the radio group labelled `label` (in the sidebar unless
