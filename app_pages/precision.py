@@ -131,9 +131,11 @@ left.markdown(
 )
 right.markdown(
     "**The diagonal.** Every point is at distance 0 from itself, so K_ii = 1 exactly. The "
-    "jitted expansion leaves round-off there (its `x·x` and its `x·y` are summed in different "
-    "orders); methods that know Y is X set the diagonal to 0 (the centered method, "
-    "scikit-learn), and NumPy's einsum happens to sum both in the same order."
+    "jitted expansion can leave round-off there, within its error bound: whether "
+    "|x|² + |x|² − 2·x·x cancels exactly depends on how XLA compiles the sums for this CPU "
+    "(with fused multiply-add it usually does not); methods that know Y is X set the "
+    "diagonal to 0 (the centered method, scikit-learn), and NumPy's einsum happens to sum "
+    "both in the same order."
 )
 
 top = max(r.k_max_error for r in rows)
