@@ -52,7 +52,7 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
 
     # Another dataset, then the other precision: the page redraws for them.
     app.select("Dataset", "Two moons")
-    app.wait_for_query("dataset", "moons")
+    app.wait_for_query("dataset", "Two moons")  # a bound selectbox writes its label
     app.radio("Precision", "float64")
     app.wait_for_query("dtype", "float64")
     app.assert_healthy()
