@@ -23,7 +23,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["BUCKETS_PER_OCTAVE", "bucket_size", "bucket_count", "pad_rows", "on_buckets"]
+from core.kernels.distances import pairwise_sqeuclidean_jax
+from core.kernels.numerics import shared_shift
+from core.precision import dtype_scope
+
+__all__ = ["BUCKETS_PER_OCTAVE", "bucket_size", "bucket_count", "pad_rows", "on_buckets",
+           "sqdist_on_buckets"]
 
 BUCKETS_PER_OCTAVE = 8
 
@@ -89,3 +94,23 @@ def on_buckets(fn: Callable[..., Any], X: np.ndarray, Y: np.ndarray | None, *res
     out = np.asarray(fn(Xp, Yp, *rest))
     # A C-ordered copy when padded: no view that holds the padded buffer alive.
     return out if out.shape == (n, m) else np.ascontiguousarray(out[:n, :m])
+
+
+def sqdist_on_buckets(X: np.ndarray, Y: np.ndarray | None, form: str) -> np.ndarray:
+    """`pairwise_sqeuclidean_jax` on rows padded to their buckets, shape (N, M), dtype of X.
+
+    Args:
+      X: shape (N, D), float32 or float64 (NumPy). Y: shape (M, D) or None (K(X, X):
+        an exactly zero diagonal).
+      form: "vmap", "broadcast", "einsum", "dot", or "centered": the dot form after
+        `shared_shift`, computed from the real rows only, before any padding.
+    """
+    if form == "centered":
+        X, Yc = shared_shift(X, Y)
+        Y, form = (None if Y is None else Yc), "dot"
+    with dtype_scope(X.dtype):
+        return on_buckets(_sqdist, X, Y, form)
+
+
+def _sqdist(X, Y, form):
+    return pairwise_sqeuclidean_jax(X, X if Y is None else Y, method=form, same=Y is None)

@@ -22,14 +22,13 @@ from jax.typing import ArrayLike
 
 from core.kernels.distances import (
     pairwise_sqeuclidean,
-    pairwise_sqeuclidean_jax,
     sqdist_broadcast,
     sqdist_dot,
     sqdist_numpy,
     check_feature_sizes,
 )
 from core.errors import TooLargeError
-from core.dense.buckets import on_buckets
+from core.dense.buckets import on_buckets, sqdist_on_buckets
 from core.dense.fast import MIRROR_MIN_FEATURES, rbf_gram_panels, rbf_gram_tiled, rbf_panel
 from core.dense.memory import check_dense_budget
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
@@ -384,15 +383,7 @@ def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndar
     X = as_float_array(X, X.dtype)
     Y = None if Y is None else as_float_array(Y, X.dtype)
     check_feature_sizes(X, X if Y is None else Y)
-    if form == "centered":  # the shift from the real rows only, before any padding
-        X, Yc = shared_shift(X, Y)
-        Y, form = (None if Y is None else Yc), "dot"
-    with dtype_scope(X.dtype):  # jitted on rows padded to shape buckets: few compiled shapes
-        return on_buckets(_jax_sqdist, X, Y, form)
-
-
-def _jax_sqdist(X, Y, form):
-    return pairwise_sqeuclidean_jax(X, X if Y is None else Y, method=form, same=Y is None)
+    return sqdist_on_buckets(X, Y, form)  # jitted on padded rows: few compiled shapes
 
 
 def rbf_from_sqdist(d2: np.ndarray, gamma: float) -> np.ndarray:
