@@ -10,6 +10,7 @@ scalar key in front of them identifies them (see STYLE.md on hash collisions).
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,7 @@ import streamlit as st
 from core.data import DATASETS, load_dataset
 from core.kernels.gram import gram_jit
 from core.kernels.functions import KERNELS, default_params_for, median_heuristic_gamma
+from core.dense import on_buckets
 from core.dense.methods import rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 
@@ -116,7 +118,8 @@ def sqdist(data: Data, method: str, order: np.ndarray | None = None) -> np.ndarr
 def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.ndarray:
     with dtype_scope(_X.dtype):
         p = {k: np.asarray(v, dtype=_X.dtype) for k, v in params}
-        return np.asarray(gram_jit(KERNELS[kernel].fn, p, _X))
+        # Rows padded to a shape bucket: a few compiled programs, not one per N.
+        return on_buckets(partial(gram_jit, KERNELS[kernel].fn, p), _X, None)
 
 
 def gram_matrix(data: Data, settings: Settings, order: np.ndarray | None = None) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Dense Gram matrices: the registry of batching methods, the fast BLAS/XLA forms, and
-the memory budget every dense path checks.
+"""Dense Gram matrices: the registry of batching methods, the fast BLAS/XLA forms, the
+memory budget every dense path checks, and the shape buckets that keep compiled
+programs few.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ from core.dense.memory import (  # noqa: F401
     check_dense_budget,
     dense_gram_bytes,
     format_bytes,
+)
+from core.dense.buckets import (  # noqa: F401
+    BUCKETS_PER_OCTAVE,
+    bucket_count,
+    bucket_size,
+    on_buckets,
+    pad_rows,
 )
 from core.dense.fast import (  # noqa: F401
     MIRROR_MIN_FEATURES,
@@ -36,6 +44,7 @@ from core.dense.methods import (  # noqa: F401
 
 __all__ = [
     "BLOCK_ENGINE_HINT",
+    "BUCKETS_PER_OCTAVE",
     "DENSE_MEMORY_BUDGET_BYTES",
     "GramMethod",
     "METHODS",
@@ -45,11 +54,15 @@ __all__ = [
     "TILED_MIN_ENTRIES",
     "TILE_COLS",
     "TILE_ROWS",
+    "bucket_count",
+    "bucket_size",
     "check_dense_budget",
     "choose_auto",
     "dense_gram_bytes",
     "format_bytes",
     "get_method",
+    "on_buckets",
+    "pad_rows",
     "panel_rows",
     "rbf_from_sqdist",
     "rbf_gram_panels",

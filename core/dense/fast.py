@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from core.dense.buckets import bucket_size
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.precision import dtype_scope
 
@@ -185,20 +186,26 @@ def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> n
     K = np.empty((n, m), dt)
     if n == 0 or m == 0:
         return K
-    rows = panel_rows(m, dt.itemsize)
+    # M padded to its shape bucket (zero columns, sliced off in the copy): one
+    # compilation per (rows, bucket of M, D), not per M (core.dense.buckets).
+    mp = bucket_size(m)
+    if mp > m:
+        B = np.concatenate([B, np.zeros((B.shape[0], mp - m), dt)], axis=1)
+        gy = np.concatenate([gy, np.zeros(mp - m, dt)])
+    rows = panel_rows(mp, dt.itemsize)
     pad = -n % rows  # every panel has the same shape: one compilation per (rows, M, D)
     if pad:
         Xc = np.concatenate([Xc, np.zeros((pad, Xc.shape[1]), dt)])
         gx = np.concatenate([gx, np.zeros(pad, dt)])
     with dtype_scope(dt):
-        B, gy = jnp.asarray(B), jnp.asarray(gy)
+        B, gy = jax.device_put(B), jax.device_put(gy)  # jnp.asarray compiles a copy per shape
         pending = None
         for i0 in range(0, n + rows, rows):
             ids = np.arange(i0, i0 + rows) if same else np.full(rows, -1)
             ready = rbf_panel(Xc[i0:i0 + rows], B, gx[i0:i0 + rows], gy, ids) if i0 < n else None
             if pending is not None:  # copy the previous panel while XLA computes this one
                 j0, panel = pending
-                K[j0:j0 + rows] = np.asarray(panel)[: n - j0]
+                K[j0:j0 + rows] = np.asarray(panel)[: n - j0, :m]
             pending = (i0, ready)
     return K
 

@@ -28,6 +28,7 @@ from core.kernels.distances import (
     check_feature_sizes,
 )
 from core.errors import TooLargeError
+from core.dense.buckets import on_buckets, sqdist_on_buckets
 from core.dense.fast import MIRROR_MIN_FEATURES, rbf_gram_panels, rbf_gram_tiled, rbf_panel
 from core.dense.memory import check_dense_budget
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
@@ -163,6 +164,9 @@ class GramMethod:
       zero_diagonal: True when its K[i, i] is exactly 1 for Y = None.
       shifted: True when `prepare` shifts X and Y by `shared_shift` before
         `fn` runs (the shift is float64, on the host: not inside jit).
+      jitted: `jax.jit(fn)` when `compiled`, else None. `runner` calls it on rows
+        padded to shape buckets (`core.dense.buckets`), so that a server sees a
+        few compiled shapes, not one per N.
     """
 
     name: str
@@ -180,10 +184,13 @@ class GramMethod:
     distance_method: str = "vmap"
     zero_diagonal: bool = False
     shifted: bool = False
+    jitted: Any = dataclasses.field(init=False, repr=False, compare=False)
     runner: Callable[..., Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "runner", jax.jit(self.fn) if self.compiled else self.fn)
+        jitted = jax.jit(self.fn) if self.compiled else None
+        object.__setattr__(self, "jitted", jitted)
+        object.__setattr__(self, "runner", partial(on_buckets, jitted) if self.compiled else self.fn)
 
     @property
     def source(self) -> str:
@@ -370,7 +377,13 @@ def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndar
     method = resolve(name, X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1], X.dtype)
     if Y is None and not method.zero_diagonal:
         Y = X  # the method keeps the expansion's round-off on the diagonal: so do we
-    return pairwise_sqeuclidean(X, Y, method=method.distance_method, dtype=X.dtype)
+    form = method.distance_method
+    if form in ("numpy", "sklearn", "scipy"):  # no JAX, nothing compiled
+        return pairwise_sqeuclidean(X, Y, method=form, dtype=X.dtype)
+    X = as_float_array(X, X.dtype)
+    Y = None if Y is None else as_float_array(Y, X.dtype)
+    check_feature_sizes(X, X if Y is None else Y)
+    return sqdist_on_buckets(X, Y, form)  # jitted on padded rows: few compiled shapes
 
 
 def rbf_from_sqdist(d2: np.ndarray, gamma: float) -> np.ndarray:

@@ -197,11 +197,11 @@ def test_new_gamma_does_not_recompile(name, random_data):
     method = METHODS[name]
     X = random_data[0].astype(np.float32)[:17]  # a shape no other test compiles
     K1 = method.compute(X, gamma=0.2)
-    size = method.runner._cache_size()
+    size = method.jitted._cache_size()
     assert size >= 1
     K2 = method.compute(X, gamma=5.0)
     K3 = method.compute(X, gamma=3)  # an int gamma too: prepare makes it a float32 array
-    assert method.runner._cache_size() == size
+    assert method.jitted._cache_size() == size
     # The new gamma is really used. (1e-5: a large gamma magnifies the expansion's
     # round-off, measured 2.4e-6 on jit_expansion's diagonal at gamma = 5.)
     np.testing.assert_allclose(K2, _reference(X, None, 5.0), rtol=0, atol=1e-5)
