@@ -2,6 +2,14 @@
 
     python benchmarks/block_engine.py                  # N = 8000 and 32000, RSS at 100k
     python benchmarks/block_engine.py --sizes 8000 --rss-n 1000000 --rss-blocks 40
+    python benchmarks/block_engine.py --floor-n 60000 --floor-d 2   # engine against the floor only
+
+`--floor-n` times the engine (pooled means and row sums of K(X, X), float32, D =
+`--floor-d`) and, in the same run, taking turns with it, the floor: a jitted XLA program
+that only computes sum(exp(-(a_i - b_j)^2)) over an 8192 x 8192 grid made from iota. Both
+are reported in ns per entry of K that the engine actually computes (its symmetric path
+computes only the tiles on and above the diagonal; `computed_entries` counts them) and
+per entry of K, with the minutes that rate gives at N = 10^6.
 
 Per-entry cost = median wall time / (N · N), for the block engine (pooled means and
 row sums, the Scale page's work) at each size and for dense registry methods at
@@ -83,6 +91,55 @@ def per_entry(n: int, methods: list[str | None], repeats: int) -> list[dict]:
             for label, _ in calls]
 
 
+FLOOR_SIDE = 8192
+
+
+def _floor_call() -> Callable[[], object]:
+    """sum(exp(-(a_i - b_j)^2)) over a FLOOR_SIDE² grid from iota: exp and reduce, nothing else."""
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def floor(scale):
+        a = jax.lax.iota(jnp.float32, FLOOR_SIDE) * scale
+        b = jax.lax.iota(jnp.float32, FLOOR_SIDE) * (scale * 0.5)
+        return jnp.sum(jnp.exp(-(a[:, None] - b[None, :]) ** 2))
+    return lambda: floor(np.float32(1e-3))
+
+
+def engine_vs_floor(n: int, d: int, repeats: int) -> dict:
+    """Engine (float32, K(X, X), pooled + row sums) and floor, taking turns, in ns per entry."""
+    X = synthetic_points("blobs", n, d, seed=0).astype(np.float32)
+    gamma = median_heuristic_gamma(X)
+    runs = []
+    calls = {"engine": lambda: runs.append(run_blocks(X, gamma, dtype="float32")) or runs[-1],
+             "floor": _floor_call()}
+    for fn in calls.values():
+        block(fn())
+    walls = {k: [] for k in calls}
+    cpus = {k: [] for k in calls}
+    for _ in range(repeats):
+        for k, fn in calls.items():
+            cpu, start = _cpu_s(), time.perf_counter()
+            block(fn())
+            walls[k].append(time.perf_counter() - start)
+            cpus[k].append(_cpu_s() - cpu)
+    computed = runs[-1].plan.computed_entries(runs[-1].symmetric)
+    out = {"n": n, "d": d, "repeats": repeats, "computed_entries": computed,
+           "load_average": os.getloadavg()}
+    for k, entries in (("engine", computed), ("floor", FLOOR_SIDE**2)):
+        w = np.array(walls[k])
+        out[k] = {"median_s": float(np.median(w)), "min_s": float(w.min()), "max_s": float(w.max()),
+                  "ns_per_computed_entry": float(np.median(w)) / entries * 1e9,
+                  "cpu_ns_per_computed_entry": float(np.median(cpus[k])) / entries * 1e9}
+    out["engine"]["ns_per_entry_of_K"] = out["engine"]["median_s"] / n**2 * 1e9
+    out["engine_over_floor"] = out["engine"]["ns_per_computed_entry"] / out["floor"]["ns_per_computed_entry"]
+    out["cpu_engine_over_floor"] = (out["engine"]["cpu_ns_per_computed_entry"]
+                                    / out["floor"]["cpu_ns_per_computed_entry"])
+    out["minutes_at_1e6"] = out["engine"]["ns_per_entry_of_K"] * 1e-9 * 1e12 / 60
+    return out
+
+
 def _peak_rss_bytes() -> int:
     """This process's peak resident set size so far."""
     # VmHWM is this program's own peak; ru_maxrss can still count the parent's
@@ -122,6 +179,8 @@ def main() -> None:
                         help="registry methods to time at N = 8000; the first is the reference")
     parser.add_argument("--rss-n", type=int, default=100_000)
     parser.add_argument("--rss-blocks", type=int, default=None)
+    parser.add_argument("--floor-n", type=int, default=None)
+    parser.add_argument("--floor-d", type=int, default=2)
     parser.add_argument("--rss-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_only:
@@ -129,6 +188,20 @@ def main() -> None:
         return
 
     env = environment_info()
+    if args.floor_n:
+        r = engine_vs_floor(args.floor_n, args.floor_d, args.repeats)
+        e, f = r["engine"], r["floor"]
+        print(f"load average {r['load_average'][0]:.2f}; N={r['n']:,}, D={r['d']}, float32, "
+              f"{r['repeats']} turns each (min-max in brackets)")
+        print(f"engine: {format_seconds(e['median_s'])} [{e['min_s']:.2f}-{e['max_s']:.2f} s], "
+              f"{e['ns_per_computed_entry']:.3f} ns per computed entry ({r['computed_entries']:,}), "
+              f"{e['ns_per_entry_of_K']:.3f} ns per entry of K; {r['minutes_at_1e6']:.1f} min at N = 10^6")
+        print(f"floor:  {format_seconds(f['median_s'])} [{f['min_s']:.3f}-{f['max_s']:.3f} s], "
+              f"{f['ns_per_computed_entry']:.3f} ns per entry; engine / floor = {r['engine_over_floor']:.2f}")
+        print(f"CPU time (all threads) per computed entry: engine {e['cpu_ns_per_computed_entry']:.3f} ns, "
+              f"floor {f['cpu_ns_per_computed_entry']:.3f} ns; engine / floor = {r['cpu_engine_over_floor']:.2f}")
+        print(json.dumps(r))
+        return
     print(f"# {env['platform']}, {env['cpu_count']} CPUs, jax {env['jax']}, devices "
           f"{[d['device_kind'] for d in env['jax_devices']]}")
     rows = per_entry(DENSE_N, [*args.dense, None], args.repeats)

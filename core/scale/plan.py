@@ -96,6 +96,15 @@ class BlockPlan:
         """Shape of the pooled means, (ceil(N / f), ceil(M / f)), as `core.scale.pooling.pool_mean`."""
         return math.ceil(self.n / self.pool), math.ceil(self.m / self.pool)
 
+    def computed_entries(self, symmetric: bool = False) -> int:
+        """Entries of K the devices compute, padding included (symmetric: tiles from each block's diagonal on)."""
+        blocks = self.n_blocks * self.n_devices
+        if not symmetric:
+            return blocks * self.rows_per_device * self.n_tiles * self.tile_cols
+        firsts = np.arange(blocks) * self.rows_per_device // self.tile_cols
+        tiles = np.maximum(0, self.n_tiles - firsts).sum()
+        return int(tiles) * self.rows_per_device * self.tile_cols
+
     def device_bytes(self, d: int, itemsize: int = 4, top_k: int = 0) -> int:
         """Estimated peak bytes on each device: the data, two steps in flight, a tile's temporaries."""
         data = (self.n_blocks * self.block_rows + self.n_tiles * self.tile_cols) * (d + 1) * itemsize
@@ -199,6 +208,8 @@ class BlockResult:
         the rows done by then; the steady rate is measured after them.
       plan: the block plan it ran.
       dtype: the compute dtype, "float32" or "float64".
+      symmetric: K(X, X) ran on the symmetric path (tiles on and above each block's
+        diagonal only; see `core.scale.step.block_step`).
     """
 
     pooled: np.ndarray
@@ -214,6 +225,7 @@ class BlockResult:
     dtype: str
     first_step_s: float = 0.0
     first_step_rows: int = 0
+    symmetric: bool = False
 
     @property
     def complete(self) -> bool:

@@ -102,20 +102,30 @@ class BlockRun:
         rows_pad[:n] = rows
         cols_pad = np.zeros((plan.n_tiles * plan.tile_cols, d), self.dtype)
         cols_pad[:m] = cols
+        # K(X, X) is symmetric: without top-k (which needs whole rows) each block
+        # computes only the tiles from its diagonal on (see `block_step`).
+        self.symmetric = self.same and not red.top_k
+        v_rows = np.zeros(max(rows_pad.shape[0], v.size) if self.symmetric else 1, self.dtype)
+        if self.symmetric:
+            v_rows[:m] = v[:m]
         replicated = NamedSharding(self.mesh, P())
         with dtype_scope(self.dtype):
             self._args = [_replicated(a, replicated) for a in (
                 rows_pad, cols_pad.reshape(plan.n_tiles, plan.tile_cols, d),
-                v.reshape(plan.n_tiles, plan.tile_cols), np.asarray(self.gamma, self.dtype))]
+                v.reshape(plan.n_tiles, plan.tile_cols), v_rows, np.asarray(self.gamma, self.dtype))]
         self._step = _compiled_step(
             self.mesh, rows_per_device=plan.rows_per_device, n_cols=m, same=self.same,
             pool=plan.pool, matvec=red.matvec is not None, diagonal=red.diagonal,
-            top_k=red.top_k, exclude_self=red.exclude_self)
+            top_k=red.top_k, exclude_self=red.exclude_self, symmetric=self.symmetric)
         pn, pm = plan.pooled_shape
         self._pooled_sums = np.zeros((pn, pm))
         self._pooled_rows = np.zeros(pn, np.int64)
         self._col_counts = np.minimum(plan.pool, m - np.arange(pm) * plan.pool)
         self._row_sums = np.full(n, np.nan)
+        if self.symmetric:  # what earlier blocks' column reductions owe each later row
+            self._col_sums = np.zeros(n)
+            self._col_matvec = np.zeros(n) if red.matvec is not None else None
+            self._pooled_lower = np.zeros((pn, pm))
         self._matvec = np.full(n, np.nan) if red.matvec is not None else None
         self._diagonal = np.full(min(n, m), np.nan, self.dtype) if red.diagonal else None
         k = red.top_k
@@ -143,7 +153,11 @@ class BlockRun:
         pm = plan.pooled_shape[1]
         groups = _to_host(out["groups"])  # (n_tiles, block_rows, groups_per_tile)
         groups = groups.transpose(1, 0, 2).reshape(plan.block_rows, -1)[:k, :pm].astype(np.float64)
-        self._row_sums[start:stop] = groups.sum(axis=1)
+        if self.symmetric:
+            self._fold_columns(start, out)
+            self._row_sums[start:stop] = self._col_sums[start:stop] + groups.sum(axis=1)
+        else:
+            self._row_sums[start:stop] = groups.sum(axis=1)
         # Rows of this step fall into one or more pooled rows; add each run of them.
         cell = np.arange(start, stop) // plan.pool
         first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
@@ -151,6 +165,8 @@ class BlockRun:
         self._pooled_rows[cell[first]] += np.diff(np.r_[first, k])
         if self._matvec is not None:
             self._matvec[start:stop] = _to_host(out["matvec"]).astype(np.float64).sum(axis=0)[:k]
+            if self.symmetric:
+                self._matvec[start:stop] += self._col_matvec[start:stop]
         if self._diagonal is not None and start < self._diagonal.size:
             end = min(stop, self._diagonal.size)
             self._diagonal[start:end] = _to_host(out["diagonal"])[:end - start]
@@ -158,6 +174,33 @@ class BlockRun:
             self._top_values[start:stop] = _to_host(out["top_values"])[:k]
             self._top_indices[start:stop] = _to_host(out["top_indices"])[:k]
         self.done_rows = stop
+
+    def _fold_columns(self, start: int, out: dict[str, jax.Array]) -> None:
+        """Symmetric path: add each device's column reductions to the later rows they belong to.
+
+        Devices in order (device r had rows start + r·B onwards), so the float64 sums are
+        added in the same order whatever the number of devices; a block's column
+        reductions only reach rows after the block, so its own rows are already final.
+        """
+        plan, m = self.plan, self.plan.m
+        b, pm = plan.rows_per_device, plan.pooled_shape[1]
+        col_sums = _to_host(out["col_sums"]).reshape(plan.n_devices, -1)[:, :m].astype(np.float64)
+        groups = _to_host(out["col_groups"])  # (devices, n_tiles, G, T // pool)
+        groups = groups.transpose(0, 2, 1, 3).reshape(plan.n_devices, groups.shape[2], -1)
+        col_mv = None if self._col_matvec is None else \
+            _to_host(out["col_matvec"]).reshape(plan.n_devices, -1)[:, :m].astype(np.float64)
+        for r in range(plan.n_devices):
+            first = start + r * b
+            if first >= plan.n:
+                break
+            self._col_sums += col_sums[r]
+            if col_mv is not None:
+                self._col_matvec += col_mv[r]
+            # Row group I0 + g of block rows, column group J: the entry (J, I0 + g) of
+            # the lower triangle's pooled sums.
+            i0 = first // plan.pool
+            g = min(groups.shape[1], pm - i0)
+            self._pooled_lower[:, i0:i0 + g] += groups[r, :g, :pm].T.astype(np.float64)
 
     def _progress(self) -> BlockProgress:
         now = time.perf_counter()
@@ -195,9 +238,16 @@ class BlockRun:
         must already be written in the copies below.
         """
         done = self.done_rows
+        sums, rows = self._pooled_sums, self._pooled_rows
+        if self.symmetric:
+            # Later rows of a pooled row already hold earlier blocks' column sums: show
+            # a pooled row only once all its rows are done.
+            sums = sums + self._pooled_lower
+            whole = np.minimum(self.plan.pool, self.plan.n - np.arange(rows.size) * self.plan.pool)
+            rows = np.where(rows == whole, rows, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            counts = self._pooled_rows[:, None] * self._col_counts[None, :]
-            pooled = np.where(counts > 0, self._pooled_sums / counts, np.nan)
+            counts = rows[:, None] * self._col_counts[None, :]
+            pooled = np.where(counts > 0, sums / counts, np.nan)
         copy = lambda a: None if a is None else a.copy()
         return BlockResult(
             pooled=pooled.astype(self.dtype), pool_factor=self.plan.pool,
@@ -206,7 +256,7 @@ class BlockRun:
             top_k_indices=copy(self._top_indices), done_rows=done,
             elapsed_s=self._elapsed, plan=self.plan, dtype=self.dtype.name,
             first_step_s=0.0 if self._t_first is None else self._t_first - self._t0,
-            first_step_rows=self._first_rows)
+            first_step_rows=self._first_rows, symmetric=self.symmetric)
 
 
 def run_blocks(

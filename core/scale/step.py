@@ -53,9 +53,9 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
     return jnp.where(col_ids[None, :] < n_cols, K, 0)
 
 
-def block_step(start, rows_all, cols_t, v_t, gamma, *, rows_per_device: int, n_cols: int,
-               same: bool, pool: int, matvec: bool, diagonal: bool, top_k: int,
-               exclude_self: bool) -> dict[str, jax.Array]:
+def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: int,
+               n_cols: int, same: bool, pool: int, matvec: bool, diagonal: bool, top_k: int,
+               exclude_self: bool, symmetric: bool = False) -> dict[str, jax.Array]:
     """One device's share of one step: its rows of K against every column, reduced.
 
     Runs inside `jax.shard_map` over the "rows" axis: device r takes rows
@@ -67,27 +67,59 @@ def block_step(start, rows_all, cols_t, v_t, gamma, *, rows_per_device: int, n_c
       rows_all: (N_pad, D) all centered rows, padded to whole steps.
       cols_t: (n_tiles, T, D) the centered columns cut into tiles.
       v_t: (n_tiles, T) the vector of K @ v in the same tiles (zeros if unused).
+      v_rows: (N_pad,) the same vector laid out as the rows (the symmetric path's K^T v).
       gamma: scalar.
       rows_per_device, n_cols, same, pool, matvec, diagonal, top_k, exclude_self:
         static: the block shape, M, Y is X, the pooling factor, what to reduce.
+      symmetric: static; K(X, X) only (same, no top-k): each device computes only the
+        tiles that reach its block's diagonal or beyond. Entries left of its first row
+        (j < o, o the block's first row) are the transposes of entries earlier blocks
+        computed and are masked out of the row reductions; entries right of its block
+        (j >= o + B) are also folded into column reductions, which the host adds to
+        the later rows j. Every pair (i, j) is then counted once for row i.
 
     Returns:
       {"groups": (n_tiles, B, T // pool) column-group sums, "matvec": (n_tiles, B)
       partial sums, "diagonal": (B,), "top_values", "top_indices": (B, top_k)},
-      the last four only when asked for; B = rows_per_device.
+      the last four only when asked for; B = rows_per_device. Symmetric: also
+      "col_sums": (1, n_tiles, T) sums over the block's rows of K[i, j] (j >= o + B),
+      "col_groups": (1, n_tiles, G, T // pool) the same grouped by the rows' pooled
+      group (G = (B - 1) // pool + 2, from group o // pool), and with matvec
+      "col_matvec": (1, n_tiles, T), sum_i v[i] K[i, j].
     """
     b, n_tiles, tile_cols = rows_per_device, cols_t.shape[0], cols_t.shape[1]
     offset = start + jax.lax.axis_index(ROW_AXIS) * b
     rows = jax.lax.dynamic_slice_in_dim(rows_all, offset, b)
     row_ids = offset + jnp.arange(b, dtype=offset.dtype)
 
-    def tile(carry, xs):
+    if symmetric:
+        n_groups = (b - 1) // pool + 2
+        v_block = jax.lax.dynamic_slice_in_dim(v_rows, offset, b)
+        rel_group = row_ids // pool - offset // pool  # 0 .. n_groups - 1
+        onehot = (rel_group[None, :] == jnp.arange(n_groups, dtype=offset.dtype)[:, None])
+        onehot = jnp.where((row_ids < n_cols)[None, :], onehot, False).astype(rows.dtype)
+
+        row_valid = (row_ids < n_cols).astype(rows.dtype)  # padding rows add nothing
+
+    def tile(carry, xs, masked=True):
         cols, v, first = xs
         col_ids = first + jnp.arange(tile_cols, dtype=first.dtype)
         K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same)
-        out = {"groups": K.reshape(b, tile_cols // pool, pool).sum(axis=-1)}
+        K_up = K
+        if symmetric and masked:  # a tile that meets the block's own columns
+            K_up = jnp.where(col_ids[None, :] >= offset + b, K, 0)  # right of the block
+            K = jnp.where(col_ids[None, :] >= offset, K, 0)  # the block's diagonal onwards
+        groups = K.reshape(b, tile_cols // pool, pool).sum(axis=-1)
+        out = {"groups": groups}
         if matvec:  # per-tile partial sums: the host adds them in float64
             out["matvec"] = jnp.sum(K * v[None, :], axis=1)
+        if symmetric:
+            hi = jax.lax.Precision.HIGHEST
+            up_groups = K_up.reshape(b, tile_cols // pool, pool).sum(axis=-1) if masked else groups
+            out["col_sums"] = jnp.dot(row_valid, K_up, precision=hi)
+            out["col_groups"] = jnp.dot(onehot, up_groups, precision=hi)
+            if matvec:
+                out["col_matvec"] = jnp.dot(v_block * row_valid, K_up, precision=hi)
         carry = dict(carry)
         self_mask = row_ids[:, None] == col_ids[None, :]  # unused ones are compiled away
         if diagonal:
@@ -111,13 +143,28 @@ def block_step(start, rows_all, cols_t, v_t, gamma, *, rows_per_device: int, n_c
         carry["top_values"] = jnp.full((b, top_k), -jnp.inf, rows.dtype)
         carry["top_indices"] = jnp.full((b, top_k), -1, offset.dtype)
     firsts = jnp.arange(n_tiles, dtype=offset.dtype) * tile_cols
-    carry, outs = jax.lax.scan(tile, carry, (cols_t, v_t, firsts))
+    body = tile
+    if symmetric:
+        # Tiles wholly left of the block's first row: not computed, zeros out. Tiles
+        # that meet the block's columns: masked. Tiles wholly right of it: no masks.
+        def body(carry, xs):
+            shapes = jax.eval_shape(tile, carry, xs)[1]
+            zeros = lambda c, x: (c, jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))
+            first = xs[2]
+            which = jnp.where(first + tile_cols <= offset, 0, jnp.where(first < offset + b, 1, 2))
+            return jax.lax.switch(which, [zeros, tile, functools.partial(tile, masked=False)],
+                                  carry, xs)
+    carry, outs = jax.lax.scan(body, carry, (cols_t, v_t, firsts))
+    for key in ("col_sums", "col_groups", "col_matvec"):
+        if key in outs:  # one per device: a leading axis split over "rows"
+            outs[key] = outs[key][None]
     return {**outs, **carry}
 
 
 _OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
               "diagonal": P(ROW_AXIS), "top_values": P(ROW_AXIS, None),
-              "top_indices": P(ROW_AXIS, None)}
+              "top_indices": P(ROW_AXIS, None), "col_sums": P(ROW_AXIS, None, None),
+              "col_groups": P(ROW_AXIS, None, None, None), "col_matvec": P(ROW_AXIS, None, None)}
 
 
 @functools.lru_cache(maxsize=16)
@@ -126,12 +173,16 @@ def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
     keys = ["groups"] + [k for k, on in (("matvec", static["matvec"]),
                                           ("diagonal", static["diagonal"]),
                                           ("top_values", static["top_k"]),
-                                          ("top_indices", static["top_k"])) if on]
+                                          ("top_indices", static["top_k"]),
+                                          ("col_sums", static["symmetric"]),
+                                          ("col_groups", static["symmetric"]),
+                                          ("col_matvec", static["symmetric"] and static["matvec"]))
+                                         if on]
     # Inputs are replicated (every device sees all rows and columns: N·D is small);
     # outputs are split by rows. check_vma=False: the scan's carry starts replicated
     # and becomes per-device through axis_index, which the checker would reject.
     step = jax.shard_map(functools.partial(block_step, **static), mesh=mesh,
-                         in_specs=(P(),) * 5, out_specs={k: _OUT_SPECS[k] for k in keys},
+                         in_specs=(P(),) * 6, out_specs={k: _OUT_SPECS[k] for k in keys},
                          check_vma=False)
     return jax.jit(step)
 

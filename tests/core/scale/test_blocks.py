@@ -85,14 +85,21 @@ def test_block_engine_equals_dense(data, dtype, n, m):
     r = run_blocks(X, gamma, Y, reductions=BlockReductions(matvec=v, diagonal=True),
                    rows_per_device=100, tile_cols=200)
     assert r.complete and r.done_rows == n
+    assert r.symmetric == (Y is None)
     expected, factor = pool_mean(K, MAX_POOLED_SIDE)
     assert r.pool_factor == factor and r.pooled.shape == expected.shape
     assert r.pooled.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=_k_tol(X, Y, gamma, dtype, factor))
+    # Symmetric path (Y is None): a pooled cell's mirrored entries are summed over f
+    # columns and then over at most f rows on the device, 2f terms in all.
+    pooled_terms = 2 * factor if Y is None else factor
+    np.testing.assert_allclose(r.pooled, expected, rtol=0,
+                               atol=_k_tol(X, Y, gamma, dtype, pooled_terms))
     # Row sums: the device adds each pooled group of f columns; K @ v: each tile's
-    # columns (200, rounded up to whole groups).
+    # columns (200, rounded up to whole groups). Symmetric: a row also receives
+    # column sums over the 100 rows of an earlier block.
+    row_terms = max(factor, 100) if Y is None else factor
     assert_within(r.row_sums, K.sum(axis=1),
-                  _sum_bound(X, Y, gamma, np.ones(K.shape[1]), dtype, factor), "row sums")
+                  _sum_bound(X, Y, gamma, np.ones(K.shape[1]), dtype, row_terms), "row sums")
     assert_within(r.matvec, K @ v, _sum_bound(X, Y, gamma, v, dtype, 200 + factor), "K @ v")
     np.testing.assert_allclose(r.diagonal, np.diag(K), rtol=0, atol=_k_tol(X, Y, gamma, dtype))
 
@@ -176,12 +183,55 @@ def test_top_k_neighbours(data, dtype):
 
 
 def test_block_shape_does_not_change_the_rows(rng):
-    # Rows per step only decide which rows run together: each row's numbers stay the same.
+    # Rows per step only decide which rows run together: each row's numbers stay the
+    # same, bit for bit, when every tile is computed (Y given, even as X itself).
     X = rng.normal(size=(999, 3)).astype(np.float32)
-    a = run_blocks(X, 0.3, rows_per_device=64)
-    b = run_blocks(X, 0.3, rows_per_device=250)
+    a = run_blocks(X, 0.3, X, rows_per_device=64)
+    b = run_blocks(X, 0.3, X, rows_per_device=250)
+    assert not a.symmetric and not b.symmetric
     np.testing.assert_array_equal(a.row_sums, b.row_sums)
     np.testing.assert_array_equal(a.pooled, b.pooled)
+
+
+def test_symmetric_path_computes_half_and_agrees_with_every_tile(rng, dtype):
+    # K(X, X) alone: only tiles reaching each block's diagonal are computed, and each
+    # is folded into its rows and (mirrored) its columns. The block size decides
+    # which entries are mirrored, so results agree with the full path to round-off
+    # (each within its bound of the float64 K), not bit for bit.
+    X = rng.normal(size=(999, 3)).astype(dtype)
+    K = _dense(X, None, 0.3)
+    v = np.linspace(-1, 1, 999)
+    red = BlockReductions(matvec=v, diagonal=True)
+    for rows in (64, 250):
+        r = run_blocks(X, 0.3, reductions=red, rows_per_device=rows, tile_cols=200)
+        assert r.symmetric
+        plan = r.plan
+        assert plan.computed_entries(True) < 0.75 * plan.computed_entries(False)
+        expected, f = pool_mean(K, MAX_POOLED_SIDE)
+        np.testing.assert_allclose(r.pooled, expected, rtol=0, atol=_k_tol(X, None, 0.3, dtype, 2 * f))
+        assert_within(r.row_sums, K.sum(axis=1),
+                      _sum_bound(X, None, 0.3, np.ones(999), dtype, max(f, rows)), "row sums")
+        assert_within(r.matvec, K @ v,
+                      _sum_bound(X, None, 0.3, v, dtype, max(plan.tile_cols, rows)), "K @ v")
+        np.testing.assert_array_equal(r.diagonal, np.ones(999, dtype))
+    # top-k needs whole rows: it keeps the full path.
+    assert not run_blocks(X, 0.3, reductions=BlockReductions(top_k=2)).symmetric
+
+
+def test_symmetric_partial_result_shows_only_whole_pooled_rows(rng):
+    # Stopped after 250 rows with f = 3: pooled row 83 (points 249..251) already holds
+    # earlier blocks' mirrored sums for its unfinished points, so it stays blank.
+    X = rng.normal(size=(1000, 2)).astype(np.float32)
+    full = run_blocks(X, 1.0, rows_per_device=50)
+    steps = []
+    with pytest.raises(BlockCancelled) as info:
+        run_blocks(X, 1.0, rows_per_device=50, on_progress=lambda *a: steps.append(a),
+                   should_stop=lambda: len(steps) >= 5)
+    partial = info.value.partial
+    assert partial.symmetric and partial.done_rows == 250 and partial.pool_factor == 3
+    np.testing.assert_array_equal(partial.row_sums[:250], full.row_sums[:250])
+    np.testing.assert_array_equal(partial.pooled[:83], full.pooled[:83])
+    assert np.isnan(partial.pooled[83:]).all()
 
 
 def test_progress_and_eta(rng):

@@ -5,7 +5,8 @@ Two Python processes on 127.0.0.1, each with two forced CPU devices, connect thr
 over two "hosts". Each runs the engine on the same seeded points; every process must
 end with the whole result (inputs built with `jax.make_array_from_callback`, outputs
 gathered with `process_allgather`), equal bit for bit to a single-process run with
-the same number of rows per device.
+the same number of rows per device; with top-k (every tile) and without (K(X, X)'s
+symmetric path, prefixed "sym_").
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.scale import BlockReductions, run_blocks
 
 ROOT = Path(__file__).resolve().parents[3]
 FIELDS = ("pooled", "row_sums", "matvec", "diagonal", "top_k_values", "top_k_indices")
+SYM_FIELDS = ("pooled", "row_sums", "matvec", "diagonal")
 N, ROWS_PER_DEVICE, GAMMA = 1999, 64, 0.3  # 1999 rows: 7 full steps of 4 × 64 and a padded one
 
 WORKER = textwrap.dedent("""
@@ -41,11 +43,15 @@ WORKER = textwrap.dedent("""
     X = (rng.normal(size=({n}, 3)) + 100).astype(np.float32)
     red = BlockReductions(matvec=np.linspace(-1, 1, {n}), diagonal=True, top_k=4)
     r = run_blocks(X, {gamma}, reductions=red, rows_per_device={rpd})
+    sym = run_blocks(X, {gamma}, reductions=BlockReductions(matvec=np.linspace(-1, 1, {n}),
+                     diagonal=True), rows_per_device={rpd})
+    assert sym.symmetric and not r.symmetric
     np.savez(out, process_count=jax.process_count(), devices=jax.device_count(),
              local_devices=jax.local_device_count(), plan_devices=r.plan.n_devices,
-             **{{f: getattr(r, f) for f in {fields}}})
+             **{{f: getattr(r, f) for f in {fields}}},
+             **{{"sym_" + f: getattr(sym, f) for f in {sym_fields}}})
     jax.distributed.shutdown()
-""").format(n=N, rpd=ROWS_PER_DEVICE, gamma=GAMMA, fields=FIELDS)
+""").format(n=N, rpd=ROWS_PER_DEVICE, gamma=GAMMA, fields=FIELDS, sym_fields=SYM_FIELDS)
 
 
 def _free_port() -> int:
@@ -100,3 +106,17 @@ def test_every_process_gets_the_single_process_result(two_processes, field):
     here = run_blocks(X, GAMMA, reductions=red, rows_per_device=ROWS_PER_DEVICE)
     for pid, r in enumerate(two_processes):
         np.testing.assert_array_equal(r[field], getattr(here, field), err_msg=f"process {pid}")
+
+
+@pytest.mark.parametrize("field", SYM_FIELDS)
+def test_every_process_gets_the_single_process_symmetric_result(two_processes, field):
+    # K(X, X) without top-k: tiles on and above each block's diagonal, the column
+    # reductions gathered and added in device order: still equal bit for bit.
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(N, 3)) + 100).astype(np.float32)
+    red = BlockReductions(matvec=np.linspace(-1, 1, N), diagonal=True)
+    here = run_blocks(X, GAMMA, reductions=red, rows_per_device=ROWS_PER_DEVICE)
+    assert here.symmetric
+    for pid, r in enumerate(two_processes):
+        np.testing.assert_array_equal(r["sym_" + field], getattr(here, field),
+                                      err_msg=f"process {pid}")
