@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from functools import cache
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -12,11 +14,11 @@ from core.kernels.profiles import DISTANCE_PROFILES, NOT_LIVE_REASONS, pairwise_
 from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
 from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound, spectrum
-from core.scale.pooling import pool_factor
+from core.scale.pooling import pool_factor, pool_mean, pooled_rbf_from_sqdist
 from core.scale.summary import QUANTILES_PER_CELL, quantile_weights
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
-from ui.components.live_heatmap import (cached_distances_payload, exact_payload, live_heatmap,
+from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
                                         shared_distances)
 from ui.guard import dense_guard
 from ui.settings import snap_gamma
@@ -118,13 +120,15 @@ def live_distances(current) -> tuple[np.ndarray, tuple]:
     return shared_distances(key, make), key
 
 
-def live_view(current, S: np.ndarray, key: tuple, K: np.ndarray, selected: list[int]) -> None:
-    """The live heatmap: distances once per data, the exact K of this gamma per release."""
+def live_view(current, S: np.ndarray, key: tuple, pooled: np.ndarray, factor: int,
+              selected: list[int]) -> None:
+    """The live heatmap: distances once per data, the exact pooled K of this gamma per release."""
     profile = DISTANCE_PROFILES[current.kernel]
     display_to_point = np.arange(n) if order is None else order
     distances = cached_distances_payload(key, profile.distance, profile.code, S, display_to_point)
-    exact = exact_payload(K, current.gamma, float(current.params.get("alpha", 1.0)), profile.code,
-                          [int(rank[p]) for p in selected], token=0)
+    exact = pooled_exact_payload(pooled, factor, n, current.gamma,
+                                 float(current.params.get("alpha", 1.0)), profile.code,
+                                 [int(rank[p]) for p in selected], token=0)
     live_heatmap(distances, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
     if st.session_state.pop("_gram_picked_new", False):
         st.rerun()  # the scatter, outside this fragment, shows the clicked pair
@@ -135,7 +139,10 @@ def live_view(current, S: np.ndarray, key: tuple, K: np.ndarray, selected: list[
     if factor > 1:
         side = -(-n // factor)
         sizes = np.minimum(factor, n - np.arange(0, n, factor))
-        worst = quantile_weights(np.outer(sizes, sizes) - np.diag(sizes), QUANTILES_PER_CELL).max()
+        # The bound depends only on each block's count of pairs: a handful of distinct
+        # values (445² cells would cost 30 ms per release for the same number).
+        counts = np.unique(np.outer(sizes, sizes) - np.diag(sizes))
+        worst = quantile_weights(counts, QUANTILES_PER_CELL).max()
         st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as {side}×{side} cells, "
                    f"each the mean of a {factor}×{factor} block. While you drag, each cell is "
                    f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances, "
@@ -156,10 +163,19 @@ def kernel_view() -> None:
         gamma_slider(st, settings, shown=False)
         current = with_current_gamma(settings)
         S, key = live_distances(current)
-        # RBF: exp(-gamma d²) of the very distances the browser has (what gram_matrix
-        # does, without a 64 MB cache copy per release); other kernels: core's gram.
-        K = rbf_from_sqdist(S, current.gamma) if current.kernel == "rbf" else gram_matrix(data, current, order)
-        live_view(current, S, key, K, selected_points())
+        if current.kernel == "rbf":
+            # exp(-gamma d²) of the very distances the browser has (what gram_matrix does,
+            # without a 64 MB cache copy per release). Above the display side only the
+            # block means are shown, streamed from S: the full K is built only when the
+            # spectrum, the comparison or a download asks for it.
+            K = cache(lambda: rbf_from_sqdist(S, current.gamma))
+            pooled, factor = (pooled_rbf_from_sqdist(S, current.gamma) if pool_factor(n) > 1
+                              else (K(), 1))
+        else:
+            K_other = gram_matrix(data, current, order)  # core's gram, cached
+            K = lambda: K_other  # noqa: E731
+            pooled, factor = pool_mean(K_other)
+        live_view(current, S, key, pooled, factor, selected_points())
         spectrum_view(K, current)
         compare_view(K, current)
         download_view(K, current)
@@ -169,17 +185,18 @@ def kernel_view() -> None:
         if any(p.name == "gamma" for p in kernel.params):
             gamma_slider(st, settings)  # first: a reset to the heuristic lands here
     current = with_current_gamma(settings)
-    K = gram_matrix(data, current, order)  # display order
+    K_now = gram_matrix(data, current, order)  # display order
+    K = lambda: K_now  # noqa: E731  (the views below take K lazily, as the live path)
     selected = selected_points()
     with right:
         if settings.kernel in NOT_LIVE_REASONS:
             st.caption(f"No live preview while dragging: {NOT_LIVE_REASONS[settings.kernel]}. "
                        "Each release recomputes K on the server.")
-        values, sampled = off_diagonal_sample(K)
+        values, sampled = off_diagonal_sample(K_now)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
         st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
     with left:
-        fig, factor = matrix_heatmap(K, f"K, gamma = {current.gamma:.3g}",
+        fig, factor = matrix_heatmap(K_now, f"K, gamma = {current.gamma:.3g}",
                                      "k(x_i, x_j)",
                                      zmin=0 if current.kernel == "rbf" else None,
                                      zmax=1 if current.kernel == "rbf" else None,
@@ -198,12 +215,14 @@ def kernel_view() -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues (O(N³))…")
-def cached_spectrum(key: tuple, _K: np.ndarray):
-    """`spectrum(K)`, cached on (data, kernel, parameters, method): once per gamma."""
-    return spectrum(_K)
+def cached_spectrum(key: tuple, _K: Callable[[], np.ndarray]):
+    """`spectrum(K())`, cached on (data, kernel, parameters, method): once per gamma
+    (K is built only on a cache miss)."""
+    return spectrum(_K())
 
 
-def spectrum_view(K: np.ndarray, current) -> None:
+def spectrum_view(K: Callable[[], np.ndarray], current) -> None:
+    """The eigenvalues of K (`K()` builds it, display order), automatic up to 500 points."""
     key = (data.key, current.kernel, tuple(sorted(current.params.items())), current.method,
            order is not None)
     if n <= SPECTRUM_AUTO_MAX_N or st.button("Compute the eigenvalue spectrum (O(N³))",
@@ -245,7 +264,8 @@ def off_diagonal_sample(K: np.ndarray) -> tuple[np.ndarray, bool]:
     return K[i[keep], j[keep]], True
 
 
-def compare_view(K: np.ndarray, current) -> None:
+def compare_view(K: Callable[[], np.ndarray], current) -> None:
+    """K of another batching method against this one's (`K()`, built only when opened)."""
     if current.kernel != "rbf":
         return
     if not bound(st.toggle, "Compare with another batching method", key="w_gram_compare"):
@@ -260,7 +280,9 @@ def compare_view(K: np.ndarray, current) -> None:
             st.info(reason)
             return
         K2 = rbf_from_sqdist(sqdist(data, other, order), current.gamma)
-        diff = K2.astype(np.float64) - K
+        # In K's dtype, no float64 copy: two values within a factor 2 of each other
+        # subtract exactly (Sterbenz); others round once, far below their difference.
+        diff = np.subtract(K2, K(), out=K2)
         err = float(np.max(np.abs(diff)))
         st.metric(f"max |K({METHODS[other].label}) − K(this)|", f"{err:.3g}")
         lim = err or 1.0
@@ -269,11 +291,12 @@ def compare_view(K: np.ndarray, current) -> None:
         st.plotly_chart(fig, key="w_gram_diff")
 
 
-def download_view(K: np.ndarray, current) -> None:
+def download_view(K: Callable[[], np.ndarray], current) -> None:
+    """.npy and .csv of K in data order, built (with K) only when a button is clicked."""
     # The files are built only when a button is clicked (callables), not on
     # every drag of the slider; they hold K in the data's own row order.
     def data_order() -> np.ndarray:
-        return K[np.ix_(rank, rank)]
+        return K()[np.ix_(rank, rank)]
 
     def as_npy() -> bytes:
         buf = io.BytesIO()

@@ -19,6 +19,10 @@
 (d) Preview error against the exact pooled K at N = 4,000 and 8,000: the app's
     default data (blobs, seed 0, ordered by label), the float16 quantiles exactly
     as sent, RBF over gamma from 1/100 to 1,000 times the median heuristic.
+(e) The server's share of a release at N = 4,000, without Streamlit: the exact
+    payload the fragment builds from the shared distances, as the page does it now
+    (`pooled_rbf_from_sqdist`, no N × N K) and as it did before (exp into a full K,
+    then `pool_mean`); median and range over repeats after a warm-up.
 
 The load average (1, 5, 15 min) is recorded before and after. Writes
 benchmarks/results/live_gamma_<UTC timestamp>.md and .json.
@@ -79,6 +83,39 @@ def payload_sizes(n: int) -> dict:
         out.update(err_max=float(e.max()), err_p99=float(np.quantile(e, 0.99)),
                    err_mean=float(e.mean()), share_within_002=float(np.mean(e <= 0.02)))
     return out
+
+
+def server_release_ms(n: int, repeats: int) -> dict:
+    """(e) milliseconds to build the per-release exact payload at N = n, now and before."""
+    import time
+
+    from core.scale.pooling import pooled_rbf_from_sqdist
+    from ui.components.live_heatmap import pooled_exact_payload
+
+    X, y = load_dataset("blobs", n=n, seed=0)
+    order = np.argsort(y, kind="stable")
+    D = np.ascontiguousarray(sqdist_for("auto", X)[np.ix_(order, order)])
+    g0 = median_heuristic_gamma(X)
+    ways = {
+        "streamed (pooled_rbf_from_sqdist)": lambda g: pooled_exact_payload(
+            *pooled_rbf_from_sqdist(D, g), n, g, 1.0, 0, [], 0),
+        "full K, then pool_mean": lambda g: exact_payload_full(rbf_from_sqdist(D, g), g),
+    }
+    out = {}
+    for name, way in ways.items():
+        way(g0)  # warm-up
+        times = []
+        for k in range(repeats):
+            t = time.perf_counter()
+            way(g0 * (1.1 + 0.1 * k))
+            times.append(1e3 * (time.perf_counter() - t))
+        out[name] = times
+    return out
+
+
+def exact_payload_full(K: np.ndarray, gamma: float) -> bytes:
+    from ui.components.live_heatmap import exact_payload
+    return exact_payload(K, gamma, 1.0, 0, [], 0)
 
 
 def browser_measures(sizes: list[int], repeats: int) -> dict:
@@ -148,6 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     sizes = [payload_sizes(n) for n in (400, 4000, 8000)]
+    server = server_release_ms(4000, repeats=5 if args.quick else 15)
     measures = browser_measures([400, 2000, 4000], repeats=3 if args.quick else 7)
     load_after = os.getloadavg()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -158,6 +196,8 @@ def main() -> None:
     for n, f in measures["fps"].items():
         lines.append(f"| frames per second while dragging, N = {n:,} | {spread(f)} | ≥ {TARGET_FPS} |")
     lines.append(f"| release → exact heatmap, N = 4,000 (ms) | {spread(measures['release_ms'])} | ≤ {TARGET_RELEASE_MS} |")
+    for name, times in server.items():
+        lines.append(f"| server: exact payload per release, N = 4,000, {name} (ms) | {spread(times)} | |")
     for s in sizes:
         lines.append(f"| distances payload (once per data), N = {s['n']:,} | {s['distances_bytes'] / 1e6:.3g} MB | ≤ 1.5 MB |")
         lines.append(f"| exact K payload (per release), N = {s['n']:,} | {s['exact_bytes'] / 1e6:.3g} MB | ≤ 1.5 MB |")
@@ -174,7 +214,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"live_gamma_{stamp}.md").write_text(text)
     (RESULTS / f"live_gamma_{stamp}.json").write_text(json.dumps(
-        {"load_before": load_before, "load_after": load_after, "sizes": sizes, **measures}, indent=1))
+        {"load_before": load_before, "load_after": load_after, "sizes": sizes, "server_ms": server,
+         **measures}, indent=1))
 
 
 if __name__ == "__main__":

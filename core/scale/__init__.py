@@ -9,6 +9,7 @@ from core.scale.pooling import (  # noqa: F401
     pool_edges,
     pool_factor,
     pool_mean,
+    pooled_rbf_from_sqdist,
 )
 from core.scale.summary import (  # noqa: F401
     QUANTILES_PER_CELL,
@@ -63,6 +64,7 @@ __all__ = [
     "pool_edges",
     "pool_factor",
     "pool_mean",
+    "pooled_rbf_from_sqdist",
     "pooled_side",
     "preview_from_quantiles",
     "quantile_weights",

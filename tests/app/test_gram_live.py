@@ -8,9 +8,11 @@ released gamma. References: SciPy's distances and core's K.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.distance import cdist
 
 from core.dense.methods import METHODS, sqdist_for
+from core.lessons.spectrum import spectrum
 from core.scale.pooling import pool_mean
 from core.scale.summary import block_quantiles
 from tests.app.conftest import widget, no_exception, open_page
@@ -89,3 +91,26 @@ def test_non_distance_kernels_say_why_and_keep_the_server_slider():
         at = open_page(PAGE, {"n": "60", "kernel": kernel})
         assert "w_gram_live" not in payloads(at)
         assert any("No live preview while dragging" in c.value for c in at.caption), kernel
+
+
+def test_above_the_display_side_the_spectrum_and_comparison_still_use_the_full_K():
+    # Above 448 points the page sends K's block means without building K; the
+    # spectrum (on its button) and the comparison build it when asked, and their
+    # numbers must be those of core's full K.
+    at = open_page(PAGE, {"n": "1200", "dataset": "uniform"})
+    X, _ = data_of(at)
+    g = at.session_state["gamma"]
+    next(b for b in at.button if b.label.startswith("Compute the eigenvalue spectrum")).click().run()
+    no_exception(at)
+    spec = spectrum(METHODS["auto"].compute(X, None, g))
+    shown = {m.label: m.value for m in at.metric}
+    assert float(shown["Effective rank"]) == pytest.approx(spec.effective_rank, abs=0.05)
+    widget(at, "w_gram_compare").set_value(True).run()
+    widget(at, "w_gram_other").set_value("jit_expansion").run()
+    no_exception(at)
+    expected = np.abs(METHODS["jit_expansion"].compute(X, None, g).astype(np.float64)
+                      - METHODS["auto"].compute(X, None, g)).max()
+    metric = next(m for m in at.metric if m.label.startswith("max |K("))
+    # Both K in float32: their difference is exact where they are within a factor 2
+    # (Sterbenz) and rounds once (2⁻²⁴ relative) elsewhere.
+    assert float(metric.value) == pytest.approx(expected, rel=0.05, abs=3e-7)

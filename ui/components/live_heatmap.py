@@ -36,8 +36,8 @@ import streamlit as st
 from core.scale.pooling import pool_mean
 from core.scale.summary import block_quantiles, QUANTILES_PER_CELL, pooled_side
 
-__all__ = ["distances_payload", "exact_payload", "live_heatmap", "shared_distances", "MAGIC_D", "MAGIC_K",
-           "decode_exact", "decode_distances"]
+__all__ = ["distances_payload", "exact_payload", "pooled_exact_payload", "live_heatmap",
+           "shared_distances", "MAGIC_D", "MAGIC_K", "decode_exact", "decode_distances"]
 
 MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 1  # "DVIL", "KVIL"
 DISTANCE_KINDS = {"sqeuclidean": 0, "l1": 1}
@@ -91,8 +91,15 @@ def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_c
 def exact_payload(K: np.ndarray, gamma: float, alpha: float, profile_code: int,
                   highlight_rows: list[int], token: int) -> bytes:
     """The bytes sent per release: core's K (N, N) pooled to the display side, and gamma."""
-    n = K.shape[0]
     pooled, factor = pool_mean(K)
+    return pooled_exact_payload(pooled, factor, K.shape[0], gamma, alpha, profile_code,
+                                highlight_rows, token)
+
+
+def pooled_exact_payload(pooled: np.ndarray, factor: int, n: int, gamma: float, alpha: float,
+                         profile_code: int, highlight_rows: list[int], token: int) -> bytes:
+    """`exact_payload` from K already pooled: (side, side) block means, side = ceil(N / factor)
+    (`core.scale.pooling.pooled_rbf_from_sqdist` gives them without building K)."""
     rows = np.asarray(highlight_rows, dtype="<i4")
     head = np.array([MAGIC_K, VERSION, n, pooled.shape[0], factor, profile_code, rows.size, token],
                     dtype="<i4").tobytes()
