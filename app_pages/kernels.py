@@ -289,7 +289,7 @@ table = pd.DataFrame({
     "indefinite beyond round-off": [rep.beyond_roundoff for _, rep, _ in rows],
 })
 sci = st.column_config.NumberColumn(format="%.3e")
-st.dataframe(table, hide_index=True, key="w_kern_diag_table", column_config={
+st.dataframe(table, hide_index=True, key="w_kern_diag_table", placeholder="—", column_config={
     "smallest eigenvalue": sci, "condition number": sci, "smallest working jitter": sci})
 if K_data is not None and X_diag.shape[0] < n_data:
     st.caption(f"{data.name}: a seeded subset of {X_diag.shape[0]} of its {n_data:,} points "

@@ -114,7 +114,7 @@ table = pd.DataFrame({
     "max |K_ii − 1|": [r.diagonal_deviation for r in rows],
 })
 sci = st.column_config.NumberColumn(format="%.2e")
-st.dataframe(table, hide_index=True, key="w_prec_table", column_config={
+st.dataframe(table, hide_index=True, key="w_prec_table", placeholder="—", column_config={
     "max |ΔK|": sci, "median |ΔK|": sci, "max |Δd²|": sci, "median |Δd²|": sci,
     "max |K_ii − 1|": sci,
     "d² < 0 before clipping": st.column_config.NumberColumn(
