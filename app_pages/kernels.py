@@ -140,6 +140,11 @@ def _set_jitter(jitter: float) -> None:
 
 
 settings = render_sidebar()
+# The sidebar's Kernel and gamma stay drawn (bound to the URL, kept for the other pages);
+# say, where they are, that this page's own kernel controls are the ones that apply.
+st.sidebar.caption("On the Kernel lab the kernel and its parameters are set on the page; the "
+                   "sidebar's Kernel, gamma and batching method do not apply here, its data and "
+                   "precision do.")
 data = load_data(settings)
 dtype = settings.dtype
 n_data, d_data = data.X.shape
