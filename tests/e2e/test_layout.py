@@ -104,3 +104,13 @@ def test_no_table_cell_reads_none(app: AppPage, page: str) -> None:
         cells = tables.nth(i).locator("[role=gridcell], td").all_inner_texts()
         assert cells, f"{page}: table {i} shows no cells"
         assert "None" not in [c.strip() for c in cells], (page, i, cells)
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_overview_code_blocks_are_not_cut_off(at_width: Any, width: int) -> None:
+    app = at_width(width).open_page("overview.py")
+    blocks = app.main.get_by_test_id("stCode").locator("pre")
+    expect(blocks.first).to_be_visible()
+    for i in range(blocks.count()):
+        scroll, client = blocks.nth(i).evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client, f"code block {i} at {width} px: {scroll} px of text in {client} px"
