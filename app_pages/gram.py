@@ -177,7 +177,8 @@ def kernel_view() -> None:
                        "Each release recomputes K on the server.")
         values, sampled = off_diagonal_sample(K)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
-        st.plotly_chart(value_histogram(values, title, "k(x<sub>i</sub>, x<sub>j</sub>)"), key="w_gram_hist")
+        st.plotly_chart(value_histogram(values, title, "k(x<sub>i</sub>, x<sub>j</sub>)"),
+                        key="w_gram_hist")
     with left:
         fig, factor = matrix_heatmap(K, f"K, gamma = {current.gamma:.3g}",
                                      "k(x<sub>i</sub>, x<sub>j</sub>)",

@@ -200,8 +200,8 @@ with left:
 K_grid = _grid_gram(key, n_grid, dtype)
 with mid:
     if np.all(np.isfinite(K_grid)):
-        fig, _ = matrix_heatmap(K_grid, f"K on the 1-D grid ({n_grid} points)", "k(x<sub>i</sub>, x<sub>j</sub>)",
-                                height=380)
+        fig, _ = matrix_heatmap(K_grid, f"K on the 1-D grid ({n_grid} points)",
+                                "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
         st.plotly_chart(fig, key="w_kern_grid_heatmap")
         st.caption(f"Point i sits at x = {GRID_LOW:g} + {GRID_HIGH - GRID_LOW:g}·i/{n_grid - 1}.")
     else:
@@ -218,8 +218,8 @@ with right:
     elif K_data is not None:
         order = np.argsort(data.y, kind="stable") if data.y is not None else np.arange(n_data)
         fig, factor = matrix_heatmap(K_data[np.ix_(order, order)],
-                                     f"K on {data.name} (N = {n_data:,})", "k(x<sub>i</sub>, x<sub>j</sub>)",
-                                     height=380)
+                                     f"K on {data.name} (N = {n_data:,})",
+                                     "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
         st.plotly_chart(fig, key="w_kern_data_heatmap")
         st.caption(("Points ordered by label. " if data.y is not None else "")
                    + (f"Pooled: each cell is the mean of {factor}×{factor} entries."
