@@ -11,7 +11,11 @@ import streamlit as st
 
 from ui.page_index import PAGES, PAGES_DIR
 
-st.set_page_config(page_title="vmap explorer", page_icon=":material/grid_on:", layout="wide")
+# "auto" (Streamlit 1.67): the sidebar starts collapsed when the window is at most 768 px
+# wide (its "md" breakpoint) and open above; a user's own open/close is remembered by the
+# browser. Streamlit has no other threshold; st.columns stack at 640 px and below.
+st.set_page_config(page_title="vmap explorer", page_icon=":material/grid_on:", layout="wide",
+                   initial_sidebar_state="auto")
 
 (home_file, home), *others = PAGES.items()
 # Streamlit serves the default page at "/" only: its url_path is "".

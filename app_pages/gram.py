@@ -194,10 +194,11 @@ def kernel_view() -> None:
                        "Each release recomputes K on the server.")
         values, sampled = off_diagonal_sample(K_now)
         title = "Kernel values off the diagonal" + (" (random sample of pairs)" if sampled else "")
-        st.plotly_chart(value_histogram(values, title, "k(x_i, x_j)"), key="w_gram_hist")
+        st.plotly_chart(value_histogram(values, title, "k(x<sub>i</sub>, x<sub>j</sub>)"),
+                        key="w_gram_hist")
     with left:
         fig, factor = matrix_heatmap(K_now, f"K, gamma = {current.gamma:.3g}",
-                                     "k(x_i, x_j)",
+                                     "k(x<sub>i</sub>, x<sub>j</sub>)",
                                      zmin=0 if current.kernel == "rbf" else None,
                                      zmax=1 if current.kernel == "rbf" else None,
                                      highlight_rows=[int(rank[p]) for p in selected])

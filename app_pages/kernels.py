@@ -140,6 +140,11 @@ def _set_jitter(jitter: float) -> None:
 
 
 settings = render_sidebar()
+# The sidebar's Kernel and gamma stay drawn (bound to the URL, kept for the other pages);
+# say, where they are, that this page's own kernel controls are the ones that apply.
+st.sidebar.caption("On the Kernel lab the kernel and its parameters are set on the page; the "
+                   "sidebar's Kernel, gamma and batching method do not apply here, its data and "
+                   "precision do.")
 data = load_data(settings)
 dtype = settings.dtype
 n_data, d_data = data.X.shape
@@ -195,8 +200,8 @@ with left:
 K_grid = _grid_gram(key, n_grid, dtype)
 with mid:
     if np.all(np.isfinite(K_grid)):
-        fig, _ = matrix_heatmap(K_grid, f"K on the 1-D grid ({n_grid} points)", "k(x_i, x_j)",
-                                height=380)
+        fig, _ = matrix_heatmap(K_grid, f"K on the 1-D grid ({n_grid} points)",
+                                "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
         st.plotly_chart(fig, key="w_kern_grid_heatmap")
         st.caption(f"Point i sits at x = {GRID_LOW:g} + {GRID_HIGH - GRID_LOW:g}·i/{n_grid - 1}.")
     else:
@@ -213,8 +218,8 @@ with right:
     elif K_data is not None:
         order = np.argsort(data.y, kind="stable") if data.y is not None else np.arange(n_data)
         fig, factor = matrix_heatmap(K_data[np.ix_(order, order)],
-                                     f"K on {data.name} (N = {n_data:,})", "k(x_i, x_j)",
-                                     height=380)
+                                     f"K on {data.name} (N = {n_data:,})",
+                                     "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
         st.plotly_chart(fig, key="w_kern_data_heatmap")
         st.caption(("Points ordered by label. " if data.y is not None else "")
                    + (f"Pooled: each cell is the mean of {factor}×{factor} entries."
@@ -289,7 +294,7 @@ table = pd.DataFrame({
     "indefinite beyond round-off": [rep.beyond_roundoff for _, rep, _ in rows],
 })
 sci = st.column_config.NumberColumn(format="%.3e")
-st.dataframe(table, hide_index=True, key="w_kern_diag_table", column_config={
+st.dataframe(table, hide_index=True, key="w_kern_diag_table", placeholder="—", column_config={
     "smallest eigenvalue": sci, "condition number": sci, "smallest working jitter": sci})
 if K_data is not None and X_diag.shape[0] < n_data:
     st.caption(f"{data.name}: a seeded subset of {X_diag.shape[0]} of its {n_data:,} points "

@@ -37,9 +37,10 @@ st.markdown(
 st.header("The idea, live on your data")
 st.markdown(f"**{data.name}**: X has shape ({n:,}, {d}), {settings.dtype}.")
 st.markdown("Two functions in vector form, exactly as this app runs them:")
-left, right = st.columns(2)
-left.code(inspect.getsource(predict), language="python")
-right.code(inspect.getsource(sqeuclidean_distances), language="python")
+# One under the other, full width, and wrapped where the window is narrower still: side by
+# side, their ~80-character lines were cut off behind a scroll bar at every width.
+st.code(inspect.getsource(predict), language="python", wrap_lines=True)
+st.code(inspect.getsource(sqeuclidean_distances), language="python", wrap_lines=True)
 params = init_params(d, settings.seed, dtype=np.dtype(settings.dtype).type)
 with dtype_scope(settings.dtype):
     steps = vmap_ladder(data.X, params)

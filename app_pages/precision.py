@@ -63,7 +63,11 @@ def _matmul_effect(n: int, d: int, scale: float, offset: float, seed: int, dtype
     return matmul_precision_effect(lab_data(n, d, scale, offset, seed, dtype), method)
 
 
-settings = render_sidebar()
+# The lab draws its own points with its own precision and methods: say which sidebar
+# control still applies (the others stay drawn, bound to the URL, for the other pages).
+settings = render_sidebar(data_note="The Precision lab draws its own points, with its own "
+                                    "precision and methods (on the page): of this sidebar, "
+                                    "only **Seed** applies here.")
 
 st.title("Precision lab")
 st.markdown(
@@ -114,7 +118,7 @@ table = pd.DataFrame({
     "max |K_ii − 1|": [r.diagonal_deviation for r in rows],
 })
 sci = st.column_config.NumberColumn(format="%.2e")
-st.dataframe(table, hide_index=True, key="w_prec_table", column_config={
+st.dataframe(table, hide_index=True, key="w_prec_table", placeholder="—", column_config={
     "max |ΔK|": sci, "median |ΔK|": sci, "max |Δd²|": sci, "median |Δd²|": sci,
     "max |K_ii − 1|": sci,
     "d² < 0 before clipping": st.column_config.NumberColumn(

@@ -203,7 +203,7 @@ else:
                    f"{format_seconds(fastest.timing.median_s, 2)} (median, IQR "
                    f"{format_seconds(fastest.timing.spread_s, 2)}){versus}.",
                    icon=":material/trophy:")
-    st.dataframe(race_table(rows, rdtype), key="w_race_table", hide_index=True,
+    st.dataframe(race_table(rows, rdtype), key="w_race_table", hide_index=True, placeholder="—",
                  column_config=race_table_columns(rdtype))
     for r in rows:
         if r.status != "ok":

@@ -43,16 +43,26 @@ def matrix_heatmap(
     where = "rows %{y}…, cols %{x}…" if factor > 1 else "row %{y}, col %{x}"
     fig = go.Figure(go.Heatmap(
         z=pooled, x=cols, y=rows, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
-        colorbar=dict(title=dict(text=value_name)),
+        # Above the matrix, not beside it: in a narrow column the width is what is scarce.
+        colorbar=dict(title=dict(text=value_name, side="right"), orientation="h", thickness=10,
+                      y=1.01, yanchor="bottom", len=1.0),
         hovertemplate=f"{where}<br>{value_name} = %{{z:.4g}}<extra></extra>",
     ))
     for r in highlight_rows:
         fig.add_hline(y=(r // factor) * factor, line=dict(color="#ff4b4b", width=1))
     subtitle = f" (pooled: each cell is the mean of {factor}×{factor} entries)" if factor > 1 else ""
+    # Square cells with tight axes at any width: y is tied to x (scaleanchor), both axes
+    # shrink their domain rather than pad their range (constrain="domain"), and the
+    # ranges end at the outer cell edges. Without constrain on y, a plot area taller
+    # than wide pads the rows to e.g. -400…800 and shrinks the matrix inside it.
+    x_edges = [float(cols[0]) - factor / 2, float(cols[-1]) + factor / 2] if cols.size else None
+    y_edges = [float(rows[-1]) + factor / 2, float(rows[0]) - factor / 2] if rows.size else None
     fig.update_layout(
-        title=dict(text=title + subtitle), height=height, margin=dict(l=10, r=10, t=50, b=10),
-        xaxis=dict(title="column j (point index)", constrain="domain"),
-        yaxis=dict(title="row i (point index)", autorange="reversed", scaleanchor="x"),
+        title=dict(text=title + subtitle), height=height, margin=dict(l=10, r=10, t=90, b=10),
+        xaxis=dict(title="column j (point index)", range=x_edges, constrain="domain",
+                   showgrid=False, zeroline=False),
+        yaxis=dict(title="row i (point index)", range=y_edges, scaleanchor="x", scaleratio=1,
+                   constrain="domain", constraintoward="top", showgrid=False, zeroline=False),
     )
     return fig, factor
 

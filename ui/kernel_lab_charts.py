@@ -56,7 +56,8 @@ def spectrum_sweep_heatmap(gammas: np.ndarray, eigenvalues: np.ndarray,
     fig = go.Figure(go.Heatmap(
         x=np.log10(gammas), y=k, z=z, colorscale="Viridis", customdata=np.broadcast_to(gammas, z.shape),
         colorbar=dict(title=dict(text="log₁₀ λ")),
-        hovertemplate="gamma = %{customdata:.3g}<br>k = %{y}<br>log₁₀ λ_k = %{z:.3g}<extra></extra>",
+        hovertemplate=("gamma = %{customdata:.3g}<br>k = %{y}<br>"
+                       "log₁₀ λ<sub>k</sub> = %{z:.3g}<extra></extra>"),
     ))
     if current_gamma is not None:
         fig.add_vline(x=np.log10(current_gamma), line=dict(color="#ff4b4b", width=1, dash="dot"))

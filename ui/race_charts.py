@@ -118,7 +118,7 @@ def race_table_columns(dtype: str) -> dict[str, Any]:
         "method": col(width="medium"),
         "compiled": st.column_config.CheckboxColumn(help="Runs under jax.jit", width="small"),
         "compile (once)": col(help="Trace + lower + XLA compile, paid on the first call only "
-                                   "(None: not compiled)"),
+                                   "(– where not compiled)"),
         "first call": col(help="The warm-up call before the timed ones (for jit methods: "
                                "after compiling)"),
         "median": col(help="Steady-state time per call: median of the timed calls"),

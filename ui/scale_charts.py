@@ -33,12 +33,12 @@ def pooled_heatmap(pooled: np.ndarray, factor: int, n: int, title: str,
       title: the chart title.
       done_rows: rows computed so far when the result is partial; None if complete.
     """
-    fig, _ = matrix_heatmap(pooled, title, "mean k(x_i, x_j)", zmin=0, zmax=1)
+    fig, _ = matrix_heatmap(pooled, title, "mean k(x<sub>i</sub>, x<sub>j</sub>)", zmin=0, zmax=1)
     rows = np.arange(pooled.shape[0]) * factor
     cols = np.arange(pooled.shape[1]) * factor
     where = (f"rows %{{y}}…%{{y}}+{factor - 1}, cols %{{x}}…%{{x}}+{factor - 1}" if factor > 1
              else "row %{y}, col %{x}")
-    what = "mean k" if factor > 1 else "k(x_i, x_j)"
+    what = "mean k" if factor > 1 else "k(x<sub>i</sub>, x<sub>j</sub>)"
     fig.update_traces(x=cols, y=rows, hovertemplate=f"{where}<br>{what} = %{{z:.4g}}<extra></extra>")
     notes = [f"pooled: each cell is the mean of {factor}×{factor} entries"] if factor > 1 else []
     if done_rows is not None and done_rows < n:
@@ -55,6 +55,10 @@ def _buckets(values: np.ndarray, max_points: int
     starts = np.arange(0, values.size, size)
     return (starts, np.minimum.reduceat(values, starts), np.add.reduceat(values, starts)
             / np.diff(np.append(starts, values.size)), np.maximum.reduceat(values, starts))
+
+
+# Plotly draws <sub> in titles and hover text: real subscripts, not a raw "x_i".
+ROW_SUM = "row sum Σ<sub>j</sub> k(x<sub>i</sub>, x<sub>j</sub>)"
 
 
 def row_sum_profile(row_sums: np.ndarray, title: str) -> go.Figure:
@@ -80,14 +84,14 @@ def row_sum_profile(row_sums: np.ndarray, title: str) -> go.Figure:
                        "max %{customdata[1]:.4g})<extra></extra>") if size > 1
         else f"{where}<br>row sum %{{y:.4g}}<extra></extra>"))
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis_title="point index i", yaxis_title="row sum Σⱼ k(x_i, x_j)",
+                      xaxis_title="point index i", yaxis_title=ROW_SUM,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
     return fig
 
 
 def row_sum_histogram(row_sums: np.ndarray, title: str) -> go.Figure:
     """Histogram of the row sums, counted in points."""
-    fig = value_histogram(np.asarray(row_sums, dtype=np.float64), title, "row sum Σⱼ k(x_i, x_j)")
+    fig = value_histogram(np.asarray(row_sums, dtype=np.float64), title, ROW_SUM)
     fig.update_layout(yaxis_title="number of points")
     fig.update_traces(hovertemplate="row sum ≈ %{x:.4g}<br>%{y} points<extra></extra>")
     return fig

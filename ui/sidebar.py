@@ -150,10 +150,15 @@ def _n_cap(dataset: str, upload: Upload | None) -> int:
     return N_MAX if available is None else min(N_MAX, available)
 
 
-def _data_controls(top: Any) -> tuple[str, int, Upload | None]:
-    """Dataset, N, noise, seed and the upload; returns (dataset, n, upload)."""
+def _data_controls(top: Any, note: str | None = None) -> tuple[str, int, Upload | None]:
+    """Dataset, N, noise, seed and the upload; returns (dataset, n, upload).
+
+    `note`: a caption under the header, for a page that uses only some of these.
+    """
     ss, sb = st.session_state, st.sidebar
     sb.header("Data")
+    if note:
+        sb.caption(note)
     upload = ss.get(_UPLOAD)
     options = list(DATASETS) + ([UPLOAD] if upload else [])
     label = (lambda name: f"Your upload: {upload.name}" if name == UPLOAD and upload
@@ -210,18 +215,20 @@ def _kernel_param_controls(kernel: str, top: Any) -> None:
                   value=float(p.default), step=(p.high - p.low) / 200, notices=top)
 
 
-def render_sidebar(gamma_in_page: bool = False) -> Settings:
+def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None) -> Settings:
     """Draw the shared sidebar and return the current `Settings`.
 
     Args:
       gamma_in_page: the page draws `gamma_slider` itself (inside a fragment, so
         that dragging gamma reruns only the fragment); the sidebar says where it is.
+      data_note: shown under "Data" on a page that ignores some of the data controls
+        (they stay drawn: they are bound to the URL and kept for the other pages).
     """
     ss, sb = st.session_state, st.sidebar
     top = st.container()  # main area, above the page: URL notices, a refused upload
     for notice in start():
         top.warning(notice, icon=":material/link_off:")
-    dataset, n, upload = _data_controls(top)
+    dataset, n, upload = _data_controls(top, data_note)
 
     sb.header("Kernel")
     dtype = bound(sb.radio, "Precision", _DTYPES, key="dtype", horizontal=True, notices=top)

@@ -137,3 +137,13 @@ def test_a_jitter_the_user_chose_is_kept():
     widget(at, "w_kern_draws").set_value(3).run()
     no_exception(at)
     assert at.session_state["w_kern_jitter"] == 1e-2
+
+
+def test_diagnosis_table_shows_a_dash_for_missing_values_and_the_sidebar_says_what_applies():
+    at = open_page("kernels.py")
+    assert not at.exception
+    # Streamlit shows a missing value (no working jitter) as "None" unless a placeholder is set.
+    table = next(df for df in at.dataframe if "smallest working jitter" in df.value.columns)
+    assert table.proto.placeholder == "—"
+    assert any("sidebar's Kernel, gamma and batching method do not apply" in c.value
+               for c in at.sidebar.caption)

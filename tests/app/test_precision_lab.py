@@ -73,3 +73,12 @@ def test_every_control_changes_the_numbers_as_core_says():
     widget(at, "w_prec_methods").set_value([]).run()
     no_exception(at)
     assert any("pick at least one" in w.value for w in at.warning)
+
+
+def test_tables_show_a_dash_for_missing_values_and_the_sidebar_says_what_applies():
+    at = open_page("precision.py")
+    no_exception(at)
+    # Streamlit shows a missing value as "None" unless the table names a placeholder.
+    table = next(df for df in at.dataframe if "max |ΔK|" in df.value.columns)
+    assert table.proto.placeholder == "—"
+    assert any("only **Seed** applies here" in c.value for c in at.sidebar.caption)

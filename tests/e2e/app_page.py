@@ -291,8 +291,11 @@ class AppPage:
         self.wait_idle()
 
     def selected(self, label: str) -> str:
-        """The option shown by the selectbox whose label is exactly `label`."""
-        return self.page.get_by_role("combobox", name=label, exact=True).first.input_value()
+        """The option shown by the selectbox labelled `label` (exactly, where one is: the
+        Fit page's "Data" is not the sidebar's "Dataset")."""
+        exact = self.page.get_by_role("combobox", name=label, exact=True)
+        box = exact if exact.count() else self.page.get_by_role("combobox", name=label)
+        return box.first.input_value()
 
     def radio(self, label: str, option: str, where: str = "stSidebar") -> None:
         """Choose `option` in the radio group labelled `label` (in the sidebar unless

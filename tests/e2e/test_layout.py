@@ -1,0 +1,116 @@
+"""Screens at narrow and wide windows in Chromium: square heatmaps with tight axes, a
+sidebar that starts collapsed on a small window, and no table cell reading "None".
+
+Each test opens its own browser context at the window width it is about (the shared
+tabs are 1400 px wide). Geometry is read from the DOM as the user sees it: the Plotly
+plot area (its drag layer), the live canvas's box, the sidebar's box.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.app_page import AppPage
+
+pytestmark = pytest.mark.e2e
+
+# The live canvas draws its matrix `plot` px square with fixed margins around it
+# (ui/components/live_heatmap.js, layout(): L = 52, R = 78 beside it, T = 34, B = 12).
+LIVE_SIDE_MARGINS, LIVE_TOP_BOTTOM = 52 + 78, 34 + 12
+SQUARE_PX = 3  # rounding of the plot area's edges to device pixels, and Plotly's own rounding
+
+
+@pytest.fixture
+def at_width(browser: Any, server: Any) -> Iterator[Any]:
+    """`at_width(w)` is a fresh tab in a fresh context, a window `w` px wide."""
+    made = []
+
+    def open_tab(width: int) -> AppPage:
+        ctx = browser.new_context(viewport={"width": width, "height": 1000}, accept_downloads=False)
+        made.append(ctx)
+        return AppPage(ctx.new_page(), server.url)
+
+    yield open_tab
+    for ctx in made:
+        ctx.close()
+
+
+def plot_area(app: AppPage, title_start: str) -> dict[str, float]:
+    """The Plotly chart titled `title_start…`: its plot area's box and its axis ranges."""
+    return app.page.locator(".js-plotly-plot").evaluate_all(
+        """(graphs, start) => {
+            const g = graphs.find(g => (g.layout.title.text || '').replace(/<[^>]*>/g, '')
+                                        .startsWith(start));
+            const r = g.querySelector('.nsewdrag').getBoundingClientRect();
+            const L = g._fullLayout;
+            return {width: r.width, height: r.height, x: L.xaxis.range, y: L.yaxis.range};
+        }""", title_start)
+
+
+@pytest.mark.parametrize("width", [800, 1280, 1920])
+def test_live_gram_heatmap_is_square_and_readable(at_width: Any, width: int) -> None:
+    app = at_width(width).open_page("gram.py")
+    canvas = app.page.locator("canvas.heatmap")
+    expect(canvas).to_have_attribute("data-shown", "exact")
+    box = canvas.bounding_box()
+    side, tall = box["width"] - LIVE_SIDE_MARGINS, box["height"] - LIVE_TOP_BOTTOM
+    assert abs(side - tall) <= SQUARE_PX, (width, box)
+    assert side >= 300, f"at {width} px the Gram heatmap is only {side:.0f} px wide"
+    app.assert_healthy()
+
+
+@pytest.mark.parametrize("width", [800, 1280, 1920])
+def test_plotly_heatmaps_have_square_cells_and_tight_axes(at_width: Any, width: int) -> None:
+    # The periodic kernel has no live preview: its K is a Plotly heatmap (matrix_heatmap),
+    # as is the squared-distance matrix below it; N = 400 points, one cell per entry.
+    app = at_width(width).open_page("gram.py", "kernel=Periodic&n=400")
+    for title in ("K, gamma =", "Squared distances"):
+        area = plot_area(app, title)
+        assert abs(area["width"] - area["height"]) <= SQUARE_PX, (width, title, area)
+        assert area["width"] >= 120, (width, title, area)
+        # Tight: the axes end at the outer cell edges, no padding around the matrix
+        # (before: rows -400…800 around a 400-row matrix at 800 px).
+        assert area["x"] == pytest.approx([-0.5, 399.5]), (title, area)
+        assert area["y"] == pytest.approx([399.5, -0.5]), (title, area)
+    app.assert_healthy()
+
+
+def test_sidebar_starts_collapsed_on_a_small_window(at_width: Any) -> None:
+    # Streamlit's "auto": collapsed at 768 px and below (its md breakpoint), open above.
+    small = at_width(760).open_page("gram.py")
+    assert small.sidebar.bounding_box()["width"] == 0
+    small.page.get_by_test_id("stExpandSidebarButton").click()
+    expect(small.sidebar.get_by_role("link", name="Gram explorer")).to_be_visible()
+    wide = at_width(1280).open_page("gram.py")
+    expect(wide.sidebar.get_by_role("link", name="Gram explorer")).to_be_visible()
+    assert wide.sidebar.bounding_box()["width"] > 200
+
+
+def test_precision_lab_says_which_sidebar_control_applies(app: AppPage) -> None:
+    app.open_page("precision.py")
+    expect(app.sidebar).to_contain_text("only Seed applies here")
+    app.assert_healthy()
+
+
+@pytest.mark.parametrize("page", ["kernels.py", "precision.py", "anatomy.py"])
+def test_no_table_cell_reads_none(app: AppPage, page: str) -> None:
+    app.open_page(page)
+    tables = app.page.get_by_test_id("stDataFrame")
+    expect(tables.first).to_be_visible()
+    for i in range(tables.count()):
+        cells = tables.nth(i).locator("[role=gridcell], td").all_inner_texts()
+        assert cells, f"{page}: table {i} shows no cells"
+        assert "None" not in [c.strip() for c in cells], (page, i, cells)
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_overview_code_blocks_are_not_cut_off(at_width: Any, width: int) -> None:
+    app = at_width(width).open_page("overview.py")
+    blocks = app.main.get_by_test_id("stCode").locator("pre")
+    expect(blocks.first).to_be_visible()
+    for i in range(blocks.count()):
+        scroll, client = blocks.nth(i).evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client, f"code block {i} at {width} px: {scroll} px of text in {client} px"
