@@ -199,3 +199,14 @@ def test_a_crossover_that_holds_across_repeats_is_reported_between_clear_sizes()
     assert (faster, slower) == ("b", "a")
     # log(t_a/t_b) goes from log 0.1 at N=100 to log 10 at N=10000: zero halfway, N = 1000.
     assert n == pytest.approx(1000.0, rel=1e-12)
+
+
+def test_auto_runs_in_the_race_when_its_pick_is_compiled():
+    # The race compiles a compiled pick ahead of time at the exact N; auto must then
+    # trace its pick's own function (its runner pads N on the host, outside a trace).
+    X = standard_normal_data(200, 2)[0]
+    rows = {r.method: r for r in race(X, gamma=0.5, methods=["auto"], repeats=2)}
+    auto = rows["auto"]
+    assert auto.compiled and auto.picked, auto
+    assert auto.status == "ok", auto.reason
+    assert auto.timing is not None and auto.max_abs_error is not None
