@@ -343,12 +343,7 @@ def _pick(X, Y) -> GramMethod:
 
 def _auto(X, Y, gamma):
     # X and Y come from auto's prepare, shifted as the pick wants (see _AutoMethod).
-    pick = _pick(X, Y)
-    if isinstance(X, jax.core.Tracer):
-        # Traced (the race compiles a compiled pick ahead of time at the exact N):
-        # the pick's own function; its runner pads N on the host, outside any trace.
-        return pick.fn(X, Y, gamma)
-    return pick.runner(X, Y, gamma)
+    return _pick(X, Y).runner(X, Y, gamma)
 
 
 class _AutoMethod(GramMethod):

@@ -202,8 +202,8 @@ def test_a_crossover_that_holds_across_repeats_is_reported_between_clear_sizes()
 
 
 def test_auto_runs_in_the_race_when_its_pick_is_compiled():
-    # The race compiles a compiled pick ahead of time at the exact N; auto must then
-    # trace its pick's own function (its runner pads N on the host, outside a trace).
+    # The race compiles a compiled pick ahead of time at the exact N: it times the
+    # pick's own function (auto's runner pads N on the host and cannot be traced).
     X = standard_normal_data(200, 2)[0]
     rows = {r.method: r for r in race(X, gamma=0.5, methods=["auto"], repeats=2)}
     auto = rows["auto"]
