@@ -8,11 +8,15 @@ X (N, D), gamma = the median heuristic, the page's sizes by default):
 
 * the race's time: `core.bench.race.race` for that method alone, its reported
   median (`RaceRow.timing.median_s`), exactly what the Batching race page shows;
-* an independent time: the standard library's `timeit` on the same call the app
-  makes (`GramMethod.runner(*GramMethod.prepare(...))`, the result forced with
-  `jax.block_until_ready`), one call per sample as the race makes them (or, with
-  `--sustained`, `Timer.autorange`'s number of calls), the median of `--samples`
-  samples, per call.
+* an independent time: the standard library's `timeit` on the same computation
+  the race times (`GramMethod.prepare(...)`, then for a compiled method a fresh
+  `jax.jit(method.fn)` at the exact N where the race calls its ahead-of-time
+  compiled executable, otherwise `GramMethod.runner`; "auto" resolved to its pick as
+  the race does), the result forced with `jax.block_until_ready`, one call per
+  sample as the race makes them (or, with `--sustained`, `Timer.autorange`'s number
+  of calls), the median of `--samples` samples, per call. `--as-app` times the
+  registry's `runner` instead, which pads N to a size bucket and slices the result
+  back (`core.dense.buckets`): the Gram explorer's call, not the race's.
 
 The two take turns (race, timeit; then timeit, race in the next round), so a busy
 spell of the machine hits both alike; each round gives a ratio race / timeit, and
@@ -34,10 +38,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
+import numpy as np  # noqa: E402
 
 from core.bench.race import race, standard_normal_data  # noqa: E402
 from core.bench.timing import environment_info, format_seconds  # noqa: E402
-from core.dense.methods import METHODS  # noqa: E402
+from core.dense.methods import METHODS, choose_auto  # noqa: E402
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
 
@@ -47,12 +52,23 @@ TARGET = 0.25  # |ratio − 1| at most this
 
 
 def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int,
-                 sustained: bool = False) -> tuple[float, float]:
-    """(median, min) seconds per call of the app's call for `method_name`, by `timeit`."""
+                 sustained: bool = False, as_app: bool = False) -> tuple[float, float]:
+    """(median, min) seconds per call of the race's call for `method_name`, by `timeit`.
+
+    The same computation the race times, through the ordinary front door: "auto"
+    resolves to its pick (`choose_auto`), as the race does; a compiled method is called
+    through a fresh `jax.jit(method.fn)` at the exact N (the race calls the executable
+    it compiled ahead of time for that N). With `as_app`, the registry's `runner`
+    instead: what the Gram explorer calls, which pads N to a size bucket
+    (`core.dense.buckets`) and slices the result back.
+    """
     method = METHODS[method_name]
+    if method_name == "auto":
+        n, d = X.shape
+        method = METHODS[choose_auto(n, n, d, np.dtype(dtype))]
     with dtype_scope(dtype):
         args = method.prepare(X, None, gamma, dtype)
-        runner = method.runner
+        runner = method.runner if as_app or not method.compiled else jax.jit(method.fn)
         call = lambda: jax.block_until_ready(runner(*args))  # noqa: E731
         call()  # compile (jitted methods) and warm caches, as the race's warm-up does
         timer = timeit.Timer(call)
@@ -88,6 +104,9 @@ def main() -> None:
     parser.add_argument("--sustained", action="store_true",
                         help="timeit with autorange (>= 0.2 s of calls per sample) instead of "
                              "one call per sample")
+    parser.add_argument("--as-app", action="store_true",
+                        help="timeit calls the registry's runner (N padded to a size bucket, "
+                             "as the Gram explorer runs it) instead of the race's exact-N call")
     parser.add_argument("--write", action="store_true", help="save the table under benchmarks/results/")
     args = parser.parse_args()
 
@@ -104,7 +123,7 @@ def main() -> None:
                 got[which] = (race_times(name, X, gamma, args.dtype, args.repeats, args.budget)
                               if which == "race" else
                               timeit_times(name, X, gamma, args.dtype, args.samples,
-                                           args.sustained))
+                                           args.sustained, args.as_app))
             results[name].append((got["race"], got["timeit"]))
             print(f"round {r + 1}/{args.rounds} {name:>16}: race {format_seconds(got['race'][0], 2)}, "
                   f"timeit {format_seconds(got['timeit'][0], 2)}, "
@@ -113,7 +132,8 @@ def main() -> None:
 
     env = environment_info()
     lines = [
-        f"Race vs timeit ({'autorange' if args.sustained else 'one call'} per timeit sample), "
+        f"Race vs timeit ({'autorange' if args.sustained else 'one call'} per timeit sample"
+        f"{'; timeit calls the bucketed runner' if args.as_app else ''}), "
         f"N = {args.n}, D = {args.d}, {args.dtype}, {args.rounds} rounds "
         f"({env['timestamp_utc']}, jax {env['jax']}, {env['cpu_count']} CPUs, "
         f"{env['default_backend']})",
