@@ -35,7 +35,7 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
       rows: (B, D) points, already shifted by the run's one global mean.
       row_ids: (B,) their row numbers in K.
       cols: (T, D) points, shifted by the same mean; rows past `n_cols` are padding.
-      col_ids: (T,) their column numbers in K.
+      col_ids: (T,) their column numbers in K, consecutive.
       gamma: scalar.
       n_cols: M; columns at or past it are padding and come out as exactly 0.
       same: True when the columns are the rows' own points (Y is X).
@@ -59,9 +59,14 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
     B = B.at[-1].set(jnp.where(keep, B[-1], jnp.asarray(-1e30, B.dtype)))
     # HIGHEST: accelerators otherwise multiply float32 in reduced precision (TF32),
     # which the expansion turns into large distance errors.
-    exponent = jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST)
-    pairs = (row_ids, col_ids) if same and self_pairs else None
-    return jnp.exp(clip_at_zero(exponent, exponent=True, self_pairs=pairs))
+    K = jnp.exp(clip_at_zero(jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST), exponent=True))
+    if same and self_pairs:
+        # K[i, i] is exp(0) = 1 exactly, as in `clip_at_zero(self_pairs=...)`, written as
+        # B entries (those in this tile; the others dropped), not as a (B, T) mask.
+        at = row_ids - col_ids[0]
+        at = jnp.where(at < 0, K.shape[1], at)  # a negative index would wrap around, not drop
+        K = K.at[jnp.arange(K.shape[0]), at].set(1, mode="drop")
+    return K
 
 
 def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: int,
