@@ -3,6 +3,7 @@
     python benchmarks/block_engine.py                  # N = 8000 and 32000, RSS at 100k
     python benchmarks/block_engine.py --sizes 8000 --rss-n 1000000 --rss-blocks 40
     python benchmarks/block_engine.py --floor-n 60000 --floor-d 2   # engine against the floor only
+    python benchmarks/block_engine.py --hlo      # which compiled ops make and read each tile
 
 `--floor-n` times the engine (pooled means and row sums of K(X, X), float32, D =
 `--floor-d`) and, in the same run, taking turns with it, the floor: a jitted XLA program
@@ -148,6 +149,31 @@ def engine_vs_floor(n: int, d: int, repeats: int) -> dict:
     return out
 
 
+def print_tile_ops(n: int, d: int) -> None:
+    """The ops of the step's optimized HLO that make or read a whole (rows, tile) array.
+
+    Fusions named `ynn_fusion` run in YNNPACK; a `kLoop` fusion on a whole tile is XLA's
+    own loop (with an exp in it, the slow one). Each branch of the step's `conditional`
+    is listed: the tiles right of the block (no masks) and the diagonal ones.
+    """
+    import re
+    X = synthetic_points("blobs", n, d, seed=0).astype(np.float32)
+    run = BlockRun(X, median_heuristic_gamma(X), dtype="float32")
+    text = run._step.lower(np.int32(0), *run._args).compile().as_text()
+    whole = f"[{run.plan.rows_per_device},{run.plan.tile_cols}]"
+    print(f"{run.plan}; ops that make a whole {whole} tile, and (->) those that read one:")
+    lines = [re.sub(r", metadata=.*", "", line.strip()) for line in text.splitlines()]
+    makers = []
+    for line in lines:
+        if whole in line.split("=", 1)[-1].split("(")[0] and re.search(r"fusion\(|dot\(|scatter\(", line):
+            makers.append(line.split(" =")[0].replace("ROOT ", ""))
+            print("  " + line[:150])
+    for line in lines:
+        if any(m + "," in line or m + ")" in line for m in makers) and " = " in line \
+                and line.split(" =")[0].replace("ROOT ", "") not in makers:
+            print("  -> " + line[:150])
+
+
 def _peak_rss_bytes() -> int:
     """This process's peak resident set size so far."""
     # VmHWM is this program's own peak; ru_maxrss can still count the parent's
@@ -190,7 +216,12 @@ def main() -> None:
     parser.add_argument("--floor-n", type=int, default=None)
     parser.add_argument("--floor-d", type=int, default=2)
     parser.add_argument("--rss-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hlo", action="store_true",
+                        help="print the step's compiled ops on whole tiles (N = --floor-n) and exit")
     args = parser.parse_args()
+    if args.hlo:
+        print_tile_ops(args.floor_n or 60_000, args.floor_d)
+        return
     if args.rss_only:
         print(json.dumps(peak_rss(args.rss_n, args.rss_blocks)))
         return

@@ -58,6 +58,13 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process, all threads."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _step_entries(plan, start: int, symmetric: bool) -> int:
     """Entries of K that the step starting at row `start` computes, over all devices."""
     b, t = plan.rows_per_device, plan.tile_cols
@@ -77,10 +84,11 @@ def run_one(n: int, d: int, rows: int | None, cols: int | None, max_steps: int) 
     plan = run.plan
     starts = list(range(0, n, plan.block_rows))
     total_steps = len(starts)
-    times = []
+    times, cpus = [], []
     t0 = time.perf_counter()
     for i, _ in enumerate(run.steps()):
         times.append(time.perf_counter() - t0)
+        cpus.append(_cpu_s())
         if max_steps and i + 1 >= max_steps:
             break
     done = len(times)
@@ -100,6 +108,7 @@ def run_one(n: int, d: int, rows: int | None, cols: int | None, max_steps: int) 
         "steps_done": done, "steps_total": total_steps, "symmetric": run.symmetric,
         "computed_entries": full, "timed_entries": timed, "timed_seconds": seconds,
         "ns_per_computed_entry": None if s_per_entry is None else s_per_entry * 1e9,
+        "cpu_ns_per_computed_entry": (cpus[-1] - cpus[0]) / timed * 1e9 if timed else None,
         # The first step as it took (compile included), the rest at the timed rate.
         "minutes_full": None if s_per_entry is None else
         (times[0] + s_per_entry * (full - _step_entries(plan, 0, run.symmetric))) / 60,
@@ -114,16 +123,17 @@ def _mib(b: int | None) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| devices | N | block (rows/device × cols) | steps timed | ns / computed entry (wall) "
-             "| minutes for the full N | peak RSS | peak device memory | load before → after |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| CPU ns / computed entry | minutes for the full N | peak RSS | peak device memory | load before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         projected = r["steps_done"] < r["steps_total"]
         ns = "–" if r["ns_per_computed_entry"] is None else f"{r['ns_per_computed_entry']:.2g}"
+        cpu = "–" if r["cpu_ns_per_computed_entry"] is None else f"{r['cpu_ns_per_computed_entry']:.2g}"
         mins = "–" if r["minutes_full"] is None else f"{r['minutes_full']:.2g}"
         mins += " (projected)" if projected else " (measured)"
         lines.append(
             f"| {r['devices']} | {r['n']:,} | {r['block']} | {r['steps_done'] - 1} of "
-            f"{r['steps_total']:,}{' (a sample)' if projected else ''} | {ns} | {mins} | "
+            f"{r['steps_total']:,}{' (a sample)' if projected else ''} | {ns} | {cpu} | {mins} | "
             f"{_mib(r['peak_rss_bytes'])} | {_mib(r['device_peak_bytes'])} | "
             f"{r['load_before']:.1f} → {r['load_after']:.1f} |")
     return "\n".join(lines)
@@ -163,8 +173,9 @@ def main() -> None:
             f"Pooled means and row sums of K(X, X), float32, D = {args.d}, jax {jax.__version__}; "
             f"`python benchmarks/engine_devices.py --max-steps {args.max_steps}`. Rows marked "
             "projected timed a sample of steps (the first, which compiles, excluded) and scale "
-            "its cost per computed entry to the whole plan; wall time, so a shared machine's "
-            "load (the last column: 1-minute load average) slows them.\n\n" + table(results) + "\n")
+            "its wall time per computed entry to the whole plan, so a shared machine's load (the "
+            "last column: 1-minute load average) slows them; the CPU time per computed entry "
+            "(user + system, all threads) is what the work costs whatever else runs.\n\n" + table(results) + "\n")
     print(text)
     if not args.no_write:
         RESULTS.mkdir(exist_ok=True)
