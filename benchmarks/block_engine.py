@@ -3,13 +3,16 @@
     python benchmarks/block_engine.py                  # N = 8000 and 32000, RSS at 100k
     python benchmarks/block_engine.py --sizes 8000 --rss-n 1000000 --rss-blocks 40
     python benchmarks/block_engine.py --floor-n 60000 --floor-d 2   # engine against the floor only
+    python benchmarks/block_engine.py --hlo      # which compiled ops make and read each tile
 
 `--floor-n` times the engine (pooled means and row sums of K(X, X), float32, D =
 `--floor-d`) and, in the same run, taking turns with it, the floor: a jitted XLA program
 that only computes sum(exp(-(a_i - b_j)^2)) over an 8192 x 8192 grid made from iota. Both
 are reported in ns per entry of K that the engine actually computes (its symmetric path
 computes only the tiles on and above the diagonal; `computed_entries` counts them) and
-per entry of K, with the minutes that rate gives at N = 10^6.
+per entry of K, with the minutes that rate gives at N = 10^6 (its cost per computed entry
+times the entries the plan at 10^6 computes). The line starting "RATIO" is the result:
+engine / floor in CPU time per computed entry (target <= 1.5).
 
 Per-entry cost = median wall time / (N · N), for the block engine (pooled means and
 row sums, the Scale page's work) at each size and for dense registry methods at
@@ -136,8 +139,39 @@ def engine_vs_floor(n: int, d: int, repeats: int) -> dict:
     out["engine_over_floor"] = out["engine"]["ns_per_computed_entry"] / out["floor"]["ns_per_computed_entry"]
     out["cpu_engine_over_floor"] = (out["engine"]["cpu_ns_per_computed_entry"]
                                     / out["floor"]["cpu_ns_per_computed_entry"])
-    out["minutes_at_1e6"] = out["engine"]["ns_per_entry_of_K"] * 1e-9 * 1e12 / 60
+    # At 10^6 the symmetric path computes a slightly smaller share of K (thinner diagonal
+    # band): scale the cost per computed entry by the entries that plan computes.
+    from core.scale import plan_blocks
+    big = plan_blocks(10**6, 10**6).computed_entries(runs[-1].symmetric)
+    out["computed_entries_at_1e6"] = big
+    out["minutes_at_1e6"] = out["engine"]["ns_per_computed_entry"] * 1e-9 * big / 60
+    out["cpu_minutes_at_1e6"] = out["engine"]["cpu_ns_per_computed_entry"] * 1e-9 * big / 60
     return out
+
+
+def print_tile_ops(n: int, d: int) -> None:
+    """The ops of the step's optimized HLO that make or read a whole (rows, tile) array.
+
+    Fusions named `ynn_fusion` run in YNNPACK; a `kLoop` fusion on a whole tile is XLA's
+    own loop (with an exp in it, the slow one). Each branch of the step's `conditional`
+    is listed: the tiles right of the block (no masks) and the diagonal ones.
+    """
+    import re
+    X = synthetic_points("blobs", n, d, seed=0).astype(np.float32)
+    run = BlockRun(X, median_heuristic_gamma(X), dtype="float32")
+    text = run._step.lower(np.int32(0), *run._args).compile().as_text()
+    whole = f"[{run.plan.rows_per_device},{run.plan.tile_cols}]"
+    print(f"{run.plan}; ops that make a whole {whole} tile, and (->) those that read one:")
+    lines = [re.sub(r", metadata=.*", "", line.strip()) for line in text.splitlines()]
+    makers = []
+    for line in lines:
+        if whole in line.split("=", 1)[-1].split("(")[0] and re.search(r"fusion\(|dot\(|scatter\(", line):
+            makers.append(line.split(" =")[0].replace("ROOT ", ""))
+            print("  " + line[:150])
+    for line in lines:
+        if any(m + "," in line or m + ")" in line for m in makers) and " = " in line \
+                and line.split(" =")[0].replace("ROOT ", "") not in makers:
+            print("  -> " + line[:150])
 
 
 def _peak_rss_bytes() -> int:
@@ -182,24 +216,36 @@ def main() -> None:
     parser.add_argument("--floor-n", type=int, default=None)
     parser.add_argument("--floor-d", type=int, default=2)
     parser.add_argument("--rss-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hlo", action="store_true",
+                        help="print the step's compiled ops on whole tiles (N = --floor-n) and exit")
     args = parser.parse_args()
+    if args.hlo:
+        print_tile_ops(args.floor_n or 60_000, args.floor_d)
+        return
     if args.rss_only:
         print(json.dumps(peak_rss(args.rss_n, args.rss_blocks)))
         return
 
     env = environment_info()
     if args.floor_n:
+        load_before = os.getloadavg()[0]
         r = engine_vs_floor(args.floor_n, args.floor_d, args.repeats)
+        r["load_before"] = load_before
         e, f = r["engine"], r["floor"]
-        print(f"load average {r['load_average'][0]:.2f}; N={r['n']:,}, D={r['d']}, float32, "
+        print(f"load average {load_before:.2f} before, {r['load_average'][0]:.2f} after the turns; N={r['n']:,}, D={r['d']}, float32, "
               f"{r['repeats']} turns each (min-max in brackets)")
         print(f"engine: {format_seconds(e['median_s'])} [{e['min_s']:.2f}-{e['max_s']:.2f} s], "
               f"{e['ns_per_computed_entry']:.3f} ns per computed entry ({r['computed_entries']:,}), "
-              f"{e['ns_per_entry_of_K']:.3f} ns per entry of K; {r['minutes_at_1e6']:.1f} min at N = 10^6")
+              f"{e['ns_per_entry_of_K']:.3f} ns per entry of K")
         print(f"floor:  {format_seconds(f['median_s'])} [{f['min_s']:.3f}-{f['max_s']:.3f} s], "
               f"{f['ns_per_computed_entry']:.3f} ns per entry; engine / floor = {r['engine_over_floor']:.2f}")
         print(f"CPU time (all threads) per computed entry: engine {e['cpu_ns_per_computed_entry']:.3f} ns, "
               f"floor {f['cpu_ns_per_computed_entry']:.3f} ns; engine / floor = {r['cpu_engine_over_floor']:.2f}")
+        print(f"RATIO engine / floor, CPU time per computed entry: {r['cpu_engine_over_floor']:.2f} "
+              f"(wall: {r['engine_over_floor']:.2f}; target <= 1.5). At N = 10^6 "
+              f"({r['computed_entries_at_1e6']:.3g} computed entries): {r['minutes_at_1e6']:.1f} min "
+              f"of wall time at this run's rate, {r['cpu_minutes_at_1e6']:.1f} min of CPU time "
+              f"({os.cpu_count()} cores). Load average after: {os.getloadavg()[0]:.2f}")
         print(json.dumps(r))
         return
     print(f"# {env['platform']}, {env['cpu_count']} CPUs, jax {env['jax']}, devices "

@@ -27,17 +27,21 @@ __all__ = ["rbf_tile", "block_step", "row_mesh"]
 # --- the math: one tile of K, and one device's share of one step -------------
 
 def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.Array,
-             gamma: jax.Array, n_cols: int, same: bool) -> jax.Array:
+             gamma: jax.Array, n_cols: int, same: bool, self_pairs: bool = True,
+             first_col: jax.Array | None = None) -> jax.Array:
     """One tile of the RBF Gram matrix, from centered points.
 
     Args:
       rows: (B, D) points, already shifted by the run's one global mean.
       row_ids: (B,) their row numbers in K.
       cols: (T, D) points, shifted by the same mean; rows past `n_cols` are padding.
-      col_ids: (T,) their column numbers in K.
+      col_ids: (T,) their column numbers in K, consecutive.
       gamma: scalar.
       n_cols: M; columns at or past it are padding and come out as exactly 0.
       same: True when the columns are the rows' own points (Y is X).
+      self_pairs: with `same`, set K[i, i] to exactly 1; False when the tile holds no
+        pair (i, i) (the symmetric path's tiles right of their block).
+      first_col: columns before it come out as exactly 0 (None: none).
 
     Returns:
       (B, T) kernel values in the dtype of `rows`.
@@ -45,12 +49,24 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
     # ONE matrix product of augmented factors gives the exponent -γ|x - y|²; then
     # clip it at 0 (K <= 1) and make K[i, i] exactly 1, as every dense method does.
     A, B = augmented_factors(rows, cols, gamma)
+    # Columns to leave out (padding, or left of `first_col`) get the exponent -1e30
+    # from their -γ|y|² factor, so exp gives exactly 0: a (T,) select, not a (B, T)
+    # one, which keeps product, clip and exp one chain that XLA's CPU backend fuses
+    # into one pass over the tile (see `_cpu_fusion_options`).
+    keep = col_ids < n_cols
+    if first_col is not None:
+        keep = keep & (col_ids >= first_col)
+    B = B.at[-1].set(jnp.where(keep, B[-1], jnp.asarray(-1e30, B.dtype)))
     # HIGHEST: accelerators otherwise multiply float32 in reduced precision (TF32),
     # which the expansion turns into large distance errors.
-    exponent = jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST)
-    exponent = clip_at_zero(exponent, exponent=True, self_pairs=(row_ids, col_ids) if same else None)
-    K = jnp.exp(exponent)
-    return jnp.where(col_ids[None, :] < n_cols, K, 0)
+    K = jnp.exp(clip_at_zero(jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST), exponent=True))
+    if same and self_pairs:
+        # K[i, i] is exp(0) = 1 exactly, as in `clip_at_zero(self_pairs=...)`, written as
+        # B entries (those in this tile; the others dropped), not as a (B, T) mask.
+        at = row_ids - col_ids[0]
+        at = jnp.where(at < 0, K.shape[1], at)  # a negative index would wrap around, not drop
+        K = K.at[jnp.arange(K.shape[0]), at].set(1, mode="drop")
+    return K
 
 
 def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: int,
@@ -97,32 +113,36 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
         v_block = jax.lax.dynamic_slice_in_dim(v_rows, offset, b)
         rel_group = row_ids // pool - offset // pool  # 0 .. n_groups - 1
         onehot = (rel_group[None, :] == jnp.arange(n_groups, dtype=offset.dtype)[:, None])
-        onehot = jnp.where((row_ids < n_cols)[None, :], onehot, False).astype(rows.dtype)
-
         row_valid = (row_ids < n_cols).astype(rows.dtype)  # padding rows add nothing
+        # Every column reduction is one product (weights @ K): all rows, each row's v,
+        # and each pooled group of rows; K is read back once for all of them.
+        weights = [row_valid] + ([v_block * row_valid] if matvec else [])
+        weights = jnp.concatenate([jnp.stack(weights), onehot.astype(rows.dtype) * row_valid], 0)
 
     def tile(carry, xs, masked=True):
         cols, v, first = xs
         col_ids = first + jnp.arange(tile_cols, dtype=first.dtype)
-        K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same)
-        K_up = K
-        if symmetric and masked:  # a tile that meets the block's own columns
-            K_up = jnp.where(col_ids[None, :] >= offset + b, K, 0)  # right of the block
-            K = jnp.where(col_ids[None, :] >= offset, K, 0)  # the block's diagonal onwards
+        if symmetric:  # masked: a tile that meets the block's own columns
+            K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same, self_pairs=masked,
+                         first_col=offset if masked else None)  # the block's diagonal onwards
+        else:
+            K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same)
         groups = K.reshape(b, tile_cols // pool, pool).sum(axis=-1)
         out = {"groups": groups}
         if matvec:  # per-tile partial sums: the host adds them in float64
             out["matvec"] = jnp.sum(K * v[None, :], axis=1)
         if symmetric:
-            hi = jax.lax.Precision.HIGHEST
-            up_groups = K_up.reshape(b, tile_cols // pool, pool).sum(axis=-1) if masked else groups
-            out["col_sums"] = jnp.dot(row_valid, K_up, precision=hi)
-            out["col_groups"] = jnp.dot(onehot, up_groups, precision=hi)
+            cols_red = jnp.dot(weights, K, precision=jax.lax.Precision.HIGHEST)
+            if masked:  # only columns right of the block are owed to later rows
+                cols_red = jnp.where(col_ids[None, :] >= offset + b, cols_red, 0)
+            out["col_sums"] = cols_red[0]
             if matvec:
-                out["col_matvec"] = jnp.dot(v_block * row_valid, K_up, precision=hi)
+                out["col_matvec"] = cols_red[1]
+            out["col_groups"] = cols_red[-n_groups:].reshape(
+                n_groups, tile_cols // pool, pool).sum(axis=-1)
         carry = dict(carry)
         self_mask = row_ids[:, None] == col_ids[None, :]  # unused ones are compiled away
-        if diagonal:
+        if diagonal and (masked or not symmetric):  # tiles right of the block hold none
             carry["diagonal"] = carry["diagonal"] + jnp.sum(jnp.where(self_mask, K, 0), axis=1)
         if top_k:
             scores = jnp.where(col_ids[None, :] < n_cols, K, -jnp.inf)
@@ -184,7 +204,29 @@ def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
     step = jax.shard_map(functools.partial(block_step, **static), mesh=mesh,
                          in_specs=(P(),) * 6, out_specs={k: _OUT_SPECS[k] for k in keys},
                          check_vma=False)
-    return jax.jit(step)
+    cpu = all(d.platform == "cpu" for d in mesh.devices.flat)
+    return jax.jit(step, compiler_options=_cpu_fusion_options() if cpu else None)
+
+
+# XLA's CPU backend hands dots and reductions to YNNPACK, whose exp is fast, but by default
+# not elementwise chains: a tile of K with two consumers (its row sums and, on the symmetric
+# path, its column sums) was exponentiated by XLA's own slower loop, between two passes over
+# memory. With elementwise fusions on, YNNPACK computes the product, clip and exp of a tile
+# in one pass and the two reductions read it back: 20-25% less CPU time per computed entry
+# (benchmarks/block_engine.py, docs/BENCHMARKS.md). Per program, never process-wide.
+_YNN_TYPES = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_ELTWISE,LIBRARY_FUSION_TYPE_REDUCE"
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_fusion_options() -> dict[str, str] | None:
+    """The CPU compiler option above, or None when this jaxlib does not know it."""
+    options = {"xla_cpu_experimental_ynn_fusion_type": _YNN_TYPES}
+    try:
+        probe = jax.jit(lambda x: jnp.exp(x).sum(), compiler_options=options)
+        probe.lower(jax.ShapeDtypeStruct((8,), jnp.float32)).compile()
+    except Exception:  # an unknown option or value: the default fusions, same results to round-off
+        return None
+    return options
 
 
 def row_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:

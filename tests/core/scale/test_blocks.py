@@ -299,3 +299,30 @@ def test_bad_input_is_refused_with_a_reason(rng):
         run_blocks(X, 1.0, reductions=BlockReductions(top_k=20))
     with pytest.raises(ValueError, match="length M = 20"):
         run_blocks(X, 1.0, reductions=BlockReductions(matvec=np.ones(3)))
+
+
+def test_same_results_without_the_cpu_fusion_option(monkeypatch):
+    # A jaxlib that does not know the CPU fusion option the step asks for must still run
+    # the engine (with XLA's default fusions), and give the dense result: tiles right of
+    # their block (no masks at all) and the masked diagonal tiles alike.
+    from core.scale import step
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(700, 2)).astype(np.float32)
+    K = _dense(X, None, 0.7)
+    assert step._cpu_fusion_options() is not None  # this machine's jaxlib knows it
+    monkeypatch.setattr(step, "_YNN_TYPES", "NOT_A_FUSION_TYPE")
+    step._cpu_fusion_options.cache_clear()
+    step._compiled_step.cache_clear()
+    try:
+        assert step._cpu_fusion_options() is None
+        r = run_blocks(X, 0.7, rows_per_device=64, tile_cols=128)
+    finally:
+        monkeypatch.undo()
+        step._cpu_fusion_options.cache_clear()
+        step._compiled_step.cache_clear()
+    assert r.symmetric
+    assert_within(r.row_sums, K.sum(axis=1),
+                  _sum_bound(X, None, 0.7, np.ones(700), np.float32, 64), "row sums")
+    assert_within(r.pooled, pool_mean(K, MAX_POOLED_SIDE)[0], _k_tol(X, None, 0.7, "float32", 2),
+                  "pooled means")
