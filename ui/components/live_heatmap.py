@@ -171,8 +171,9 @@ class LiveDistances:
     Attributes:
       payload: `distances_payload(...)`.
       worst_error: above the display side, the largest over cells of the rule's
-        error for exp(-t s) at every t of `gammas` (`CellSummary.grid_error`), which
-        bounds every live kernel's error at those gammas; None up to the display side.
+        error for exp(-t s) at the grid's t (`CellSummary.grid_error`): the RBF and
+        Laplacian kernels' error at those gammas (the other live kernels, mixtures of
+        exp(-t s), err by the same mixture of these errors); None up to the display side.
       gammas: (first, last) t of that grid, or None.
     """
 
