@@ -15,7 +15,7 @@ from core.dense.methods import METHODS, rbf_from_sqdist, resolve
 from core.lessons.projection import pca_2d
 from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound, spectrum
 from core.scale.pooling import pool_factor, pool_mean, pooled_rbf_from_sqdist
-from core.scale.summary import QUANTILES_PER_CELL, quantile_weights
+from core.scale.summary import GRID_SIZE, NODES_PER_CELL
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
@@ -125,30 +125,31 @@ def live_view(current, S: np.ndarray, key: tuple, pooled: np.ndarray, factor: in
     """The live heatmap: distances once per data, the exact pooled K of this gamma per release."""
     profile = DISTANCE_PROFILES[current.kernel]
     display_to_point = np.arange(n) if order is None else order
-    distances = cached_distances_payload(key, profile.distance, profile.code, S, display_to_point)
+    live = cached_distances_payload(key, profile.distance, profile.code, S, display_to_point)
     exact = pooled_exact_payload(pooled, factor, n, current.gamma,
                                  float(current.params.get("alpha", 1.0)), profile.code,
                                  [int(rank[p]) for p in selected], token=0)
-    live_heatmap(distances, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
+    live_heatmap(live.payload, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
     if st.session_state.pop("_gram_picked_new", False):
         st.rerun()  # the scatter, outside this fragment, shows the clicked pair
     st.caption("Drag the gamma slider (or focus it and use the arrow keys, Page Up/Down, Home/End): "
                "the heatmap and the histogram follow in your browser from distances sent once. "
                "On release the exact K from core replaces the preview.")
     factor = pool_factor(n)
-    if factor > 1:
+    if factor > 1 and live.worst_error is not None:
         side = -(-n // factor)
-        sizes = np.minimum(factor, n - np.arange(0, n, factor))
-        # The bound depends only on each block's count of pairs: a handful of distinct
-        # values (445² cells would cost 30 ms per release for the same number).
-        counts = np.unique(np.outer(sizes, sizes) - np.diag(sizes))
-        worst = quantile_weights(counts, QUANTILES_PER_CELL).max()
+        lo, hi = live.gammas
+        # Measured for exp(-t·s) at each t of the grid. Every live kernel is completely
+        # monotone in s with k = 1 at s = 0: a mixture of those exponentials over t.
         st.caption(f"Pooled for display: {n:,}×{n:,} entries shown as {side}×{side} cells, "
                    f"each the mean of a {factor}×{factor} block. While you drag, each cell is "
-                   f"previewed from {QUANTILES_PER_CELL} quantiles of its block's distances, "
-                   f"within {worst:.2f} of the block's exact mean (a bound: each quantile stands "
-                   "for at most that share of the block's pairs); after release it is the exact "
-                   "block mean of core's K.")
+                   f"previewed from a {NODES_PER_CELL}-point rule for its block's distances s "
+                   f"(a Gauss rule, its weights fitted to exp(−t·s)). Measured on these data, "
+                   f"every cell is within {live.worst_error:.3f} of its block's exact mean of "
+                   f"exp(−t·s) at {GRID_SIZE} values of t doubling from {lo:.2g} to {hi:.2g} (t is "
+                   "the RBF and Laplacian kernels' gamma; the other live kernels are mixtures of "
+                   "such exponentials, so their errors are of the same size). "
+                   "After release it is the exact block mean of core's K.")
 
 
 

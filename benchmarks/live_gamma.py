@@ -2,6 +2,7 @@
 
     python benchmarks/live_gamma.py            # everything (a few minutes)
     python benchmarks/live_gamma.py --quick    # fewer repeats
+    python benchmarks/live_gamma.py --no-browser   # only (c) payload bytes and (d) errors
 
 (a) Frames per second while the gamma slider is dragged (mouse held down, moved
     in small steps faster than the screen refreshes), at N = 400, 2,000, 4,000:
@@ -17,8 +18,13 @@
     the browser's websocket received per release at N = 400 and 4,000 (every
     message of the fragment rerun, not only the payload).
 (d) Preview error against the exact pooled K at N = 4,000 and 8,000: the app's
-    default data (blobs, seed 0, ordered by label), the float16 quantiles exactly
-    as sent, RBF over gamma from 1/100 to 1,000 times the median heuristic.
+    default data (blobs, seed 0, ordered by label), the per-cell rules exactly as
+    the browser decodes them from the payload (`core.scale.summary`), for every live
+    kernel (Laplacian on L1 distances) over 11 gammas from 1/100 to 1,000 times the
+    median heuristic (L1: 1 / (2 median L1 distance)); and, as a baseline, the
+    6 float16 block quantiles sent before (`core.scale.quantile_summary`). Also the
+    largest error `cell_summary` measured on its own grid, and the once-per-data
+    time of `cell_summary` against `block_quantiles` (median and range of 3).
 (e) The server's share of a release at N = 4,000, without Streamlit: the exact
     payload the fragment builds from the shared distances, as the page does it now
     (`pooled_rbf_from_sqdist`, no N × N K) and as it did before (exp into a full K,
@@ -48,15 +54,17 @@ os.chdir(ROOT)
 from core.data import load_dataset  # noqa: E402
 from core.dense.methods import rbf_from_sqdist, sqdist_for  # noqa: E402
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
-from core.kernels.profiles import DISTANCE_PROFILES  # noqa: E402
-from core.scale.pooling import pool_mean  # noqa: E402
-from core.scale.summary import preview_from_quantiles  # noqa: E402
+from core.kernels.profiles import DISTANCE_PROFILES, pairwise_l1  # noqa: E402
+from core.scale.pooling import pool_factor, pool_mean  # noqa: E402
+from core.scale.quantile_summary import (QUANTILES_PER_CELL, block_quantiles,  # noqa: E402
+                                         preview_from_quantiles)
+from core.scale.summary import cell_summary, preview_from_rules  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_FPS, TARGET_RELEASE_MS, TARGET_BYTES = 20, 300, 1.5e6
 
 
-def payload_sizes(n: int) -> dict:
+def payload_sizes(n: int, errors: bool = True) -> dict:
     """(c) payload bytes, and (d) the preview's error, for the default data at N = n."""
     from ui.components.live_heatmap import decode_distances, distances_payload, exact_payload
 
@@ -68,20 +76,69 @@ def payload_sizes(n: int) -> dict:
     K = rbf_from_sqdist(D, g0)
     exact = exact_payload(K, g0, 1.0, 0, [], 0)
     out = {"n": n, "distances_bytes": len(dist), "exact_bytes": len(exact)}
-    sent = decode_distances(dist)
-    if sent["m"]:
+    if decode_distances(dist)["m"] and errors:
+        out["errors"] = preview_errors(X, order)
+        out["seconds"] = summary_seconds(D)
+    return out
+
+
+def preview_errors(X: np.ndarray, order: np.ndarray) -> dict:
+    """(d) |preview − exact pooled K| per live kernel, the rules as sent and the quantiles."""
+    from ui.components.live_heatmap import decode_distances, distances_payload
+
+    n = X.shape[0]
+    out = {}
+    for distance in ("sqeuclidean", "l1"):
+        D = (sqdist_for("auto", X) if distance == "sqeuclidean" else pairwise_l1(X))[np.ix_(order, order)]
+        sent = decode_distances(distances_payload(D, order, distance, 0))
         side, f = sent["side"], sent["factor"]
-        Q = np.zeros((side, side, sent["m"]), np.float32)
         r, c = np.triu_indices(side)
-        Q[r, c], Q[c, r] = sent["body"], sent["body"]
-        errs = []
-        for gamma in g0 * np.logspace(-2, 3, 11):
-            exact_pooled = pool_mean(rbf_from_sqdist(D.astype(np.float64), gamma))[0]
-            preview = preview_from_quantiles(Q, n, f, DISTANCE_PROFILES["rbf"].fn, gamma)
-            errs.append(np.abs(preview - exact_pooled).ravel())
-        e = np.concatenate(errs)
-        out.update(err_max=float(e.max()), err_p99=float(np.quantile(e, 0.99)),
-                   err_mean=float(e.mean()), share_within_002=float(np.mean(e <= 0.02)))
+        nodes, weights = np.zeros((side, side, 4), np.float32), np.zeros((side, side, 4))
+        nodes[r, c], nodes[c, r] = sent["nodes"], sent["nodes"]
+        weights[r, c], weights[c, r] = sent["weights"], sent["weights"]
+        # The quantiles as they were sent: float16 of s / max(quantiles).
+        Q = block_quantiles(D, f, QUANTILES_PER_CELL)
+        scale = np.float32(np.nanmax(Q))
+        Q = np.nan_to_num((Q / scale).astype(np.float16)).astype(np.float32) * scale
+        g0 = median_heuristic_gamma(X) if distance == "sqeuclidean" else 1 / (2 * float(np.median(D)))
+        grid_error = cell_summary(D, f).grid_error.max()
+        for kernel, profile in DISTANCE_PROFILES.items():
+            if profile.distance != distance:
+                continue
+            errs = {"rules": [], "quantiles": []}
+            for gamma in g0 * np.logspace(-2, 3, 11):
+                K = profile.fn(D.astype(np.float64), gamma, {"alpha": 0.5})
+                exact_pooled = pool_mean(K)[0][r, c]
+                del K
+                errs["rules"].append(np.abs(preview_from_rules(nodes, weights, n, f, profile.fn, gamma,
+                                                               {"alpha": 0.5})[r, c] - exact_pooled))
+                errs["quantiles"].append(np.abs(preview_from_quantiles(Q, n, f, profile.fn, gamma,
+                                                                       {"alpha": 0.5})[r, c] - exact_pooled))
+            out[kernel] = {way: _error_stats(np.concatenate(e)) for way, e in errs.items()}
+            out[kernel]["grid_error"] = float(grid_error)
+    return out
+
+
+def _error_stats(e: np.ndarray) -> dict:
+    return {"max": float(e.max()), "p99": float(np.quantile(e, 0.99)), "mean": float(e.mean()),
+            "share_within_002": float(np.mean(e <= 0.02))}
+
+
+def summary_seconds(D: np.ndarray, repeats: int = 3) -> dict:
+    """Once-per-data seconds of the summary now (`cell_summary`) and before (quantiles)."""
+    import time
+
+    f = pool_factor(D.shape[0])
+    out = {}
+    for name, fn in (("cell_summary", lambda: cell_summary(D, f)),
+                     ("block_quantiles", lambda: block_quantiles(D, f, QUANTILES_PER_CELL))):
+        fn()  # warm-up
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        out[name] = times
     return out
 
 
@@ -182,11 +239,14 @@ def spread(values: list[float], fmt: str = "{:.2g}") -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-browser", action="store_true", help="only (c) payload bytes and (d) errors")
     args = parser.parse_args()
     load_before = os.getloadavg()
     sizes = [payload_sizes(n) for n in (400, 4000, 8000)]
-    server = server_release_ms(4000, repeats=5 if args.quick else 15)
-    measures = browser_measures([400, 2000, 4000], repeats=3 if args.quick else 7)
+    server, measures = {}, {"fps": {}, "release_ms": [], "ws_bytes_per_release": {}}
+    if not args.no_browser:
+        server = server_release_ms(4000, repeats=5 if args.quick else 15)
+        measures = browser_measures([400, 2000, 4000], repeats=3 if args.quick else 7)
     load_after = os.getloadavg()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = [f"# Live gamma benchmark {stamp}", "",
@@ -195,7 +255,9 @@ def main() -> None:
              "| measure | result | target |", "|---|---|---|"]
     for n, f in measures["fps"].items():
         lines.append(f"| frames per second while dragging, N = {n:,} | {spread(f)} | ≥ {TARGET_FPS} |")
-    lines.append(f"| release → exact heatmap, N = 4,000 (ms) | {spread(measures['release_ms'])} | ≤ {TARGET_RELEASE_MS} |")
+    if measures["release_ms"]:
+        lines.append(f"| release → exact heatmap, N = 4,000 (ms) | {spread(measures['release_ms'])} "
+                     f"| ≤ {TARGET_RELEASE_MS} |")
     for name, times in server.items():
         lines.append(f"| server: exact payload per release, N = 4,000, {name} (ms) | {spread(times)} | |")
     for s in sizes:
@@ -205,10 +267,17 @@ def main() -> None:
         lines.append(f"| websocket bytes per release (whole fragment), N = {n:,} | "
                      f"{spread([x / 1e6 for x in b])} MB | ≤ 1.5 MB |")
     for s in sizes:
-        if "err_max" in s:
-            lines.append(f"| preview error vs exact pooled K, N = {s['n']:,} | max {s['err_max']:.3f}, "
-                         f"99th pct {s['err_p99']:.3f}, mean {s['err_mean']:.4f}; "
-                         f"{100 * s['share_within_002']:.1f} % of cells ≤ 0.02 | aim ≤ 0.02 |")
+        for name, times in s.get("seconds", {}).items():
+            lines.append(f"| once per data, N = {s['n']:,}: {name} (s) | {spread(times)} | |")
+    for s in sizes:
+        for kernel, e in s.get("errors", {}).items():
+            for way, label in (("rules", "4-point rules (now)"), ("quantiles", "6 quantiles (before)")):
+                v = e[way]
+                lines.append(f"| preview error vs exact pooled K, N = {s['n']:,}, {kernel}, {label} | "
+                             f"max {v['max']:.4f}, 99th pct {v['p99']:.4f}, mean {v['mean']:.5f}; "
+                             f"{100 * v['share_within_002']:.1f} % of cells ≤ 0.02 | aim ≤ 0.02 |")
+            lines.append(f"| largest error on cell_summary's grid of t, N = {s['n']:,}, {kernel}'s distances | "
+                         f"{e['grid_error']:.4f} | |")
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.mkdir(exist_ok=True)

@@ -5,8 +5,9 @@ Gram matrix from distances sent once (the Gram explorer's live heatmap). Each
 profile here is the NumPy twin of the kernel's vector form in
 `core.kernels.functions`, and of the JavaScript in `ui/components/live_heatmap.js`
 (tests compare all three). The periodic kernel is a function of the distance
-too, but it is not monotone in it, so block quantiles cannot bound its pooled
-mean: it stays on the server path with the linear and polynomial kernels.
+too, but it is not monotone in it (so not a mixture of exp(-t s), whose errors
+bound the others' per-cell preview, `core.scale.summary`): it stays on the server
+path with the linear and polynomial kernels.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ DISTANCE_PROFILES: dict[str, DistanceProfile] = {
 
 NOT_LIVE_REASONS: dict[str, str] = {
     "periodic": "the periodic kernel rises and falls with distance, so a pooled cell's "
-                "preview from a few distance quantiles has no error bound",
+                "preview from a few points of its distances has no measured error",
     "linear": "the linear kernel depends on the dot product x·y, not on a distance",
     "polynomial": "the polynomial kernel depends on the dot product x·y, not on a distance",
 }

@@ -14,7 +14,7 @@ from scipy.spatial.distance import cdist
 from core.dense.methods import METHODS, sqdist_for
 from core.lessons.spectrum import spectrum
 from core.scale.pooling import pool_mean
-from core.scale.summary import block_quantiles
+from core.scale.summary import block_gauss_rules, cell_summary
 from tests.app.conftest import widget, no_exception, open_page
 from tests.app.test_gram_explorer import data_of, release_gamma
 from ui.components.live_heatmap import decode_distances, decode_exact
@@ -60,21 +60,27 @@ def test_a_release_resends_only_the_exact_K():
     np.testing.assert_allclose(exact["K"], K[np.ix_(order, order)], atol=2e-6)
 
 
-def test_large_n_sends_block_quantiles_within_the_byte_budget():
+def test_large_n_sends_per_cell_rules_within_the_byte_budget():
     at = open_page(PAGE, {"n": "1200", "dataset": "uniform"})
     X, _ = data_of(at)
     sent_bytes = payloads(at)
     sent = decode_distances(sent_bytes["w_gram_live"])
-    assert (sent["side"], sent["factor"], sent["m"]) == (400, 3, 6)
+    assert (sent["side"], sent["factor"], sent["m"]) == (400, 3, 7)
     D = sqdist_for("auto", X)  # uniform data has one label: display order is data order
-    Q = block_quantiles(D, 3, 6)[np.triu_indices(400)]
-    # float16 of s / max(s): relative error 2⁻¹¹, absolute at most max(s)·2⁻²⁴ near zero.
-    np.testing.assert_allclose(sent["body"], Q, rtol=2.0**-11, atol=float(D.max()) * 2.0**-24)
+    iu = np.triu_indices(400)
+    gauss_x, _ = block_gauss_rules(D, 3)
+    # Nodes: the Gauss nodes of each block as float16 of s / max(s) (relative error
+    # 2⁻¹¹, absolute at most max(s)·2⁻²⁵ near zero); weights sum to 1 as the browser takes them.
+    np.testing.assert_allclose(sent["nodes"], gauss_x[iu], rtol=2.0**-11, atol=float(D.max()) * 2.0**-25)
+    assert np.all(sent["weights"].sum(-1) == 1.0)
     exact = decode_exact(sent_bytes["w_gram_live_exact"])
     K = METHODS["auto"].compute(X, None, exact["gamma"])
     np.testing.assert_allclose(exact["K"], pool_mean(K)[0], atol=2e-6)
     assert all(len(b) <= MAX_MESSAGE_BYTES for b in sent_bytes.values())
-    assert any("Pooled for display" in c.value and "6 quantiles" in c.value for c in at.caption)
+    # The caption states the measured error of these very rules (CellSummary.grid_error).
+    worst = cell_summary(D, 3).grid_error.max()
+    assert any("Pooled for display" in c.value and "4-point rule" in c.value
+               and f"within {worst:.3f} of its block's exact mean" in c.value for c in at.caption)
 
 
 def test_laplacian_previews_from_l1_distances():

@@ -18,7 +18,7 @@ from core.data import load_dataset
 from core.dense.methods import METHODS, sqdist_for
 from core.kernels import KERNELS
 from core.kernels.profiles import DISTANCE_PROFILES
-from core.scale.summary import block_quantiles, preview_from_quantiles
+from core.scale.summary import cell_summary, decode_rules, preview_from_rules
 from core.lessons.projection import pca_2d
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +151,7 @@ def np_array(values) -> np.ndarray:
 
 @pytest.mark.parametrize("kernel", ["rbf", "matern32", "rational_quadratic"])
 def test_browser_preview_of_pooled_cells_equals_cores_preview(app, kernel):
-    # The JavaScript twin of core.scale.summary.preview_from_quantiles, read from the
+    # The JavaScript twin of core.scale.summary.preview_from_rules, read from the
     # component while it previews (dragging), at N = 1,200 (400 × 400 cells of 3 × 3).
 
     label = quote(KERNELS[kernel].label)  # a bound selectbox takes its label from the URL
@@ -160,13 +160,24 @@ def test_browser_preview_of_pooled_cells_equals_cores_preview(app, kernel):
     got = app.page.evaluate(
         """() => { const v = window.__vmapLiveGram.view; v.dragging = true; v.compute();
                    const out = Array.from(v.values); v.dragging = false; v.request();
-                   return {values: out, alpha: v.alpha}; }""")
-    shown = np.asarray(got["values"])
+                   return {values: out, alpha: v.alpha, x: Array.from(v.D.x), w: Array.from(v.D.w)}; }""")
+    shown = np.asarray(got["values"]).reshape(400, 400)
     X, _ = load_dataset("uniform", n=1200, seed=0)
     S = sqdist_for("jit_method1" if kernel != "rbf" else "auto", X)
     params = {"alpha": got["alpha"]}  # the sidebar's alpha, snapped to its log grid (≈ 0.5)
-    expected = preview_from_quantiles(block_quantiles(S, 3, 6), 1200, 3, DISTANCE_PROFILES[kernel].fn,
-                                      gamma, params)
-    # float16 quantiles (relative error 2⁻¹¹) move k by at most |s k'(s)|·2⁻¹¹ ≤ 2⁻¹¹ for
-    # these profiles; float32 in the browser adds round-off far below that.
-    np.testing.assert_allclose(shown.reshape(400, 400), expected, atol=2.0**-11)
+    # The rules the browser decoded are core's for these distances, as core decodes
+    # them (float16 × float32 scale rounded to float32; w_4 = 1 − the others): equal.
+    summary = cell_summary(S, 3)
+    x, w = decode_rules(summary.codes[np.triu_indices(400)], summary.scale)
+    bx, bw = np.asarray(got["x"]).reshape(-1, 4), np.asarray(got["w"]).reshape(-1, 4)
+    np.testing.assert_array_equal(bx, x)
+    np.testing.assert_array_equal(bw, w)
+    # And the browser's preview from them is core's preview_from_rules to float32
+    # storage (values in [0, 1] round by at most 2⁻²⁵; Math.exp and NumPy's exp agree
+    # to an ulp of float64).
+    nodes, weights = np.zeros((400, 400, 4), np.float32), np.zeros((400, 400, 4))
+    r, c = np.triu_indices(400)
+    nodes[r, c] = nodes[c, r] = bx
+    weights[r, c] = weights[c, r] = bw
+    expected = preview_from_rules(nodes, weights, 1200, 3, DISTANCE_PROFILES[kernel].fn, gamma, params)
+    np.testing.assert_allclose(shown, expected, rtol=0, atol=2.0**-24)

@@ -47,18 +47,26 @@ function parseDistances(buf) {
   const scale = new Float32Array(buf, 32, 1)[0];
   const order = new Int32Array(buf, 40, n);
   const start = 40 + 4 * n;
-  let s;
+  let s = null, x = null, w = null;
   if (m === 0) s = new Float32Array(buf, start, n * n);
   else {
-    const raw = new Uint16Array(buf, start, (side * (side + 1) / 2) * m);
-    s = new Float32Array(raw.length);
-    for (let i = 0; i < raw.length; i++) s[i] = F16[raw[i]] * scale;
+    // Each cell's rule, as core/scale/summary.py decode_rules: nodes (float16 · scale,
+    // rounded to float32), weights w_1 … w_(q-1) and w_q = 1 − their sum (in double).
+    const q = (m + 1) / 2, cells = side * (side + 1) / 2;
+    const raw = new Uint16Array(buf, start, cells * m);
+    x = new Float32Array(cells * q); w = new Float64Array(cells * q);
+    for (let c = 0; c < cells; c++) {
+      let sum = 0;
+      for (let i = 0; i < q; i++) x[c * q + i] = F16[raw[c * m + i]] * scale;
+      for (let i = 0; i < q - 1; i++) { const v = F16[raw[c * m + q + i]]; w[c * q + i] = v; sum += v; }
+      w[c * q + q - 1] = 1 - sum;
+    }
   }
   const sizes = new Int32Array(side);
   for (let r = 0; r < side; r++) sizes[r] = Math.min(factor, n - r * factor);
   const rowStart = new Int32Array(side); // index of cell (r, r) in the upper triangle
   for (let r = 1; r < side; r++) rowStart[r] = rowStart[r - 1] + (side - r + 1);
-  return { n, side, factor, m, kind, profile, order, s, sizes, rowStart };
+  return { n, side, factor, m, q: m > 0 ? (m + 1) / 2 : 0, kind, profile, order, s, x, w, sizes, rowStart };
 }
 
 function parseExact(buf) {
@@ -186,23 +194,18 @@ class View {
   }
 
   computePooled(k, fill, counts) {
-    // As core/scale/summary.py preview_from_quantiles: quantile q of a block's c
-    // off-diagonal values stands for its group, a share w_q of them; the diagonal
-    // pairs (k = 1) are counted exactly.
-    const D = this.D, m = D.m, side = D.side, s = D.s, out = this.values, w = new Float64Array(m);
-    let cell = 0, lastOff = -1;
+    // As core/scale/summary.py preview_from_rules: a block's off-diagonal pairs are
+    // Σ w_i k(x_i) over its rule; the diagonal pairs (k = 1) are counted exactly.
+    const D = this.D, q = D.q, side = D.side, x = D.x, w = D.w, out = this.values;
+    let cell = 0;
     for (let r = 0; r < side; r++) {
       for (let c = r; c < side; c++, cell++) {
         const size = D.sizes[r] * D.sizes[c], diag = r === c ? D.sizes[r] : 0, off = size - diag;
-        if (off !== lastOff) {
-          for (let q = 0; q < m; q++) w[q] = off > 0 ? (Math.floor((q + 1) * off / m) - Math.floor(q * off / m)) / off : 0;
-          lastOff = off;
-        }
         let sum = 0;
-        for (let q = 0; q < m; q++) {
-          const v = k(s[cell * m + q]);
-          sum += w[q] * v;
-          counts[bin(v)] += (r === c ? 1 : 2) * off * w[q];
+        for (let i = 0; i < q; i++) {
+          const v = k(x[cell * q + i]), wi = w[cell * q + i];
+          sum += wi * v;
+          counts[bin(v)] += (r === c ? 1 : 2) * off * wi;
         }
         if (fill) { const v = (off * sum + diag) / size; out[r * side + c] = v; out[c * side + r] = v; }
       }
@@ -309,7 +312,7 @@ class View {
     ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`; ctx.textBaseline = "top";
     for (const t of [0, 0.5, 1]) { ctx.textAlign = t === 0 ? "left" : t === 1 ? "right" : "center"; ctx.fillText(String(t), L + t * pw, T + ph + 4); }
     ctx.textAlign = "center"; ctx.fillText("k(x_i, x_j), i ≠ j", L + pw / 2, T + ph + 16);
-    ctx.textAlign = "left"; ctx.fillText(this.D.m > 0 ? "pairs (from block quantiles)" : "pairs", L, 4);
+    ctx.textAlign = "left"; ctx.fillText(this.D.m > 0 ? "pairs (from each block's rule)" : "pairs", L, 4);
   }
 
   paintSlider() {
@@ -324,7 +327,7 @@ class View {
     if (exact) text = D.m > 0 ? `Exact K from core at gamma = ${fmt(g)}, pooled: each cell the mean of a ${D.factor}×${D.factor} block.`
       : `Exact K from core at gamma = ${fmt(g)}.`;
     else if (this.dragging || this.keyTimer !== null) text = D.m > 0
-      ? `Preview while you drag: each ${D.factor}×${D.factor} block from ${D.m} quantiles of its distances. The exact pooled K replaces it on release.`
+      ? `Preview while you drag: each ${D.factor}×${D.factor} block from a ${D.q}-point rule for its distances. The exact pooled K replaces it on release.`
       : `Preview while you drag: exp(−gamma·d²) of the distances in your browser. The exact K from core replaces it on release.`;
     else text = `Computing the exact K for gamma = ${fmt(g)}…`;
     if (this.status.textContent !== text) this.status.textContent = text;
@@ -366,9 +369,9 @@ class View {
     }
     const lo = (a) => a * D.factor, hi = (a) => a * D.factor + D.sizes[a] - 1;
     const [a, b] = r <= c ? [r, c] : [c, r];
-    const cell = D.rowStart[a] + (b - a), qs = [];
-    for (let q = 0; q < D.m; q++) qs.push(fmt(D.s[cell * D.m + q], 3));
-    return `rows ${lo(r)}–${hi(r)}, cols ${lo(c)}–${hi(c)}\n${s} quantiles: ${qs.join(", ")}\n`
+    const cell = D.rowStart[a] + (b - a), rule = [];
+    for (let i = 0; i < D.q; i++) rule.push(`${fmt(D.x[cell * D.q + i], 3)} (${fmt(D.w[cell * D.q + i], 2)})`);
+    return `rows ${lo(r)}–${hi(r)}, cols ${lo(c)}–${hi(c)}\n${s} rule, node (weight): ${rule.join(", ")}\n`
       + `gamma = ${fmt(g)}\nmean k = ${fmt(k)} (${exact})`;
   }
 }

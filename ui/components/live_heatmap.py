@@ -18,8 +18,10 @@ Payloads (all little-endian; see `parse` functions in live_heatmap.js):
 distances = int32[8] header [MAGIC_D, VERSION, n, side, factor, m, distance kind,
             profile code], float32 scale, int32 pad, int32[n] order (point index
             of each display row), then either float32[n·n] s (m = 0, side = n) or
-            float16[side·(side+1)/2 · m] s / scale: the m block quantiles of each
-            cell (r ≤ c) in row-major order of the upper triangle.
+            float16[side·(side+1)/2 · m], m = 7: each cell's 4-point rule
+            (`core.scale.summary.encode_rules`: nodes x_1 … x_4 / scale, weights
+            w_1 … w_3; w_4 = 1 − the others) for cells r ≤ c in row-major order of
+            the upper triangle.
 exact     = int32[8] [MAGIC_K, VERSION, n, side, factor, profile code, rows, token],
             float64 gamma, float64 alpha, int32[rows] highlighted display rows,
             float32[side·side] K.
@@ -27,6 +29,7 @@ exact     = int32[8] [MAGIC_K, VERSION, n, side, factor, profile code, rows, tok
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,12 +37,13 @@ import numpy as np
 import streamlit as st
 
 from core.scale.pooling import pool_mean
-from core.scale.summary import block_quantiles, QUANTILES_PER_CELL, pooled_side
+from core.scale.summary import CellSummary, NUMBERS_PER_CELL, cell_summary, decode_rules, pooled_side
 
 __all__ = ["distances_payload", "exact_payload", "pooled_exact_payload", "live_heatmap",
-           "shared_distances", "MAGIC_D", "MAGIC_K", "decode_exact", "decode_distances"]
+           "shared_distances", "MAGIC_D", "MAGIC_K", "decode_exact", "decode_distances",
+           "LiveDistances", "cached_distances_payload"]
 
-MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 1  # "DVIL", "KVIL"
+MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 2  # "DVIL", "KVIL"; 2: Gauss rules
 DISTANCE_KINDS = {"sqeuclidean": 0, "l1": 1}
 _HERE = Path(__file__).parent
 
@@ -55,7 +59,8 @@ _exact = st.components.v2.component(
 )
 
 
-def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_code: int) -> bytes:
+def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_code: int,
+                      summary: CellSummary | None = None) -> bytes:
     """The bytes the browser draws every frame from (built once per data).
 
     Args:
@@ -63,25 +68,21 @@ def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_c
       order: (N,) point index of each display row.
       distance: "sqeuclidean" or "l1".
       profile_code: `DistanceProfile.code` of the kernel.
+      summary: `cell_summary(S, factor)` when already computed (pooled sizes only).
 
     Returns:
       The `distances` payload (module docstring): the full float32 matrix up to
-      the display side, above it float16 block quantiles of the upper triangle.
+      the display side, above it each cell's float16 rule, upper triangle only.
     """
     n = S.shape[0]
     factor, side = pooled_side(n)
     if factor == 1:
         m, scale, body = 0, 1.0, np.ascontiguousarray(S, dtype="<f4").tobytes()
     else:
-        m = QUANTILES_PER_CELL
-        Q = block_quantiles(S, factor, m)
+        summary = summary if summary is not None else cell_summary(S, factor)
         r, c = np.triu_indices(side)
-        Q = Q[r, c]  # (cells, m)
-        # float16 of s / max(s): no overflow at any data scale (float16 stops at 65504),
-        # 11 significant bits (relative error 2⁻¹¹) for every s above 6e-5·max.
-        finite = Q[np.isfinite(Q)]
-        scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        body = np.nan_to_num(Q / scale).astype("<f2").tobytes()
+        m, scale = NUMBERS_PER_CELL, summary.scale
+        body = np.ascontiguousarray(summary.codes[r, c], dtype="<f2").tobytes()
     head = np.array([MAGIC_D, VERSION, n, side, factor, m, DISTANCE_KINDS[distance], profile_code],
                     dtype="<i4").tobytes()
     return (head + np.array([scale], "<f4").tobytes() + np.zeros(1, "<i4").tobytes()
@@ -119,19 +120,26 @@ def decode_exact(payload: bytes) -> dict[str, Any]:
 
 
 def decode_distances(payload: bytes) -> dict[str, Any]:
-    """The numbers in a `distances` payload: for tests."""
+    """The numbers in a `distances` payload: for tests.
+
+    Up to the display side `body` is the (N, N) float32 matrix; above it `codes`
+    holds the (cells, 7) float16 numbers sent and `nodes` (cells, 4) float32 and
+    `weights` (cells, 4) float64 the rules the browser computes from them.
+    """
     head = np.frombuffer(payload, "<i4", 8, 0)
     n, side, factor, m = (int(v) for v in head[2:6])
     scale = float(np.frombuffer(payload, "<f4", 1, 32)[0])
     order = np.frombuffer(payload, "<i4", n, 40)
     start = 40 + 4 * n
+    out = {"version": int(head[1]), "n": n, "side": side, "factor": factor, "m": m,
+           "kind": int(head[6]), "profile": int(head[7]), "order": order, "scale": scale}
     if m == 0:
-        body = np.frombuffer(payload, "<f4", n * n, start).reshape(n, n)
+        out["body"] = np.frombuffer(payload, "<f4", n * n, start).reshape(n, n)
     else:
         cells = side * (side + 1) // 2
-        body = np.frombuffer(payload, "<f2", cells * m, start).reshape(cells, m).astype(np.float32) * scale
-    return {"n": n, "side": side, "factor": factor, "m": m, "kind": int(head[6]),
-            "profile": int(head[7]), "order": order, "body": body}
+        out["codes"] = np.frombuffer(payload, "<f2", cells * m, start).reshape(cells, m)
+        out["nodes"], out["weights"] = decode_rules(out["codes"], scale)
+    return out
 
 
 def live_heatmap(distances: bytes, exact: bytes, *, key: str,
@@ -156,11 +164,35 @@ def live_heatmap(distances: bytes, exact: bytes, *, key: str,
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class LiveDistances:
+    """The distances payload, and the preview error its rules were measured to have.
+
+    Attributes:
+      payload: `distances_payload(...)`.
+      worst_error: above the display side, the largest over cells of the rule's
+        error for exp(-t s) at the grid's t (`CellSummary.grid_error`): the RBF and
+        Laplacian kernels' error at those gammas (the other live kernels, mixtures of
+        exp(-t s), err by the same mixture of these errors); None up to the display side.
+      gammas: (first, last) t of that grid, or None.
+    """
+
+    payload: bytes
+    worst_error: float | None = None
+    gammas: tuple[float, float] | None = None
+
+
 @st.cache_data(max_entries=8, show_spinner="Preparing the live heatmap's distances (once per data)…")
 def cached_distances_payload(key: tuple, distance: str, profile_code: int,
-                             _S: np.ndarray, _order: np.ndarray) -> bytes:
-    """`distances_payload`, cached on a small key (data, method, dtype, order, distance)."""
-    return distances_payload(_S, _order, distance, profile_code)
+                             _S: np.ndarray, _order: np.ndarray) -> LiveDistances:
+    """`distances_payload` and its measured error, cached on a small key (data, method,
+    dtype, order, distance)."""
+    factor, _ = pooled_side(_S.shape[0])
+    if factor == 1:
+        return LiveDistances(distances_payload(_S, _order, distance, profile_code))
+    summary = cell_summary(_S, factor)
+    return LiveDistances(distances_payload(_S, _order, distance, profile_code, summary),
+                         float(summary.grid_error.max()), (float(summary.grid[0]), float(summary.grid[-1])))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Computing distances for the live heatmap (once per data)…")
