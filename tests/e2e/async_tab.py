@@ -13,7 +13,6 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.e2e.app_page import VIEWPORT
 
 try:
     from playwright.async_api import expect
@@ -25,6 +24,9 @@ __all__ = ["STEP_MS", "Tab"]
 STEP_MS = 240_000  # one step of one user, with 16 users and 16 tabs on 2 shared cores
 if expect is not None:
     expect.set_options(timeout=STEP_MS)  # the async API's own `expect` (Playwright's default: 5 s)
+# Smaller than AppPage's 1400 x 1000, and no animations (Streamlit's spinners and
+# skeletons): many tabs at once spend their CPU drawing, in software (no GPU here).
+SMALL_VIEWPORT = {"width": 1100, "height": 760}
 
 
 class Tab:
@@ -45,7 +47,8 @@ class Tab:
 
     @classmethod
     async def new(cls, browser: Any, base_url: str) -> Tab:
-        context = await browser.new_context(viewport=VIEWPORT, accept_downloads=False)
+        context = await browser.new_context(viewport=SMALL_VIEWPORT, reduced_motion="reduce",
+                                            accept_downloads=False)
         return cls(context, await context.new_page(), base_url)
 
     @property

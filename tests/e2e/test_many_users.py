@@ -259,23 +259,42 @@ async def use_the_app(browser: Any, base_url: str, user: dict, until: float, loo
 
 # --- the soak ------------------------------------------------------------------------------
 
+def browser_cpu(seen: dict[int, float]) -> float:
+    """CPU seconds of this process's Chromium processes, each at its last sighting
+    (`seen`, by pid: a tab's renderer is gone once its context closes)."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in child.name():
+                seen[child.pid] = sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return sum(seen.values())
+
+
 class Peak:
-    """The largest RSS (MB) of `proc`, sampled every 0.1 s in a thread until `stop()`."""
+    """The largest RSS (MB) of `proc`, sampled every 0.1 s in a thread until `stop()`;
+    and the CPU seconds Chromium spent meanwhile (sampled every second)."""
 
     def __init__(self, proc: psutil.Process) -> None:
-        self.proc, self.mb, self._stop = proc, 0.0, threading.Event()
+        self.proc, self.mb, self._stop, self._browser = proc, 0.0, threading.Event(), {}
+        self._browser_start = browser_cpu(self._browser)
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
+        tick = 0
         while not self._stop.is_set():
             self.mb = max(self.mb, self.proc.memory_info().rss / MB)
+            if tick % 10 == 0:
+                browser_cpu(self._browser)
+            tick += 1
             self._stop.wait(0.1)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """The peak RSS (MB) and Chromium's CPU seconds since the start."""
         self._stop.set()
         self._thread.join()
-        return self.mb
+        return self.mb, browser_cpu(self._browser) - self._browser_start
 
 
 async def settled_rss(browser: Any, server: Server, proc: psutil.Process) -> float:
@@ -321,7 +340,7 @@ async def soak(server: Server, proc: psutil.Process) -> dict[str, Any]:
             out.update(soak_s=time.monotonic() - began, load_end=os.getloadavg(),
                        server_cpu_s=sum(proc.cpu_times()[:2]) - cpu,
                        sessions_during=sessions[0], cache_mb_during=caches[0])
-            out["peak_mb"] = peak.stop()
+            out["peak_mb"], out["browser_cpu_s"] = peak.stop()
             out["end_mb"] = await settled_rss(browser, server, proc)
             out["users"] = done
             return out
@@ -369,7 +388,7 @@ def test_sixteen_users_for_two_minutes_see_their_own_results_and_memory_returns(
     numbers = dict(start_mb=round(out["start_mb"], 1), peak_mb=round(out["peak_mb"], 1),
                    end_mb=round(out["end_mb"], 1), end_over_start=round(out["end_mb"] / out["start_mb"], 3),
                    soak_s=round(out["soak_s"]), test_s=round(time.monotonic() - began),
-                   server_cpu_s=round(out["server_cpu_s"]),
+                   server_cpu_s=round(out["server_cpu_s"]), browser_cpu_s=round(out["browser_cpu_s"]),
                    load_start=[round(x, 1) for x in out["load_start"]],
                    load_end=[round(x, 1) for x in out["load_end"]],
                    races=sum(d["races"] for d in done), gamma_moves=sum(d["moves"] for d in done),
