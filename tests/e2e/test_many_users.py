@@ -7,7 +7,9 @@ Gram explorer (its live gamma slider) and the Batching race at the same time for
 e.g. VMAP_SOAK_S=20). Each has its own dataset, seed, N, dtype and gamma, and
 loops: run a short race, check it names its own data, go to the Gram explorer,
 check the heatmap is of its own data and gamma, move the slider, change its seed
-(new data), go back to the race. Sixteen sessions are driven concurrently by
+(new data), go back to the race. Every user finishes at least one whole loop, so
+on a busy machine the soak lasts longer than VMAP_SOAK_S (docs/SCALING.md has
+the measured times). Sixteen sessions are driven concurrently by
 Playwright's async API (the sync API cannot share one browser between threads),
 in a thread of its own, beside the session's sync Playwright.
 
