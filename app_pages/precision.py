@@ -63,11 +63,13 @@ def _matmul_effect(n: int, d: int, scale: float, offset: float, seed: int, dtype
     return matmul_precision_effect(lab_data(n, d, scale, offset, seed, dtype), method)
 
 
-# The lab draws its own points with its own precision and methods: say which sidebar
-# control still applies (the others stay drawn, bound to the URL, for the other pages).
-settings = render_sidebar(data_note="The Precision lab draws its own points, with its own "
-                                    "precision and methods (on the page): of this sidebar, "
-                                    "only **Seed** applies here.")
+# The lab draws its own points with its own precision and methods: the sidebar shows
+# only the Seed (the other controls are drawn hidden, bound to the URL, for the other pages).
+settings = render_sidebar(uses=frozenset({"seed"}),
+                          data_note="The Precision lab draws its own points, with its own "
+                                    "precision and methods (on the page): only **Seed** applies "
+                                    "here. The sidebar's other controls keep their values for "
+                                    "the other pages.")
 
 st.title("Precision lab")
 st.markdown(
