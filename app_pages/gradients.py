@@ -86,7 +86,7 @@ else:
 
 # One row that wraps, each metric as wide as its text: in four columns the timings
 # (median, IQR, runs) were cut off at 800 px.
-row = st.container(horizontal=True, gap="large")
+row = st.container(horizontal=True, gap="medium")
 row.metric("max |loop − vmap|", f"{result.max_abs_diff:.3g}",
            help="Over every entry of dw (rows × D) and db (rows) on the timed rows, both loops "
                 "against jit(vmap(grad)).", width="content")
