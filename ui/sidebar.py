@@ -4,7 +4,10 @@ Each page calls `render_sidebar()` first, so the sidebar works both under
 `st.navigation` (app.py runs the page) and when a page runs alone. Every control
 is keyed by its URL parameter name and drawn with `ui.url.bound`: Streamlit keeps
 its value across pages and mirrors it in the address bar, so a copied URL
-reproduces the view. The sidebar owns the upload: it validates the file, keeps
+reproduces the view. A page names the sections it uses (`render_sidebar(uses=...)`):
+the controls of the others are drawn in a hidden container, so they stay in the URL
+and keep their values for the other pages while the page shows only what changes
+it. The sidebar owns the upload: it validates the file, keeps
 the last good one, and hands it to pages inside `Settings` (ui/cache.py's
 `load_data` reads it from there).
 
