@@ -13,7 +13,8 @@ from ui.page_index import PAGES, PAGES_DIR
 
 # "auto" (Streamlit 1.67): the sidebar starts collapsed when the window is at most 768 px
 # wide (its "md" breakpoint) and open above; a user's own open/close is remembered by the
-# browser. Streamlit has no other threshold; st.columns stack at 640 px and below.
+# browser. Streamlit has no other threshold (st.columns stack at 640 px and below): below
+# 1000 px the sidebar is collapsed once per session by ui/components/narrow_sidebar.py.
 st.set_page_config(page_title="vmap explorer", page_icon=":material/grid_on:", layout="wide",
                    initial_sidebar_state="auto")
 

@@ -101,8 +101,9 @@ table = pd.DataFrame({
                                for f in forms],
     "jit: median": [format_timing(f.jitted) if f.jitted else "—" for f in forms],
 })
-st.dataframe(table, hide_index=True, key="w_anatomy_forms_table", width="stretch",
-             placeholder="—")
+# A static table: its cells wrap, so all seven columns fit an 800 px window (a dataframe
+# of them is about 1,000 px wide and cuts off its last column).
+st.table(table, hide_index=True)
 bars = [(f.label, f.eager.median_s, f.eager.spread_s) for f in forms]
 bars += [(f"jit({f.label})", f.jitted.median_s, f.jitted.spread_s) for f in forms if f.jitted]
 st.plotly_chart(timing_bars([b[0] for b in bars], [b[1] for b in bars],

@@ -84,19 +84,23 @@ if cached is None or cached[0] != key:
 else:
     result = cached[1]
 
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("max |loop − vmap|", f"{result.max_abs_diff:.3g}",
-          help="Over every entry of dw (rows × D) and db (rows) on the timed rows, both loops "
-               "against jit(vmap(grad)).")
-c2.metric("Loop of jit(grad)", format_timing(result.loop_jit),
-          help="jit(grad(loss)) compiled once for one sample, then called once per row from "
-               "Python. Median, interquartile range (IQR) and the number of timed runs.")
-c3.metric("jit(vmap(grad))", format_timing(result.vmap_jit),
-          help=f"One compiled call for all rows; compiled once first, in "
-               f"{format_seconds(result.vmap_jit.compile_s, 2)}.")
-c4.metric("Speedup, both compiled", format_ratio(result.loop_jit, result.vmap_jit),
-          help="Loop of jit(grad) median / jit(vmap(grad)) median; the range pairs each "
-               "timing's quartiles (slow 25th / fast 75th to slow 75th / fast 25th).")
+# One row that wraps, each metric as wide as its text: in four columns the timings
+# (median, IQR, runs) were cut off at 800 px.
+row = st.container(horizontal=True, gap="medium")
+row.metric("max |loop − vmap|", f"{result.max_abs_diff:.3g}",
+           help="Over every entry of dw (rows × D) and db (rows) on the timed rows, both loops "
+                "against jit(vmap(grad)).", width="content")
+row.metric("Loop of jit(grad)", format_timing(result.loop_jit),
+           help="jit(grad(loss)) compiled once for one sample, then called once per row from "
+                "Python. Median, interquartile range (IQR) and the number of timed runs.",
+           width="content")
+row.metric("jit(vmap(grad))", format_timing(result.vmap_jit),
+           help=f"One compiled call for all rows; compiled once first, in "
+                f"{format_seconds(result.vmap_jit.compile_s, 2)}.", width="content")
+row.metric("Speedup, both compiled", format_ratio(result.loop_jit, result.vmap_jit),
+           help="Loop of jit(grad) median / jit(vmap(grad)) median; the range pairs each "
+                "timing's quartiles (slow 25th / fast 75th to slow 75th / fast 25th).",
+           width="content")
 st.caption(f"Without jit, like with like: a loop of grad takes {format_timing(result.loop)}, "
            f"vmap(grad) {format_timing(result.vmap)}: "
            f"{format_ratio(result.loop, result.vmap)} faster. Comparing the eager loop with "

@@ -334,6 +334,6 @@ with left:
                     key="w_gram_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
 with right:
     D2 = sqdist(data, settings.method if settings.kernel == "rbf" else "jit_method1", order)
-    fig, _ = matrix_heatmap(D2, "Squared distances d(x_i, x_j)", "d²",
+    fig, _ = matrix_heatmap(D2, "Squared distances d(x<sub>i</sub>, x<sub>j</sub>)", "d²",
                             height=440)
     st.plotly_chart(fig, key="w_gram_dist")

@@ -46,6 +46,7 @@ from ui.url import bound, from_link
 
 DIAGNOSE_MAX_N = 500  # eigenvalues are O(N³): larger data are diagnosed on a seeded subset
 PROFILE_POINTS = 201
+PROFILE_HEIGHT, HEATMAP_HEIGHT = 300, 460  # px
 JITTERS = tuple(float(f"{10.0 ** (k / 2):.3g}") for k in range(-24, 1))  # 1e-12 … 1, ½ decade
 DEFAULT_JITTER = 1e-5
 OVERFLOW = ("K overflows {dtype} here (infinite entries): lower the degree or gamma, "
@@ -139,12 +140,13 @@ def _set_jitter(jitter: float) -> None:
     st.session_state["w_kern_jitter"] = next((j for j in JITTERS if j >= jitter), JITTERS[-1])
 
 
-settings = render_sidebar()
-# The sidebar's Kernel and gamma stay drawn (bound to the URL, kept for the other pages);
-# say, where they are, that this page's own kernel controls are the ones that apply.
-st.sidebar.caption("On the Kernel lab the kernel and its parameters are set on the page; the "
-                   "sidebar's Kernel, gamma and batching method do not apply here, its data and "
-                   "precision do.")
+# The lab's kernel has its own controls on the page: the sidebar shows its data and
+# precision only (its kernel, gamma and method are drawn hidden, kept for the other pages).
+settings = render_sidebar(uses=frozenset({"data", "seed", "precision"}),
+                          data_note="The Kernel lab sets its kernel and parameters on the page: "
+                                    "the sidebar's Kernel, gamma and batching method do not apply "
+                                    "here (they keep their values for the other pages); its data "
+                                    "and precision do.")
 data = load_data(settings)
 dtype = settings.dtype
 n_data, d_data = data.X.shape
@@ -179,29 +181,30 @@ gamma_keys = [f"w_kern_{slot}_gamma" for slot, (name, params) in zip(("k1", "k2"
 st.latex(rf"k(x, y) = {choice.formula}")
 if gamma_keys:
     g_data = heuristic_gamma(settings)
-    c1.button(f"Set gamma to the data's median heuristic ({g_data:.3g})", key="w_kern_use_heuristic",
+    c1.button(f"Median-heuristic gamma: {g_data:.3g}", key="w_kern_use_heuristic",
               on_click=_set_gamma, args=(gamma_keys, g_data),
-              help="The median heuristic 1/(2·median d²) of the sidebar's data: a lengthscale "
-                   "that suits the dataset (the grid spans 10 units).")
+              help="Sets gamma to the median heuristic 1/(2·median d²) of the sidebar's data: "
+                   "a lengthscale that suits the dataset (the grid spans 10 units).")
 
-left, mid, right = st.columns(3)
+# The profile is a line: full width and short. The two matrices side by side (each half
+# the page: three columns left them about 150 px square on an 800 px window).
 x, k = _profile(key, dtype)
-with left:
-    if choice.stationary:
-        fig = kernel_profile_chart(x, k, "k against distance",
-                                   "distance r = |x − y| (data units)")
-    else:
-        fig = kernel_profile_chart(x, k, "k(1, y): not stationary",
-                                   "y (data units), with x fixed at 1")
-    st.plotly_chart(fig, key="w_kern_profile")
-    if not choice.stationary:
-        st.caption("This kernel depends on where x and y are, not only on their distance, "
-                   "so it is drawn against y for one fixed x.")
+if choice.stationary:
+    fig = kernel_profile_chart(x, k, "k against distance", "distance r = |x − y| (data units)",
+                               height=PROFILE_HEIGHT)
+else:
+    fig = kernel_profile_chart(x, k, "k(1, y): not stationary", "y (data units), with x fixed at 1",
+                               height=PROFILE_HEIGHT)
+st.plotly_chart(fig, key="w_kern_profile")
+if not choice.stationary:
+    st.caption("This kernel depends on where x and y are, not only on their distance, "
+               "so it is drawn against y for one fixed x.")
+mid, right = st.columns(2)
 K_grid = _grid_gram(key, n_grid, dtype)
 with mid:
     if np.all(np.isfinite(K_grid)):
         fig, _ = matrix_heatmap(K_grid, f"K on the 1-D grid ({n_grid} points)",
-                                "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
+                                "k(x<sub>i</sub>, x<sub>j</sub>)", height=HEATMAP_HEIGHT)
         st.plotly_chart(fig, key="w_kern_grid_heatmap")
         st.caption(f"Point i sits at x = {GRID_LOW:g} + {GRID_HIGH - GRID_LOW:g}·i/{n_grid - 1}.")
     else:
@@ -219,7 +222,7 @@ with right:
         order = np.argsort(data.y, kind="stable") if data.y is not None else np.arange(n_data)
         fig, factor = matrix_heatmap(K_data[np.ix_(order, order)],
                                      f"K on {data.name} (N = {n_data:,})",
-                                     "k(x<sub>i</sub>, x<sub>j</sub>)", height=380)
+                                     "k(x<sub>i</sub>, x<sub>j</sub>)", height=HEATMAP_HEIGHT)
         st.plotly_chart(fig, key="w_kern_data_heatmap")
         st.caption(("Points ordered by label. " if data.y is not None else "")
                    + (f"Pooled: each cell is the mean of {factor}×{factor} entries."
@@ -283,19 +286,28 @@ if K_data is not None:
         st.error(f"{data.name}'s K cannot be diagnosed: {err}", icon=":material/error:")
 rows = [(name, rep, _factors(mkey, float(jitter), K)) for name, K, mkey, rep in matrices
         if rep is not None]
-table = pd.DataFrame({
-    "matrix": [name for name, _, _ in rows],
+# Two tables of four or five columns, not one of eight: one fits an 800 px window.
+names = [name for name, _, _ in rows]
+spectrum_table = pd.DataFrame({
+    "matrix": names,
     "N": [rep.n for _, rep, _ in rows],
     "smallest eigenvalue": [rep.min_eigenvalue for _, rep, _ in rows],
     "condition number": [rep.condition_number for _, rep, _ in rows],
+    "indefinite beyond round-off": [rep.beyond_roundoff for _, rep, _ in rows],
+})
+cholesky_table = pd.DataFrame({
+    "matrix": names,
     "Cholesky, no jitter": [rep.cholesky_ok for _, rep, _ in rows],
     "smallest working jitter": [rep.smallest_jitter for _, rep, _ in rows],
     f"Cholesky, jitter {jitter:.0e}": [ok for _, _, ok in rows],
-    "indefinite beyond round-off": [rep.beyond_roundoff for _, rep, _ in rows],
 })
 sci = st.column_config.NumberColumn(format="%.3e")
-st.dataframe(table, hide_index=True, key="w_kern_diag_table", placeholder="—", column_config={
-    "smallest eigenvalue": sci, "condition number": sci, "smallest working jitter": sci})
+st.markdown("**Eigenvalues**")
+st.dataframe(spectrum_table, hide_index=True, key="w_kern_spectrum_table", placeholder="—",
+             column_config={"smallest eigenvalue": sci, "condition number": sci})
+st.markdown(f"**Cholesky factor in {dtype}**")
+st.dataframe(cholesky_table, hide_index=True, key="w_kern_diag_table", placeholder="—",
+             column_config={"smallest working jitter": sci})
 if K_data is not None and X_diag.shape[0] < n_data:
     st.caption(f"{data.name}: a seeded subset of {X_diag.shape[0]} of its {n_data:,} points "
                "(eigenvalues cost N³).")
@@ -306,14 +318,14 @@ for name, rep, _ in rows:
         st.warning(
             f"**{name}: K is not positive semi-definite.** Its smallest eigenvalue, "
             f"{rep.min_eigenvalue:.3g}, is far below anything round-off can produce (at most "
-            f"about {ROUNDOFF_MARGIN:g}·eps·N·λ_max = "
+            f"about {ROUNDOFF_MARGIN:g}·eps·N·λₘₐₓ = "
             f"{roundoff_bound(rep.n, rep.max_eigenvalue, dtype):.1g}): this kernel "
             "is not valid on these points. The periodic kernel of a Euclidean distance, for "
             "example, is positive semi-definite in 1-D but not in general for D > 1. Jitter "
             "would hide a modelling error here, not round-off.", icon=":material/warning:")
 st.markdown(
     "In exact arithmetic a kernel's Gram matrix has no negative eigenvalue. In floating "
-    "point every eigenvalue carries an error of about eps·N·λ_max (eps = 1.2e-7 in "
+    "point every eigenvalue carries an error of about eps·N·λₘₐₓ (eps = 1.2e-7 in "
     "float32, 2.2e-16 in float64), so a smooth kernel on close points, whose small "
     "eigenvalues fall below that, gets some that are zero or negative, and Cholesky "
     "stops at a non-positive pivot. **Jitter** adds the same small number to every "

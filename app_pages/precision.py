@@ -63,11 +63,13 @@ def _matmul_effect(n: int, d: int, scale: float, offset: float, seed: int, dtype
     return matmul_precision_effect(lab_data(n, d, scale, offset, seed, dtype), method)
 
 
-# The lab draws its own points with its own precision and methods: say which sidebar
-# control still applies (the others stay drawn, bound to the URL, for the other pages).
-settings = render_sidebar(data_note="The Precision lab draws its own points, with its own "
-                                    "precision and methods (on the page): of this sidebar, "
-                                    "only **Seed** applies here.")
+# The lab draws its own points with its own precision and methods: the sidebar shows
+# only the Seed (the other controls are drawn hidden, bound to the URL, for the other pages).
+settings = render_sidebar(uses=frozenset({"seed"}),
+                          data_note="The Precision lab draws its own points, with its own "
+                                    "precision and methods (on the page): only **Seed** applies "
+                                    "here. The sidebar's other controls keep their values for "
+                                    "the other pages.")
 
 st.title("Precision lab")
 st.markdown(
@@ -115,12 +117,12 @@ table = pd.DataFrame({
     "max |Δd²|": [r.d2_max_error for r in rows],
     "median |Δd²|": [r.d2_median_error for r in rows],
     "d² < 0 before clipping": [r.negatives for r in rows],
-    "max |K_ii − 1|": [r.diagonal_deviation for r in rows],
+    "max |Kᵢᵢ − 1|": [r.diagonal_deviation for r in rows],
 })
 sci = st.column_config.NumberColumn(format="%.2e")
 st.dataframe(table, hide_index=True, key="w_prec_table", placeholder="—", column_config={
     "max |ΔK|": sci, "median |ΔK|": sci, "max |Δd²|": sci, "median |Δd²|": sci,
-    "max |K_ii − 1|": sci,
+    "max |Kᵢᵢ − 1|": sci,
     "d² < 0 before clipping": st.column_config.NumberColumn(
         help=f"Of the N² = {n * n:,} squared distances, as the method computes them."),
 })
@@ -134,7 +136,7 @@ left.markdown(
     "it. scikit-learn clips inside its own function, so its count is 0 by construction."
 )
 right.markdown(
-    "**The diagonal.** Every point is at distance 0 from itself, so K_ii = 1 exactly. The "
+    "**The diagonal.** Every point is at distance 0 from itself, so Kᵢᵢ = 1 exactly. The "
     "jitted expansion can leave round-off there, within its error bound: whether "
     "|x|² + |x|² − 2·x·x cancels exactly depends on how XLA compiles the sums for this CPU "
     "(with fused multiply-add it usually does not); methods that know Y is X set the "

@@ -167,7 +167,7 @@ def show_result(result, n: int, partial: bool) -> None:
     m1.metric("Smallest row sum", f"{q[0]:.6g}")
     m2.metric("Median row sum", f"{q[1]:.6g}")
     m3.metric("Largest row sum", f"{q[2]:.6g}")
-    st.caption("A row sum Σⱼ k(x_i, x_j) is the kernel mass around point i (the diagonal adds "
+    st.caption("A row sum Σⱼ k(xᵢ, xⱼ) is the kernel mass around point i (the diagonal adds "
                "1): large in dense regions, 1 for an isolated point, N when gamma → 0.")
 
 

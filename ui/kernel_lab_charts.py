@@ -15,11 +15,12 @@ __all__ = ["kernel_profile_chart", "gp_samples_chart", "spectrum_sweep_heatmap",
 _MARGIN = dict(l=10, r=10, t=50, b=10)
 
 
-def kernel_profile_chart(x: np.ndarray, k: np.ndarray, title: str, x_title: str) -> go.Figure:
-    """A line of kernel values k (shape (P,)) against x (shape (P,))."""
+def kernel_profile_chart(x: np.ndarray, k: np.ndarray, title: str, x_title: str,
+                         height: int = 380) -> go.Figure:
+    """A line of kernel values k (shape (P,)) against x (shape (P,)), `height` px tall."""
     fig = go.Figure(go.Scatter(x=x, y=k, mode="lines", name="k",
                                hovertemplate="%{x:.3g} → k = %{y:.4g}<extra></extra>"))
-    fig.update_layout(title=title, height=380, margin=_MARGIN, xaxis_title=x_title,
+    fig.update_layout(title=title, height=height, margin=_MARGIN, xaxis_title=x_title,
                       yaxis_title="kernel value k (unitless)", showlegend=False)
     return fig
 

@@ -4,7 +4,10 @@ Each page calls `render_sidebar()` first, so the sidebar works both under
 `st.navigation` (app.py runs the page) and when a page runs alone. Every control
 is keyed by its URL parameter name and drawn with `ui.url.bound`: Streamlit keeps
 its value across pages and mirrors it in the address bar, so a copied URL
-reproduces the view. The sidebar owns the upload: it validates the file, keeps
+reproduces the view. A page names the sections it uses (`render_sidebar(uses=...)`):
+the controls of the others are drawn in a hidden container, so they stay in the URL
+and keep their values for the other pages while the page shows only what changes
+it. The sidebar owns the upload: it validates the file, keeps
 the last good one, and hands it to pages inside `Settings` (ui/cache.py's
 `load_data` reads it from there).
 
@@ -28,17 +31,22 @@ from core.dense.methods import METHODS
 from core.errors import DataError
 from core.kernels.functions import DATA_DEFAULT_RULES, KERNELS
 from ui.cache import data_defaults
+from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
 from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
 from ui.url import bound, code, from_link, start
 
-__all__ = ["render_sidebar", "gamma_slider", "with_current_gamma"]
+__all__ = ["render_sidebar", "gamma_slider", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
 
 _UPLOAD = "_sidebar_upload"  # the last valid Upload (this module's own state)
 _UPLOAD_ERROR = "_sidebar_upload_error"  # (file_id, message) of the last refused file
 _AUTO = "_sidebar_auto_{}"  # the data's default last written to "gamma" / "period"
 _DATA_DEFAULTED = ("gamma", "period")  # parameters that follow the data until set
 _UPLOADER = "w_upload"
+
+# What a page can use of the sidebar (render_sidebar's `uses`).
+SECTIONS = frozenset({"data", "seed", "precision", "kernel", "batching"})
+UNUSED_KEY = "sidebar_unused"  # container of the controls a page does not use: drawn, hidden
 
 _PARAM_SPECS = kernel_param_specs()
 _PARAM_GRIDS = {p.name: log_grid(p.low, p.high, p.default) for p in _PARAM_SPECS.values() if p.log}
@@ -150,15 +158,23 @@ def _n_cap(dataset: str, upload: Upload | None) -> int:
     return N_MAX if available is None else min(N_MAX, available)
 
 
-def _data_controls(top: Any, note: str | None = None) -> tuple[str, int, Upload | None]:
+def _data_controls(top: Any, sb: Any, own_seed: bool,
+                   note: str | None = None) -> tuple[str, int, Upload | None]:
     """Dataset, N, noise, seed and the upload; returns (dataset, n, upload).
 
-    `note`: a caption under the header, for a page that uses only some of these.
+    Args:
+      sb: where the data controls go: the sidebar, or the hidden container on a
+        page that ignores the data.
+      own_seed: the page ignores the data but draws its own with the Seed: the
+        Seed is then shown in the sidebar whatever the dataset (otherwise it is
+        drawn beside the data where the dataset has one).
+      note: a caption under the header, for a page that uses only some of these.
     """
-    ss, sb = st.session_state, st.sidebar
-    sb.header("Data")
-    if note:
-        sb.caption(note)
+    ss = st.session_state
+    if own_seed or sb is st.sidebar:
+        st.sidebar.header("Data")
+        if note:
+            st.sidebar.caption(note)
     upload = ss.get(_UPLOAD)
     options = list(DATASETS) + ([UPLOAD] if upload else [])
     label = (lambda name: f"Your upload: {upload.name}" if name == UPLOAD and upload
@@ -180,9 +196,9 @@ def _data_controls(top: Any, note: str | None = None) -> tuple[str, int, Upload 
     if spec is not None and spec.uses_noise:
         bound(sb.slider, "Noise", key="noise", min_value=0.0, max_value=1.0, value=0.1, step=0.01,
               notices=top)
-    if spec is None or spec.uses_seed:
-        bound(sb.number_input, "Seed", key="seed", min_value=0, max_value=2**31 - 1, value=0,
-              step=1, notices=top)
+    if own_seed or spec is None or spec.uses_seed:
+        bound((st.sidebar if own_seed else sb).number_input, "Seed", key="seed", min_value=0,
+              max_value=2**31 - 1, value=0, step=1, notices=top)
     with sb.expander("Upload CSV or .npy", expanded=_upload_error(ss.get(_UPLOADER)) is not None):
         file = st.file_uploader("Your own data: rows are points, columns are features",
                                 key=_UPLOADER, on_change=_on_upload,
@@ -199,8 +215,7 @@ def _data_controls(top: Any, note: str | None = None) -> tuple[str, int, Upload 
     return dataset, n, upload if dataset == UPLOAD else None
 
 
-def _kernel_param_controls(kernel: str, top: Any) -> None:
-    sb = st.sidebar
+def _kernel_param_controls(kernel: str, top: Any, sb: Any) -> None:
     for p in KERNELS[kernel].params:
         if p.name == "gamma":
             continue
@@ -215,23 +230,48 @@ def _kernel_param_controls(kernel: str, top: Any) -> None:
                   value=float(p.default), step=(p.high - p.low) / 200, notices=top)
 
 
-def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None) -> Settings:
+def _unused_container() -> Any:
+    """The sidebar's hidden container: controls a page does not use are drawn there.
+
+    They stay bound (in the URL, kept across pages; a shared link's value is still
+    checked) but are not shown: a page shows only the controls that change it.
+    """
+    unused = st.sidebar.container(key=UNUSED_KEY)
+    st.html(f"<style>.st-key-{UNUSED_KEY} {{display: none;}}</style>")
+    return unused
+
+
+def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
+                   uses: frozenset[str] = SECTIONS) -> Settings:
     """Draw the shared sidebar and return the current `Settings`.
 
     Args:
       gamma_in_page: the page draws `gamma_slider` itself (inside a fragment, so
         that dragging gamma reruns only the fragment); the sidebar says where it is.
-      data_note: shown under "Data" on a page that ignores some of the data controls
-        (they stay drawn: they are bound to the URL and kept for the other pages).
+      data_note: shown under "Data" (a page that uses only some of the sidebar
+        says which).
+      uses: the sections of `SECTIONS` the page reads; the others' controls are
+        drawn hidden (bound to the URL, their values kept for the other pages).
+        "seed" alone: the Seed is shown whatever the dataset (the page draws its
+        own seeded data).
     """
-    ss, sb = st.session_state, st.sidebar
+    assert uses <= SECTIONS, uses - SECTIONS
+    ss = st.session_state
     top = st.container()  # main area, above the page: URL notices, a refused upload
     for notice in start():
         top.warning(notice, icon=":material/link_off:")
-    dataset, n, upload = _data_controls(top, data_note)
+    collapse_sidebar_when_narrow()
+    unused = _unused_container() if uses != SECTIONS else None
+    where = {name: st.sidebar if name in uses else unused for name in SECTIONS}
+    dataset, n, upload = _data_controls(top, where["data"], "seed" in uses and "data" not in uses,
+                                        data_note)
 
-    sb.header("Kernel")
-    dtype = bound(sb.radio, "Precision", _DTYPES, key="dtype", horizontal=True, notices=top)
+    sb = where["kernel"]
+    if "kernel" in uses:
+        sb.header("Kernel")
+    # Under "Kernel" where the kernel is shown; alone, its own label says what it is.
+    dtype = bound(where["precision"].radio, "Precision", _DTYPES, key="dtype", horizontal=True,
+                  notices=top)
     kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key="kernel",
                    format_func=lambda k: KERNELS[k].label, notices=top)
     settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
@@ -245,9 +285,11 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None) ->
             gamma = ss.get("gamma", gamma)
         else:
             gamma = gamma_slider(sb, settings)
-    _kernel_param_controls(kernel, top)
+    _kernel_param_controls(kernel, top, sb)
 
-    sb.header("Batching")
+    sb = where["batching"]
+    if "batching" in uses:
+        sb.header("Batching")
     method = bound(sb.selectbox, "Batching method (RBF Gram matrix)", list(METHODS), key="method",
                    index=list(METHODS).index("auto"), format_func=lambda m: METHODS[m].label,
                    notices=top,

@@ -6,6 +6,7 @@ a jitter too small must be explained (with the way out), never a traceback.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from core.kernels.composite import KernelChoice, kernel_gram
@@ -17,7 +18,11 @@ PAGE = "kernels.py"
 
 
 def _diagnostics(at):
-    return next(df.value for df in at.dataframe if "smallest working jitter" in df.value.columns)
+    """The page's two diagnosis tables (eigenvalues, Cholesky) side by side, a row per matrix."""
+    spectrum = next(df.value for df in at.dataframe if "smallest eigenvalue" in df.value.columns)
+    cholesky = next(df.value for df in at.dataframe if "smallest working jitter" in df.value.columns)
+    assert list(spectrum["matrix"]) == list(cholesky["matrix"])
+    return pd.concat([spectrum, cholesky.drop(columns="matrix")], axis=1)
 
 
 def _assert_row_is_core(row, report):
@@ -145,5 +150,6 @@ def test_diagnosis_table_shows_a_dash_for_missing_values_and_the_sidebar_says_wh
     # Streamlit shows a missing value (no working jitter) as "None" unless a placeholder is set.
     table = next(df for df in at.dataframe if "smallest working jitter" in df.value.columns)
     assert table.proto.placeholder == "—"
+    assert all(df.proto.placeholder == "—" for df in at.dataframe)
     assert any("sidebar's Kernel, gamma and batching method do not apply" in c.value
                for c in at.sidebar.caption)

@@ -18,7 +18,7 @@ from tests.app.conftest import no_exception, open_page, widget
 PAGE = "precision.py"
 COLUMNS = {"max |ΔK|": "k_max_error", "median |ΔK|": "k_median_error",
            "max |Δd²|": "d2_max_error", "median |Δd²|": "d2_median_error",
-           "d² < 0 before clipping": "negatives", "max |K_ii − 1|": "diagonal_deviation"}
+           "d² < 0 before clipping": "negatives", "max |Kᵢᵢ − 1|": "diagonal_deviation"}
 
 
 def _table(at):

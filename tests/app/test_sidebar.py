@@ -10,7 +10,7 @@ import pytest
 
 from core.data import load_dataset
 from core.kernels.functions import median_heuristic_gamma
-from tests.app.conftest import ROOT, no_exception, open_page, widget
+from tests.app.conftest import ROOT, no_exception, open_page, url_value, widget
 from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import snap_gamma
 
@@ -173,3 +173,71 @@ def test_url_values_are_shown_as_code_never_as_markdown():
     notices = [w.value for w in at.warning]
     assert any("`[click](javascript:alert(1))`" in n for n in notices)
     assert any("`x'y`" in n for n in notices)
+
+
+# --- a page shows only the sidebar controls that change it -----------------------------
+
+def _sidebar_widgets(at) -> dict[str, bool]:
+    """{key: shown} for every keyed widget in the sidebar; shown is False for one drawn
+    in the hidden container (ui.sidebar.UNUSED_KEY: still bound, not on screen)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    from ui.sidebar import UNUSED_KEY
+
+    found: dict[str, bool] = {}
+
+    def walk(node, hidden: bool) -> None:
+        if isinstance(node, Block):
+            hidden = hidden or UNUSED_KEY in (getattr(node.proto, "id", "") or "")
+            for child in node.children.values():
+                walk(child, hidden)
+        elif getattr(node, "key", None):
+            found[node.key] = not hidden
+
+    walk(at.sidebar, False)
+    return found
+
+
+DATA_KEYS = {"dataset", "n", "noise", "seed", "w_upload"}
+KERNEL_KEYS = {"kernel", "gamma", "w_reset_gamma", "method"}
+
+
+@pytest.mark.parametrize("page,shown", [
+    ("precision.py", {"seed"}),  # its own data, precision and methods: only the seed
+    ("kernels.py", DATA_KEYS | {"dtype"}),  # its own kernel: the data and the precision
+    ("overview.py", DATA_KEYS | {"dtype"} | KERNEL_KEYS),
+])
+def test_a_page_shows_only_the_sidebar_controls_that_change_it(page, shown):
+    at = open_page(page)
+    drawn = _sidebar_widgets(at)
+    # Every control is still drawn (bound to the URL, kept for the other pages) ...
+    assert {"dataset", "n", "seed", "dtype", "kernel", "gamma", "method"} <= set(drawn), drawn
+    # ... and only those the page reads are on screen (Blobs has no noise control).
+    assert {k for k, on in drawn.items() if on} == shown - {"noise"}, drawn
+
+
+def test_values_set_on_the_gram_page_survive_a_lab_that_hides_them():
+    at = open_page("gram.py")
+    for key, value in [("dataset", "moons"), ("n", 150), ("noise", 0.3), ("dtype", "float64"),
+                       ("kernel", "laplacian"), ("method", "jit_method1")]:
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    gamma = snap_gamma(3.0)
+    widget(at, "gamma").set_value(gamma).run()
+    chosen = {k: at.session_state[k] for k in ("dataset", "n", "noise", "dtype", "kernel",
+                                                 "method", "gamma")}
+    # The address bar's form of each (a selectbox writes its label).
+    url = {"dataset": "Two moons", "n": "150", "noise": "0.3", "dtype": "float64",
+           "kernel": "Laplacian", "method": url_value("method", "jit_method1")}
+    for page in ("precision.py", "kernels.py", "gram.py"):
+        # AppTest has no address bar: the first run after its switch_page reads the bound
+        # widgets' defaults (a browser sends the URL's values with the switch; the e2e
+        # tests/e2e/test_layout.py checks that), the next run their session values.
+        at.switch_page(f"app_pages/{page}").run()
+        at.run()
+        no_exception(at)
+        assert {k: widget(at, k).value for k in chosen} == chosen, page
+        shown = dict(at.query_params)
+        assert {k: shown.get(k) for k in url} == url, page  # a link copied on the lab keeps them
+    assert at.markdown[0].value.startswith("**Two moons**: N = 150") and "float64" in at.markdown[0].value
+    assert "Kernel: Laplacian" in at.markdown[0].value

@@ -19,7 +19,7 @@ def test_anatomy_page_shows_the_notes_examples_and_answers_its_controls():
     # 1. the four forms of predict: equal, and timed (one bar each + the two jitted)
     assert float(metric(at, "Largest |difference|")) <= 1e-6
     assert any(s.value.startswith("Pass") for s in at.success)
-    forms = at.dataframe[0].value
+    forms = at.table[0].value
     assert len(forms) == 4 and set(forms["agrees"]) == {"yes"}
     assert len(figures["w_anatomy_forms_chart"]["data"][0]["x"]) == 6
     assert metric(at, "Output shape") == "(400,)"

@@ -1,5 +1,6 @@
 """Screens at narrow and wide windows in Chromium: square heatmaps with tight axes, a
-sidebar that starts collapsed on a small window, and no table cell reading "None".
+sidebar that starts collapsed below 1000 px, tables that fit, only the sidebar controls a
+page uses, and no table cell reading "None".
 
 Each test opens its own browser context at the window width it is about (the shared
 tabs are 1400 px wide). Geometry is read from the DOM as the user sees it: the Plotly
@@ -9,6 +10,8 @@ plot area (its drag layer), the live canvas's box, the sidebar's box.
 from __future__ import annotations
 
 from typing import Any, Iterator
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -89,9 +92,114 @@ def test_sidebar_starts_collapsed_on_a_small_window(at_width: Any) -> None:
     assert wide.sidebar.bounding_box()["width"] > 200
 
 
+def open_sidebar_width(app: AppPage) -> float:
+    """The sidebar's width once it shows its menu (the open animation is over)."""
+    expect(app.sidebar).to_have_attribute("data-collapsed", "false")
+    expect(app.sidebar.get_by_role("link", name="Kernel lab")).to_be_visible()
+    app.page.wait_for_timeout(500)
+    return app.sidebar.bounding_box()["width"]
+
+
+def test_sidebar_starts_collapsed_below_1000_px_once_and_then_as_the_user_leaves_it(
+        at_width: Any) -> None:
+    # 800 px: above Streamlit's own 768 px, below ui/components/narrow_sidebar.py's 1000 px.
+    app = at_width(800).open_page("gram.py")
+    expect(app.sidebar).to_have_attribute("data-collapsed", "true")
+    expect(app.page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+    app.page.get_by_test_id("stExpandSidebarButton").click()
+    assert open_sidebar_width(app) > 200
+    # Reruns (a sidebar control, a page switch) leave it open: it is collapsed once.
+    app.radio("Precision", "float64")
+    app.page.get_by_role("link", name="Kernel lab").click()
+    app.page.wait_for_url(re.compile("kernel"))
+    app.wait_idle()
+    assert open_sidebar_width(app) > 200
+    app.assert_healthy()
+    # Another tab of the same browser: Streamlit remembers the user's choice; it wins.
+    again = AppPage(app.page.context.new_page(), app.base_url).open_page("overview.py")
+    assert open_sidebar_width(again) > 200
+
+
+def test_sidebar_starts_open_on_a_wide_window(at_width: Any) -> None:
+    app = at_width(1440).open_page("gram.py")
+    assert open_sidebar_width(app) > 200
+    app.page.wait_for_timeout(1000)  # nothing collapses it later either
+    assert app.sidebar.get_attribute("data-collapsed") == "false"
+    app.assert_healthy()
+
+
 def test_precision_lab_says_which_sidebar_control_applies(app: AppPage) -> None:
     app.open_page("precision.py")
     expect(app.sidebar).to_contain_text("only Seed applies here")
+    app.assert_healthy()
+
+
+# A page shows only the sidebar controls that change it; the others are drawn hidden.
+HIDDEN = {
+    "precision.py": (["Seed"], ["Dataset", "Number of points N", "Precision", "Kernel",
+                                "gamma (log scale)", "Batching method (RBF Gram matrix)"]),
+    "kernels.py": (["Dataset", "Number of points N", "Seed", "Precision"],
+                   ["Kernel", "gamma (log scale)", "Batching method (RBF Gram matrix)"]),
+}
+
+
+def sidebar_control(app: AppPage, label: str) -> Any:
+    return app.sidebar.get_by_label(label, exact=True).first
+
+
+@pytest.mark.parametrize("page", list(HIDDEN))
+def test_a_lab_shows_only_the_sidebar_controls_it_uses(app: AppPage, page: str) -> None:
+    app.open_page(page)
+    shown, hidden = HIDDEN[page]
+    for label in shown:
+        expect(sidebar_control(app, label)).to_be_visible()
+    for label in hidden:
+        expect(sidebar_control(app, label)).to_be_hidden()
+    app.assert_healthy()
+
+
+def test_a_value_set_on_the_gram_page_survives_the_precision_lab(app: AppPage) -> None:
+    app.open_page("gram.py")
+    app.select("Dataset", "Two moons")
+    app.page.get_by_role("link", name="Precision lab").click()
+    app.page.wait_for_url(re.compile("precision"))
+    app.wait_idle()
+    expect(sidebar_control(app, "Dataset")).to_be_hidden()
+    assert app.query().get("dataset") == "Two moons"  # a link copied here keeps it
+    app.page.get_by_role("link", name="Gram explorer").click()
+    app.page.wait_for_url(re.compile("gram"))
+    app.wait_idle()
+    assert app.selected("Dataset") == "Two moons"
+    assert app.first_markdown().startswith("Two moons:")
+    app.assert_healthy()
+
+
+def cut_off_tables(app: AppPage) -> list[list[int]]:
+    """[scrollWidth, clientWidth] of each table wider than its box: a dataframe's grid
+    scroller, a static table's own box."""
+    tables = app.page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]')
+    expect(tables.first).to_be_visible()
+    sizes = tables.evaluate_all("""els => els.map(e => {
+        const s = e.querySelector('.dvn-scroller') || e;
+        return [s.scrollWidth, s.clientWidth]; })""")
+    return [size for size in sizes if size[0] > size[1]]
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+@pytest.mark.parametrize("page", ["kernels.py", "precision.py", "anatomy.py"])
+def test_no_table_is_cut_off(at_width: Any, page: str, width: int) -> None:
+    app = at_width(width).open_page(page)
+    assert cut_off_tables(app) == [], f"{page} at {width} px"
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_kernel_lab_heatmaps_are_square_and_readable(at_width: Any, width: int) -> None:
+    app = at_width(width).open_page("kernels.py")
+    for title in ("K on the 1-D grid", "K on Blobs"):
+        area = plot_area(app, title)
+        assert abs(area["width"] - area["height"]) <= SQUARE_PX, (width, title, area)
+        # Three columns left them about 150 px square at 800 px.
+        assert area["width"] >= 250, (width, title, area)
     app.assert_healthy()
 
 

@@ -311,7 +311,7 @@ class View {
     }
     ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`; ctx.textBaseline = "top";
     for (const t of [0, 0.5, 1]) { ctx.textAlign = t === 0 ? "left" : t === 1 ? "right" : "center"; ctx.fillText(String(t), L + t * pw, T + ph + 4); }
-    ctx.textAlign = "center"; ctx.fillText("k(x_i, x_j), i ≠ j", L + pw / 2, T + ph + 16);
+    ctx.textAlign = "center"; ctx.fillText("k(xᵢ, xⱼ), i ≠ j", L + pw / 2, T + ph + 16);
     ctx.textAlign = "left"; ctx.fillText(this.D.m > 0 ? "pairs (from each block's rule)" : "pairs", L, 4);
   }
 
