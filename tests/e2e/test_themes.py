@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 # from (L, T), `plot` px square; the colour bar starts 14 px right of it, 14 px wide.
 L, T, R, BAR_GAP = 52, 34, 78, 14
 
-LOOK = """root => {
+LOOK = """(root, m) => {
   const q = s => root.querySelector(s), css = e => getComputedStyle(e);
   const heat = q('canvas.heatmap'), hist = q('canvas.hist');
   const dpr = window.devicePixelRatio || 1;
@@ -35,21 +35,21 @@ LOOK = """root => {
     return out;
   };
   const px = (c, x, y) => Array.from(c.getContext('2d').getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data);
-  const w = heat.width / dpr, h = heat.height / dpr, plot = Math.max(120, w - %(L)d - %(R)d);
+  const w = heat.width / dpr, h = heat.height / dpr, plot = Math.max(120, w - m.L - m.R);
   const hh = hist.height / dpr;
   return {
     frames: Number(heat.dataset.frames),
     heatmapText: opaque(heat, 0, 13),            // "column j (display order)"
     histText: opaque(hist, hh - 28, hh),          // tick labels and "k(xᵢ, xⱼ), i ≠ j"
-    barFrame: px(heat, %(L)d + plot + %(GAP)d - 1, %(T)d + plot / 2),
-    plotFrame: px(heat, %(L)d - 1, %(T)d + plot / 2),
+    barFrame: px(heat, m.L + plot + m.GAP - 1, m.T + plot / 2),
+    plotFrame: px(heat, m.L - 1, m.T + plot / 2),
     corner: px(heat, w - 1, h - 1),
     label: css(q('.gamma-label')).color, value: css(q('.gamma-value')).color,
     status: css(q('.status')).color, ends: css(q('.ends')).color,
     track: css(q('.track')).backgroundColor, thumb: css(q('.thumb')).backgroundColor,
     border: css(heat).getPropertyValue('--st-border-color'),
   };
-}""" % {"L": L, "R": R, "T": T, "GAP": BAR_GAP}
+}"""
 
 
 def close(a, b, tol: int = 2) -> bool:
@@ -58,7 +58,8 @@ def close(a, b, tol: int = 2) -> bool:
 
 def component_look(app) -> dict:
     """What the live heatmap shows, read inside its shadow root."""
-    return app.page.locator("canvas.heatmap").evaluate(f"c => ({LOOK})(c.getRootNode())")
+    return app.page.locator("canvas.heatmap").evaluate(f"(c, m) => ({LOOK})(c.getRootNode(), m)",
+                                                       {"L": L, "R": R, "T": T, "GAP": BAR_GAP})
 
 
 def streamlit_slider_accent(app) -> tuple[int, int, int]:

@@ -18,8 +18,18 @@ from PIL import Image
 
 from tests.e2e.app_page import VIEWPORT, AppPage, expect
 
-__all__ = ["THEMES", "WIDTHS", "SHOT_HEIGHT", "rgb", "luminance", "page_colors", "assert_theme",
-           "assert_no_horizontal_scroll", "shoot_widths", "choose_theme"]
+__all__ = [
+    "SHOT_HEIGHT",
+    "THEMES",
+    "WIDTHS",
+    "assert_no_horizontal_scroll",
+    "assert_theme",
+    "choose_theme",
+    "luminance",
+    "page_colors",
+    "rgb",
+    "shoot_widths",
+]
 
 THEMES = ("light", "dark")
 WIDTHS = (1440, 800)  # a laptop, and a narrow window (issue 11)
