@@ -2,13 +2,22 @@
 loads cleanly, draws its charts, leaves a full-page screenshot (<url path>.png, in a
 temporary folder or, under VMAP_REFRESH_SCREENSHOTS=1, docs/screenshots for the
 README), and takes the shared sidebar's controls: gamma by keyboard, another
-dataset, the other precision."""
+dataset, the other precision.
+
+Every page is also seen at 1440 and 800 px, light and dark (`tests.e2e.themes`): no
+exception box, nothing scrolling sideways, the theme's background and text, and a
+screenshot of the window, <url path>_<width>_<theme>.png, in the same folder. Light
+reuses the tab the page was opened in; dark has a browser context of its own
+(`color_scheme="dark"`, which Streamlit's default "System" theme follows); both only
+resize the window between the two widths.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.app_page import APP_PAGES, expect, page_url_path
+from tests.e2e.app_page import APP_PAGES, VIEWPORT, AppPage, expect, page_url_path
+from tests.e2e.themes import shoot_widths
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +49,7 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
         assert not empty, f"charts drawn without data: {empty}"
         app.screenshot(screenshot_dir / f"{url}.png")
         assert (screenshot_dir / f"{url}.png").stat().st_size > 20_000
+    shoot_widths(app, screenshot_dir, url, "light")
 
     # gamma, wherever the page draws its slider, moves with the arrow keys.
     expect(app.page.get_by_role("slider", name="gamma (log scale)").first).to_be_attached()
@@ -63,3 +73,33 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
         if url not in OWN_DATA:
             assert {p["fingerprint"] for p in redrawn} != {p["fingerprint"] for p in plots}, \
                 "no chart changed with the data"
+
+
+@pytest.fixture(scope="module")
+def dark_tabs(browser, server):
+    """One dark browser context for the dark half of the screenshots (a visitor whose
+    system is set to dark); its tabs share the app's JavaScript as `tabs` does."""
+    ctx = browser.new_context(viewport=VIEWPORT, color_scheme="dark", accept_downloads=False)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def dark_app(dark_tabs, server):
+    page = dark_tabs.new_page()
+    yield AppPage(page, server.url)
+    page.close()
+
+
+@pytest.mark.parametrize("page_file, url", list(APP_PAGES.items()), ids=list(APP_PAGES.values()))
+def test_page_is_dark_at_1440_and_800_px_for_a_dark_system(dark_app, screenshot_dir, page_file, url):
+    dark_app.open_page(page_file)
+    dark_app.assert_healthy()
+    expect(dark_app.main.get_by_role("heading", level=1).first).to_be_visible()
+    if url in CHARTS_AFTER_A_CLICK:
+        expect(dark_app.button(CHARTS_AFTER_A_CLICK[url])).to_be_enabled()
+    else:
+        plots = dark_app.plots()
+        assert plots and all(p["points"] for p in plots), "charts missing or drawn without data in dark"
+    shoot_widths(dark_app, screenshot_dir, url, "dark")
+    dark_app.assert_healthy()

@@ -255,7 +255,7 @@ class View {
     const ctx = cv.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     // Axes and colour bar change only with size, theme or data: drawn once, then copied.
-    const frameKey = `${w}|${dpr}|${col.text}|${col.font}|${D.n}`;
+    const frameKey = `${w}|${dpr}|${col.text}|${col.grid}|${col.font}|${D.n}`;
     if (this.frameKey !== frameKey) { this.frame = this.paintFrame(w, h, L, T, plot, dpr, col); this.frameKey = frameKey; }
     ctx.clearRect(0, 0, w, h);
     ctx.drawImage(this.frame, 0, 0, w, h);
@@ -290,6 +290,9 @@ class View {
       const c = 3 * Math.round(255 * (1 - y / plot));
       ctx.fillStyle = `rgb(${LUT[c]},${LUT[c + 1]},${LUT[c + 2]})`; ctx.fillRect(x0, T + y, bw, 1.5);
     }
+    // A frame in the theme's border colour: viridis's dark end would melt into a dark page.
+    ctx.strokeStyle = col.grid; ctx.lineWidth = 1;
+    ctx.strokeRect(x0 - 0.5, T - 0.5, bw + 1, plot + 1); ctx.strokeRect(L - 0.5, T - 0.5, plot + 1, plot + 1);
     ctx.fillStyle = col.text; ctx.textAlign = "left"; ctx.textBaseline = "middle";
     for (const t of [0, 0.25, 0.5, 0.75, 1]) ctx.fillText(String(t), x0 + bw + 4, T + (1 - t) * plot);
     ctx.textBaseline = "bottom"; ctx.fillText("k", x0, T - 3);
