@@ -38,7 +38,7 @@ PREDICT_MAX_ROWS = 1000  # the loop forms stack one result per row: slow to comp
 LATE_BINDING_ROWS = 40
 MATMUL_MAX_ROWS = 300
 
-settings = render_sidebar()
+settings = render_sidebar(uses=frozenset({"data", "seed", "precision"}))  # no kernel, no gamma
 data = load_data(settings)
 n, d = data.X.shape
 float_type = np.dtype(settings.dtype).type

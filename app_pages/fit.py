@@ -87,7 +87,7 @@ def _move_to(gamma: float, noise: float, amplitude: float) -> None:
     st.session_state["fit_amp"] = snap_log(AMPLITUDES, amplitude)
 
 
-settings = render_sidebar()
+settings = render_sidebar(uses=frozenset({"precision"}))  # its own data and kernel
 dtype = settings.dtype
 
 st.title("Fit")

@@ -19,7 +19,7 @@ from ui.charts import scatter_2d
 from ui.page_index import PAGES
 from ui.sidebar import render_sidebar
 
-settings = render_sidebar()
+settings = render_sidebar(uses=frozenset({"data", "seed", "precision"}))  # no kernel, no gamma
 data = load_data(settings)
 n, d = data.X.shape
 

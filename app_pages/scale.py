@@ -173,7 +173,7 @@ def show_result(result, n: int, partial: bool) -> None:
 
 # --- the page ---------------------------------------------------------------------
 
-settings = render_sidebar()
+settings = render_sidebar(uses=frozenset({"precision"}))  # its own synthetic data
 dtype = settings.dtype
 ss.setdefault("_scale_results", {})
 ss.setdefault("_scale_partial", None)

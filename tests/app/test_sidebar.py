@@ -205,7 +205,11 @@ KERNEL_KEYS = {"kernel", "gamma", "w_reset_gamma", "method"}
 @pytest.mark.parametrize("page,shown", [
     ("precision.py", {"seed"}),  # its own data, precision and methods: only the seed
     ("kernels.py", DATA_KEYS | {"dtype"}),  # its own kernel: the data and the precision
-    ("overview.py", DATA_KEYS | {"dtype"} | KERNEL_KEYS),
+    ("overview.py", DATA_KEYS | {"dtype"}),  # no kernel, no gamma
+    ("anatomy.py", DATA_KEYS | {"dtype"}),
+    ("fit.py", {"dtype"}),  # its own data with a target, its own kernel
+    ("scale.py", {"dtype"}),  # its own synthetic data
+    ("gradients.py", DATA_KEYS | {"dtype"} | KERNEL_KEYS),
 ])
 def test_a_page_shows_only_the_sidebar_controls_that_change_it(page, shown):
     at = open_page(page)

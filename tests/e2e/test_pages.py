@@ -27,6 +27,15 @@ pytestmark = pytest.mark.e2e
 CHARTS_AFTER_A_CLICK = {"race": "Run the race", "scale": "Compute"}
 # Pages whose charts do not use the sidebar's data (they draw their own).
 OWN_DATA = {"precision", "scale"}
+# The shared sidebar controls each page shows (the others are drawn hidden:
+# ui.sidebar.render_sidebar's `uses`); a page not listed shows all three.
+SIDEBAR_SHOWS = {
+    "precision": set(),  # only the Seed
+    "kernels": {"data", "precision"},  # its own kernel and gamma
+    "fit": {"precision"}, "scale": {"precision"},  # their own data
+    "overview": {"data", "precision"}, "anatomy": {"data", "precision"},  # no gamma
+}
+ALL_SHOWN = {"gamma", "data", "precision"}
 
 
 def test_the_menu_lists_every_page_at_its_address(app):
@@ -51,22 +60,35 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
         assert (screenshot_dir / f"{url}.png").stat().st_size > 20_000
     shoot_widths(app, screenshot_dir, url, "light")
 
-    # gamma, wherever the page draws its slider, moves with the arrow keys.
-    expect(app.page.get_by_role("slider", name="gamma (log scale)").first).to_be_attached()
-    before = app.gamma_shown()
-    after = app.press_gamma("ArrowRight")
-    assert after != before
-    assert float(app.query()["gamma"]) == pytest.approx(float(after), rel=0.02)
-    app.assert_healthy()
-    assert len(app.plots()) == len(plots), "a chart was lost after moving gamma"
+    shows = SIDEBAR_SHOWS.get(url, ALL_SHOWN)
+    for label in ("Dataset", "Precision"):  # a control the page does not use is not on screen
+        if {"Dataset": "data", "Precision": "precision"}[label] not in shows:
+            expect(app.sidebar.get_by_label(label, exact=True).first).to_be_hidden()
 
-    # Another dataset, then the other precision: the page redraws for them.
-    app.select("Dataset", "Two moons")
-    app.wait_for_query("dataset", "Two moons")  # a bound selectbox writes its label
-    app.radio("Precision", "float64")
-    app.wait_for_query("dtype", "float64")
+    # gamma, wherever the page draws its slider, moves with the arrow keys.
+    if "gamma" in shows:
+        expect(app.page.get_by_role("slider", name="gamma (log scale)").first).to_be_attached()
+        before = app.gamma_shown()
+        after = app.press_gamma("ArrowRight")
+        assert after != before
+        assert float(app.query()["gamma"]) == pytest.approx(float(after), rel=0.02)
+        app.assert_healthy()
+        assert len(app.plots()) == len(plots), "a chart was lost after moving gamma"
+    else:
+        expect(app.page.get_by_role("slider", name="gamma (log scale)")).to_have_count(0)
+
+    # Another dataset, then the other precision, where the page shows them: it redraws.
+    if not shows & {"data", "precision"}:
+        return
+    if "data" in shows:
+        app.select("Dataset", "Two moons")
+        app.wait_for_query("dataset", "Two moons")  # a bound selectbox writes its label
+    if "precision" in shows:
+        app.radio("Precision", "float64")
+        app.wait_for_query("dtype", "float64")
     app.assert_healthy()
-    assert app.selected("Dataset") == "Two moons"
+    if "data" in shows:
+        assert app.selected("Dataset") == "Two moons"
     if url not in CHARTS_AFTER_A_CLICK:
         redrawn = app.plots()
         assert len(redrawn) == len(plots) and all(p["points"] for p in redrawn)
