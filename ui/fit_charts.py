@@ -131,7 +131,8 @@ def fit_chart(X: np.ndarray, y: np.ndarray, grid: np.ndarray, mean: np.ndarray,
         fig.add_trace(go.Scatter(x=grid, y=other_mean, mode="lines", name=other_name,
                                  line=dict(color=_ACCENT, dash="dash", width=2)))
     fig.add_trace(go.Scatter(x=X, y=y, mode="markers", name="training data",
-                             marker=dict(size=6, color="black", opacity=0.7)))
+                             marker=dict(size=7, color="#444444", opacity=0.85,
+                                         line=dict(color="white", width=1))))  # seen on light and dark
     fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10),
                       xaxis_title="x", yaxis_title="y", legend=dict(orientation="h", y=-0.2))
     return fig
