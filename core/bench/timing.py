@@ -19,7 +19,7 @@ import numpy as np
 
 from core.errors import CoreError
 
-__all__ = ["TimingCancelled", "TimingResult", "block", "time_call", "time_jitted",
+__all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "time_call", "time_jitted",
            "environment_info", "format_seconds", "format_timing", "ratio_interval",
            "format_ratio"]
 
@@ -91,6 +91,30 @@ def block(x: Any) -> Any:
     return x
 
 
+_SETTLE_BYTES = 24 << 20  # under glibc's 32 MiB ceiling for the dynamic mmap threshold
+_settled = False
+
+
+def settle_allocator() -> None:
+    """Put the C allocator in the state a long-running process reaches, once per process.
+
+    glibc's malloc serves a block above its mmap threshold (128 KiB at start) with a
+    fresh mapping and unmaps it on free, so a call that allocates a few MiB faults in
+    new pages every time; the first free of a larger mapped block raises that
+    threshold (up to 32 MiB) and later blocks come from the reused heap. The same
+    call then costs much less: scikit-learn's `rbf_kernel` at N = 400, D = 2, float32
+    took 1.4-1.5 ms before and 0.44-0.45 ms after, here (docs/BENCHMARKS.md, "The
+    race against timeit"). Which state a timing saw depended on what the process had
+    freed before; after this it is always the second, which the app's server reaches
+    in its first seconds. One 24 MiB NumPy block, allocated and freed; no effect
+    where the C library is not glibc.
+    """
+    global _settled
+    if not _settled:
+        np.ones(_SETTLE_BYTES // 8)  # freed at once: glibc raises its thresholds to its size
+        _settled = True
+
+
 def time_call(
     fn: Callable[..., Any], *args: Any, warmup: int = 1, repeats: int = 7,
     budget_s: float | None = 2.0, min_repeats: int = 1,
@@ -117,6 +141,7 @@ def time_call(
     """
     if warmup < 0 or repeats < 1 or min_repeats < 1:
         raise ValueError("Need warmup >= 0, repeats >= 1 and min_repeats >= 1.")
+    settle_allocator()  # every timing in the allocator's steady state
 
     def timed_call() -> float:
         if should_stop is not None and should_stop():
