@@ -222,3 +222,31 @@ def test_overview_code_blocks_are_not_cut_off(at_width: Any, width: int) -> None
     for i in range(blocks.count()):
         scroll, client = blocks.nth(i).evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert scroll <= client, f"code block {i} at {width} px: {scroll} px of text in {client} px"
+
+
+def column_lefts(app: AppPage) -> list[list[int]]:
+    """For each visible row of `st.columns` in the main area with two or more columns,
+    the left edge (px) of each of its visible columns."""
+    return app.main.locator('[data-testid="stHorizontalBlock"]').evaluate_all(
+        """blocks => blocks
+            .filter(b => b.offsetParent !== null)
+            .map(b => [...b.children]
+                .filter(c => c.matches('[data-testid="stColumn"]') && c.offsetParent !== null)
+                .map(c => Math.round(c.getBoundingClientRect().left)))
+            .filter(lefts => lefts.length > 1)""")
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_columns_stack_below_1000_px_and_sit_side_by_side_above(at_width: Any, width: int) -> None:
+    # The Fit page's rows of controls (data, N, noise, seed; grid side, amplitude; ...):
+    # at 800 px (Streamlit itself stacks only at 640) each column starts at the row's left
+    # edge, one under the other; at 1440 px they share their rows.
+    app = at_width(width).open_page("fit.py")
+    expect(app.main.get_by_text("Training points N").first).to_be_visible()
+    rows = column_lefts(app)
+    assert rows, "no row of columns on the Fit page"
+    if width < 1000:
+        assert all(len(set(lefts)) == 1 for lefts in rows), rows
+    else:
+        assert all(len(set(lefts)) == len(lefts) for lefts in rows), rows
+    app.assert_healthy()
