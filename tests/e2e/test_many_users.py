@@ -176,7 +176,7 @@ async def gram_step(tab: Tab, user: dict) -> str:
     await expect(canvas).to_have_attribute("data-points", str(user["n"]))
     assert f"{float(await canvas.get_attribute('data-gamma')):.3g}" == shown(user)
     seed = tab.page.get_by_test_id("stSidebar").get_by_role("spinbutton", name="Seed")
-    assert await seed.input_value() == str(user["seed"])
+    await expect(seed).to_have_value(str(user["seed"]))
     assert await tab.main.get_by_test_id("stAlertContentWarning").all_inner_texts() == []
     await tab.assert_healthy()
     return await canvas.evaluate("c => c.toDataURL()")
