@@ -36,6 +36,7 @@ from ui.scale_charts import (
 from ui.sidebar import render_sidebar
 from ui.url import bound
 from ui.long_work import interruption_check
+from ui.words import counted
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 GAMMA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -149,9 +150,9 @@ def show_result(result, n: int, partial: bool) -> None:
                    "across N (benchmarks/block_engine.py measures it with its spread). With "
                    f"the first step: {format_seconds(result.seconds_per_entry, 2)}.")
     plan = result.plan
-    st.caption(f"{plan.n_blocks:,} steps of {plan.block_rows:,} rows ({plan.n_devices} device(s) "
-               f"× {plan.rows_per_device:,} rows), each walking the columns in {plan.n_tiles} "
-               f"tile(s) of {plan.tile_cols:,}.")
+    st.caption(f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows "
+               f"({counted(plan.n_devices, 'device')} × {plan.rows_per_device:,} rows), each "
+               f"walking the columns in {counted(plan.n_tiles, 'tile')} of {plan.tile_cols:,}.")
     title = "K, pooled block by block"
     st.plotly_chart(pooled_heatmap(result.pooled, result.pool_factor, n, title,
                                    done if partial else None),
@@ -245,8 +246,9 @@ except TooLargeError:
 st.subheader("Compute")
 st.markdown(
     f"**{kind}**, N = {n:,}, D = {d}, {dtype}, gamma = {gamma:.3g}; "
-    f"{plan.n_blocks:,} step(s) of {plan.block_rows:,} rows on {len(devices)} "
-    f"{devices[0].platform.upper()} device(s), each walking {plan.n_tiles} tile(s) of "
+    f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows on "
+    f"{counted(len(devices), devices[0].platform.upper() + ' device')}, each walking "
+    f"{counted(plan.n_tiles, 'tile')} of "
     f"{plan.tile_cols:,} columns; pooled {plan.pool}×{plan.pool} into "
     f"{plan.pooled_shape[0]}×{plan.pooled_shape[1]} cells.")
 st.button("Compute", type="primary", key="w_scale_compute", icon=":material/play_arrow:",

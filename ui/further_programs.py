@@ -17,6 +17,7 @@ from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
 from ui.further_batching import once_per_key, source
 from ui.further_charts import equation_bars, memory_chart
+from ui.words import counted
 
 __all__ = ["render_memory", "render_forms", "render_custom", "render_devices"]
 
@@ -141,8 +142,8 @@ def render_custom(settings, data) -> None:
     if mine["error"]:
         st.info(f"JAX refused, as documented: {mine['error']}", icon=":material/block:")
     else:
-        st.success(f"{len(mine['calls'])} host call(s); the first received x, X, gamma of shapes "
-                   f"{mine['calls'][0]}.", icon=":material/check_circle:")
+        st.success(f"{counted(len(mine['calls']), 'host call')}; the first received x, X, "
+                   f"gamma of shapes {mine['calls'][0]}.", icon=":material/check_circle:")
     st.dataframe(pd.DataFrame({
         "vmap_method": [labels[m] for m in results],
         "what it does": list(custom.VMAP_METHODS.values()),

@@ -118,4 +118,4 @@ def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page)
     assert any("out of reach" in i.value and need in i.value for i in at.info)
     compute = widget(at, "w_scale_compute")
     assert not compute.disabled
-    assert any("3,907 step(s) of 256 rows" in m.value for m in at.markdown)
+    assert any("3,907 steps of 256 rows" in m.value for m in at.markdown)
