@@ -21,7 +21,7 @@ from core.dense.fast import (
 )
 from tests.core.bounds import rbf_error_bound
 from core.kernels.functions import median_heuristic_gamma
-from core.dense.methods import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
+from core.dense import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 from core.bench.race import race
 

@@ -1,0 +1,71 @@
+""""auto": the registry entry that runs the fastest accurate method for each call.
+
+`choose_auto(n, m, d, dtype)` names the method; the `"auto"` entry of
+`core.dense.methods.METHODS` (registered here, when `core.dense` is imported)
+delegates each call to that pick, so its limits, its shift and its speed are the
+pick's. Only methods accurate far from the origin qualify. The thresholds come from
+benchmarks/gram_bench.py (docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from core.dense.fast import MIRROR_MIN_FEATURES
+from core.dense.methods import METHODS, GramMethod
+
+__all__ = ["TILED_MIN_ENTRIES", "choose_auto"]
+
+# From this many entries of K on, "auto" leaves jit_centered for the methods that
+# write K once into a NumPy buffer. Below it XLA's single fused kernel wins: it
+# reuses its freed buffers (no page faults) and has no Python loop. Measured by
+# benchmarks/gram_bench.py and docs/BENCHMARKS.md: jit_centered ahead at N = 2000,
+# behind from N = 4000 on.
+TILED_MIN_ENTRIES = 3000 * 3000
+
+
+def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
+    """The registry name `"auto"` runs for this size, dimension and dtype.
+
+    Only methods accurate far from the origin qualify; of those, the fastest in
+    benchmarks/gram_bench.py: jit_centered for K below TILED_MIN_ENTRIES entries;
+    above, numpy_tiled from MIRROR_MIN_FEATURES features on (its BLAS products
+    dominate, and it computes only half of K(X, X)), else jit_panels. A method that
+    declines for memory passes to the next one.
+    """
+    if n * m < TILED_MIN_ENTRIES:
+        order = ("jit_centered", "jit_panels", "numpy_tiled")
+    elif d >= MIRROR_MIN_FEATURES:
+        order = ("numpy_tiled", "jit_panels", "jit_centered")
+    else:
+        order = ("jit_panels", "numpy_tiled", "jit_centered")
+    for name in (*order, "lax_map"):
+        if METHODS[name].declines(n, m, d, dtype) is None:
+            return name
+    return order[0]  # its refusal names the way out
+
+
+def _pick(X, Y) -> GramMethod:
+    m = X.shape[0] if Y is None else Y.shape[0]
+    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)]
+
+
+def _auto(X, Y, gamma):
+    # X and Y come from auto's prepare, shifted as the pick wants (see _AutoMethod).
+    return _pick(X, Y).runner(X, Y, gamma)
+
+
+class _AutoMethod(GramMethod):
+    """"auto": delegates to `choose_auto`'s pick, so its limits and its shift are the pick's."""
+
+    def resolve(self, n, m, d, dtype="float32"):
+        return METHODS[choose_auto(n, m, d, dtype)]
+
+    def declines(self, n, m, d, dtype="float32"):
+        return self.resolve(n, m, d, dtype).declines(n, m, d, dtype)
+
+    def shift(self, X, Y):
+        return _pick(X, Y).shift(X, Y)
+
+
+METHODS["auto"] = _AutoMethod(
+    "auto", "auto (fastest accurate)", "Picks the fastest method that stays accurate for "
+    "this size, dimension and dtype.", _auto, compiled=False, shows=(choose_auto,))
