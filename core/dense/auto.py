@@ -9,6 +9,8 @@ benchmarks/gram_bench.py (docs/BENCHMARKS.md).
 
 from __future__ import annotations
 
+import numpy as np
+
 from core.dense.fast import MIRROR_MIN_FEATURES
 from core.dense.methods import METHODS, GramMethod
 
@@ -26,17 +28,25 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """The registry name `"auto"` runs for this size, dimension and dtype.
 
     Only methods accurate far from the origin qualify; of those, the fastest in
-    benchmarks/gram_bench.py: jit_centered for K below TILED_MIN_ENTRIES entries;
-    above, numpy_tiled from MIRROR_MIN_FEATURES features on (its BLAS products
-    dominate, and it computes only half of K(X, X)), else jit_panels. A method that
-    declines for memory passes to the next one.
+    benchmarks/gram_bench.py (docs/BENCHMARKS.md): jit_centered for K below
+    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, jit_mirrored from
+    MIRROR_MIN_FEATURES features on (the products dominate, and it computes only
+    the tiles of K(X, X) on and above the diagonal); with fewer features,
+    jit_panels in float32 and numpy_tiled in float64 (NumPy's float64 exp costs
+    about half of XLA's). A method that declines for memory passes to the next one.
+
+    Args:
+      n, m: rows of X and of Y (m = n for K(X, X)); d: features; dtype: the
+        compute dtype, a name or a NumPy dtype.
     """
     if n * m < TILED_MIN_ENTRIES:
         order = ("jit_centered", "jit_panels", "numpy_tiled")
     elif d >= MIRROR_MIN_FEATURES:
-        order = ("numpy_tiled", "jit_panels", "jit_centered")
+        order = ("jit_mirrored", "numpy_tiled", "jit_panels")
+    elif np.dtype(dtype) == np.float64:
+        order = ("numpy_tiled", "jit_panels", "jit_mirrored")
     else:
-        order = ("jit_panels", "numpy_tiled", "jit_centered")
+        order = ("jit_panels", "numpy_tiled", "jit_mirrored")
     for name in (*order, "lax_map"):
         if METHODS[name].declines(n, m, d, dtype) is None:
             return name

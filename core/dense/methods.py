@@ -30,7 +30,8 @@ from core.kernels.distances import (
 )
 from core.errors import TooLargeError
 from core.dense.buckets import on_buckets, sqdist_on_buckets
-from core.dense.fast import rbf_gram_panels, rbf_gram_tiled, rbf_panel
+from core.dense.fast import (rbf_gram_mirrored, rbf_gram_panels, rbf_gram_tiled, rbf_panel,
+                             rbf_tile_pairs)
 from core.dense.memory import check_dense_budget
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.kernels.gram import covariance_matrix, gram
@@ -112,6 +113,12 @@ def gram_jit_panels(X, Y, gamma):
     # A Python loop over row panels, each one jitted XLA call; the panels are
     # copied into one NumPy K, so no N x N buffer ever comes from XLA.
     return rbf_gram_panels(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
+
+
+def gram_jit_mirrored(X, Y, gamma):
+    # XLA computes the tiles of K(X, X) on and above the diagonal and their
+    # transposes; NumPy stores both: half the products and half the exponentials.
+    return rbf_gram_mirrored(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 
 def gram_numpy_expansion(X, Y, gamma):
@@ -290,6 +297,12 @@ _METHOD_LIST = [
                "panel of rows at a time (one fused pass, every core) while NumPy copies the "
                "last panel into K: K is written once, into a huge-page NumPy buffer.",
                gram_jit_panels, compiled=False, shows=(rbf_gram_panels, rbf_panel),
+               copies=1.05, distance_method="centered", zero_diagonal=True),
+    GramMethod("jit_mirrored", "jit · centered expansion, mirrored tiles", "XLA computes only "
+               "the 256×256 tiles of K(X, X) on and above the diagonal, four per call, with "
+               "their transposes; NumPy stores both into K: half the products and exponentials. "
+               "K(X, Y) goes by row panels.",
+               gram_jit_mirrored, compiled=False, shows=(rbf_gram_mirrored, rbf_tile_pairs),
                copies=1.05, distance_method="centered", zero_diagonal=True),
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
                "plain NumPy: no JAX, same cancellation as the jitted expansion.",
