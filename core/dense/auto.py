@@ -29,11 +29,12 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
 
     Only methods accurate far from the origin qualify; of those, the fastest in
     benchmarks/gram_bench.py (docs/BENCHMARKS.md): jit_centered for K below
-    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, jit_mirrored from
-    MIRROR_MIN_FEATURES features on (the products dominate, and it computes only
-    the tiles of K(X, X) on and above the diagonal); with fewer features,
-    jit_panels in float32 and numpy_tiled in float64 (NumPy's float64 exp costs
-    about half of XLA's). A method that declines for memory passes to the next one.
+    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, jit_mirrored (it
+    computes only the tiles of K(X, X) on and above the diagonal: half the
+    products and exponentials) from MIRROR_MIN_FEATURES features on, where the
+    products dominate, and in float64, where XLA's exponentials cost twice
+    float32's; else jit_panels. A method that declines for memory passes to the
+    next one.
 
     Args:
       n, m: rows of X and of Y (m = n for K(X, X)); d: features; dtype: the
@@ -41,12 +42,10 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """
     if n * m < TILED_MIN_ENTRIES:
         order = ("jit_centered", "jit_panels", "numpy_tiled")
-    elif d >= MIRROR_MIN_FEATURES:
-        order = ("jit_mirrored", "numpy_tiled", "jit_panels")
-    elif np.dtype(dtype) == np.float64:
-        order = ("numpy_tiled", "jit_panels", "jit_mirrored")
+    elif d >= MIRROR_MIN_FEATURES or np.dtype(dtype) == np.float64:
+        order = ("jit_mirrored", "jit_panels", "numpy_tiled")
     else:
-        order = ("jit_panels", "numpy_tiled", "jit_mirrored")
+        order = ("jit_panels", "jit_mirrored", "numpy_tiled")
     for name in (*order, "lax_map"):
         if METHODS[name].declines(n, m, d, dtype) is None:
             return name
