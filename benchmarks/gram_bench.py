@@ -44,13 +44,13 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
-from core.dense.methods import choose_auto  # noqa: E402
+from core.dense import choose_auto  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
 from core.bench.race import race, standard_normal_data  # noqa: E402
 from core.bench.timing import environment_info, time_call  # noqa: E402
 
 PEERS = ("sklearn", "scipy_cdist", "numpy_expansion")
-OURS = ("auto", "jit_panels", "numpy_tiled", "jit_centered")
+OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered")
 CONTEXT = ("jit_expansion",)  # fast but inaccurate far from the origin: not eligible
 FLOORS = ("floor_numpy", "floor_jax")
 TARGET_PEER = {"float32": 0.4, "float64": 0.6}

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from core.kernels.distances import check_feature_sizes
 from core.kernels.functions import median_heuristic_gamma
-from core.dense.methods import METHODS, GramMethod, choose_auto, get_method
+from core.dense import METHODS, GramMethod, choose_auto, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
 from core.bench.timing import TimingCancelled, TimingResult, format_seconds, time_call, time_jitted
 

@@ -1,6 +1,6 @@
-"""Dense Gram matrices: the registry of batching methods, the fast BLAS/XLA forms, the
-memory budget every dense path checks, and the shape buckets that keep compiled
-programs few.
+"""Dense Gram matrices: the registry of batching methods, "auto" (which picks among
+them), the fast BLAS/XLA forms, the memory budget every dense path checks, and the
+shape buckets that keep compiled programs few.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from core.dense.fast import (  # noqa: F401
 from core.dense.methods import (  # noqa: F401
     GramMethod,
     METHODS,
-    TILED_MIN_ENTRIES,
-    choose_auto,
     get_method,
     rbf_from_sqdist,
     resolve,
     sqdist_for,
 )
+# After the registry: registers "auto" in METHODS.
+from core.dense.auto import TILED_MIN_ENTRIES, choose_auto  # noqa: F401,E402
 
 __all__ = [
     "BLOCK_ENGINE_HINT",

@@ -3,7 +3,8 @@
 Each `GramMethod` computes `K[i, j] = exp(-gamma * |X[i] - Y[j]|^2)` a different
 way: Python loops, NumPy, `vmap` with and without `jit`, the expansion, chunked
 `lax.map`, and scikit-learn and SciPy as peers. The app shows `method.source`,
-which is read from the very functions that `method.compute` runs.
+which is read from the very functions that `method.compute` runs. The entry
+`"auto"`, which runs one of these per call, is registered by `core.dense.auto`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from core.kernels.distances import (
 )
 from core.errors import TooLargeError
 from core.dense.buckets import on_buckets, sqdist_on_buckets
-from core.dense.fast import MIRROR_MIN_FEATURES, rbf_gram_panels, rbf_gram_tiled, rbf_panel
+from core.dense.fast import (rbf_gram_mirrored, rbf_gram_panels, rbf_gram_tiled, rbf_panel,
+                             rbf_tile_pairs)
 from core.dense.memory import check_dense_budget
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.kernels.gram import covariance_matrix, gram
@@ -40,8 +42,6 @@ __all__ = [
     "GramMethod",
     "METHODS",
     "get_method",
-    "choose_auto",
-    "TILED_MIN_ENTRIES",
     "resolve",
     "sqdist_for",
     "rbf_from_sqdist",
@@ -113,6 +113,12 @@ def gram_jit_panels(X, Y, gamma):
     # A Python loop over row panels, each one jitted XLA call; the panels are
     # copied into one NumPy K, so no N x N buffer ever comes from XLA.
     return rbf_gram_panels(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
+
+
+def gram_jit_mirrored(X, Y, gamma):
+    # XLA computes the tiles of K(X, X) on and above the diagonal and their
+    # transposes; NumPy stores both: half the products and half the exponentials.
+    return rbf_gram_mirrored(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 
 def gram_numpy_expansion(X, Y, gamma):
@@ -191,6 +197,10 @@ class GramMethod:
         jitted = jax.jit(self.fn) if self.compiled else None
         object.__setattr__(self, "jitted", jitted)
         object.__setattr__(self, "runner", partial(on_buckets, jitted) if self.compiled else self.fn)
+
+    def resolve(self, n: int, m: int, d: int, dtype="float32") -> GramMethod:
+        """The entry that really runs at this size: itself ("auto": its pick, `core.dense.auto`)."""
+        return self
 
     @property
     def source(self) -> str:
@@ -288,6 +298,12 @@ _METHOD_LIST = [
                "last panel into K: K is written once, into a huge-page NumPy buffer.",
                gram_jit_panels, compiled=False, shows=(rbf_gram_panels, rbf_panel),
                copies=1.05, distance_method="centered", zero_diagonal=True),
+    GramMethod("jit_mirrored", "jit · centered expansion, mirrored tiles", "XLA computes only "
+               "the 256×256 tiles of K(X, X) on and above the diagonal, four per call, with "
+               "their transposes; NumPy stores both into K: half the products and exponentials. "
+               "K(X, Y) goes by row panels.",
+               gram_jit_mirrored, compiled=False, shows=(rbf_gram_mirrored, rbf_tile_pairs),
+               copies=1.05, distance_method="centered", zero_diagonal=True),
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
                "plain NumPy: no JAX, same cancellation as the jitted expansion.",
                gram_numpy_expansion, compiled=False, shows=(sqdist_numpy,), copies=3,
@@ -307,63 +323,9 @@ _METHOD_LIST = [
 METHODS: dict[str, GramMethod] = {m.name: m for m in _METHOD_LIST}
 
 
-# From this many entries of K on, "auto" leaves jit_centered for the methods that
-# write K once into a NumPy buffer. Below it XLA's single fused kernel wins: it
-# reuses its freed buffers (no page faults) and has no Python loop. Measured by
-# benchmarks/gram_bench.py and docs/BENCHMARKS.md: jit_centered ahead at N = 2000,
-# behind from N = 4000 on.
-TILED_MIN_ENTRIES = 3000 * 3000
-
-
-def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
-    """The registry name `"auto"` runs for this size, dimension and dtype.
-
-    Only methods accurate far from the origin qualify; of those, the fastest in
-    benchmarks/gram_bench.py: jit_centered for K below TILED_MIN_ENTRIES entries;
-    above, numpy_tiled from MIRROR_MIN_FEATURES features on (its BLAS products
-    dominate, and it computes only half of K(X, X)), else jit_panels. A method that
-    declines for memory passes to the next one.
-    """
-    if n * m < TILED_MIN_ENTRIES:
-        order = ("jit_centered", "jit_panels", "numpy_tiled")
-    elif d >= MIRROR_MIN_FEATURES:
-        order = ("numpy_tiled", "jit_panels", "jit_centered")
-    else:
-        order = ("jit_panels", "numpy_tiled", "jit_centered")
-    for name in (*order, "lax_map"):
-        if METHODS[name].declines(n, m, d, dtype) is None:
-            return name
-    return order[0]  # its refusal names the way out
-
-
-def _pick(X, Y) -> GramMethod:
-    m = X.shape[0] if Y is None else Y.shape[0]
-    return METHODS[choose_auto(X.shape[0], m, X.shape[1], X.dtype)]
-
-
-def _auto(X, Y, gamma):
-    # X and Y come from auto's prepare, shifted as the pick wants (see _AutoMethod).
-    return _pick(X, Y).runner(X, Y, gamma)
-
-
-class _AutoMethod(GramMethod):
-    """"auto": delegates to `choose_auto`'s pick, so its limits and its shift are the pick's."""
-
-    def declines(self, n, m, d, dtype="float32"):
-        return METHODS[choose_auto(n, m, d, dtype)].declines(n, m, d, dtype)
-
-    def shift(self, X, Y):
-        return _pick(X, Y).shift(X, Y)
-
-
-METHODS["auto"] = _AutoMethod(
-    "auto", "auto (fastest accurate)", "Picks the fastest method that stays accurate for "
-    "this size, dimension and dtype.", _auto, compiled=False, shows=(choose_auto,))
-
-
 def resolve(name: str, n: int, m: int, d: int, dtype="float32") -> GramMethod:
     """The registry entry that really runs for `name` ("auto" becomes its pick)."""
-    return METHODS[choose_auto(n, m, d, dtype)] if name == "auto" else get_method(name)
+    return get_method(name).resolve(n, m, d, dtype)
 
 
 def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Tests of `core.dense.fast` and of the registry entries that run it, "numpy_tiled"
-(NumPy + BLAS tiles) and "jit_panels" (XLA row panels copied into NumPy).
+(NumPy + BLAS tiles), "jit_panels" (XLA row panels copied into NumPy) and
+"jit_mirrored" (XLA tiles on and above the diagonal, stored twice).
 
 The reference is SciPy's direct differences in float64 on exactly the values
 given (the rounding of the inputs to float32 is shared by every method, so it is
@@ -15,13 +16,15 @@ from scipy.spatial.distance import cdist
 import core.dense.fast as fast_gram
 from core.dense.fast import (
     panel_rows,
+    rbf_gram_mirrored,
     rbf_gram_panels,
     rbf_gram_tiled,
     rbf_panel,
+    rbf_tile_pairs,
 )
 from tests.core.bounds import rbf_error_bound
 from core.kernels.functions import median_heuristic_gamma
-from core.dense.methods import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
+from core.dense import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 from core.bench.race import race
 
@@ -45,8 +48,10 @@ def _tiled(workers):
     return lambda X, Y, gamma: rbf_gram_tiled(X, Y, gamma, workers=workers)
 
 
-# Each way to compute K: the tiles on one thread and on two, and the panels.
-FORMS = {"tiled_1": _tiled(1), "tiled_2": _tiled(2), "panels": rbf_gram_panels}
+# Each way to compute K: the tiles on one thread and on two, the panels, and the
+# mirrored XLA tiles.
+FORMS = {"tiled_1": _tiled(1), "tiled_2": _tiled(2), "panels": rbf_gram_panels,
+         "mirrored": rbf_gram_mirrored}
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -95,6 +100,40 @@ def test_mirrored_k_is_exactly_symmetric(rng):
     X = _data(rng, 700, fast_gram.MIRROR_MIN_FEATURES, "float32")
     K = rbf_gram_tiled(X, None, np.float32(0.05), workers=2)
     assert np.array_equal(K, K.T)
+
+
+@pytest.mark.parametrize("n", [255, 700, 1100])  # a ragged last tile; pairs not a multiple of 4
+def test_xla_mirrored_k_is_exactly_symmetric(n, dtype, rng):
+    X = _data(rng, n, 5, dtype, offset=1e4)
+    K = rbf_gram_mirrored(X, None, np.asarray(0.3, dtype))
+    assert np.array_equal(K, K.T) and np.all(np.diag(K) == 1)
+    np.testing.assert_allclose(K, _reference(X, None, 0.3), rtol=0,
+                               atol=rbf_error_bound(X, None, 0.3, dtype, shifted=True))
+
+
+def test_xla_mirrored_computes_only_the_tiles_on_and_above_the_diagonal(rng, monkeypatch):
+    # What the race page's label promises: about half the products of the full K.
+    calls = []
+
+    def counting(a, b, diagonal):
+        calls.append(len(diagonal))
+        return rbf_tile_pairs(a, b, diagonal)
+
+    monkeypatch.setattr(fast_gram, "rbf_tile_pairs", counting)
+    X = _data(rng, 5 * fast_gram.PAIR_TILE - 3, 3, "float32")  # 5 x 5 tiles, the last ragged
+    K = rbf_gram_mirrored(X, None, np.float32(0.3))
+    # 15 tiles on and above the diagonal, padded to calls of PAIRS_PER_CALL: 16 of 25.
+    assert sum(calls) == 16 and set(calls) == {fast_gram.PAIRS_PER_CALL}
+    np.testing.assert_allclose(K, _reference(X, None, 0.3), rtol=0,
+                               atol=rbf_error_bound(X, None, 0.3, "float32", shifted=True))
+
+
+def test_mirrored_tiles_compile_once_per_feature_count_not_per_n(rng):
+    rbf_gram_mirrored(_data(rng, 300, 3, "float32"), None, np.float32(0.3))
+    size = rbf_tile_pairs._cache_size()
+    for n in (20, 600, 1100):
+        rbf_gram_mirrored(_data(rng, n, 3, "float32"), None, np.float32(0.5))
+    assert rbf_tile_pairs._cache_size() == size
 
 
 def test_threads_do_not_change_the_result(rng):
@@ -156,7 +195,8 @@ def test_empty_inputs(form, dtype):
 # --- the registry entries and "auto" ---
 
 ENTRIES = {"numpy_tiled": ("gram_numpy_tiled", "rbf_gram_tiled"),
-           "jit_panels": ("gram_jit_panels", "rbf_gram_panels")}
+           "jit_panels": ("gram_jit_panels", "rbf_gram_panels"),
+           "jit_mirrored": ("gram_jit_mirrored", "rbf_gram_mirrored")}
 
 
 @pytest.mark.parametrize("name", ENTRIES)
@@ -188,15 +228,18 @@ def test_auto_picks_an_accurate_method_on_the_benchmark_grid(n, d, dtype_name):
     assert METHODS[name].accurate_far_from_origin and not METHODS[name].peer
     assert METHODS[name].declines(n, n, d, dtype_name) is None
     expected = ("jit_centered" if n * n < TILED_MIN_ENTRIES else
-                "numpy_tiled" if d >= fast_gram.MIRROR_MIN_FEATURES else "jit_panels")
+                "jit_mirrored" if d >= fast_gram.MIRROR_MIN_FEATURES or dtype_name == "float64"
+                else "jit_panels")
     assert name == expected
 
 
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
-@pytest.mark.parametrize("d, pick", [(3, "jit_panels"), (40, "numpy_tiled")])
-def test_auto_is_accurate_where_it_leaves_jit_centered(d, pick, dtype_name, rng):
+@pytest.mark.parametrize("d, picks", [(3, {"float32": "jit_panels", "float64": "jit_mirrored"}),
+                                      (40, {"float32": "jit_mirrored", "float64": "jit_mirrored"})])
+def test_auto_is_accurate_where_it_leaves_jit_centered(d, picks, dtype_name, rng):
     # The smallest K for which auto leaves jit_centered, far from the origin.
     n = int(np.ceil(np.sqrt(TILED_MIN_ENTRIES)))
+    pick = picks[dtype_name]
     assert choose_auto(n, n, d, dtype_name) == pick
     X = _data(rng, n, d, dtype_name, offset=1e4)
     (row,) = race(X, None, median_heuristic_gamma(X), ["auto"], dtype_name, repeats=1,

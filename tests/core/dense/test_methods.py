@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from tests.core.bounds import rbf_error_bound
 from core.errors import CoreError, TooLargeError
 from core.kernels.functions import median_heuristic_gamma
-from core.dense.methods import METHODS, choose_auto, get_method, rbf_from_sqdist, sqdist_for
+from core.dense import METHODS, choose_auto, get_method, rbf_from_sqdist, sqdist_for
 
 # Tolerances: tests/core/bounds.py, rbf_error_bound (from the error analysis).
 NAMES = list(METHODS)
