@@ -100,11 +100,13 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
     Returns:
       {"groups": (n_tiles, B, T // pool) column-group sums, "matvec": (n_tiles, B)
       partial sums, "diagonal": (B,), "top_values", "top_indices": (B, top_k)},
-      the last four only when asked for; B = rows_per_device. Symmetric: also
+      the last four only when asked for; B = rows_per_device. Symmetric: instead of
+      "groups", "row_sums": (n_tiles, B) partial row sums and "pooled": (1, n_tiles, G,
+      T // pool) the tiles' sums over the block's rows of each pooled row group (G =
+      (B - 1) // pool + 2, from group o // pool) and pooled column group; also
       "col_sums": (1, n_tiles, T) sums over the block's rows of K[i, j] (j >= o + B),
-      "col_groups": (1, n_tiles, G, T // pool) the same grouped by the rows' pooled
-      group (G = (B - 1) // pool + 2, from group o // pool) and by pooled column
-      group, and with matvec "col_matvec": (1, n_tiles, T), sum_i v[i] K[i, j].
+      "col_groups": (1, n_tiles, G, T // pool) as "pooled" over those columns only,
+      and with matvec "col_matvec": (1, n_tiles, T), sum_i v[i] K[i, j].
     """
     b, n_tiles, tile_cols = rows_per_device, cols_t.shape[0], cols_t.shape[1]
     offset = start + jax.lax.axis_index(ROW_AXIS) * b
@@ -168,10 +170,9 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
         return jax.lax.switch(which, [zeros, sym_tile, functools.partial(sym_tile, masked=False)],
                               carry, xs)
     carry, outs = jax.lax.scan(body, carry, (cols_t, v_t, firsts))
-    # The tiles were transposed: (n_tiles, T // pool, B) -> (n_tiles, B, T // pool), once a step.
-    outs["groups"] = outs["groups"].transpose(0, 2, 1)
-    outs["col_groups"] = outs["col_groups"].transpose(0, 2, 1)
-    for key in ("col_sums", "col_groups", "col_matvec"):
+    for key in ("pooled", "col_groups"):  # (n_tiles, T // pool, G) -> (n_tiles, G, T // pool)
+        outs[key] = outs[key].transpose(0, 2, 1)
+    for key in ("col_sums", "pooled", "col_groups", "col_matvec"):
         if key in outs:  # one per device: a leading axis split over "rows"
             outs[key] = outs[key][None]
     return {**outs, **carry}
@@ -199,8 +200,10 @@ def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool
         out as 0, and those inside it are left out of the column reductions.
 
     Returns:
-      (carry, {"groups": (T // pool, B), "col_sums": (T,), "col_groups": (T // pool, G)
-      [, "matvec": (B,), "col_matvec": (T,)]}).
+      (carry, {"row_sums": (B,), "pooled": (T // pool, G) sums over the block's rows of
+      each pooled row group and the tile's columns of each pooled column group,
+      "col_sums": (T,), "col_groups": (T // pool, G) the same as "pooled" over the
+      columns owed to later rows only [, "matvec": (B,), "col_matvec": (T,)]}).
     """
     cols, v, first = xs
     b, t = rows.shape[0], cols.shape[0]
@@ -214,7 +217,9 @@ def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool
                   keep_cols=row_ids < n, self_pairs=masked)
     hi = jax.lax.Precision.HIGHEST
     groups = Kt.reshape(t // pool, pool, b).sum(axis=1)
-    out = {"groups": groups}
+    # Summed here over the block's rows of each pooled row group, not on the host: only
+    # (T // pool, G) sums and B row sums leave the device, not (T // pool, B).
+    out = {"row_sums": groups.sum(axis=0), "pooled": jnp.dot(groups, member, precision=hi)}
     matvec = weights.shape[1] > 1
     if matvec:  # per-tile partial sums: the host adds them in float64
         out["matvec"] = jnp.dot(v, Kt, precision=hi)
@@ -225,9 +230,9 @@ def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool
         cols_red = jnp.where((col_ids >= offset + b)[:, None], cols_red, 0)
         out["col_groups"] = cols_red[:, weights.shape[1]:].reshape(
             t // pool, pool, -1).sum(axis=1)
-    else:  # every column is owed: the mirror is the row groups, summed by row group
+    else:  # every column is owed: the mirror is the tile's pooled block itself
         cols_red = jnp.dot(Kt, weights, precision=hi)
-        out["col_groups"] = jnp.dot(groups, member, precision=hi)
+        out["col_groups"] = out["pooled"]
     out["col_sums"] = cols_red[:, 0]
     if matvec:
         out["col_matvec"] = cols_red[:, 1]
@@ -238,6 +243,7 @@ def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool
 
 
 _OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
+              "row_sums": P(None, ROW_AXIS), "pooled": P(ROW_AXIS, None, None, None),
               "diagonal": P(ROW_AXIS), "top_values": P(ROW_AXIS, None),
               "top_indices": P(ROW_AXIS, None), "col_sums": P(ROW_AXIS, None, None),
               "col_groups": P(ROW_AXIS, None, None, None), "col_matvec": P(ROW_AXIS, None, None)}
@@ -246,7 +252,10 @@ _OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
 @functools.lru_cache(maxsize=16)
 def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
     """`block_step` sharded over `mesh` by rows and jitted, one per mesh and static setup."""
-    keys = ["groups"] + [k for k, on in (("matvec", static["matvec"]),
+    keys = [k for k, on in (("groups", not static["symmetric"]),
+                                          ("row_sums", static["symmetric"]),
+                                          ("pooled", static["symmetric"]),
+                                          ("matvec", static["matvec"]),
                                           ("diagonal", static["diagonal"]),
                                           ("top_values", static["top_k"]),
                                           ("top_indices", static["top_k"]),
