@@ -22,10 +22,13 @@ from core.scale.pooling import MAX_POOLED_SIDE, pool_factor
 __all__ = ["ROW_AXIS", "MAX_POOLED_SIDE", "BlockCancelled", "BlockReductions", "BlockPlan", "BlockProgress", "BlockResult", "default_block_shape", "plan_blocks"]
 
 ROW_AXIS = "rows"
-# Rows per device and columns per tile. CPU: a 256 × 4096 float32 tile is 4 MiB, it
-# stays in cache; measured fastest in benchmarks/block_engine.py. Accelerators want
-# far more work per launch: a starting point, not a measurement (docs/SCALING.md).
-_CPU_SHAPE = (256, 4096)
+# Rows per device and columns per tile. CPU: a 512 × 2048 float32 tile is 4 MiB (it
+# stays in the shared cache); measured about 5% less CPU per computed entry than
+# 256 × 4096 on the symmetric path, whose tiles are (columns, rows) and reduce along
+# rows of 512 (benchmarks/block_engine.py, docs/BENCHMARKS.md "Third pass").
+# Accelerators want far more work per launch: a starting point, not a measurement
+# (docs/SCALING.md).
+_CPU_SHAPE = (512, 2048)
 _ACCELERATOR_SHAPE = (2048, 32768)
 
 
