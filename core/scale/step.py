@@ -216,7 +216,9 @@ def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool
     Kt = rbf_tile(cols, col_ids, rows, row_ids, gamma, True, keep_rows=keep,
                   keep_cols=row_ids < n, self_pairs=masked)
     hi = jax.lax.Precision.HIGHEST
-    groups = Kt.reshape(t // pool, pool, b).sum(axis=1)
+    # The barrier keeps `groups` one array, written once: without it XLA fuses its
+    # reduction into each of its consumers, and each reads the whole tile again.
+    groups = jax.lax.optimization_barrier(Kt.reshape(t // pool, pool, b).sum(axis=1))
     # Summed here over the block's rows of each pooled row group, not on the host: only
     # (T // pool, G) sums and B row sums leave the device, not (T // pool, B).
     out = {"row_sums": groups.sum(axis=0), "pooled": jnp.dot(groups, member, precision=hi)}
