@@ -160,12 +160,15 @@ def print_tile_ops(n: int, d: int) -> None:
     X = synthetic_points("blobs", n, d, seed=0).astype(np.float32)
     run = BlockRun(X, median_heuristic_gamma(X), dtype="float32")
     text = run._step.lower(np.int32(0), *run._args).compile().as_text()
-    whole = f"[{run.plan.rows_per_device},{run.plan.tile_cols}]"
-    print(f"{run.plan}; ops that make a whole {whole} tile, and (->) those that read one:")
+    # The symmetric path makes each tile as its transpose, (tile_cols, rows).
+    wholes = (f"[{run.plan.rows_per_device},{run.plan.tile_cols}]",
+              f"[{run.plan.tile_cols},{run.plan.rows_per_device}]")
+    print(f"{run.plan}; ops that make a whole {' or '.join(wholes)} tile, and (->) those that read one:")
     lines = [re.sub(r", metadata=.*", "", line.strip()) for line in text.splitlines()]
     makers = []
     for line in lines:
-        if whole in line.split("=", 1)[-1].split("(")[0] and re.search(r"fusion\(|dot\(|scatter\(", line):
+        if any(w in line.split("=", 1)[-1].split("(")[0] for w in wholes) and \
+                re.search(r"fusion\(|dot\(|scatter\(", line):
             makers.append(line.split(" =")[0].replace("ROOT ", ""))
             print("  " + line[:150])
     for line in lines:

@@ -3,11 +3,13 @@
     python benchmarks/block_engine_tiles.py              # with the engine's CPU compiler option
     python benchmarks/block_engine_tiles.py --default    # XLA's default fusions
 
-One block of 256 rows (D = 2, float32) against 60,300 columns in 15 tiles of 4,020 (a
+One block of 512 rows (D = 2, float32) against 60,300 columns in 30 tiles of 2,010 (a
 `lax.scan`, as `core.scale.step.block_step`), no masks. Variants: the product of augmented
 factors, clip and exp feeding only the row groups (pooled groups of 134 columns), then also
-the column sums as a product `weights @ K` (4 weight rows, as the engine's symmetric step)
-or as `K.sum(0)`, and the same with the exponent summed elementwise instead of the product.
+the column sums as a product `weights @ K` (4 weight rows, the second pass's symmetric step)
+or as `K.sum(0)`; the tile made as its transpose K(cols, rows), (T, B), as the symmetric
+step makes it now, with the row groups only and with the column sums as one product
+`Kt @ ones(B, 1)`; and the exponent summed elementwise instead of the product.
 Each is timed in turns with the floor of `benchmarks/block_engine.py` (exp and reduce over
 an 8192² grid from iota): CPU time (user + system, all threads) per entry, medians of 5
 turns of 8 calls, after a warm-up.
@@ -30,7 +32,7 @@ import numpy as np  # noqa: E402
 from core.kernels.numerics import augmented_factors  # noqa: E402
 from core.scale.step import _cpu_fusion_options  # noqa: E402
 
-B, T, POOL, TILES = 256, 4020, 134, 15
+B, T, POOL, TILES = 512, 2010, 134, 30
 HI = jax.lax.Precision.HIGHEST
 
 
@@ -46,6 +48,13 @@ def _variant(product: bool, columns: str | None):
         a = -gamma * jnp.sum(rows * rows, 1)
 
         def tile(carry, cols):
+            if product == "transposed":  # K(cols, rows), (T, B), as the symmetric step
+                Ft, R = augmented_factors(cols, rows, gamma)
+                Kt = jnp.exp(jnp.minimum(jnp.dot(Ft, R, precision=HI), 0))
+                out = {"groups": Kt.reshape(T // POOL, POOL, B).sum(1)}
+                if columns == "product":
+                    out["columns"] = jnp.dot(Kt, weights[:1].T, precision=HI)
+                return carry, out
             if product:
                 A, F = augmented_factors(rows, cols, gamma)
                 e = jnp.dot(A, F, precision=HI)
@@ -67,6 +76,8 @@ def _variant(product: bool, columns: str | None):
 VARIANTS = {
     "product, clip, exp, row groups only": (True, None),
     "+ column sums as a product weights @ K": (True, "product"),
+    "transposed tile (T, B), row groups only": ("transposed", None),
+    "transposed + column sums as a product Kt @ ones(B, 1)": ("transposed", "product"),
     "+ column sums as K.sum(0)": (True, "sum"),
     "exponent elementwise, row groups only": (False, None),
     "exponent elementwise + column product": (False, "product"),

@@ -22,10 +22,13 @@ from core.scale.pooling import MAX_POOLED_SIDE, pool_factor
 __all__ = ["ROW_AXIS", "MAX_POOLED_SIDE", "BlockCancelled", "BlockReductions", "BlockPlan", "BlockProgress", "BlockResult", "default_block_shape", "plan_blocks"]
 
 ROW_AXIS = "rows"
-# Rows per device and columns per tile. CPU: a 256 × 4096 float32 tile is 4 MiB, it
-# stays in cache; measured fastest in benchmarks/block_engine.py. Accelerators want
-# far more work per launch: a starting point, not a measurement (docs/SCALING.md).
-_CPU_SHAPE = (256, 4096)
+# Rows per device and columns per tile. CPU: a 512 × 2048 float32 tile is 4 MiB (it
+# stays in the shared cache); measured about 5% less CPU per computed entry than
+# 256 × 4096 on the symmetric path, whose tiles are (columns, rows) and reduce along
+# rows of 512 (benchmarks/block_engine.py, docs/BENCHMARKS.md "Third pass").
+# Accelerators want far more work per launch: a starting point, not a measurement
+# (docs/SCALING.md).
+_CPU_SHAPE = (512, 2048)
 _ACCELERATOR_SHAPE = (2048, 32768)
 
 
@@ -141,7 +144,7 @@ def plan_blocks(
       n, m: the shape of K.
       n_devices: devices the rows of each step are sharded over.
       rows_per_device: rows each device computes per step; None picks the
-        platform's default, shrunk so the last block is not mostly padding.
+        platform's default, or fewer when one step holds all rows.
       tile_cols: about how many columns per tile (rounded to whole pooled groups);
         None: the platform's default.
       max_side: the pooled means have at most this many cells a side.
@@ -160,8 +163,11 @@ def plan_blocks(
     n_tiles = math.ceil(groups / per_tile)
     per_tile = math.ceil(groups / n_tiles)
     if rows_per_device is None:
-        n_blocks = math.ceil(n / (default_rows * n_devices))
-        rows_per_device = math.ceil(n / (n_blocks * n_devices))
+        # Whole default blocks (the last one padded), or one block of all rows rounded up
+        # to a multiple of 8: blocks shrunk to an odd size (509 rows at N = 60,000) cost
+        # about 15% more CPU per entry on the symmetric path, whose tiles are (columns,
+        # rows) and vectorise along the rows (docs/BENCHMARKS.md, "Third pass").
+        rows_per_device = min(default_rows, 8 * math.ceil(n / (8 * n_devices)))
     if rows_per_device < 1:
         raise ValueError(f"rows_per_device must be at least 1, got {rows_per_device}.")
     return BlockPlan(n=n, m=m, rows_per_device=int(rows_per_device), n_devices=n_devices,

@@ -151,17 +151,19 @@ class BlockRun:
         stop = min(start + plan.block_rows, plan.n)
         k = stop - start
         pm = plan.pooled_shape[1]
-        groups = _to_host(out["groups"])  # (n_tiles, block_rows, groups_per_tile)
-        groups = groups.transpose(1, 0, 2).reshape(plan.block_rows, -1)[:k, :pm].astype(np.float64)
-        if self.symmetric:
-            self._fold_columns(start, out)
-            self._row_sums[start:stop] = self._col_sums[start:stop] + groups.sum(axis=1)
-        else:
-            self._row_sums[start:stop] = groups.sum(axis=1)
-        # Rows of this step fall into one or more pooled rows; add each run of them.
+        # Rows of this step fall into one or more pooled rows; count each run of them.
         cell = np.arange(start, stop) // plan.pool
         first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        self._pooled_sums[cell[first]] += np.add.reduceat(groups, first, axis=0)
+        if self.symmetric:  # the device summed each pooled row group already
+            self._fold_columns(start, out)
+            rows = _to_host(out["row_sums"]).astype(np.float64).sum(axis=0)[:k]
+            self._row_sums[start:stop] = self._col_sums[start:stop] + rows
+        else:
+            groups = _to_host(out["groups"])  # (n_tiles, block_rows, groups_per_tile)
+            groups = groups.transpose(1, 0, 2).reshape(plan.block_rows, -1)[:k, :pm]
+            groups = groups.astype(np.float64)
+            self._row_sums[start:stop] = groups.sum(axis=1)
+            self._pooled_sums[cell[first]] += np.add.reduceat(groups, first, axis=0)
         self._pooled_rows[cell[first]] += np.diff(np.r_[first, k])
         if self._matvec is not None:
             self._matvec[start:stop] = _to_host(out["matvec"]).astype(np.float64).sum(axis=0)[:k]
@@ -176,7 +178,7 @@ class BlockRun:
         self.done_rows = stop
 
     def _fold_columns(self, start: int, out: dict[str, jax.Array]) -> None:
-        """Symmetric path: add each device's column reductions to the later rows they belong to.
+        """Symmetric path: add each device's pooled sums, and its column reductions to the later rows they belong to.
 
         Devices in order (device r had rows start + r·B onwards), so the float64 sums are
         added in the same order whatever the number of devices; a block's column
@@ -185,8 +187,10 @@ class BlockRun:
         plan, m = self.plan, self.plan.m
         b, pm = plan.rows_per_device, plan.pooled_shape[1]
         col_sums = _to_host(out["col_sums"]).reshape(plan.n_devices, -1)[:, :m].astype(np.float64)
-        groups = _to_host(out["col_groups"])  # (devices, n_tiles, G, T // pool)
-        groups = groups.transpose(0, 2, 1, 3).reshape(plan.n_devices, groups.shape[2], -1)
+        # (devices, n_tiles, G, T // pool) -> (devices, G, pooled columns)
+        pooled, groups = (_to_host(out[key]) for key in ("pooled", "col_groups"))
+        pooled, groups = (a.transpose(0, 2, 1, 3).reshape(plan.n_devices, a.shape[2], -1)
+                          for a in (pooled, groups))
         col_mv = None if self._col_matvec is None else \
             _to_host(out["col_matvec"]).reshape(plan.n_devices, -1)[:, :m].astype(np.float64)
         for r in range(plan.n_devices):
@@ -196,10 +200,11 @@ class BlockRun:
             self._col_sums += col_sums[r]
             if col_mv is not None:
                 self._col_matvec += col_mv[r]
-            # Row group I0 + g of block rows, column group J: the entry (J, I0 + g) of
-            # the lower triangle's pooled sums.
+            # Row group I0 + g of block rows, column group J: the entry (I0 + g, J) of
+            # the pooled sums, and (J, I0 + g) of the lower triangle's.
             i0 = first // plan.pool
-            g = min(groups.shape[1], pm - i0)
+            g = min(groups.shape[1], plan.pooled_shape[0] - i0)
+            self._pooled_sums[i0:i0 + g] += pooled[r, :g, :pm].astype(np.float64)
             self._pooled_lower[:, i0:i0 + g] += groups[r, :g, :pm].T.astype(np.float64)
 
     def _progress(self) -> BlockProgress:

@@ -27,21 +27,21 @@ __all__ = ["rbf_tile", "block_step", "row_mesh"]
 # --- the math: one tile of K, and one device's share of one step -------------
 
 def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.Array,
-             gamma: jax.Array, n_cols: int, same: bool, self_pairs: bool = True,
-             first_col: jax.Array | None = None) -> jax.Array:
+             gamma: jax.Array, same: bool, *, keep_rows: jax.Array | None = None,
+             keep_cols: jax.Array | None = None, self_pairs: bool = True) -> jax.Array:
     """One tile of the RBF Gram matrix, from centered points.
 
     Args:
       rows: (B, D) points, already shifted by the run's one global mean.
       row_ids: (B,) their row numbers in K.
-      cols: (T, D) points, shifted by the same mean; rows past `n_cols` are padding.
+      cols: (T, D) points, shifted by the same mean.
       col_ids: (T,) their column numbers in K, consecutive.
       gamma: scalar.
-      n_cols: M; columns at or past it are padding and come out as exactly 0.
       same: True when the columns are the rows' own points (Y is X).
-      self_pairs: with `same`, set K[i, i] to exactly 1; False when the tile holds no
-        pair (i, i) (the symmetric path's tiles right of their block).
-      first_col: columns before it come out as exactly 0 (None: none).
+      keep_rows, keep_cols: (B,) and (T,) bool, or None (all): rows and columns left
+        out (padding, or entries another tile owns) come out as exactly 0.
+      self_pairs: with `same`, set K[i, i] to exactly 1 (for kept rows); False when
+        the tile holds no pair (i, i).
 
     Returns:
       (B, T) kernel values in the dtype of `rows`.
@@ -49,14 +49,15 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
     # ONE matrix product of augmented factors gives the exponent -γ|x - y|²; then
     # clip it at 0 (K <= 1) and make K[i, i] exactly 1, as every dense method does.
     A, B = augmented_factors(rows, cols, gamma)
-    # Columns to leave out (padding, or left of `first_col`) get the exponent -1e30
-    # from their -γ|y|² factor, so exp gives exactly 0: a (T,) select, not a (B, T)
-    # one, which keeps product, clip and exp one chain that XLA's CPU backend fuses
-    # into one pass over the tile (see `_cpu_fusion_options`).
-    keep = col_ids < n_cols
-    if first_col is not None:
-        keep = keep & (col_ids >= first_col)
-    B = B.at[-1].set(jnp.where(keep, B[-1], jnp.asarray(-1e30, B.dtype)))
+    # Rows and columns left out get the exponent -1e30 through their -γ|x|² or -γ|y|²
+    # factor, so exp gives exactly 0: a (B,) or (T,) select, not a (B, T) one, which
+    # keeps product, clip and exp one chain that XLA's CPU backend fuses into one pass
+    # over the tile (see `_cpu_fusion_options`).
+    out = jnp.asarray(-1e30, A.dtype)
+    if keep_rows is not None:
+        A = A.at[:, -2].set(jnp.where(keep_rows, A[:, -2], out))
+    if keep_cols is not None:
+        B = B.at[-1].set(jnp.where(keep_cols, B[-1], out))
     # HIGHEST: accelerators otherwise multiply float32 in reduced precision (TF32),
     # which the expansion turns into large distance errors.
     K = jnp.exp(clip_at_zero(jnp.dot(A, B, precision=jax.lax.Precision.HIGHEST), exponent=True))
@@ -64,7 +65,8 @@ def rbf_tile(rows: jax.Array, row_ids: jax.Array, cols: jax.Array, col_ids: jax.
         # K[i, i] is exp(0) = 1 exactly, as in `clip_at_zero(self_pairs=...)`, written as
         # B entries (those in this tile; the others dropped), not as a (B, T) mask.
         at = row_ids - col_ids[0]
-        at = jnp.where(at < 0, K.shape[1], at)  # a negative index would wrap around, not drop
+        drop = at < 0 if keep_rows is None else (at < 0) | ~keep_rows
+        at = jnp.where(drop, K.shape[1], at)  # a negative index would wrap around, not drop
         K = K.at[jnp.arange(K.shape[0]), at].set(1, mode="drop")
     return K
 
@@ -88,61 +90,39 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
       rows_per_device, n_cols, same, pool, matvec, diagonal, top_k, exclude_self:
         static: the block shape, M, Y is X, the pooling factor, what to reduce.
       symmetric: static; K(X, X) only (same, no top-k): each device computes only the
-        tiles that reach its block's diagonal or beyond. Entries left of its first row
-        (j < o, o the block's first row) are the transposes of entries earlier blocks
-        computed and are masked out of the row reductions; entries right of its block
-        (j >= o + B) are also folded into column reductions, which the host adds to
-        the later rows j. Every pair (i, j) is then counted once for row i.
+        tiles that reach its block's diagonal or beyond, each as its transpose (see
+        `_symmetric_tile`). Entries left of its first row (j < o, o the block's first
+        row) are the transposes of entries earlier blocks computed and are masked out
+        of the row reductions; entries right of its block (j >= o + B) are also folded
+        into column reductions, which the host adds to the later rows j. Every pair
+        (i, j) is then counted once for row i.
 
     Returns:
       {"groups": (n_tiles, B, T // pool) column-group sums, "matvec": (n_tiles, B)
       partial sums, "diagonal": (B,), "top_values", "top_indices": (B, top_k)},
-      the last four only when asked for; B = rows_per_device. Symmetric: also
+      the last four only when asked for; B = rows_per_device. Symmetric: instead of
+      "groups", "row_sums": (n_tiles, B) partial row sums and "pooled": (1, n_tiles, G,
+      T // pool) the tiles' sums over the block's rows of each pooled row group (G =
+      (B - 1) // pool + 2, from group o // pool) and pooled column group; also
       "col_sums": (1, n_tiles, T) sums over the block's rows of K[i, j] (j >= o + B),
-      "col_groups": (1, n_tiles, G, T // pool) the same grouped by the rows' pooled
-      group (G = (B - 1) // pool + 2, from group o // pool), and with matvec
-      "col_matvec": (1, n_tiles, T), sum_i v[i] K[i, j].
+      "col_groups": (1, n_tiles, G, T // pool) as "pooled" over those columns only,
+      and with matvec "col_matvec": (1, n_tiles, T), sum_i v[i] K[i, j].
     """
     b, n_tiles, tile_cols = rows_per_device, cols_t.shape[0], cols_t.shape[1]
     offset = start + jax.lax.axis_index(ROW_AXIS) * b
     rows = jax.lax.dynamic_slice_in_dim(rows_all, offset, b)
     row_ids = offset + jnp.arange(b, dtype=offset.dtype)
 
-    if symmetric:
-        n_groups = (b - 1) // pool + 2
-        v_block = jax.lax.dynamic_slice_in_dim(v_rows, offset, b)
-        rel_group = row_ids // pool - offset // pool  # 0 .. n_groups - 1
-        onehot = (rel_group[None, :] == jnp.arange(n_groups, dtype=offset.dtype)[:, None])
-        row_valid = (row_ids < n_cols).astype(rows.dtype)  # padding rows add nothing
-        # Every column reduction is one product (weights @ K): all rows, each row's v,
-        # and each pooled group of rows; K is read back once for all of them.
-        weights = [row_valid] + ([v_block * row_valid] if matvec else [])
-        weights = jnp.concatenate([jnp.stack(weights), onehot.astype(rows.dtype) * row_valid], 0)
-
-    def tile(carry, xs, masked=True):
+    def tile(carry, xs):
         cols, v, first = xs
         col_ids = first + jnp.arange(tile_cols, dtype=first.dtype)
-        if symmetric:  # masked: a tile that meets the block's own columns
-            K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same, self_pairs=masked,
-                         first_col=offset if masked else None)  # the block's diagonal onwards
-        else:
-            K = rbf_tile(rows, row_ids, cols, col_ids, gamma, n_cols, same)
-        groups = K.reshape(b, tile_cols // pool, pool).sum(axis=-1)
-        out = {"groups": groups}
+        K = rbf_tile(rows, row_ids, cols, col_ids, gamma, same, keep_cols=col_ids < n_cols)
+        out = {"groups": K.reshape(b, tile_cols // pool, pool).sum(axis=-1)}
         if matvec:  # per-tile partial sums: the host adds them in float64
             out["matvec"] = jnp.sum(K * v[None, :], axis=1)
-        if symmetric:
-            cols_red = jnp.dot(weights, K, precision=jax.lax.Precision.HIGHEST)
-            if masked:  # only columns right of the block are owed to later rows
-                cols_red = jnp.where(col_ids[None, :] >= offset + b, cols_red, 0)
-            out["col_sums"] = cols_red[0]
-            if matvec:
-                out["col_matvec"] = cols_red[1]
-            out["col_groups"] = cols_red[-n_groups:].reshape(
-                n_groups, tile_cols // pool, pool).sum(axis=-1)
         carry = dict(carry)
         self_mask = row_ids[:, None] == col_ids[None, :]  # unused ones are compiled away
-        if diagonal and (masked or not symmetric):  # tiles right of the block hold none
+        if diagonal:
             carry["diagonal"] = carry["diagonal"] + jnp.sum(jnp.where(self_mask, K, 0), axis=1)
         if top_k:
             scores = jnp.where(col_ids[None, :] < n_cols, K, -jnp.inf)
@@ -163,25 +143,109 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
         carry["top_values"] = jnp.full((b, top_k), -jnp.inf, rows.dtype)
         carry["top_indices"] = jnp.full((b, top_k), -1, offset.dtype)
     firsts = jnp.arange(n_tiles, dtype=offset.dtype) * tile_cols
-    body = tile
-    if symmetric:
-        # Tiles wholly left of the block's first row: not computed, zeros out. Tiles
-        # that meet the block's columns: masked. Tiles wholly right of it: no masks.
-        def body(carry, xs):
-            shapes = jax.eval_shape(tile, carry, xs)[1]
-            zeros = lambda c, x: (c, jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))
-            first = xs[2]
-            which = jnp.where(first + tile_cols <= offset, 0, jnp.where(first < offset + b, 1, 2))
-            return jax.lax.switch(which, [zeros, tile, functools.partial(tile, masked=False)],
-                                  carry, xs)
+    if not symmetric:
+        carry, outs = jax.lax.scan(tile, carry, (cols_t, v_t, firsts))
+        return {**outs, **carry}
+
+    # Each column reduction weights the block's rows: all of them (column sums), by v
+    # (K^T v), by pooled row group (the mirror: G groups from group offset // pool).
+    n_groups = (b - 1) // pool + 2
+    member = (row_ids[:, None] // pool - offset // pool
+              == jnp.arange(n_groups, dtype=offset.dtype)[None, :]).astype(rows.dtype)
+    weights = [jnp.ones(b, rows.dtype)]
+    if matvec:
+        weights.append(jax.lax.dynamic_slice_in_dim(v_rows, offset, b))
+    weights = jnp.stack(weights, axis=1)
+    sym_tile = functools.partial(_symmetric_tile, rows=rows, row_ids=row_ids, weights=weights,
+                                 member=member, gamma=gamma, n=n_cols, pool=pool,
+                                 diagonal=diagonal)
+
+    # Tiles wholly left of the block's first row: not computed, zeros out. Tiles
+    # that meet the block's columns: masked. Tiles wholly right of it: no masks.
+    def body(carry, xs):
+        shapes = jax.eval_shape(sym_tile, carry, xs)[1]
+        zeros = lambda c, x: (c, jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))
+        first = xs[2]
+        which = jnp.where(first + tile_cols <= offset, 0, jnp.where(first < offset + b, 1, 2))
+        return jax.lax.switch(which, [zeros, sym_tile, functools.partial(sym_tile, masked=False)],
+                              carry, xs)
     carry, outs = jax.lax.scan(body, carry, (cols_t, v_t, firsts))
-    for key in ("col_sums", "col_groups", "col_matvec"):
+    for key in ("pooled", "col_groups"):  # (n_tiles, T // pool, G) -> (n_tiles, G, T // pool)
+        outs[key] = outs[key].transpose(0, 2, 1)
+    for key in ("col_sums", "pooled", "col_groups", "col_matvec"):
         if key in outs:  # one per device: a leading axis split over "rows"
             outs[key] = outs[key][None]
     return {**outs, **carry}
 
 
+def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool, diagonal,
+                    masked=True):
+    """The symmetric path's tile, made as its transpose: K(cols, rows), shape (T, B).
+
+    K(X, X) is symmetric, so the tile's transpose is the tile of the columns against
+    the block's rows. Made that way, both reductions run along whole arrays: the
+    column groups of each row sum T // pool slabs of `pool` rows of length B, and the
+    column sums (and K^T v) are one product with the block's weights (docs/BENCHMARKS.md,
+    "Third pass").
+
+    Args:
+      carry: {"diagonal": (B,)} when asked for, else {}.
+      xs: (cols (T, D), v (T,), first column).
+      rows, row_ids: the block's (B, D) rows and (B,) ids.
+      weights: (B, 1 or 2): ones, and the block's entries of v with K^T v.
+      member: (B, G) 1 where a row is in the block's pooled row group g.
+      gamma, n: scalar, and N (rows and columns at or past it are padding).
+      pool, diagonal: static, as in `block_step`.
+      masked: the tile meets the block's own columns: columns left of the block come
+        out as 0, and those inside it are left out of the column reductions.
+
+    Returns:
+      (carry, {"row_sums": (B,), "pooled": (T // pool, G) sums over the block's rows of
+      each pooled row group and the tile's columns of each pooled column group,
+      "col_sums": (T,), "col_groups": (T // pool, G) the same as "pooled" over the
+      columns owed to later rows only [, "matvec": (B,), "col_matvec": (T,)]}).
+    """
+    cols, v, first = xs
+    b, t = rows.shape[0], cols.shape[0]
+    offset = row_ids[0]
+    col_ids = first + jnp.arange(t, dtype=first.dtype)
+    keep = col_ids < n
+    if masked:  # the block's diagonal onwards
+        keep = keep & (col_ids >= offset)
+    # Padding rows of the block (ids >= N) come out as 0, so no reduction weights them.
+    Kt = rbf_tile(cols, col_ids, rows, row_ids, gamma, True, keep_rows=keep,
+                  keep_cols=row_ids < n, self_pairs=masked)
+    hi = jax.lax.Precision.HIGHEST
+    # The barrier keeps `groups` one array, written once: without it XLA fuses its
+    # reduction into each of its consumers, and each reads the whole tile again.
+    groups = jax.lax.optimization_barrier(Kt.reshape(t // pool, pool, b).sum(axis=1))
+    # Summed here over the block's rows of each pooled row group, not on the host: only
+    # (T // pool, G) sums and B row sums leave the device, not (T // pool, B).
+    out = {"row_sums": groups.sum(axis=0), "pooled": jnp.dot(groups, member, precision=hi)}
+    matvec = weights.shape[1] > 1
+    if matvec:  # per-tile partial sums: the host adds them in float64
+        out["matvec"] = jnp.dot(v, Kt, precision=hi)
+    if masked:
+        # Only columns right of the block are owed to later rows: mask the (T, ·)
+        # products, and group the mirror from them rather than from `groups`.
+        cols_red = jnp.dot(Kt, jnp.concatenate([weights, member], axis=1), precision=hi)
+        cols_red = jnp.where((col_ids >= offset + b)[:, None], cols_red, 0)
+        out["col_groups"] = cols_red[:, weights.shape[1]:].reshape(
+            t // pool, pool, -1).sum(axis=1)
+    else:  # every column is owed: the mirror is the tile's pooled block itself
+        cols_red = jnp.dot(Kt, weights, precision=hi)
+        out["col_groups"] = out["pooled"]
+    out["col_sums"] = cols_red[:, 0]
+    if matvec:
+        out["col_matvec"] = cols_red[:, 1]
+    if diagonal and masked:  # tiles right of the block hold no pair (i, i)
+        carry = dict(carry, diagonal=carry["diagonal"] + jnp.sum(
+            jnp.where(col_ids[:, None] == row_ids[None, :], Kt, 0), axis=0))
+    return carry, out
+
+
 _OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
+              "row_sums": P(None, ROW_AXIS), "pooled": P(ROW_AXIS, None, None, None),
               "diagonal": P(ROW_AXIS), "top_values": P(ROW_AXIS, None),
               "top_indices": P(ROW_AXIS, None), "col_sums": P(ROW_AXIS, None, None),
               "col_groups": P(ROW_AXIS, None, None, None), "col_matvec": P(ROW_AXIS, None, None)}
@@ -190,7 +254,10 @@ _OUT_SPECS = {"groups": P(None, ROW_AXIS, None), "matvec": P(None, ROW_AXIS),
 @functools.lru_cache(maxsize=16)
 def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
     """`block_step` sharded over `mesh` by rows and jitted, one per mesh and static setup."""
-    keys = ["groups"] + [k for k, on in (("matvec", static["matvec"]),
+    keys = [k for k, on in (("groups", not static["symmetric"]),
+                                          ("row_sums", static["symmetric"]),
+                                          ("pooled", static["symmetric"]),
+                                          ("matvec", static["matvec"]),
                                           ("diagonal", static["diagonal"]),
                                           ("top_values", static["top_k"]),
                                           ("top_indices", static["top_k"]),

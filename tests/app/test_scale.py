@@ -84,8 +84,9 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     assert key[1] == N and key[5] == pytest.approx(gamma)
 
     # A run that a click interrupted after three of its eight steps (the page files
-    # it away on its next run): shown as partial, never as the result.
-    run = BlockRun(X, gamma)
+    # it away on its next run): shown as partial, never as the result. Steps of 250
+    # rows, not the CPU default of 500 at N = 2,000 (four steps).
+    run = BlockRun(X, gamma, rows_per_device=250)
     for _ in itertools.islice(run.steps(), 3):
         pass
     at.session_state["_scale_results"] = {}
@@ -118,4 +119,4 @@ def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page)
     assert any("out of reach" in i.value and need in i.value for i in at.info)
     compute = widget(at, "w_scale_compute")
     assert not compute.disabled
-    assert any("3,907 steps of 256 rows" in m.value for m in at.markdown)
+    assert any("1,954 steps of 512 rows" in m.value for m in at.markdown)

@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent("""
     sym_one = run_blocks(X, 0.3, reductions=sym, rows_per_device={rpd}, devices=jax.devices()[:1])
     assert sym_four.symmetric and sym_one.symmetric and not four.symmetric
     run = BlockRun(X, 0.3, rows_per_device={rpd})
-    out = run._dispatch(0)["groups"]
+    out = run._dispatch(0)["row_sums"]  # the symmetric path: (n_tiles, rows) partial row sums
     np.savez(sys.argv[1], n_devices=four.plan.n_devices, one_devices=one.plan.n_devices,
              out_devices=len(out.sharding.device_set),
              **{{"four_" + f: getattr(four, f) for f in {fields}}},
