@@ -17,7 +17,8 @@ import jax
 import numpy as np
 import streamlit as st
 
-from core.scale import BlockRun, block_step, default_block_shape, plan_blocks, rbf_tile
+from core.scale import (BlockRun, block_step, default_block_shape, plan_blocks, rbf_tile,
+                        symmetric_tile)
 from core.errors import CoreError, TooLargeError
 from core.kernels.functions import median_heuristic_gamma
 from core.dense.memory import DENSE_MEMORY_BUDGET_BYTES, check_dense_budget, dense_gram_bytes, format_bytes
@@ -299,7 +300,10 @@ if result is not None:
                            f"({dtype} within a pooled column group, float64 across them).")
 
 with st.expander("The code that runs"):
-    st.caption("Read with `inspect.getsource` from `core.scale`: one tile of K, and one "
-               "device's share of a step (`jax.shard_map` gives each device its rows).")
+    st.caption("Read with `inspect.getsource` from `core.scale`: one tile of K; for K(X, X) "
+               "the tile made as its transpose and reduced both ways (each pair computed "
+               "once); and one device's share of a step (`jax.shard_map` gives each device "
+               "its rows).")
     st.code(inspect.getsource(rbf_tile), language="python")
+    st.code(inspect.getsource(symmetric_tile), language="python")
     st.code(inspect.getsource(block_step), language="python")

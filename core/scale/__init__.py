@@ -48,6 +48,7 @@ from core.scale.step import (  # noqa: F401
     block_step,
     rbf_tile,
     row_mesh,
+    symmetric_tile,
 )
 from core.scale.run import (  # noqa: F401
     BlockRun,
@@ -89,5 +90,6 @@ __all__ = [
     "rbf_tile",
     "row_mesh",
     "run_blocks",
+    "symmetric_tile",
     "synthetic_points",
 ]

@@ -22,7 +22,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from core.kernels.numerics import augmented_factors, clip_at_zero
 from core.scale.plan import ROW_AXIS
 
-__all__ = ["rbf_tile", "block_step", "row_mesh"]
+__all__ = ["rbf_tile", "symmetric_tile", "block_step", "row_mesh"]
 
 # --- the math: one tile of K, and one device's share of one step -------------
 
@@ -91,7 +91,7 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
         static: the block shape, M, Y is X, the pooling factor, what to reduce.
       symmetric: static; K(X, X) only (same, no top-k): each device computes only the
         tiles that reach its block's diagonal or beyond, each as its transpose (see
-        `_symmetric_tile`). Entries left of its first row (j < o, o the block's first
+        `symmetric_tile`). Entries left of its first row (j < o, o the block's first
         row) are the transposes of entries earlier blocks computed and are masked out
         of the row reductions; entries right of its block (j >= o + B) are also folded
         into column reductions, which the host adds to the later rows j. Every pair
@@ -156,7 +156,7 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
     if matvec:
         weights.append(jax.lax.dynamic_slice_in_dim(v_rows, offset, b))
     weights = jnp.stack(weights, axis=1)
-    sym_tile = functools.partial(_symmetric_tile, rows=rows, row_ids=row_ids, weights=weights,
+    sym_tile = functools.partial(symmetric_tile, rows=rows, row_ids=row_ids, weights=weights,
                                  member=member, gamma=gamma, n=n_cols, pool=pool,
                                  diagonal=diagonal)
 
@@ -178,7 +178,7 @@ def block_step(start, rows_all, cols_t, v_t, v_rows, gamma, *, rows_per_device: 
     return {**outs, **carry}
 
 
-def _symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool, diagonal,
+def symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool, diagonal,
                     masked=True):
     """The symmetric path's tile, made as its transpose: K(cols, rows), shape (T, B).
 

@@ -69,6 +69,9 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     widget(at, "w_scale_compute").click().run()
     no_exception(at)
     assert any(f"all {N:,} rows" in s.value for s in at.success)
+    # "The code that runs" is the engine's own source: the tile, its symmetric form, the step.
+    shown = [c.value.split("(", 1)[0] for c in at.code if c.value.startswith("def ")]
+    assert shown == ["def rbf_tile", "def symmetric_tile", "def block_step"], shown
     heatmap = _figure(at, "K, pooled block by block")
     z = _array(heatmap["data"][0]["z"])
     np.testing.assert_array_equal(z, result.pooled)  # same code, same data: the same bits
