@@ -7,8 +7,24 @@ with) and on (`JAX_ENABLE_X64=1`), so tests that need float64 JAX code enter
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import os
+import sys
+
+# One BLAS thread per call, set before NumPy, SciPy or jaxlib load OpenBLAS (and
+# inherited by the e2e server). The suite runs on 2 shared cores next to JAX's
+# own threads, Streamlit's script threads and Chromium: a 2-thread OpenBLAS then
+# waits at every internal barrier for its other thread to be scheduled, and one
+# 400 x 400 eigvalsh took 0.80 s instead of 0.013 s under load (the Kernel lab's
+# spectrum sweep: 18 s instead of 0.35 s). Results agree within the per-dtype
+# tolerances either way; an explicit OPENBLAS_NUM_THREADS is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+if "numpy" in sys.modules:  # already loaded by a plugin: lower its BLAS pool now
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 # Per-dtype tolerances, relative to the scale of the quantity compared (for a
 # distance matrix: its squared data scale; for an RBF Gram matrix, whose entries
@@ -21,6 +37,10 @@ TOL = {"float32": 2e-6, "float64": 1e-12}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: end-to-end tests that drive the app in a real browser")
     config.addinivalue_line("markers", "slow: tests that take more than a few seconds")
+    config.addinivalue_line(
+        "markers",
+        "numpy_only: a module that runs no JAX code (NumPy, SciPy, pandas only), so JAX's x64 "
+        "mode cannot change it; CI's JAX_ENABLE_X64=1 pass deselects it (.ci/run)")
 
 
 @pytest.fixture

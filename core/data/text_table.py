@@ -1,9 +1,9 @@
 """CSV, TSV and TXT uploads read with pandas into a float64 matrix, or a DataError.
 
-pandas' C reader does the parsing; this module decides what pandas cannot
-(which separator, whether the first row is a header, which decimal mark) from
-the first two rows, and turns whatever pandas refuses into a message that
-names the row and column and says what to do.
+pandas' C reader does the parsing, with the separator, header and decimal mark
+that `core.data.sniff` reads from the first two rows; this module turns
+whatever pandas refuses into a message that names the row and column and says
+what to do.
 
 The valid path reads the file once: every column comes back numeric. Only a
 file with a problem is read again, and only as far as the message needs: its
@@ -33,14 +33,11 @@ from core.data.checks import (
     column_ref,
     show_value,
 )
+from core.data.sniff import parse_number, sniff_format, split_line
 from core.errors import DataError
 
 __all__ = ["read_text_table"]
 
-# Separators tried on the first row, in this order; none found means runs of
-# spaces/tabs. Semicolon comes before comma because files separated by
-# semicolons use the comma as their decimal mark.
-_SEPARATORS = ("\t", ";", ",")
 _WHITESPACE = r"\s+"
 # Up to this many rows that may be short are split one by one; more, and the
 # whole file goes through pandas' Python reader once.
@@ -68,29 +65,10 @@ def read_text_table(text: str, *, max_rows: int, max_cols: int) -> np.ndarray:
             "The file is empty (it has no text, or only spaces and blank lines). "
             "Upload a CSV file with at least 2 rows of numbers."
         )
-    first_lines = _first_lines(text, 2)
-    first_line = first_lines[0]
-    if first_line.lstrip()[:15].lower().startswith(
-        ("<!doctype html", "<html", "<?xml", "<head", "<body")
-    ):
-        raise DataError(
-            "The file is a web page (HTML), not a CSV table. If you downloaded it from a "
-            "website, use the site's 'Download' or 'Raw' link to get the CSV file itself."
-        )
-    sep = _sniff_separator(first_line)
-    first = _split_line(first_line, sep)
-    second = _split_line(first_lines[1], sep) if len(first_lines) > 1 else None
-    # A comma cannot be both separator and decimal mark; with any other
-    # separator (or one column) "1,5" is 1.5, as a European spreadsheet writes.
-    decimal_comma = sep != ","
-    has_header = _is_header(first, second, decimal_comma)
-    first_data_row = (second or []) if has_header else first
+    fmt = sniff_format(text)
     table = _Table(
-        text, sep=sep, names=first if has_header else None, n_cols=len(first),
-        max_rows=max_rows, decimal_comma=decimal_comma,
-        # pandas takes one decimal mark; the first data row picks it, and a
-        # column that mixes marks is read cell by cell.
-        decimal="," if decimal_comma and any("," in c for c in first_data_row) else ".",
+        text, sep=fmt.sep, names=fmt.names, n_cols=fmt.n_cols, max_rows=max_rows,
+        decimal_comma=fmt.decimal_comma, decimal=fmt.decimal,
     )
     return table.read(max_cols)
 
@@ -189,7 +167,7 @@ class _Table:
                 counts = [self.n_cols] * len(cells)
                 lines = self._lines_of_rows([i + 1 for i in maybe_short])
                 for i, (number, line) in zip(maybe_short, lines):
-                    counts[i] = len(_split_line(line, self.sep))
+                    counts[i] = len(split_line(line, self.sep))
                 self._raise_if_ragged(counts)
         if text_cells:
             raise self._not_numeric(text_cells)
@@ -301,29 +279,10 @@ class _Table:
         )
 
 
-def _parse_number(cell: str, decimal_comma: bool) -> float:
-    """One cell as Python's float() reads it; with `decimal_comma`, "1,5" is 1.5 too."""
-    cell = cell.strip()
-    if decimal_comma:
-        cell = cell.replace(",", ".")
-    # float() accepts "1_000"; pandas does not: keep both paths equal.
-    if "_" in cell:
-        raise ValueError(cell)
-    return float(cell)
-
-
-def _is_number(cell: str, decimal_comma: bool) -> bool:
-    try:
-        _parse_number(cell, decimal_comma)
-    except ValueError:
-        return False
-    return True
-
-
 def _parse_cells(
     cells: list[str], decimal_comma: bool
 ) -> tuple[np.ndarray, int | None, int | None, int]:
-    """A text column cell by cell, by the rule of `_parse_number`.
+    """A text column cell by cell, by the rule of `core.data.sniff.parse_number`.
 
     Returns:
       (float64 (len(cells),) values, NaN where not read; index of the first
@@ -339,64 +298,10 @@ def _parse_cells(
             n_empty += 1
             continue
         try:
-            values[i] = _parse_number(cell, decimal_comma)
+            values[i] = parse_number(cell, decimal_comma)
         except ValueError:
             return values, i, first_empty, n_empty
     return values, None, first_empty, n_empty
-
-
-def _is_header(first: list[str], second: list[str] | None, decimal_comma: bool) -> bool:
-    """True if the first row is column names rather than data.
-
-    A row of all text is a header. A row mixing numbers and text is a header
-    only if the next row has a number where it has text: otherwise it is a data
-    row with a text column, and should be reported as such.
-    """
-    text_columns = [j for j, cell in enumerate(first) if not _is_number(cell, decimal_comma)]
-    if not text_columns:
-        return False
-    if len(text_columns) == len(first) or second is None:
-        return len(text_columns) == len(first)
-    return any(j < len(second) and _is_number(second[j], decimal_comma) for j in text_columns)
-
-
-def _sniff_separator(line: str) -> str | None:
-    """Tab, semicolon or comma, in that order, if the first row has it; else whitespace.
-
-    The first row decides, so that a later row with extra separators shows up
-    as a ragged row rather than changing the detected format.
-    """
-    for sep in _SEPARATORS:
-        if len(_split_line(line, sep)) > 1:
-            return sep
-    return None
-
-
-def _split_line(line: str, sep: str | None) -> list[str]:
-    """One line's fields, split as pandas splits them (quotes removed, leading spaces skipped).
-
-    Python's csv module with pandas' settings: pandas builds a whole DataFrame
-    even for one row, which takes seconds for a line of 10,000 fields.
-    """
-    if sep is None:  # runs of spaces and tabs, as pandas' r"\s+"
-        line, sep = line.replace("\t", " ").strip(), " "
-    try:
-        return next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=True), [])
-    except csv.Error:  # a field over csv's size limit (128 KB): not a table's separator
-        return [line]
-
-
-def _first_lines(text: str, count: int) -> list[str]:
-    """The first `count` lines holding more than whitespace (found without splitting it all)."""
-    lines: list[str] = []
-    start = 0
-    while len(lines) < count and start <= len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        if text[start:end].strip():
-            lines.append(text[start:end])
-        start = end + 1
-    return lines
 
 
 def _is_blank(line: str, sep: str | None) -> bool:

@@ -23,6 +23,10 @@ from core.data import (
 )
 from core.errors import DataError
 
+# No JAX code runs here (core.data reads with pandas and NumPy, and builds its datasets with
+# scikit-learn): x64 mode cannot change it (tests/conftest.py).
+pytestmark = pytest.mark.numpy_only
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 BAD_DIR = DATA_DIR / "bad"
 GOOD_DIR = DATA_DIR / "good"

@@ -178,9 +178,15 @@ def test_panels_leave_jax_x64_mode_as_it_was(rng):
 def test_blas_threads_are_restored_after_a_threaded_call(rng):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     X = _data(rng, 1100, 8, "float32")
-    before = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-    rbf_gram_tiled(X, None, np.float32(0.2), workers=2)
-    after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    # The suite runs BLAS on one thread (tests/conftest.py): start from two, so that
+    # a limit of one left in place would show.
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                  if i["user_api"] == "blas"]
+        rbf_gram_tiled(X, None, np.float32(0.2), workers=2)
+        after = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                 if i["user_api"] == "blas"]
+    assert before and all(n == 2 for n in before)
     assert after == before
     assert fast_gram._blas_state["users"] == 0
 

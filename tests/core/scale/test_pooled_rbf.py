@@ -12,6 +12,10 @@ from scipy.spatial.distance import cdist
 
 from core.scale.pooling import pool_mean, pooled_rbf_from_sqdist
 
+# No JAX code runs here (core.scale.pooling is NumPy):
+# x64 mode cannot change it (tests/conftest.py).
+pytestmark = pytest.mark.numpy_only
+
 
 def _reference(S, gamma, f):
     K = np.exp(-gamma * S.astype(np.float64))

@@ -14,6 +14,10 @@ from core.kernels.profiles import DISTANCE_PROFILES
 from core.scale.pooling import pool_mean, pool_factor
 from core.scale.quantile_summary import block_quantiles, preview_from_quantiles, quantile_weights
 
+# No JAX code runs here (core.scale.quantile_summary and pooling are NumPy):
+# x64 mode cannot change it (tests/conftest.py).
+pytestmark = pytest.mark.numpy_only
+
 ALPHA = {"alpha": 0.7}
 
 
@@ -58,7 +62,11 @@ def test_preview_error_stays_within_its_bound_at_large_n(n, rng):
     bound = quantile_weights(off, m).max(axis=-1)  # each cell's own bound
     g0 = 1.0 / (2 * np.median(D))
     fn = DISTANCE_PROFILES["rbf"].fn
+    # The exact K, exp(-gamma * D) in float64, in one reused N x N buffer (at N = 8,000
+    # a new 512 MB array per gamma cost more than the exponentials).
+    D64 = D.astype(np.float64)
+    K = np.empty_like(D64)
     for gamma in g0 * np.logspace(-2, 3, 6):
-        exact = pool_mean(np.exp(-gamma * D.astype(np.float64)))[0]
+        exact = pool_mean(np.exp(np.multiply(D64, -gamma, out=K), out=K))[0]
         err = np.abs(preview_from_quantiles(Q, n, f, fn, gamma) - exact)
         assert np.all(err <= bound + 1e-6), (gamma, err.max())

@@ -8,6 +8,10 @@ import pytest
 from core.errors import DataError
 from core.scale.synthetic import MAX_SCALE_POINTS, SCALE_DATASETS, synthetic_points
 
+# No JAX code runs here (core.scale.synthetic draws with NumPy):
+# x64 mode cannot change it (tests/conftest.py).
+pytestmark = pytest.mark.numpy_only
+
 
 @pytest.mark.parametrize("kind", list(SCALE_DATASETS))
 def test_seeded_shape_dtype_and_order(kind, dtype):

@@ -18,7 +18,12 @@ from core.kernels.profiles import DISTANCE_PROFILES
 from core.scale.pooling import pool_factor, pool_mean
 from core.scale.quantile_summary import block_quantiles, preview_from_quantiles
 from core.scale.summary import (NUMBERS_PER_CELL, block_gauss_rules, cell_summary, decode_rules,
+
                                 encode_rules, preview_from_rules)
+
+# No JAX code runs here (core.scale.summary, quantile_summary and pooling, core.kernels.profiles
+# and median_heuristic_gamma are NumPy/SciPy): x64 mode cannot change it (tests/conftest.py).
+pytestmark = pytest.mark.numpy_only
 
 ALPHA = {"alpha": 0.7}
 
@@ -136,13 +141,19 @@ def test_preview_error_meets_the_aim_on_the_default_data_at_large_n(n):
     # to 1000 times the median heuristic: every cell within 0.02 of the exact pooled
     # K (the aim; benchmarks/live_gamma.py measures 0.018 at worst).
     X, y = load_dataset("blobs", n=n, seed=0)
-    order = np.argsort(y, kind="stable")
-    D = cdist(X, X, "sqeuclidean").astype(np.float32)[np.ix_(order, order)]
+    Xo = X[np.argsort(y, kind="stable")]
+    # cdist of the ordered rows: the same entries as cdist(X, X)[np.ix_(order, order)]
+    # (each from its own pair of rows), without a second N x N copy.
+    D = cdist(Xo, Xo, "sqeuclidean").astype(np.float32)
     f = pool_factor(n)
     s = cell_summary(D, f)
     x, w = decode_rules(s.codes, s.scale)
     g0 = median_heuristic_gamma(X)
+    # The exact K, exp(-gamma * D) in float64, in one reused N x N buffer (at N = 8,000
+    # a new 512 MB array per gamma cost more than the exponentials).
+    D64 = D.astype(np.float64)
+    K = np.empty_like(D64)
     for gamma in g0 * np.logspace(-2, 3, 11):
-        exact = pool_mean(np.exp(-gamma * D.astype(np.float64)))[0]
+        exact = pool_mean(np.exp(np.multiply(D64, -gamma, out=K), out=K))[0]
         err = np.abs(preview_from_rules(x, w, n, f, DISTANCE_PROFILES["rbf"].fn, gamma) - exact)
         assert err.max() <= 0.02, (gamma / g0, err.max())
