@@ -32,7 +32,8 @@ __all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code", 
 
 _PENDING = "_url_pending"  # URL values of the session's first run not yet checked
 _LAST = "_url_last"  # {key: value}: each bound control's value the last time it was drawn
-_PAGE = "_url_page"  # the page of the last full run (app.py's `page_run`)
+_PAGE_NOW = "_url_page_now"  # the page app.py is running (`page_run`), during its run only
+_PAGE = "_url_page"  # the page of the last full run that drew the sidebar (`start`)
 _SWITCHED = "_url_switched"  # True only during the first full run on a page after a switch
 
 # The URL's parameter names: the keys of the bound widgets.
@@ -89,9 +90,14 @@ def start() -> list[str]:
     URL's values (checked later by `bound`, once each widget has taken or refused
     its value) and removes the parameters no page binds. On every later run it
     forgets what is left: those values were never drawn, or came from the URL
-    of an earlier run.
+    of an earlier run. Under the router it also decides whether this run is the
+    first on its page after a switch (`page_run`).
     """
     ss = st.session_state
+    page = ss.get(_PAGE_NOW)
+    if page is not None:  # under the router (`page_run`)
+        ss[_SWITCHED] = ss.get(_PAGE) not in (None, page)
+        ss[_PAGE] = page
     if _PENDING in ss:
         ss[_PENDING] = {}
         return []
@@ -117,17 +123,20 @@ def page_run(page: str) -> Iterator[None]:
     (`SessionState._remove_stale_widgets`); a value seeded from a shared link in
     the session's first run is still only in `_new_widget_state`, so a visitor
     who opens a link and at once clicks another page got the default data (no
-    upstream report found; tests/e2e/test_link_then_switch.py). Fragment reruns
-    do not pass through the router, so they never preset (a preset there would
-    undo a gamma the user just moved).
+    upstream report found; tests/e2e/test_link_then_switch.py). The switch is
+    decided in `start` (the first call of every page's full run), against the
+    last page that drew the sidebar, so a page that only redirects (app.py's
+    `_to_home`) does not count. Fragment reruns do not pass through the router,
+    so they never preset (a preset there would undo a gamma the user just moved);
+    nor does a page run without the router (AppTest's `switch_page`).
     """
     ss = st.session_state
-    ss[_SWITCHED] = ss.get(_PAGE) not in (None, page)
-    ss[_PAGE] = page
+    ss[_PAGE_NOW] = page
     try:
         yield
     finally:
         ss[_SWITCHED] = False
+        del ss[_PAGE_NOW]
 
 
 def from_link(key: str) -> bool:
