@@ -136,7 +136,7 @@ def page_run(page: str) -> Iterator[None]:
         yield
     finally:
         ss[_SWITCHED] = False
-        del ss[_PAGE_NOW]
+        ss.pop(_PAGE_NOW, None)
 
 
 def from_link(key: str) -> bool:
