@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.page_index import PAGES, PAGES_DIR
+from ui.url import page_run
 
 # "auto" (Streamlit 1.67): the sidebar starts collapsed when the window is at most 768 px
 # wide (its "md" breakpoint) and open above; a user's own open/close is remembered by the
@@ -32,4 +33,6 @@ def _to_home() -> None:
 pages = [home_page] + [st.Page(f"{PAGES_DIR}/{file}", title=info.title, icon=info.icon,
                                url_path=info.url_path) for file, info in others]
 pages.append(st.Page(_to_home, title=home.title, url_path=home.url_path, visibility="hidden"))
-st.navigation(pages).run()
+page = st.navigation(pages)
+with page_run(page.url_path):  # a page switch keeps the controls' values (ui/url.py)
+    page.run()

@@ -9,7 +9,10 @@ are the ranges of their sliders) silently. This module adds:
 
 - a notice when a URL value was refused and the control fell back, so a shared
   link that no longer reproduces a view says so instead of looking right;
-- a notice, and removal from the URL, for parameters no page knows.
+- a notice, and removal from the URL, for parameters no page knows;
+- the values a control showed before a page switch, on the new page
+  (`page_run`): Streamlit 1.67 drops a bound value seeded from the URL in a
+  session's first run when the very next run is on another page (see `page_run`).
 
 Only the first run of a session reads the URL (`start`); later runs change the
 URL through the widgets, never the other way round.
@@ -17,15 +20,21 @@ URL through the widgets, never the other way round.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
 from ui.settings import kernel_param_specs
 
-__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code", "from_link"]
+__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code", "from_link",
+           "page_run"]
 
 _PENDING = "_url_pending"  # URL values of the session's first run not yet checked
+_LAST = "_url_last"  # {key: value}: each bound control's value the last time it was drawn
+_PAGE_NOW = "_url_page_now"  # the page app.py is running (`page_run`), during its run only
+_PAGE = "_url_page"  # the page of the last full run that drew the sidebar (`start`)
+_SWITCHED = "_url_switched"  # True only during the first full run on a page after a switch
 
 # The URL's parameter names: the keys of the bound widgets.
 SIDEBAR_KEYS = frozenset({"dataset", "n", "noise", "seed", "dtype", "kernel", "gamma", "method",
@@ -81,9 +90,14 @@ def start() -> list[str]:
     URL's values (checked later by `bound`, once each widget has taken or refused
     its value) and removes the parameters no page binds. On every later run it
     forgets what is left: those values were never drawn, or came from the URL
-    of an earlier run.
+    of an earlier run. Under the router it also decides whether this run is the
+    first on its page after a switch (`page_run`).
     """
     ss = st.session_state
+    page = ss.get(_PAGE_NOW)
+    if page is not None:  # under the router (`page_run`)
+        ss[_SWITCHED] = ss.get(_PAGE) not in (None, page)
+        ss[_PAGE] = page
     if _PENDING in ss:
         ss[_PENDING] = {}
         return []
@@ -97,6 +111,32 @@ def start() -> list[str]:
         del st.query_params[key]
     ss[_PENDING] = pending
     return notices
+
+
+@contextlib.contextmanager
+def page_run(page: str) -> Iterator[None]:
+    """Around a page's full run (the router, app.py): marks the first run after a page switch.
+
+    In that run `bound` presets every control it draws to the value it showed
+    last (on the previous page). Streamlit 1.67 carries a bound control's value
+    across a page switch only from its `_old_state`
+    (`SessionState._remove_stale_widgets`); a value seeded from a shared link in
+    the session's first run is still only in `_new_widget_state`, so a visitor
+    who opens a link and at once clicks another page got the default data (no
+    upstream report found; tests/e2e/test_link_then_switch.py). The switch is
+    decided in `start` (the first call of every page's full run), against the
+    last page that drew the sidebar, so a page that only redirects (app.py's
+    `_to_home`) does not count. Fragment reruns do not pass through the router,
+    so they never preset (a preset there would undo a gamma the user just moved);
+    nor does a page run without the router (AppTest's `switch_page`).
+    """
+    ss = st.session_state
+    ss[_PAGE_NOW] = page
+    try:
+        yield
+    finally:
+        ss[_SWITCHED] = False
+        ss.pop(_PAGE_NOW, None)
 
 
 def from_link(key: str) -> bool:
@@ -167,8 +207,13 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
     Returns:
       The widget's value.
     """
+    ss = st.session_state
+    last = ss.setdefault(_LAST, {})
+    if ss.get(_SWITCHED) and key in last and not from_link(key):
+        ss[key] = last[key]  # the value shown before the switch (see `page_run`)
     value = widget(label, *args, key=key, bind="query-params", persist_state="session", **kwargs)
-    pending = st.session_state.get(_PENDING) or {}
+    last[key] = value
+    pending = ss.get(_PENDING) or {}
     if key in pending:
         raw = pending.pop(key)
         format_func = kwargs.get("format_func")

@@ -371,8 +371,8 @@ def run_in_thread(coroutine: Any) -> Any:
 
 @pytest.mark.skipif(not os.environ.get("VMAP_SOAK"), reason=(
     "opt-in (VMAP_SOAK=1): in two full CI runs on 2026-11-30 one of the sixteen users saw "
-    "its previous seed after typing a new one (the URL had the new seed); it passes alone. "
-    "Under investigation, see issue 13's note."))
+    "its previous seed after typing a new one (the URL had the new seed); it passes alone "
+    "(11 runs) and was not reproduced. What is known: docs/SCALING.md, 'Many users'."))
 def test_sixteen_users_for_two_minutes_see_their_own_results_and_memory_returns(
         e2e_ready, record_property):
     """Sixteen concurrent sessions for VMAP_SOAK_S seconds (default 120).
