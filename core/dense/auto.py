@@ -29,12 +29,13 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
 
     Only methods accurate far from the origin qualify; of those, the fastest in
     benchmarks/gram_bench.py (docs/BENCHMARKS.md): jit_centered for K below
-    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, jit_mirrored (it
-    computes only the tiles of K(X, X) on and above the diagonal: half the
-    products and exponentials) from MIRROR_MIN_FEATURES features on, where the
-    products dominate, and in float64, where XLA's exponentials cost twice
-    float32's; else jit_panels. A method that declines for memory passes to the
-    next one.
+    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, in float64,
+    numpy_tiled (NumPy's float64 exponential costs about half of XLA's: fastest
+    at every float64 point of N = 4000 and 8000 in the quiet run
+    gram_20261130T174533Z); in float32, jit_mirrored (it computes only the tiles
+    of K(X, X) on and above the diagonal: half the products and exponentials)
+    from MIRROR_MIN_FEATURES features on, where the products dominate, else
+    jit_panels. A method that declines for memory passes to the next one.
 
     Args:
       n, m: rows of X and of Y (m = n for K(X, X)); d: features; dtype: the
@@ -42,7 +43,9 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """
     if n * m < TILED_MIN_ENTRIES:
         order = ("jit_centered", "jit_panels", "numpy_tiled")
-    elif d >= MIRROR_MIN_FEATURES or np.dtype(dtype) == np.float64:
+    elif np.dtype(dtype) == np.float64:
+        order = ("numpy_tiled", "jit_mirrored", "jit_panels")
+    elif d >= MIRROR_MIN_FEATURES:
         order = ("jit_mirrored", "jit_panels", "numpy_tiled")
     else:
         order = ("jit_panels", "jit_mirrored", "numpy_tiled")

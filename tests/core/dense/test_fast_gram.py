@@ -234,14 +234,14 @@ def test_auto_picks_an_accurate_method_on_the_benchmark_grid(n, d, dtype_name):
     assert METHODS[name].accurate_far_from_origin and not METHODS[name].peer
     assert METHODS[name].declines(n, n, d, dtype_name) is None
     expected = ("jit_centered" if n * n < TILED_MIN_ENTRIES else
-                "jit_mirrored" if d >= fast_gram.MIRROR_MIN_FEATURES or dtype_name == "float64"
-                else "jit_panels")
+                "numpy_tiled" if dtype_name == "float64" else
+                "jit_mirrored" if d >= fast_gram.MIRROR_MIN_FEATURES else "jit_panels")
     assert name == expected
 
 
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
-@pytest.mark.parametrize("d, picks", [(3, {"float32": "jit_panels", "float64": "jit_mirrored"}),
-                                      (40, {"float32": "jit_mirrored", "float64": "jit_mirrored"})])
+@pytest.mark.parametrize("d, picks", [(3, {"float32": "jit_panels", "float64": "numpy_tiled"}),
+                                      (40, {"float32": "jit_mirrored", "float64": "numpy_tiled"})])
 def test_auto_is_accurate_where_it_leaves_jit_centered(d, picks, dtype_name, rng):
     # The smallest K for which auto leaves jit_centered, far from the origin.
     n = int(np.ceil(np.sqrt(TILED_MIN_ENTRIES)))
