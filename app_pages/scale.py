@@ -153,7 +153,8 @@ def show_result(result, n: int, partial: bool) -> None:
     plan = result.plan
     st.caption(f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows "
                f"({counted(plan.n_devices, 'device')} × {plan.rows_per_device:,} rows), each "
-               f"walking the columns in {counted(plan.n_tiles, 'tile')} of {plan.tile_cols:,}.")
+               f"walking the columns {'from its own diagonal on ' if result.symmetric else ''}"
+               f"in tiles of {plan.tile_cols:,} (at most {plan.n_tiles} a step).")
     title = "K, pooled block by block"
     st.plotly_chart(pooled_heatmap(result.pooled, result.pool_factor, n, title,
                                    done if partial else None),
@@ -248,9 +249,9 @@ st.subheader("Compute")
 st.markdown(
     f"**{kind}**, N = {n:,}, D = {d}, {dtype}, gamma = {gamma:.3g}; "
     f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows on "
-    f"{counted(len(devices), devices[0].platform.upper() + ' device')}, each walking "
-    f"{counted(plan.n_tiles, 'tile')} of "
-    f"{plan.tile_cols:,} columns; pooled {plan.pool}×{plan.pool} into "
+    f"{counted(len(devices), devices[0].platform.upper() + ' device')}, each walking the "
+    f"columns from its own diagonal on (K is symmetric: the tiles left of it are mirrors, "
+    f"not computed) in tiles of {plan.tile_cols:,} columns; pooled {plan.pool}×{plan.pool} into "
     f"{plan.pooled_shape[0]}×{plan.pooled_shape[1]} cells.")
 st.button("Compute", type="primary", key="w_scale_compute", icon=":material/play_arrow:",
           on_click=start_run, args=(key,), help="Any click or setting change stops it between "
