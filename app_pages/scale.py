@@ -139,16 +139,20 @@ def show_result(result, n: int, partial: bool) -> None:
         st.caption("No row was finished before it stopped.")
         return
     c1, c2, c3 = st.columns(3)
-    c1.metric("Entries of K computed", format_count(done * n),
-              help=f"{done:,} rows × {n:,} columns = {done * n:,} entries.")
+    c1.metric("Entries of K done", format_count(done * n),
+              help=f"{done:,} rows × {n:,} columns = {done * n:,} entries. "
+                   + ("K(X, X) is symmetric: the engine computes only the tiles from each "
+                      "step's diagonal on and mirrors the others into the later rows' sums."
+                      if result.symmetric else ""))
     c2.metric("Wall time (one run)", format_seconds(result.elapsed_s, 2),
               help="Including the one-off compilation of the block step.")
     steady = result.steady_seconds_per_entry
     c3.metric("Cost per entry (one run)",
               "n/a" if steady is None else format_seconds(steady, 2),
               help="Wall time per entry after the first step (which compiles the block step). "
-                   "The engine computes all N² entries, so this is the number to compare "
-                   "across N (benchmarks/block_engine.py measures it with its spread). With "
+                   "Per entry of K done, computed or mirrored, so this is the number to "
+                   "compare across N (benchmarks/block_engine.py measures it, and the cost "
+                   "per computed entry, with their spread). With "
                    f"the first step: {format_seconds(result.seconds_per_entry, 2)}.")
     plan = result.plan
     st.caption(f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows "

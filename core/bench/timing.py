@@ -224,9 +224,11 @@ def format_seconds(s: float | None, digits: int = 3) -> str:
         return "n/a"
     s = float(f"{s:.{digits}g}")  # round first, so 0.9996 s reads "1.00 s", not "1000 ms"
     units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
-    unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[0])
+    # Below 1 ns stays in ns ("0.52 ns", the block engine's cost per entry); only 0 reads "s".
+    unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[-1] if s else units[0])
     v = s / scale
-    whole = len(str(int(abs(v)))) if abs(v) >= 1 else 1  # digits before the point
+    # Digits before the point; below 1 (only ns gets there) the zeros after it count too.
+    whole = len(str(int(abs(v)))) if abs(v) >= 1 or v == 0 else 1 + int(np.floor(np.log10(abs(v))))
     return f"{v:.{max(digits - whole, 0)}f} {unit}"
 
 

@@ -243,7 +243,7 @@ class BlockResult:
 
     @property
     def seconds_per_entry(self) -> float:
-        """Wall time per entry of K computed (the first step's compile included)."""
+        """Wall time per entry of K done, computed or mirrored (the first step's compile included)."""
         return self.elapsed_s / max(1, self.done_rows * self.plan.m)
 
     @property

@@ -84,6 +84,13 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     assert _metric(at, "Largest row sum") == f"{q[2]:.6g}"
     (key, kept), = at.session_state["_scale_results"].items()
     np.testing.assert_array_equal(kept.row_sums, result.row_sums)
+    # The cost per entry read back from the screen is the run's own, to its 2 figures
+    # (under 1 ns an entry it read "0.0 s").
+    steady = kept.steady_seconds_per_entry
+    if steady is not None:
+        value, unit = _metric(at, "Cost per entry (one run)").split()
+        scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}[unit]
+        assert float(value) * scale == pytest.approx(steady, rel=0.06)
     assert key[1] == N and key[5] == pytest.approx(gamma)
 
     # A run that a click interrupted after three of its eight steps (the page files
@@ -100,7 +107,7 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     assert any("Stopped after 750 of 2,000 rows (38%)" in w.value for w in at.warning)
     title = _figure(at, "K, pooled block by block")["layout"]["title"]["text"]
     assert "partial: 750 of 2,000 rows" in title
-    assert _metric(at, "Entries of K computed") == f"{750 * N:,}"
+    assert _metric(at, "Entries of K done") == f"{750 * N:,}"
 
     # A new setting abandons it: said once, nothing of it shown.
     widget(at, "w_scale_n").set_value(1000).run()

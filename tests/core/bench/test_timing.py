@@ -165,7 +165,7 @@ def test_environment_info_has_versions_and_is_json_serializable():
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(1.2, "1.20 s"), (0.0123, "12.3 ms"), (850e-6, "850 µs"), (0.99996, "1.00 s"),
-     (2.5e-9, "2.50 ns"), (None, "n/a"), (float("nan"), "n/a")],
+     (2.5e-9, "2.50 ns"), (5.2e-10, "0.520 ns"), (None, "n/a"), (float("nan"), "n/a")],
 )
 def test_format_seconds(seconds, text):
     assert format_seconds(seconds) == text
@@ -174,7 +174,10 @@ def test_format_seconds(seconds, text):
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(1.26, "1.3 s"), (0.0123, "12 ms"), (850e-6, "850 µs"), (0.99996, "1.0 s"),
-     (2.5e-9, "2.5 ns"), (123.4, "120 s"), (None, "n/a")],
+     (2.5e-9, "2.5 ns"), (123.4, "120 s"), (None, "n/a"),
+     # Below 1 ns (the Scale page's cost per entry of K) it stays in ns, two figures;
+     # it read "0.0 s". Zero keeps seconds.
+     (5.2e-10, "0.52 ns"), (3.7e-11, "0.037 ns"), (0.0, "0.0 s")],
 )
 def test_format_seconds_to_two_significant_figures(seconds, text):
     assert format_seconds(seconds, 2) == text
