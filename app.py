@@ -7,10 +7,14 @@ in app_pages/, not pages/ (why: ui/page_index.py).
 
 from __future__ import annotations
 
-import streamlit as st
+from ui.cpu_devices import split_cpu_into_devices
 
-from ui.page_index import PAGES, PAGES_DIR
-from ui.url import page_run
+split_cpu_into_devices()  # before anything imports JAX: one CPU device per core (ui/cpu_devices.py)
+
+import streamlit as st  # noqa: E402
+
+from ui.page_index import PAGES, PAGES_DIR  # noqa: E402
+from ui.url import page_run  # noqa: E402
 
 # "auto" (Streamlit 1.67): the sidebar starts collapsed when the window is at most 768 px
 # wide (its "md" breakpoint) and open above; a user's own open/close is remembered by the

@@ -23,6 +23,15 @@ if "numpy" in sys.modules:  # already loaded by a plugin: lower its BLAS pool no
 
     threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
 
+# The app asks XLA for one CPU device per core before JAX starts (app.py,
+# ui/cpu_devices.py). The suite asks the same, first, so that the core tests,
+# AppTest (whose app.py then finds JAX started and leaves it) and the e2e server
+# (which inherits XLA_FLAGS) all run on the devices the app runs on, whichever
+# tests are selected.
+from ui.cpu_devices import split_cpu_into_devices  # noqa: E402
+
+split_cpu_into_devices()
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 

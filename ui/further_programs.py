@@ -169,6 +169,11 @@ def render_devices(settings, data) -> None:
                    key="further_devices_way", bind="query-params")
     count = jax.device_count()
     n = (min(data.X.shape[0], DEVICES_MAX_ROWS) // count) * count
+    if n == 0:
+        st.info(f"N = {data.X.shape[0]} points are fewer than the {count} devices, so some "
+                f"device would get no row: raise N in the sidebar to at least {count}.",
+                icon=":material/info:")
+        return
     X = data.X[:n]
     with dtype_scope(settings.dtype):
         result = sharding.sharded_gram(X, settings.gamma, "shard_map" if how == "shard_map"
@@ -178,7 +183,8 @@ def render_devices(settings, data) -> None:
     c1.metric("devices", f"{result['devices']}", help=", ".join(str(d) for d in jax.devices()))
     c2.metric("output sharding", result["spec"])
     c3.metric("max |Δ| to one-device vmap", f"{np.max(np.abs(np.asarray(result['K']) - K_plain)):.2g}")
-    st.dataframe(pd.DataFrame(result["shards"], columns=["device", "rows × columns it holds"]),
+    shards = [(device, " × ".join(f"{n:,}" for n in shape)) for device, shape in result["shards"]]
+    st.dataframe(pd.DataFrame(shards, columns=["device", "rows × columns it holds"]),
                  hide_index=True, key="w_further_shards_table")
     if count == 1:
         st.caption("This machine has one device, so the single shard is the whole matrix. "

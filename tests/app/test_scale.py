@@ -11,6 +11,7 @@ import base64
 import itertools
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -95,8 +96,8 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
 
     # A run that a click interrupted after three of its eight steps (the page files
     # it away on its next run): shown as partial, never as the result. Steps of 250
-    # rows, not the CPU default of 500 at N = 2,000 (four steps).
-    run = BlockRun(X, gamma, rows_per_device=250)
+    # rows on one device, not the CPU default of 500 at N = 2,000 (four steps).
+    run = BlockRun(X, gamma, rows_per_device=250, devices=jax.devices()[:1])
     for _ in itertools.islice(run.steps(), 3):
         pass
     at.session_state["_scale_results"] = {}
@@ -129,4 +130,8 @@ def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page)
     assert any("out of reach" in i.value and need in i.value for i in at.info)
     compute = widget(at, "w_scale_compute")
     assert not compute.disabled
-    assert any("1,954 steps of 512 rows" in m.value for m in at.markdown)
+    # 512 rows on each of the app's CPU devices per step (one per core, tests/conftest.py)
+    count = jax.device_count()
+    steps, rows = -(-1_000_000 // (512 * count)), 512 * count
+    assert any(f"{steps:,} steps of {rows:,} rows on {count} CPU device" in m.value
+               for m in at.markdown)

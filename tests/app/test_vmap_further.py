@@ -3,6 +3,7 @@ shows, and the tab and controls can be set from the URL."""
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
@@ -106,7 +107,12 @@ def test_vectorize_custom_and_devices_tabs():
     assert any(s.value.startswith("1 host call;") for s in at.success)
 
     _open_tab(at, "Devices")
-    assert metric(at, "devices") == "1" and metric(at, "output sharding") == "P('rows', None)"
+    count = jax.device_count()  # one per core, as app.py asks (tests/conftest.py asks the same)
+    assert metric(at, "devices") == str(count)
+    assert metric(at, "output sharding") == "P('rows', None)"
+    n = int(at.session_state["n"]) // count * count  # rows trimmed to split evenly
+    assert list(_table(at, "rows × columns it holds")["rows × columns it holds"]) == (
+        [f"{n // count:,} × {n:,}"] * count)
     widget(at, "further_devices_way").set_value("spmd_axis_name").run()
     no_exception(at)
     assert float(metric(at, "max |Δ| to one-device vmap")) < 1e-5

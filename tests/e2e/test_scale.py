@@ -4,6 +4,8 @@ computation and leaves the app working."""
 
 from __future__ import annotations
 
+import os
+
 import psutil
 import pytest
 
@@ -37,6 +39,10 @@ def assert_stopped_and_working(app: AppPage) -> None:
 def test_the_block_engine_draws_its_result(app, screenshot_dir):
     app.open_page(PAGE)
     assert "Nothing computed yet" in app.main_text() and not app.plots()
+    # app.py splits the CPU into one JAX device per core (at most 8), and the engine
+    # shards its rows over every device (ui/cpu_devices.py).
+    devices = min(len(os.sched_getaffinity(0)), 8)
+    assert f"{devices} CPU device{'s' if devices > 1 else ''}, each walking" in app.main_text()
     app.button("Compute").click()
     app.wait_for_text("Done: all 10,000 rows", timeout_ms=120_000)
     assert app.plot("K, pooled block by block")["points"] > 0

@@ -8,6 +8,7 @@ padding path is exercised.
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
@@ -52,6 +53,9 @@ def _sum_bound(X, Y, gamma, weights, dtype, terms):
     return entry @ np.abs(weights) + (terms + 2) * unit_roundoff(dtype) * (K @ np.abs(weights))
 
 
+# Tests of how many rows a step covers run on one device (steps then cover rows_per_device
+# rows); the suite may see one CPU device per core (tests/conftest.py).
+ONE = jax.devices()[:1]
 SHAPES = [(1037, None), (301, 523)]  # K(X, X) with pooling (f = 3), and a rectangular K(X, Y)
 
 
@@ -222,11 +226,11 @@ def test_symmetric_partial_result_shows_only_whole_pooled_rows(rng):
     # Stopped after 250 rows with f = 3: pooled row 83 (points 249..251) already holds
     # earlier blocks' mirrored sums for its unfinished points, so it stays blank.
     X = rng.normal(size=(1000, 2)).astype(np.float32)
-    full = run_blocks(X, 1.0, rows_per_device=50)
+    full = run_blocks(X, 1.0, rows_per_device=50, devices=ONE)
     steps = []
     with pytest.raises(BlockCancelled) as info:
         run_blocks(X, 1.0, rows_per_device=50, on_progress=lambda *a: steps.append(a),
-                   should_stop=lambda: len(steps) >= 5)
+                   should_stop=lambda: len(steps) >= 5, devices=ONE)
     partial = info.value.partial
     assert partial.symmetric and partial.done_rows == 250 and partial.pool_factor == 3
     np.testing.assert_array_equal(partial.row_sums[:250], full.row_sums[:250])
@@ -237,7 +241,8 @@ def test_symmetric_partial_result_shows_only_whole_pooled_rows(rng):
 def test_progress_and_eta(rng):
     X = rng.normal(size=(1000, 2)).astype(np.float32)
     calls = []
-    r = run_blocks(X, 1.0, rows_per_device=128, on_progress=lambda *a: calls.append(a))
+    r = run_blocks(X, 1.0, rows_per_device=128, on_progress=lambda *a: calls.append(a),
+                   devices=ONE)
     done = [c[0] for c in calls]
     assert done == [128 * i for i in range(1, 8)] + [1000]
     assert all(c[1] == 1000 for c in calls)
@@ -249,11 +254,11 @@ def test_progress_and_eta(rng):
 
 def test_should_stop_abandons_with_a_partial_result(rng):
     X = rng.normal(size=(1000, 2)).astype(np.float32)
-    full = run_blocks(X, 1.0, rows_per_device=100)
+    full = run_blocks(X, 1.0, rows_per_device=100, devices=ONE)
     steps = []
     with pytest.raises(BlockCancelled, match="300 of 1,000 rows") as info:
         run_blocks(X, 1.0, rows_per_device=100, on_progress=lambda *a: steps.append(a),
-                   should_stop=lambda: len(steps) >= 3)
+                   should_stop=lambda: len(steps) >= 3, devices=ONE)
     partial = info.value.partial
     assert isinstance(info.value, CoreError)
     assert not partial.complete and partial.done_rows == 300 and partial.fraction == 0.3
