@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial.distance import cdist
 from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
 
 from core.dense import METHODS, rbf_from_sqdist, sqdist_for
@@ -20,18 +19,9 @@ from core.dense.buckets import bucket_size
 from core.dense.fast import THREADED_MIN_ENTRIES, rbf_gram_numpy_exp
 from core.kernels.functions import median_heuristic_gamma
 from tests.core.bounds import rbf_error_bound
+from tests.core.dense.test_fast_gram import _data, _reference  # SciPy's cdist in float64
 
 ENTRY = METHODS["jit_numpy_exp"]
-
-
-def _scipy(X, Y, gamma):
-    X64 = np.asarray(X, np.float64)
-    Y64 = X64 if Y is None else np.asarray(Y, np.float64)
-    return np.exp(-gamma * cdist(X64, Y64, "sqeuclidean"))
-
-
-def _data(rng, n, d, dtype, offset=0.0):
-    return (rng.normal(size=(n, d)) + offset).astype(dtype)
 
 
 # Sizes: one row; a bucket's exact size and one that is padded (the padding must
@@ -50,7 +40,7 @@ def test_matches_scipy_cdist_in_float64(n, m, d, workers, dtype, rng):
         assert type(K) is np.ndarray and K.dtype == np.dtype(dtype) and K.flags.c_contiguous
         assert K.shape == (n, n if other is None else m)
         bound = rbf_error_bound(X, other, float(gamma), dtype, shifted=True)
-        np.testing.assert_allclose(K, _scipy(X, other, float(gamma)), rtol=0, atol=bound)
+        np.testing.assert_allclose(K, _reference(X, other, float(gamma)), rtol=0, atol=bound)
 
 
 def test_registry_entry_matches_sklearn_with_the_median_heuristic(dtype, rng):
@@ -70,7 +60,7 @@ def test_float32_far_from_origin_is_accurate(d, rng):
     Y = X[::3] + np.float32(0.25)
     for other in (None, Y):
         K = rbf_gram_numpy_exp(X, other, gamma)
-        err = np.max(np.abs(K - _scipy(X, other, float(gamma))))
+        err = np.max(np.abs(K - _reference(X, other, float(gamma))))
         assert err <= rbf_error_bound(X, other, float(gamma), "float32", shifted=True)
         assert err < 2e-6  # the benchmark's float32 accuracy target
 
