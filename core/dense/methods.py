@@ -311,8 +311,8 @@ _METHOD_LIST = [
                gram_jit_mirrored, compiled=False, shows=(rbf_gram_mirrored, rbf_tile_pairs),
                copies=1.05, distance_method="centered", zero_diagonal=True),
     GramMethod("jit_numpy_exp", "jit · centered exponent, NumPy exp", "XLA computes the "
-               "centered expansion's exponents (one product, every core), NumPy exponentiates "
-               "them into K: NumPy's float64 exp costs about half of XLA's.",
+               "centered expansion's exponents (one product, every core); NumPy "
+               "exponentiates them into a new K.",
                gram_jit_numpy_exp, compiled=False, shows=(rbf_gram_numpy_exp, centered_exponent),
                copies=2.3, distance_method="centered", zero_diagonal=True),  # E padded + K
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
