@@ -13,7 +13,10 @@ the median-heuristic gamma:
   CLI: compile time apart, results forced, accuracy against float64). The
   methods are timed in ROUNDS: each round times every method once, in an order
   rotated from round to round, so that a busy spell of the machine hits them
-  all alike; the medians are over the rounds.
+  all alike; the medians are over the rounds. Each method (and each floor) is
+  timed only once the threads the one before it left running are idle
+  (`core.bench.timing.settle_threads`): every one starts from the same quiet
+  process (docs/BENCHMARKS.md, "One method's threads in the next one's time").
 * accuracy: max |K - K_ref| against SciPy's direct differences in float64 on
   the same (already rounded) data, for unit data and for the same data offset
   1e4 from the origin.
@@ -50,7 +53,7 @@ from core.bench.race import race, standard_normal_data  # noqa: E402
 from core.bench.timing import environment_info, time_call  # noqa: E402
 
 PEERS = ("sklearn", "scipy_cdist", "numpy_expansion")
-OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered")
+OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered", "jit_numpy_exp")
 CONTEXT = ("jit_expansion",)  # fast but inaccurate far from the origin: not eligible
 FLOORS = ("floor_numpy", "floor_jax")
 TARGET_PEER = {"float32": 0.4, "float64": 0.6}
@@ -86,8 +89,9 @@ def time_floors(n: int, dtype: str) -> dict[str, float]:
     with dtype_scope(dtype):
         return {
             "floor_numpy": time_call(floor_numpy, n, n, dtype, warmup=0, repeats=1,
-                                     budget_s=None).times_s[0],
-            "floor_jax": time_call(floor_jax, a, a, warmup=0, repeats=1, budget_s=None).times_s[0],
+                                     budget_s=None, settle=True).times_s[0],
+            "floor_jax": time_call(floor_jax, a, a, warmup=0, repeats=1, budget_s=None,
+                                   settle=True).times_s[0],
         }
 
 
@@ -113,8 +117,11 @@ def bench_point(n: int, d: int, dtype: str, rounds: int, seed: int) -> list[dict
         if before:
             for k, v in time_floors(n, dtype).items():
                 times[k].append(v)
+        # settle: each method starts once the threads the one before it left
+        # running are idle (scikit-learn's OpenBLAS workers spin for 0.1 s after
+        # it returns and held one of the two cores from the next method).
         rows = race(X, None, gamma, order, dtype, repeats=1, budget_s=None,
-                    warmup=1 if r == 0 else 0, reference=r == 0)
+                    warmup=1 if r == 0 else 0, reference=r == 0, settle=True)
         for row in rows:
             if row.status != "ok":
                 raise RuntimeError(f"{row.method} at N={n}, D={d}, {dtype}: {row.reason}")

@@ -87,7 +87,7 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
          on_step: Callable[[int, int, str, str], None] | None = None,
          should_stop: Callable[[], bool] | None = None,
          on_row: Callable[[int, int, RaceRow], None] | None = None,
-         reference: bool = True) -> list[RaceRow]:
+         reference: bool = True, settle: bool = False) -> list[RaceRow]:
     """Time each method on the same data and compare its output with float64.
 
     Every method gets the arrays `GramMethod.prepare` makes (NumPy, in `dtype`), as
@@ -105,6 +105,8 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
       on_row: `on_row(i, total, row)` as each method finishes (before speedups).
       reference: False skips the float64 reference (max_abs_error None), as does a
         size at which REFERENCE itself declines.
+      settle: each method's first call waits for the threads the method before
+        it left running (`core.bench.timing.settle_threads`); for benchmarks.
 
     Returns:
       One `RaceRow` per method, in the order of `methods`.
@@ -123,7 +125,7 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
     sizes = dict(n=X.shape[0], m=X.shape[0] if Y is None else Y.shape[0], d=X.shape[1],
                  dtype=dt.name)
     timing_kwargs = dict(warmup=warmup, repeats=repeats, budget_s=budget_s,
-                         should_stop=should_stop)
+                         should_stop=should_stop, settle=settle)
     rows, total = [], len(chosen)
     with dtype_scope(dt):
         for i, method in enumerate(chosen, start=1):

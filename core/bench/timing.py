@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import os
 import platform
+import threading
 import time
 from importlib.metadata import version
 from typing import Any, Callable, Sequence
@@ -19,7 +20,8 @@ import numpy as np
 
 from core.errors import CoreError
 
-__all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "time_call", "time_jitted",
+__all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "settle_threads",
+           "time_call", "time_jitted",
            "environment_info", "format_seconds", "format_timing", "ratio_interval",
            "format_ratio"]
 
@@ -115,12 +117,71 @@ def settle_allocator() -> None:
         _settled = True
 
 
+def _other_threads_cpu_ns() -> int | None:
+    """CPU time (ns) run so far by every thread of this process but the calling one.
+
+    From Linux's /proc/self/task/<tid>/schedstat (first field: ns on a CPU);
+    None where that is not readable (another OS).
+    """
+    me, total = str(threading.get_native_id()), 0
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    for tid in tids:
+        if tid == me:
+            continue
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat", encoding="ascii") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):  # a thread that just ended
+            continue
+    return total
+
+
+def settle_threads(window_s: float = 0.005, busy_share: float = 0.1,
+                   max_wait_s: float = 0.5) -> float:
+    """Wait until the process's other threads stop running; returns the seconds waited.
+
+    OpenBLAS's worker threads spin for about 0.1 s after each threaded BLAS
+    call (scikit-learn's `rbf_kernel` makes one) before they sleep; meanwhile
+    each holds a core. On this 2-core machine, an XLA program timed in that
+    spell got one core instead of two and took up to twice as long
+    (docs/BENCHMARKS.md, "One method's threads in the next one's time"). So a
+    benchmark that times methods one after another times each one only once
+    the other threads of the process (BLAS workers, XLA's pool) ran less than
+    `busy_share` of one core over a `window_s` window: every method, the peers
+    included, then starts from the same quiet process.
+
+    Args:
+      window_s: length of one quiet check. busy_share: the other threads' CPU
+        time over a window, as a share of the window, under which they count as
+        idle. max_wait_s: give up after this long (a process with a busy thread
+        of its own, e.g. a server's, never settles).
+
+    Returns:
+      Seconds waited; 0.0 where /proc is not readable (no wait).
+    """
+    start = time.perf_counter()
+    before = _other_threads_cpu_ns()
+    if before is None:
+        return 0.0
+    while time.perf_counter() - start < max_wait_s:
+        time.sleep(window_s)
+        now = _other_threads_cpu_ns()
+        if now - before < busy_share * window_s * 1e9:
+            break
+        before = now
+    return time.perf_counter() - start
+
+
 def time_call(
     fn: Callable[..., Any], *args: Any, warmup: int = 1, repeats: int = 7,
     budget_s: float | None = 2.0, min_repeats: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    settle: bool = False,
 ) -> TimingResult:
     """Time `fn(*args)`, each call's result forced with `block`.
 
@@ -135,6 +196,9 @@ def time_call(
         last `done` is short of `repeats` when the budget ended the run.
       should_stop: checked before every call; True raises `TimingCancelled`.
       clock: seconds as a float; a fake one makes tests deterministic.
+      settle: before the first call, wait for the process's other threads to go
+        idle (`settle_threads`), so that what ran before (another method's BLAS
+        workers) does not share the cores with this one's first calls.
 
     Raises:
       TimingCancelled: `should_stop()` returned True.
@@ -142,6 +206,8 @@ def time_call(
     if warmup < 0 or repeats < 1 or min_repeats < 1:
         raise ValueError("Need warmup >= 0, repeats >= 1 and min_repeats >= 1.")
     settle_allocator()  # every timing in the allocator's steady state
+    if settle:
+        settle_threads()
 
     def timed_call() -> float:
         if should_stop is not None and should_stop():

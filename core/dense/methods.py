@@ -30,8 +30,8 @@ from core.kernels.distances import (
 )
 from core.errors import TooLargeError
 from core.dense.buckets import on_buckets, sqdist_on_buckets
-from core.dense.fast import (rbf_gram_mirrored, rbf_gram_panels, rbf_gram_tiled, rbf_panel,
-                             rbf_tile_pairs)
+from core.dense.fast import (centered_exponent, rbf_gram_mirrored, rbf_gram_numpy_exp,
+                             rbf_gram_panels, rbf_gram_tiled, rbf_panel, rbf_tile_pairs)
 from core.dense.memory import check_dense_budget
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.kernels.gram import covariance_matrix, gram
@@ -119,6 +119,12 @@ def gram_jit_mirrored(X, Y, gamma):
     # XLA computes the tiles of K(X, X) on and above the diagonal and their
     # transposes; NumPy stores both: half the products and half the exponentials.
     return rbf_gram_mirrored(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
+
+
+def gram_jit_numpy_exp(X, Y, gamma):
+    # XLA makes the exponents (the product, every core); NumPy's exp, about half
+    # the cost of XLA's in float64, writes them into a new NumPy K.
+    return rbf_gram_numpy_exp(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 
 def gram_numpy_expansion(X, Y, gamma):
@@ -304,6 +310,11 @@ _METHOD_LIST = [
                "K(X, Y) goes by row panels.",
                gram_jit_mirrored, compiled=False, shows=(rbf_gram_mirrored, rbf_tile_pairs),
                copies=1.05, distance_method="centered", zero_diagonal=True),
+    GramMethod("jit_numpy_exp", "jit · centered exponent, NumPy exp", "XLA computes the "
+               "centered expansion's exponents (one product, every core); NumPy "
+               "exponentiates them into a new K.",
+               gram_jit_numpy_exp, compiled=False, shows=(rbf_gram_numpy_exp, centered_exponent),
+               copies=2.3, distance_method="centered", zero_diagonal=True),  # E padded + K
     GramMethod("numpy_expansion", "NumPy expansion (einsum)", "The notes' einsum expansion in "
                "plain NumPy: no JAX, same cancellation as the jitted expansion.",
                gram_numpy_expansion, compiled=False, shows=(sqdist_numpy,), copies=3,

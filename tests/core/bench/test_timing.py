@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -17,9 +18,11 @@ from core.bench.timing import (
     block,
     environment_info,
     format_seconds,
+    settle_threads,
     time_call,
     time_jitted,
 )
+from core.bench import timing as timing_module
 
 
 class FakeWork:
@@ -200,3 +203,59 @@ def test_timing_and_ratio_text_carry_two_figures_and_the_spread():
     assert format_ratio(fast, slow) == "0.091×, range 0.079–0.1×"
     big = TimingResult(times_s=(16.7,)), TimingResult(times_s=(0.001,))
     assert format_ratio(*big) == "17,000×, range 17,000–17,000×"
+
+
+# --- settle_threads: no method starts while another one's threads still run ---
+
+_needs_proc = pytest.mark.skipif(timing_module._other_threads_cpu_ns() is None,
+                                 reason="no /proc/self/task/<tid>/schedstat on this OS")
+
+
+@_needs_proc
+def test_settle_threads_waits_for_a_spinning_thread_to_stop():
+    # What OpenBLAS's workers do after a call: spin on a core for a while. The
+    # spinner here stops when told to, 0.2 s after it starts; settle_threads must
+    # not return before that (a generous cap: only "waited for it" is checked).
+    stop, stopped = threading.Event(), threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+        stopped.set()
+
+    threading.Thread(target=spin, daemon=True).start()
+    timer = threading.Timer(0.2, stop.set)
+    timer.start()
+    try:
+        waited = settle_threads(window_s=0.02, busy_share=0.02, max_wait_s=30.0)
+        assert stopped.is_set()  # it returned only once the spinner had ended
+        assert waited < 30.0  # and it did not give up
+    finally:
+        stop.set()
+        timer.cancel()
+
+
+@_needs_proc
+def test_settle_threads_gives_up_at_its_cap_while_a_thread_stays_busy():
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    threading.Thread(target=spin, daemon=True).start()
+    try:
+        assert settle_threads(window_s=0.01, busy_share=0.0, max_wait_s=0.1) >= 0.1
+    finally:
+        stop.set()
+
+
+def test_time_call_settles_before_its_first_call_only_when_asked(monkeypatch):
+    settled = []
+    monkeypatch.setattr(timing_module, "settle_threads", lambda: settled.append(True) or 0.0)
+    work = FakeWork([1.0, 2.0, 3.0])
+    time_call(work, warmup=1, repeats=2, budget_s=None, clock=work.clock)
+    assert settled == []
+    work = FakeWork([1.0, 2.0, 3.0])
+    result = time_call(work, warmup=1, repeats=2, budget_s=None, clock=work.clock, settle=True)
+    assert settled == [True] and result.times_s == (2.0, 3.0)
