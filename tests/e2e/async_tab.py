@@ -3,7 +3,12 @@
 The async twin of `AppPage` (tests/e2e/app_page.py) for tests that drive many
 sessions at once from one thread: the sync API cannot share one browser between
 threads, and one browser per thread would not be "many users in one browser".
-It has only the waits and reads such a test needs, with `AppPage`'s conditions.
+It has only the waits and reads such a test needs, with `AppPage`'s conditions,
+and one more: `Wire` reads the tab's websocket (Streamlit's own protobuf
+messages), so that `wait_idle` also waits until the server has answered every
+rerun request the tab sent (the browser shows "not running" while a request waits
+for its run to start: on a loaded server, seconds), and a failing test can print
+which request carried which value and what the server drew.
 """
 
 from __future__ import annotations

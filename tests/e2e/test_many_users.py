@@ -13,6 +13,13 @@ the measured times). Sixteen sessions are driven concurrently by
 Playwright's async API (the sync API cannot share one browser between threads),
 in a thread of its own, beside the session's sync Playwright.
 
+Every wait ends only when the server has answered each rerun request the tab
+sent (`Tab.wait_idle`): on a loaded server a request can wait seconds for its run
+to start while the browser already shows "not running", and a page clicked in that
+gap used to lose the seed just typed (docs/SCALING.md, "Many users";
+tests/e2e/test_change_then_switch.py). On any failure the user's last websocket
+messages are printed.
+
 The soak test starts a server of its own (not the shared one, nor this module's
 first-visit server): its resident memory (RSS) is measured, and disconnected
 sessions are dropped after 2 s instead of Streamlit's default 120 s
