@@ -12,7 +12,9 @@ are the ranges of their sliders) silently. This module adds:
 - a notice, and removal from the URL, for parameters no page knows;
 - the values a control showed before a page switch, on the new page
   (`page_run`): Streamlit 1.67 drops a bound value seeded from the URL in a
-  session's first run when the very next run is on another page (see `page_run`).
+  session's first run when the very next run is on another page (see `page_run`);
+  and a change the user made just before clicking another page, which Streamlit
+  drops when the switch reaches the server before that change's run started.
 
 Only the first run of a session reads the URL (`start`); later runs change the
 URL through the widgets, never the other way round.
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any, Callable, Iterator
+from urllib.parse import parse_qsl
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.settings import kernel_param_specs
 
@@ -35,6 +39,7 @@ _LAST = "_url_last"  # {key: value}: each bound control's value the last time it
 _PAGE_NOW = "_url_page_now"  # the page app.py is running (`page_run`), during its run only
 _PAGE = "_url_page"  # the page of the last full run that drew the sidebar (`start`)
 _SWITCHED = "_url_switched"  # True only during the first full run on a page after a switch
+_AT_SWITCH = "_url_at_switch"  # {key: [values]}: the address bar the switch's request carried
 
 # The URL's parameter names: the keys of the bound widgets.
 SIDEBAR_KEYS = frozenset({"dataset", "n", "noise", "seed", "dtype", "kernel", "gamma", "method",
@@ -97,6 +102,7 @@ def start() -> list[str]:
     page = ss.get(_PAGE_NOW)
     if page is not None:  # under the router (`page_run`)
         ss[_SWITCHED] = ss.get(_PAGE) not in (None, page)
+        ss[_AT_SWITCH] = _address_bar() if ss[_SWITCHED] else {}
         ss[_PAGE] = page
     if _PENDING in ss:
         ss[_PENDING] = {}
@@ -117,8 +123,16 @@ def start() -> list[str]:
 def page_run(page: str) -> Iterator[None]:
     """Around a page's full run (the router, app.py): marks the first run after a page switch.
 
-    In that run `bound` presets every control it draws to the value it showed
-    last (on the previous page). Streamlit 1.67 carries a bound control's value
+    In that run `bound` presets every control it draws to the value the session
+    holds for its key: the value it showed last (on the previous page), or a newer
+    one the user set there whose run the switch cut short before the control was
+    drawn again (Streamlit's cleanup at the switch carries that newer value under
+    the key; `last` would bring back the older one). A change whose run had not even
+    started when the switch arrived never reaches the session: Streamlit merges the
+    two requests and keeps the switch's widget states, which hold none of the old
+    page's controls; it is taken from the address bar the switch's request carried
+    (`_unsent`; found under load by tests/e2e/test_many_users.py, checked by
+    tests/e2e/test_change_then_switch.py). Streamlit 1.67 carries a bound control's value
     across a page switch only from its `_old_state`
     (`SessionState._remove_stale_widgets`); a value seeded from a shared link in
     the session's first run is still only in `_new_widget_state`, so a visitor
@@ -137,6 +151,64 @@ def page_run(page: str) -> Iterator[None]:
     finally:
         ss[_SWITCHED] = False
         ss.pop(_PAGE_NOW, None)
+        ss.pop(_AT_SWITCH, None)
+
+
+def _address_bar() -> dict[str, list[str]]:
+    """The query string of the request this run serves, every parameter of it.
+
+    `st.query_params` holds only the parameters of the page being run (Streamlit
+    filters out those bound on another page at a switch); the request itself (the
+    run context's `query_string`) carries the browser's address bar as it was when
+    the user clicked, where the browser had already written the user's last change.
+    """
+    ctx = get_script_run_ctx()
+    values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(ctx.query_string if ctx is not None else ""):
+        values.setdefault(key, []).append(value)
+    return values
+
+
+def _unsent(raw: list[str] | None, value: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """What the address bar's `raw` for a control stands for, where it is not `value`.
+
+    At a page switch the browser's address bar holds the user's last change to each
+    bound control; the session holds `value`. They differ when the user changed the
+    control and clicked another page before the server started that change's run
+    (Streamlit then merges the two requests and keeps only the switch's widget
+    states, which hold none of the old page's controls). Returns the control's value
+    that `raw` names (an option, by its value or its label; a number within the
+    control's range), or None where `raw` is absent, agrees with `value`, or names
+    no value of the control (then the session's value stands).
+    """
+    format_func = kwargs.get("format_func")
+    if not raw or _honoured(raw, value, format_func):
+        return None
+    options = kwargs.get("options", args[0] if args else None)
+    if options is not None:
+        options = list(options)
+
+        def pick(text: str) -> Any:
+            return next((o for o in options if text in _forms(o, format_func)), None)
+
+        if isinstance(value, (list, tuple)):
+            picked = [pick(text) for text in raw]
+            return None if any(p is None for p in picked) else picked
+        return pick(raw[-1])
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(raw[-1])
+    except ValueError:
+        return None
+    if isinstance(value, int):
+        if not number.is_integer():
+            return None
+        number = int(number)
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None
+    return number
 
 
 def from_link(key: str) -> bool:
@@ -210,7 +282,13 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
     ss = st.session_state
     last = ss.setdefault(_LAST, {})
     if ss.get(_SWITCHED) and key in last and not from_link(key):
-        ss[key] = last[key]  # the value shown before the switch (see `page_run`)
+        # The value the session holds for the key (see `page_run`): the one shown before
+        # the switch, or a newer one whose run the switch cut short before this control
+        # was drawn again (then `last` still has the older one); or a change the server
+        # never saw, from the address bar.
+        value = ss.get(key, last[key])
+        unsent = _unsent(ss.get(_AT_SWITCH, {}).get(key), value, args, kwargs)
+        ss[key] = value if unsent is None else unsent
     value = widget(label, *args, key=key, bind="query-params", persist_state="session", **kwargs)
     last[key] = value
     pending = ss.get(_PENDING) or {}
