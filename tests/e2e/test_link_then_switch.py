@@ -14,7 +14,9 @@ only in `_new_widget_state` (no later run has compacted it), so it is dropped,
 and the new page's widget (a new element id: ids include the page's script
 hash) starts at its default. After any second run on the first page the values
 survive. The app's mitigation (`ui.url.page_run`, used by app.py) presets each
-control to the value it showed last in the first full run after a page switch,
+control in the first full run after a page switch to the value the session holds
+for it (the value it showed last, or a newer one whose run the switch cut short;
+tests/e2e/test_change_then_switch.py covers a change the server had not yet run),
 which restores what the page shows; the address bar still lacks those values
 until each control is changed (Streamlit writes a preset value to the URL only
 for a widget it has seen on that page before): the second test, a strict xfail.
