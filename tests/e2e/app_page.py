@@ -4,7 +4,9 @@ Every wait is Playwright's own auto-retrying `expect(locator)...` (or `wait_for_
 on elements named by role and label where the app gives them one, as in
 Streamlit's e2e_playwright suite; no JavaScript string is polled. JavaScript is
 evaluated only to read what the DOM does not show: a chart's data (`plots`; Plotly
-keeps it on the element) and the page's scroll height for a screenshot.
+keeps it on the element) and the page's scroll height for a screenshot; and one
+script added to every tab (COUNT_RUNS_JS) counts the script runs it starts, so that
+"a run has started since the click" can be waited for even when that run is over.
 """
 
 from __future__ import annotations
