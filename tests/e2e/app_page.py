@@ -4,7 +4,9 @@ Every wait is Playwright's own auto-retrying `expect(locator)...` (or `wait_for_
 on elements named by role and label where the app gives them one, as in
 Streamlit's e2e_playwright suite; no JavaScript string is polled. JavaScript is
 evaluated only to read what the DOM does not show: a chart's data (`plots`; Plotly
-keeps it on the element) and the page's scroll height for a screenshot.
+keeps it on the element) and the page's scroll height for a screenshot; and one
+script added to every tab (COUNT_RUNS_JS) counts the script runs it starts, so that
+"a run has started since the click" can be waited for even when that run is over.
 """
 
 from __future__ import annotations
@@ -29,6 +31,28 @@ try:
     expect.set_options(timeout=ACTION_TIMEOUT_MS)  # Playwright's default, 5 s, is for idle machines
 except ImportError:  # the e2e fixtures skip (or fail) with the reason
     expect = None
+
+# Counts the script runs a tab has started, as the DOM shows them: each change of
+# stApp's data-test-script-state to "running" adds one to <html data-vmap-runs-started>.
+# A MutationObserver sees every change, also a run that started and ended between
+# two of Playwright's polls, so a test can wait for "a run started since X" with an
+# auto-waiting expect on that attribute. Runs in every document the tab loads.
+COUNT_RUNS_JS = """(() => {
+  const name = 'data-test-script-state', attr = 'data-vmap-runs-started';
+  let started = 0;
+  // <html> may not exist yet when this runs: show the count once it does.
+  const show = () => document.documentElement?.setAttribute(attr, String(started));
+  show();
+  document.addEventListener('readystatechange', show);
+  new MutationObserver(records => records.forEach((r, i) => {
+    // The value after this change: the next record's old value, else the current one.
+    const now = i + 1 < records.length ? records[i + 1].oldValue : r.target.getAttribute(name);
+    if (now === 'running' && r.oldValue !== 'running') {
+      started += 1;
+      show();
+    }
+  })).observe(document, {subtree: true, attributes: true, attributeFilter: [name], attributeOldValue: true});
+})();"""
 
 # {page file: url path}, in menu order: the list written out in tests/test_architecture.py
 # (not read from the app, so a page that goes missing fails its test here).
@@ -61,6 +85,7 @@ class AppPage:
 
         page.on("dialog", on_dialog)
         page.set_default_timeout(ACTION_TIMEOUT_MS)
+        page.add_init_script(script=COUNT_RUNS_JS)
 
     # the areas of the screen
 
@@ -107,6 +132,16 @@ class AppPage:
                     and self.page.locator("[data-testid]").count() == shape):
                 return
             assert time.monotonic() < deadline, f"the app did not settle within {timeout_ms} ms"
+
+    def runs_started(self) -> str:
+        """How many script runs this document has started so far (COUNT_RUNS_JS), as text."""
+        return self.page.locator("html").get_attribute("data-vmap-runs-started")
+
+    def wait_for_a_run_since(self, runs_started: str, timeout_ms: int) -> None:
+        """Wait until a run has started since `runs_started` was read (it may be over
+        already); raises AssertionError after `timeout_ms` if none did."""
+        expect(self.page.locator("html")).not_to_have_attribute(
+            "data-vmap-runs-started", runs_started, timeout=timeout_ms)
 
     def wait_for_text(self, text: str, timeout_ms: int = ACTION_TIMEOUT_MS) -> None:
         """Wait until the main area shows `text`, then for the run to finish."""

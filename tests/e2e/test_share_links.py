@@ -62,17 +62,18 @@ def _after(app: AppPage, before: str, action: Callable[[], None]) -> None:
     and the rerun it asked for has run.
 
     The browser writes the address at once, before the server reruns: so wait for
-    the run to start (it may already be over on a fast machine), then for idle.
+    a run to have started since the action began (it may already be over: the
+    tab counts every run it starts, `AppPage.runs_started`), then for idle.
     """
     from playwright.sync_api import Error, expect
 
     from tests.e2e.conftest import ACTION_TIMEOUT_MS
 
+    runs = app.runs_started()
     action()
     expect(app.page).not_to_have_url(before, timeout=ACTION_TIMEOUT_MS)
     with contextlib.suppress(AssertionError, Error):
-        expect(app.page.locator('[data-testid="stApp"]')).to_have_attribute(
-            "data-test-script-state", "running", timeout=RUN_START_TIMEOUT_MS)
+        app.wait_for_a_run_since(runs, timeout_ms=RUN_START_TIMEOUT_MS)
     app.wait_idle()
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "shoot_widths",
 ]
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"  # where the README's pictures live
 THEMES = ("light", "dark")
 WIDTHS = (1440, 800)  # a laptop, and a narrow window (issue 11)
 SHOT_HEIGHT = 900  # the screenshots are the viewport (the first screen), not the whole page
@@ -104,11 +105,17 @@ def _save_small(path: Path) -> None:
     small.save(path, optimize=True)
 
 
+def _kept(path: Path) -> bool:
+    """Whether `path` is one of the repository's own pictures (docs/screenshots under
+    VMAP_REFRESH_SCREENSHOTS=1), not a test run's temporary file."""
+    return DOCS in path.resolve().parents
+
+
 def shoot_widths(app: AppPage, folder: Path, name: str, theme: str) -> list[Path]:
     """At each of WIDTHS: resize the window (no reload), check the page as a user would
     (no exception box, no sideways scroll, the theme's colours) and write
-    `<folder>/<name>_<width>_<theme>.png`, the first SHOT_HEIGHT px of the window, as a
-    256-colour PNG.
+    `<folder>/<name>_<width>_<theme>.png`, the first SHOT_HEIGHT px of the window (as a
+    256-colour PNG where it is kept in docs/; a temporary one is left as shot).
 
     The picture's most common colour is the app's background, and covers at least a
     fifth of it: a page drawn in the other theme, or blank, fails here.
@@ -130,7 +137,8 @@ def shoot_widths(app: AppPage, folder: Path, name: str, theme: str) -> list[Path
             colour, share = _most_common_colour(path)
             assert max(abs(a - b) for a, b in zip(colour, colours["background"])) <= 2 and share > 0.2, \
                 f"{path.name}: most common colour {colour} ({share:.0%}), background {colours['background']}"
-            _save_small(path)
+            if _kept(path):
+                _save_small(path)
             written.append(path)
     finally:
         app.page.set_viewport_size(VIEWPORT)
