@@ -28,7 +28,11 @@ MAX_CPU_DEVICES = 8
 
 
 def cores_available() -> int:
-    """The cores this process may run on (its affinity mask where the OS has one)."""
+    """The cores this process may run on (its affinity mask where the OS has one).
+
+    The same count as `core.dense.fast.worker_count`, which cannot be imported
+    here: importing anything from `core` starts JAX, before the flag is set.
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
