@@ -96,11 +96,9 @@ def gram_jit_expansion(X, Y, gamma):
 
 
 def gram_jit_centered(X, Y, gamma):
-    # X and Y arrive shifted by shared_shift (GramMethod.prepare, on the host).
-    same = Y is None
-    ids = jnp.arange(X.shape[0])
-    d2 = clip_at_zero(sqdist_dot(X, X if same else Y), self_pairs=(ids, ids) if same else None)
-    return jnp.exp(-gamma * d2)
+    # X and Y arrive shifted by shared_shift (GramMethod.prepare, on the host);
+    # the exponents are jit_numpy_exp's too (inlined in this jit: one XLA program).
+    return jnp.exp(centered_exponent(X, Y, gamma))
 
 
 def gram_numpy_tiled(X, Y, gamma):
@@ -122,8 +120,9 @@ def gram_jit_mirrored(X, Y, gamma):
 
 
 def gram_jit_numpy_exp(X, Y, gamma):
-    # XLA makes the exponents (the product, every core); NumPy's exp, about half
-    # the cost of XLA's in float64, writes them into a new NumPy K.
+    # XLA makes the exponents (the product, every core); NumPy's exp, about two
+    # thirds of XLA's CPU time in float64, writes them into a new NumPy K (slower
+    # than jit_centered in wall time in the quiet run: docs/BENCHMARKS.md).
     return rbf_gram_numpy_exp(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 
@@ -292,7 +291,8 @@ _METHOD_LIST = [
                accurate_far_from_origin=False, distance_method="dot"),
     GramMethod("jit_centered", "jit · centered expansion", "Subtract one shared mean, then "
                "the expansion: matrix-product speed without the cancellation.",
-               gram_jit_centered, compiled=True, shows=(shared_shift, sqdist_dot, clip_at_zero),
+               gram_jit_centered, compiled=True,
+               shows=(centered_exponent, shared_shift, sqdist_dot, clip_at_zero),
                distance_method="centered", zero_diagonal=True, shifted=True),
     GramMethod("numpy_tiled", "NumPy + BLAS · tiled centered expansion", "Centered expansion as "
                "one BLAS product per 256×256 tile, exp while the tile is in cache, one write "
