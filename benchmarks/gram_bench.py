@@ -53,7 +53,8 @@ from core.bench.race import race, standard_normal_data  # noqa: E402
 from core.bench.timing import environment_info, time_call  # noqa: E402
 
 PEERS = ("sklearn", "scipy_cdist", "numpy_expansion")
-OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered", "jit_numpy_exp")
+OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered", "jit_numpy_exp",
+        "jit_direct")
 CONTEXT = ("jit_expansion",)  # fast but inaccurate far from the origin: not eligible
 FLOORS = ("floor_numpy", "floor_jax")
 TARGET_PEER = {"float32": 0.4, "float64": 0.6}
