@@ -40,7 +40,7 @@ from core.dense.methods import (  # noqa: F401
     sqdist_for,
 )
 # After the registry: registers "auto" in METHODS.
-from core.dense.auto import DIRECT_MAX_FEATURES, TILED_MIN_ENTRIES, choose_auto  # noqa: F401,E402
+from core.dense.auto import TILED_MIN_ENTRIES, choose_auto  # noqa: F401,E402
 
 __all__ = [
     "BLOCK_ENGINE_HINT",
@@ -52,7 +52,6 @@ __all__ = [
     "PANEL_BYTES",
     "THREADED_MIN_ENTRIES",
     "TILED_MIN_ENTRIES",
-    "DIRECT_MAX_FEATURES",
     "TILE_COLS",
     "TILE_ROWS",
     "bucket_count",

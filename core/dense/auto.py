@@ -14,7 +14,7 @@ import numpy as np
 from core.dense.fast import MIRROR_MIN_FEATURES
 from core.dense.methods import METHODS, GramMethod
 
-__all__ = ["TILED_MIN_ENTRIES", "DIRECT_MAX_FEATURES", "choose_auto"]
+__all__ = ["TILED_MIN_ENTRIES", "choose_auto"]
 
 # From this many entries of K on, "auto" leaves jit_centered for the methods that
 # write K once into a NumPy buffer. Below it XLA's single fused kernel wins: it
@@ -22,20 +22,14 @@ __all__ = ["TILED_MIN_ENTRIES", "DIRECT_MAX_FEATURES", "choose_auto"]
 # benchmarks/gram_bench.py and docs/BENCHMARKS.md: jit_centered ahead at N = 2000,
 # behind from N = 4000 on.
 TILED_MIN_ENTRIES = 3000 * 3000
-# Below TILED_MIN_ENTRIES and up to this many features "auto" runs jit_direct: one
-# fused loop of direct differences, where jit_centered runs a product and a pass
-# over its (N, M) output. Measured by benchmarks/gram_bench.py (docs/BENCHMARKS.md,
-# "Fourth pass at N = 1000").
-DIRECT_MAX_FEATURES = 2
 
 
 def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """The registry name `"auto"` runs for this size, dimension and dtype.
 
     Only methods accurate far from the origin qualify; of those, the fastest in
-    benchmarks/gram_bench.py (docs/BENCHMARKS.md): for K below TILED_MIN_ENTRIES
-    entries one XLA program, jit_direct up to DIRECT_MAX_FEATURES features, else
-    jit_centered (a product, then one fused pass); above, in float64,
+    benchmarks/gram_bench.py (docs/BENCHMARKS.md): jit_centered for K below
+    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, in float64,
     numpy_tiled (NumPy's float64 exponential costs about half of XLA's: fastest
     at every float64 point of N = 4000 and 8000 in the quiet run
     gram_20261130T174533Z); in float32, jit_mirrored (it computes only the tiles
@@ -47,9 +41,7 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
       n, m: rows of X and of Y (m = n for K(X, X)); d: features; dtype: the
         compute dtype, a name or a NumPy dtype.
     """
-    if n * m < TILED_MIN_ENTRIES and d <= DIRECT_MAX_FEATURES:
-        order = ("jit_direct", "jit_centered", "jit_panels", "numpy_tiled")
-    elif n * m < TILED_MIN_ENTRIES:
+    if n * m < TILED_MIN_ENTRIES:
         order = ("jit_centered", "jit_panels", "numpy_tiled")
     elif np.dtype(dtype) == np.float64:
         order = ("numpy_tiled", "jit_mirrored", "jit_panels")

@@ -308,9 +308,9 @@ def centered_exponent(X: jax.Array, Y: jax.Array | None, gamma: jax.Array) -> ja
 
     The product takes gamma in (`(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`,
     as `rbf_panel`): the pass over the (N, M) product that follows it is then two
-    subtractions and a clip, not a scaling as well. Measured at N = 1000, D = 128,
-    float64: about 10 % less than scaling `-gamma * d2` afterwards
-    (docs/BENCHMARKS.md, "Fourth pass at N = 1000").
+    subtractions and a clip, not a scaling as well: at N = 1000, level with scaling
+    `-gamma * d2` afterwards or up to 8 % faster (docs/BENCHMARKS.md, "The warm-up
+    the benchmark left out").
 
     Args:
       X: shape (N, D); Y: shape (M, D), or None for K(X, X) (its self pairs come

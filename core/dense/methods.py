@@ -26,7 +26,6 @@ from core.kernels.distances import (
     sqdist_broadcast,
     sqdist_dot,
     sqdist_numpy,
-    sqdist_unrolled,
     check_feature_sizes,
 )
 from core.errors import TooLargeError
@@ -89,11 +88,6 @@ def gram_jit_method2(X, Y, gamma):
 def gram_jit_broadcast(X, Y, gamma):
     Y = X if Y is None else Y
     return jnp.exp(-gamma * sqdist_broadcast(X, Y))
-
-
-def gram_jit_direct(X, Y, gamma):
-    Y = X if Y is None else Y
-    return jnp.exp(-gamma * sqdist_unrolled(X, Y))
 
 
 def gram_jit_expansion(X, Y, gamma):
@@ -291,11 +285,6 @@ _METHOD_LIST = [
                "with X[:, None] - Y[None]: what vmap generates for you, for comparison.",
                gram_jit_broadcast, compiled=True, shows=(sqdist_broadcast,),
                distance_method="broadcast"),
-    GramMethod("jit_direct", "jit · direct differences, unrolled", "Σ_k (x_k − y_k)² written "
-               "out feature by feature at trace time: one fused loop over K's entries, no "
-               "matrix product and no temporary. Fastest with a few features; its work grows "
-               "with D.", gram_jit_direct, compiled=True, shows=(sqdist_unrolled,),
-               distance_method="direct", zero_diagonal=True),
     GramMethod("jit_expansion", "jit · expansion XX+YY−2XY", "Matrix-product form: fastest "
                "for many features, but cancels catastrophically in float32 far from 0.",
                gram_jit_expansion, compiled=True, shows=(sqdist_dot,),

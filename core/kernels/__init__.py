@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from core.kernels.distances import (  # noqa: F401
     DISTANCE_METHODS,
-    UNROLL_MAX_FEATURES,
     check_feature_sizes,
     pairwise_sqeuclidean,
     pairwise_sqeuclidean_jax,
@@ -15,7 +14,6 @@ from core.kernels.distances import (  # noqa: F401
     sqdist_dot,
     sqdist_einsum,
     sqdist_numpy,
-    sqdist_unrolled,
     sqdist_vmap,
     sqeuclidean_distances,
 )
@@ -69,7 +67,6 @@ from core.kernels.composite import (  # noqa: F401
 __all__ = [
     "DATA_DEFAULT_RULES",
     "DISTANCE_METHODS",
-    "UNROLL_MAX_FEATURES",
     "DISTANCE_PROFILES",
     "DistanceProfile",
     "NOT_LIVE_REASONS",
@@ -110,7 +107,6 @@ __all__ = [
     "sqdist_dot",
     "sqdist_einsum",
     "sqdist_numpy",
-    "sqdist_unrolled",
     "sqdist_vmap",
     "sqeuclidean_distances",
     "sum_kernel",

@@ -2,7 +2,7 @@
 
 The vector form `sqeuclidean_distances(x, y)` is the notes' definition for two
 D-vectors. `pairwise_sqeuclidean(X, Y, method=...)` builds the (N, M) matrix in
-seven ways that differ in speed and in float32 accuracy:
+six ways that differ in speed and in float32 accuracy:
 
 =========== =================================================== ==============
 method      how                                                 float32 far
@@ -10,7 +10,6 @@ method      how                                                 float32 far
 =========== =================================================== ==============
 vmap        nested `vmap` of the vector form, jitted            accurate
 broadcast   `X[:, None, :] - Y[None, :, :]` by hand, jitted     accurate
-direct      differences summed feature by feature, unrolled     accurate
 einsum      `XX + YY - 2XY` with `einsum`, jitted               cancels
 dot         `XX + YY - 2XY` with `dot`, jitted                  cancels
 centered    expansion after `shared_shift` (float64 mean)       accurate
@@ -39,8 +38,6 @@ __all__ = [
     "DISTANCE_METHODS",
     "sqdist_vmap",
     "sqdist_broadcast",
-    "sqdist_unrolled",
-    "UNROLL_MAX_FEATURES",
     "sqdist_einsum",
     "sqdist_dot",
     "sqdist_numpy",
@@ -88,35 +85,6 @@ def sqdist_broadcast(X: jax.Array, Y: jax.Array) -> jax.Array:
     return jnp.sum(diff * diff, axis=-1)
 
 
-# Up to this many features `sqdist_unrolled` writes the sum out at trace time;
-# above it a program that grows with D would compile slowly and lose anyway (its
-# work grows with D, a product's barely does), so it takes the broadcast form.
-UNROLL_MAX_FEATURES = 32
-
-
-def sqdist_unrolled(X: jax.Array, Y: jax.Array) -> jax.Array:
-    """`sum_k (x_ik - y_jk)^2` with the sum over features written out at trace time.
-
-    Direct differences, so nothing cancels far from the origin and a point's
-    distance to itself is exactly 0. D elementwise steps that XLA fuses into one
-    loop over the (N, M) entries: no product, no (N, M) temporary to read back, no
-    (N, M, D) one. Above UNROLL_MAX_FEATURES features it is `sqdist_broadcast`.
-
-    Args:
-      X: shape (N, D). Y: shape (M, D).
-
-    Returns:
-      shape (N, M), dtype of X.
-    """
-    if X.shape[1] > UNROLL_MAX_FEATURES:
-        return sqdist_broadcast(X, Y)
-    d2 = jnp.zeros((X.shape[0], Y.shape[0]), X.dtype)
-    for k in range(X.shape[1]):
-        diff = X[:, k, None] - Y[None, :, k]
-        d2 = d2 + diff * diff
-    return d2
-
-
 def sqdist_einsum(X: jax.Array, Y: jax.Array) -> jax.Array:
     XX = jnp.einsum("ik,ik->i", X, X)
     YY = jnp.einsum("ik,ik->i", Y, Y)
@@ -134,7 +102,6 @@ def sqdist_dot(X: jax.Array, Y: jax.Array) -> jax.Array:
 _JAX_FORMS = {
     "vmap": sqdist_vmap,
     "broadcast": sqdist_broadcast,
-    "direct": sqdist_unrolled,
     "einsum": sqdist_einsum,
     "dot": sqdist_dot,
 }
@@ -159,7 +126,7 @@ def pairwise_sqeuclidean_jax(
     Args:
       X: shape (N, D).
       Y: shape (M, D).
-      method: "vmap", "broadcast", "direct", "einsum" or "dot" (for "centered", shift the
+      method: "vmap", "broadcast", "einsum" or "dot" (for "centered", shift the
         points with `shared_shift` first and use "dot").
       squared: False returns distances with a gradient-safe square root.
       same: True when Y is X: the diagonal is set to exactly 0, as the expansion

@@ -24,8 +24,7 @@ from core.dense.fast import (
 )
 from tests.core.bounds import rbf_error_bound
 from core.kernels.functions import median_heuristic_gamma
-from core.dense import (DIRECT_MAX_FEATURES, METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist,
-                        sqdist_for)
+from core.dense import METHODS, TILED_MIN_ENTRIES, choose_auto, rbf_from_sqdist, sqdist_for
 from core.precision import dtype_scope
 from core.bench.race import race
 
@@ -234,8 +233,7 @@ def test_auto_picks_an_accurate_method_on_the_benchmark_grid(n, d, dtype_name):
     name = choose_auto(n, n, d, dtype_name)
     assert METHODS[name].accurate_far_from_origin and not METHODS[name].peer
     assert METHODS[name].declines(n, n, d, dtype_name) is None
-    expected = ("jit_direct" if n * n < TILED_MIN_ENTRIES and d <= DIRECT_MAX_FEATURES else
-                "jit_centered" if n * n < TILED_MIN_ENTRIES else
+    expected = ("jit_centered" if n * n < TILED_MIN_ENTRIES else
                 "numpy_tiled" if dtype_name == "float64" else
                 "jit_mirrored" if d >= fast_gram.MIRROR_MIN_FEATURES else "jit_panels")
     assert name == expected
@@ -255,18 +253,3 @@ def test_auto_is_accurate_where_it_leaves_jit_centered(d, picks, dtype_name, rng
     assert row.status == "ok" and row.picked == pick and not row.compiled
     bound = rbf_error_bound(X, None, median_heuristic_gamma(X), dtype_name, shifted=True)
     assert row.max_abs_error <= bound
-
-
-@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
-@pytest.mark.parametrize("d", [1, DIRECT_MAX_FEATURES])
-def test_auto_runs_direct_differences_at_few_features_accurately_far_from_origin(d, dtype_name, rng):
-    # Direct differences need no shift: far from the origin they subtract nearby
-    # coordinates exactly, so the bound of the shifted forms holds without one.
-    X = _data(rng, 300, d, dtype_name, offset=1e4)
-    assert choose_auto(300, 300, d, dtype_name) == "jit_direct"
-    gamma = median_heuristic_gamma(X)
-    (row,) = race(X, None, gamma, ["auto"], dtype_name, repeats=1, budget_s=None)
-    assert row.status == "ok" and row.picked == "jit_direct" and row.compiled
-    assert row.max_abs_error <= rbf_error_bound(X, None, gamma, dtype_name, shifted=True)
-    K = METHODS["auto"].compute(X, None, gamma)
-    assert np.all(np.diag(K) == 1)  # a point's own difference is exactly 0
