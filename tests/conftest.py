@@ -50,6 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "numpy_only: a module that runs no JAX code (NumPy, SciPy, pandas only), so JAX's x64 "
         "mode cannot change it; CI's JAX_ENABLE_X64=1 pass deselects it (.ci/run)")
+    config.addinivalue_line(
+        "markers",
+        "alone: a test that measures the server's memory or CPU, so it must have the machine to "
+        "itself: the README's test line runs the rest in parallel (pytest-xdist, -m 'not alone') "
+        "and these afterwards in a pytest of their own (-m alone)")
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ evaluated only to read what the DOM does not show: a chart's data (`plots`; Plot
 keeps it on the element) and the page's scroll height for a screenshot; and one
 script added to every tab (COUNT_RUNS_JS) counts the script runs it starts, so that
 "a run has started since the click" can be waited for even when that run is over.
+`Wire` (tests/e2e/wire.py) reads the tab's websocket, so that `wait_idle` also waits
+until the server has answered every rerun request the tab sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.e2e.wire import Wire
 from tests.test_architecture import EXPECTED_PAGES
 
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -71,6 +74,7 @@ class AppPage:
     Attributes:
       page: the Playwright page. errors: uncaught JavaScript errors seen.
       dialogs: alert/confirm/prompt dialogs opened (and dismissed).
+      wire: the rerun requests sent and the runs' starts and ends received (`Wire`).
     """
 
     def __init__(self, page: Any, base_url: str) -> None:
@@ -86,6 +90,8 @@ class AppPage:
         page.on("dialog", on_dialog)
         page.set_default_timeout(ACTION_TIMEOUT_MS)
         page.add_init_script(script=COUNT_RUNS_JS)
+        self.wire = Wire()
+        page.on("websocket", self.wire.attach)
 
     # the areas of the screen
 
@@ -110,15 +116,24 @@ class AppPage:
         return self.open(page_url_path(page_file), query, **kw)
 
     def wait_idle(self, timeout_ms: int = ACTION_TIMEOUT_MS, quiet_ms: int = 400) -> None:
-        """Wait until the app is idle: connected, the script run over (Streamlit's own
-        data-test-* state on stApp, as its e2e suite waits), no running indicator, no
-        element still loading its code, every Plotly chart drawn; and still so after
-        `quiet_ms` (a rerun can start right after one ends, e.g. a fragment's)."""
+        """Wait until the app is idle: every rerun request this tab sent answered by a
+        run that started after it and ran to its end (`Wire.answered`: the browser
+        shows "not running" from the moment a request leaves until the server starts
+        its run, on a loaded server a second or more); connected, the script run over
+        (Streamlit's own data-test-* state on stApp, as its e2e suite waits), no running
+        indicator, no element still loading its code, every Plotly chart drawn; and still
+        so after `quiet_ms` (the browser may send a request, or draw what it received,
+        a moment after the run's end reached it, e.g. a component's value)."""
         app = self.page.get_by_test_id("stApp")
         undrawn = self.page.get_by_test_id("stPlotlyChart").filter(
             has_not=self.page.locator(".js-plotly-plot .main-svg"))
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
+            while not self.wire.answered():
+                assert time.monotonic() < deadline, (
+                    f"the server did not answer a rerun request within {timeout_ms} ms; "
+                    f"websocket, last messages (> sent, < received):\n{self.wire.tail()}")
+                self.page.wait_for_timeout(50)  # Playwright delivers the websocket's events meanwhile
             left = max(1_000, int((deadline - time.monotonic()) * 1000))
             expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=left)
             expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=left)
@@ -127,7 +142,8 @@ class AppPage:
             expect(undrawn).to_have_count(0, timeout=left)
             shape = self.page.locator("[data-testid]").count()
             self.page.wait_for_timeout(quiet_ms)
-            if (app.get_attribute("data-test-script-state") == "notRunning"
+            if (self.wire.answered()
+                    and app.get_attribute("data-test-script-state") == "notRunning"
                     and self.page.get_by_test_id("stStatusWidget").count() == 0
                     and self.page.locator("[data-testid]").count() == shape):
                 return

@@ -99,6 +99,7 @@ def test_leaving_the_page_ends_a_running_race(app):
     expect(app.main.get_by_role("slider", name="Repeats")).to_have_attribute("aria-valuetext", "30")
 
 
+@pytest.mark.alone  # the server's CPU use is measured
 def test_closing_the_tab_stops_the_race_on_the_server(server, new_tab):
     proc = psutil.Process(server.pid)
     app = new_tab()

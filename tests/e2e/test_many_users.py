@@ -53,7 +53,7 @@ try:
 except ImportError:  # the e2e fixtures skip (or fail) with the reason
     async_playwright = expect = None
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]  # its server's RSS and CPU are measured
 
 SOAK_S = float(os.environ.get("VMAP_SOAK_S", "120"))
 SESSION_TTL_S = 2

@@ -89,6 +89,7 @@ def test_leaving_the_page_ends_a_running_computation(app):
     assert_stopped_and_working(app)
 
 
+@pytest.mark.alone  # the server's CPU use is measured
 def test_closing_the_tab_stops_the_computation_on_the_server(server, new_tab):
     proc = psutil.Process(server.pid)
     app = new_tab()
