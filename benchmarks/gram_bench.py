@@ -13,7 +13,8 @@ the median-heuristic gamma:
   CLI: compile time apart, results forced, accuracy against float64). The
   methods are timed in ROUNDS: each round times every method once, in an order
   rotated from round to round, so that a busy spell of the machine hits them
-  all alike; the medians are over the rounds. Each method (and each floor) is
+  all alike; the medians are over the rounds (SMALL_N_ROUNDS_FACTOR times as many
+  at N <= SMALL_N, where a call takes a millisecond). Each method (and each floor) is
   timed only once the threads the one before it left running are idle
   (`core.bench.timing.settle_threads`): every one starts from the same quiet
   process (docs/BENCHMARKS.md, "One method's threads in the next one's time").
@@ -65,6 +66,18 @@ TARGET_FLOOR = 2.0          # float32 only, as the issue states it
 TARGET_ERROR_F32 = 2e-6
 OFFSET = 1e4
 RESULTS = ROOT / "benchmarks" / "results"
+# Points up to this N get SMALL_N_ROUNDS_FACTOR times the rounds: a call there takes
+# about a millisecond, so more rounds cost little, and one call's time swings with
+# whether XLA's two threads both got a core (0.8 or 1.5 ms at N = 1000, float64): the
+# median of 7 single calls moved the float64 ratios by half between quiet runs
+# (docs/BENCHMARKS.md, "The warm-up the benchmark left out").
+SMALL_N = 1000
+SMALL_N_ROUNDS_FACTOR = 3
+
+
+def rounds_for(n: int, rounds: int) -> int:
+    """Timed rounds at a point with N = n when the run asks for `rounds`."""
+    return rounds * SMALL_N_ROUNDS_FACTOR if n <= SMALL_N else rounds
 
 
 def floor_numpy(n: int, m: int, dtype: str) -> np.ndarray:
@@ -200,7 +213,8 @@ def markdown(rows, summary, env, config, charts) -> str:
               f"{env['scikit-learn']}; BLAS {env['blas']}; OPENBLAS_CORETYPE="
               f"{env['openblas_coretype'] or '(unset)'}; load average at start "
               f"{env['load_average_start']}, at end {env['load_average_end']}.", "",
-              f"Command: `{config['command']}`. Rounds per point: {config['rounds']} (medians over "
+              f"Command: `{config['command']}`. Rounds per point: {config['rounds']}, "
+              f"{rounds_for(SMALL_N, config['rounds'])} at N ≤ {SMALL_N:,} (medians over "
               "rounds; method order rotated each round). Data: seeded standard normal X (N, D), "
               "K(X, X), median-heuristic gamma. Times in ms.", ""]
     lines += ["## Auto against the targets", "",
@@ -312,7 +326,9 @@ def report_from_csv(path: Path) -> int:
             max_abs_error_offset=num(r["max_abs_error_offset"])))
     env.setdefault("load_average_end", "?")
     config = dict(command=env.pop("command", "python benchmarks/gram_bench.py"),
-                  rounds=max(r["rounds"] for r in rows))
+                  rounds=min(r["rounds"] for r in rows if r["n"] > SMALL_N)
+                  if any(r["n"] > SMALL_N for r in rows)
+                  else max(r["rounds"] for r in rows) // SMALL_N_ROUNDS_FACTOR)
     print(write_report(rows, env, config, path.parent, path.stem))
     return 0
 
@@ -347,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", default=None, help="comma-separated N (default 1000,4000,8000)")
     p.add_argument("--d", default=None, help="comma-separated D (default 2,16,128)")
     p.add_argument("--dtypes", default="float32,float64")
-    p.add_argument("--rounds", type=int, default=None, help="timed rounds per point (default 7, quick 3)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help=f"timed rounds per point (default 7, quick 3; {SMALL_N_ROUNDS_FACTOR}x that "
+                        f"at N <= {SMALL_N})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(RESULTS), help="folder for the results")
     p.add_argument("--report", metavar="CSV", default=None,
@@ -368,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             for d in ds:
                 print(f"{dtype} N={n} D={d} (auto → {choose_auto(n, n, d, dtype)}) ...",
                       file=sys.stderr, flush=True)
-                point = bench_point(n, d, dtype, rounds, args.seed)
+                point = bench_point(n, d, dtype, rounds_for(n, rounds), args.seed)
                 rows += point
                 by = {r["method"]: r for r in point}
                 print("   " + "  ".join(f"{k}={v['median_s'] * 1e3:.3g}ms" for k, v in by.items()),

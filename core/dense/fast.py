@@ -308,9 +308,9 @@ def centered_exponent(X: jax.Array, Y: jax.Array | None, gamma: jax.Array) -> ja
 
     The product takes gamma in (`(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`,
     as `rbf_panel`): the pass over the (N, M) product that follows it is then two
-    subtractions and a clip, not a scaling as well: at N = 1000, level with scaling
-    `-gamma * d2` afterwards or up to 8 % faster (docs/BENCHMARKS.md, "The warm-up
-    the benchmark left out").
+    subtractions and a clip, not a scaling as well. Against scaling `-gamma * d2`
+    afterwards, at N = 1000 in float64: 7 % faster at D = 2 and 16, level at
+    D = 128 (docs/BENCHMARKS.md, "The warm-up the benchmark left out").
 
     Args:
       X: shape (N, D); Y: shape (M, D), or None for K(X, X) (its self pairs come
