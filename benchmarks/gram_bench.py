@@ -213,8 +213,10 @@ def markdown(rows, summary, env, config, charts) -> str:
               f"{env['scikit-learn']}; BLAS {env['blas']}; OPENBLAS_CORETYPE="
               f"{env['openblas_coretype'] or '(unset)'}; load average at start "
               f"{env['load_average_start']}, at end {env['load_average_end']}.", "",
-              f"Command: `{config['command']}`. Rounds per point: {config['rounds']}, "
-              f"{rounds_for(SMALL_N, config['rounds'])} at N ≤ {SMALL_N:,} (medians over "
+              f"Command: `{config['command']}`. Rounds per point: {config['rounds']}"
+              + (f", {config['small_rounds']} at N ≤ {SMALL_N:,}"
+                 if config.get("small_rounds", config["rounds"]) != config["rounds"] else "")
+              + " (medians over "
               "rounds; method order rotated each round). Data: seeded standard normal X (N, D), "
               "K(X, X), median-heuristic gamma. Times in ms.", ""]
     lines += ["## Auto against the targets", "",
@@ -325,10 +327,10 @@ def report_from_csv(path: Path) -> int:
             compile_s=num(r["compile_s"]), max_abs_error=num(r["max_abs_error"]),
             max_abs_error_offset=num(r["max_abs_error_offset"])))
     env.setdefault("load_average_end", "?")
+    large = [r["rounds"] for r in rows if r["n"] > SMALL_N]
+    small = [r["rounds"] for r in rows if r["n"] <= SMALL_N]
     config = dict(command=env.pop("command", "python benchmarks/gram_bench.py"),
-                  rounds=min(r["rounds"] for r in rows if r["n"] > SMALL_N)
-                  if any(r["n"] > SMALL_N for r in rows)
-                  else max(r["rounds"] for r in rows) // SMALL_N_ROUNDS_FACTOR)
+                  rounds=max(large or small), small_rounds=max(small or large))
     print(write_report(rows, env, config, path.parent, path.stem))
     return 0
 
@@ -379,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (3 if args.quick else 7)
     env = machine_info()
     config = dict(command="python benchmarks/gram_bench.py " + " ".join(argv or sys.argv[1:]),
-                  n=ns, d=ds, dtypes=dtypes, rounds=rounds, seed=args.seed)
+                  n=ns, d=ds, dtypes=dtypes, rounds=rounds,
+                  small_rounds=rounds_for(SMALL_N, rounds), seed=args.seed)
     rows = []
     for dtype in dtypes:
         for n in ns:

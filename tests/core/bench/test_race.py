@@ -89,14 +89,12 @@ def test_too_large_for_the_python_loop_declines_without_running():
 
 def test_auto_is_labelled_with_its_pick(small_data):
     (row,) = race(small_data, gamma=0.5, methods=["auto"], **SMALL)
-    from core.dense import METHODS, choose_auto
-
-    n, d = small_data.shape
-    pick = choose_auto(n, n, d, row.dtype)
-    assert row.status == "ok" and row.picked == pick
+    assert row.status == "ok" and row.picked == "jit_centered"
     # The pick is named by its label, as everywhere on screen, never by its internal id.
-    assert row.label == f"{METHODS['auto'].label} → {METHODS[pick].label}"
-    assert pick not in row.label and row.compiled and row.timing.compile_s > 0
+    from core.dense.methods import METHODS
+
+    assert row.label == f"{METHODS['auto'].label} → {METHODS['jit_centered'].label}"
+    assert "jit_centered" not in row.label and row.compiled and row.timing.compile_s > 0
 
 
 def test_on_step_reports_start_and_done_for_each_method(small_data):
