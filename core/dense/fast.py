@@ -47,10 +47,10 @@ from core.dense.buckets import bucket_size, pad_rows
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.precision import dtype_scope
 
-__all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURES",
-           "PANEL_BYTES", "PAIR_TILE", "PAIRS_PER_CALL", "panel_rows", "rbf_panel",
-           "rbf_gram_panels", "rbf_gram_tiled", "rbf_tile_pairs", "rbf_gram_mirrored",
-           "centered_exponent", "rbf_gram_numpy_exp", "worker_count"]
+__all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURES", "PANEL_BYTES",
+           "PAIR_TILE", "PAIRS_PER_CALL", "panel_rows", "rbf_panel", "rbf_gram_panels",
+           "rbf_gram_tiled", "rbf_tile_pairs", "rbf_gram_mirrored", "centered_exponent",
+           "rbf_gram_numpy_exp", "worker_count"]
 
 # A float32 tile of 256 x 256 is 256 KiB: it stays in a core's L2 cache between
 # the product, the clip, the exp and the two stores. Measured at N = 8000 on one
@@ -304,28 +304,22 @@ def rbf_gram_mirrored(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) ->
 
 @jax.jit
 def centered_exponent(X: jax.Array, Y: jax.Array | None, gamma: jax.Array) -> jax.Array:
-    """`-gamma * |x_i - y_j|^2` of already shifted rows by the expansion, fused by XLA.
-
-    The product takes gamma in (`(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`,
-    as `rbf_panel`): the pass over the (N, M) product that follows it is then two
-    subtractions and a clip, not a scaling as well. Against scaling `-gamma * d2`
-    afterwards, at N = 1000 in float64: 7 % faster at D = 2 and 16, level at
-    D = 128 (docs/BENCHMARKS.md, "The warm-up the benchmark left out").
+    """`-gamma * |x_i - y_j|^2` of already shifted rows by the expansion, fused by XLA:
+    `(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`, as `rbf_panel` (no scaling in the
+    pass over the product: 7 % faster at N = 1000, D = 2 and 16; docs/BENCHMARKS.md).
 
     Args:
-      X: shape (N, D); Y: shape (M, D), or None for K(X, X) (its self pairs come
-        out exactly 0); gamma: a scalar of X's dtype.
+      X: shape (N, D); Y: (M, D), or None for K(X, X) (self pairs exactly 0); gamma: a scalar.
 
     Returns:
       The exponents, clipped at 0 from above, shape (N, M), dtype of X.
     """
-    same = Y is None
-    Y = X if same else Y
+    same, Y = Y is None, X if Y is None else Y
     gx = gamma * jnp.sum(X * X, axis=1)
     gy = gx if same else gamma * jnp.sum(Y * Y, axis=1)
     exponent = jnp.dot(2 * gamma * X, Y.T) - gx[:, None] - gy[None, :]
-    ids = jnp.arange(X.shape[0])
-    return clip_at_zero(exponent, exponent=True, self_pairs=(ids, ids) if same else None)
+    return clip_at_zero(exponent, exponent=True,
+                        self_pairs=(jnp.arange(X.shape[0]),) * 2 if same else None)
 
 
 def rbf_gram_numpy_exp(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
@@ -339,8 +333,7 @@ def rbf_gram_numpy_exp(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
 
     Args:
       X: shape (N, D), float32 or float64. Y: shape (M, D), dtype of X; None means
-        K(X, X), with a diagonal of exactly 1.
-      gamma: a scalar.
+        K(X, X), with a diagonal of exactly 1. gamma: a scalar.
       workers: threads for the exp; None: one per core, or 1 below THREADED_MIN_ENTRIES.
 
     Returns:
