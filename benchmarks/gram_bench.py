@@ -112,13 +112,6 @@ def time_floors(n: int, dtype: str) -> dict[str, float]:
         }
 
 
-def warm_floors(n: int, dtype: str) -> None:
-    a = np.linspace(-1, 0, n, dtype=dtype)
-    with dtype_scope(dtype):
-        floor_numpy(n, n, dtype)
-        floor_jax(a, a)
-
-
 def bench_point(n: int, d: int, dtype: str, rounds: int, seed: int) -> list[dict[str, Any]]:
     """All methods and floors at one (N, D, dtype): one row each."""
     X, _ = standard_normal_data(n, d, seed=seed)
@@ -126,7 +119,6 @@ def bench_point(n: int, d: int, dtype: str, rounds: int, seed: int) -> list[dict
     methods = [*OURS, *PEERS, *CONTEXT]
     times: dict[str, list[float]] = {name: [] for name in (*methods, *FLOORS)}
     first: dict[str, Any] = {}
-    warm_floors(n, dtype)
     for r in range(rounds):
         shift = r % len(methods)
         order = methods[shift:] + methods[:shift]
