@@ -289,7 +289,9 @@ if scaled is not None:
 
 st.header("How each method is written")
 st.caption("The code below is read with `inspect.getsource` from the very functions the race "
-           "runs; compiled methods run them under `jax.jit`.")
+           "runs; compiled methods run them under `jax.jit`, all with the same compiler options "
+           "(`core/compile_options.py`: XLA asks for 512-bit vectors, which changes the speed "
+           "on CPUs that have them, never the result).")
 for name, method in METHODS.items():
     tags = ["jax.jit" if method.compiled else "not compiled"]
     if method.peer:

@@ -13,11 +13,12 @@ import platform
 import threading
 import time
 from importlib.metadata import version
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import jax
 import numpy as np
 
+from core.compile_options import COMPILER_OPTIONS
 from core.errors import CoreError
 
 __all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "settle_threads",
@@ -231,7 +232,8 @@ def time_call(
 
 def time_jitted(
     fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
-    donate_argnums: int | Sequence[int] = (), **time_call_kwargs: Any,
+    donate_argnums: int | Sequence[int] = (),
+    compiler_options: Mapping[str, Any] | None = COMPILER_OPTIONS, **time_call_kwargs: Any,
 ) -> tuple[TimingResult, Any]:
     """Compile `jax.jit(fn)` ahead of time for `args`, then time the executable.
 
@@ -242,13 +244,16 @@ def time_jitted(
       fn, args: the function and all its arguments (static ones included).
       static_argnums, donate_argnums: passed to `jax.jit`. Every repeat gets the
         same buffers, so donate only where the backend ignores it (CPU).
+      compiler_options: passed to `jax.jit`; by default the project's
+        (`core.compile_options`), which every compiled method of the race runs with.
       **time_call_kwargs: `warmup`, `repeats`, `budget_s`, ... as in `time_call`.
 
     Returns:
       `(result, output)`: timings with `compile_s`, `trace_s` set; the last output.
     """
     static = {i + len(args) if i < 0 else i for i in np.atleast_1d(static_argnums).tolist()}
-    jitted = jax.jit(fn, static_argnums=tuple(sorted(static)), donate_argnums=donate_argnums)
+    jitted = jax.jit(fn, static_argnums=tuple(sorted(static)), donate_argnums=donate_argnums,
+                     compiler_options=compiler_options)
     clock = time_call_kwargs.get("clock", time.perf_counter)
     start = clock()
     traced = jitted.trace(*args)

@@ -1,28 +1,26 @@
-"""The RBF Gram matrix at close to memory speed: two ways to write K only once.
+"""The RBF Gram matrix at close to memory speed: ways to write K only once.
 
 `K[i, j] = exp(-gamma * |x_i - y_j|^2)` costs at least one exponential and one
-store per entry; everything else should hide behind those. Both forms here
-subtract one shared mean first (distances do not change, and the norms become
-small, so float32 no longer cancels far from the origin), then use the expansion
-`-gamma * (|x|^2 + |y|^2 - 2 x.y)`, and write K once into one NumPy buffer (NumPy
-asks the kernel for huge pages; a fresh N x N buffer from XLA is page-faulted in
-4 KiB at a time, about 45 ms at N = 8000 in float32).
+store per entry; everything else should hide behind those. Every form here
+subtracts one shared mean first (distances do not change, and the norms become
+small, so float32 no longer cancels far from the origin), uses the expansion
+`-gamma * (|x|^2 + |y|^2 - 2 x.y)` and writes K once into one NumPy buffer (NumPy
+asks for huge pages; a fresh N x N buffer from XLA is page-faulted in 4 KiB at a
+time, 45 ms at N = 8000, float32). XLA programs run on their own here are
+compiled with `core.compile_options.COMPILER_OPTIONS` (512-bit vectors).
 
-`rbf_gram_panels` (registry "jit_panels"): XLA computes K a panel of rows at a
-time, fused and on every core, while NumPy copies the previous panel into K.
+`rbf_gram_panels` ("jit_panels"): XLA computes K a panel of rows at a time, fused
+and on every core, while NumPy copies the previous panel into K.
 
-`rbf_gram_tiled` (registry "numpy_tiled"), NumPy and BLAS:
-
+`rbf_gram_tiled` ("numpy_tiled"), NumPy and BLAS:
 * the exponent is ONE matrix product of augmented rows,
-  `[x, -gamma |x|^2, 1] . [2 gamma y, 1, -gamma |y|^2]`
-  (`core.kernels.numerics.augmented_factors`);
+  `[x, -gamma |x|^2, 1] . [2 gamma y, 1, -gamma |y|^2]` (`augmented_factors`);
 * K is filled tile by tile: each tile is one BLAS product, a clip and an in-place
   `exp` while it is still in cache, then one store;
 * for K(X, X) with many features only the tiles on and above the diagonal are
-  computed and each is stored twice (as is, and transposed): that halves the
-  products and exponentials. With few features the product is cheap and NumPy's
-  transposed store is not (about 1.9 ns an entry against 0.5 for a plain store,
-  measured), so every tile is computed;
+  computed, each stored twice (as is, and transposed): half the products and
+  exponentials. With few features the product is cheap and NumPy's transposed store
+  is not (about 1.9 ns an entry against 0.5, measured), so every tile is computed;
 * tiles are shared among one worker thread per core (NumPy releases the GIL in
   BLAS and in ufuncs), with BLAS held to one thread per call meanwhile.
 
@@ -37,12 +35,14 @@ import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from core.compile_options import COMPILER_OPTIONS
 from core.dense.buckets import bucket_size, pad_rows
 from core.kernels.numerics import augmented_factors, clip_at_zero, shared_shift
 from core.precision import dtype_scope
@@ -52,18 +52,16 @@ __all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURE
            "rbf_gram_tiled", "rbf_tile_pairs", "rbf_gram_mirrored", "centered_exponent",
            "rbf_gram_numpy_exp", "worker_count"]
 
-# A float32 tile of 256 x 256 is 256 KiB: it stays in a core's L2 cache between
-# the product, the clip, the exp and the two stores. Measured at N = 8000 on one
-# core: 256 x 512 and 256 x 1024 tiles were 1.2-1.4x slower (the transposed
-# store reads the tile at a 2-4 KiB stride, which thrashes L1), 512 x 512 1.3x;
-# whole row panels spill to memory between the passes.
+# A float32 tile of 256 x 256 (256 KiB) stays in a core's L2 cache between the product,
+# clip, exp and both stores. Measured at N = 8000 on one core: 256 x 512 and 256 x 1024
+# tiles were 1.2-1.4x slower (the transposed store reads the tile at a 2-4 KiB stride,
+# which thrashes L1), 512 x 512 1.3x; whole row panels spill to memory between passes.
 TILE_ROWS = 256
 TILE_COLS = 256
 # Below this many entries threads cost more than they save (K is under 1 ms).
 THREADED_MIN_ENTRIES = 1_000_000
-# K(X, X) mirrors tiles from this many features on: the product a mirrored
-# tile saves (about 0.3 ns an entry at D = 2, 3 ns at D = 128, measured on one
-# core) then outweighs the extra cost of the transposed store (about 1.4 ns).
+# K(X, X) mirrors tiles from this many features on: the product a mirrored tile saves
+# (0.3 ns an entry at D = 2, 3 ns at D = 128, one core) then outweighs the transposed store's 1.4.
 MIRROR_MIN_FEATURES = 32
 # Tasks per worker thread: the tiles are dealt out in this many shares per thread.
 SHARES_PER_WORKER = 4
@@ -142,15 +140,12 @@ PANEL_BYTES = 4 * 1024**2
 
 
 def panel_rows(m: int, itemsize: int) -> int:
-    """Rows per panel: a power of two from 16 to 1024, near PANEL_BYTES of output.
-
-    Few distinct values, so that few shapes are ever compiled.
-    """
+    """Rows per panel: a power of two from 16 to 1024 (few shapes to compile), near PANEL_BYTES."""
     rows = PANEL_BYTES // max(m * itemsize, 1)
     return int(min(1024, max(16, 2 ** int(np.log2(max(rows, 1))))))
 
 
-@jax.jit
+@partial(jax.jit, compiler_options=COMPILER_OPTIONS)
 def rbf_panel(Xp: jax.Array, B: jax.Array, gx: jax.Array, gy: jax.Array,
               row_ids: jax.Array) -> jax.Array:
     """`exp(min(Xp @ B - gx - gy, 0))` for one panel of rows, fused by XLA.
@@ -227,7 +222,7 @@ PAIR_TILE = 256
 PAIRS_PER_CALL = 4
 
 
-@jax.jit
+@partial(jax.jit, compiler_options=COMPILER_OPTIONS)
 def rbf_tile_pairs(a: jax.Array, b: jax.Array, diagonal: jax.Array
                    ) -> tuple[jax.Array, jax.Array]:
     """P tiles of K(X, X), `exp(min(a_p @ b_p.T, 0))`, and their transposes, fused by XLA.
@@ -322,6 +317,10 @@ def centered_exponent(X: jax.Array, Y: jax.Array | None, gamma: jax.Array) -> ja
                         self_pairs=(jnp.arange(X.shape[0]),) * 2 if same else None)
 
 
+# Called on its own (not inside another jit), so compiled with the project's options.
+_centered_exponent_outer = jax.jit(centered_exponent, compiler_options=COMPILER_OPTIONS)
+
+
 def rbf_gram_numpy_exp(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
                        workers: int | None = None) -> np.ndarray:
     """The centered expansion's exponents from XLA, exponentiated by NumPy into a new K.
@@ -349,7 +348,7 @@ def rbf_gram_numpy_exp(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
     Xp = pad_rows(Xc, bucket_size(n))
     Yp = None if Y is None else pad_rows(Yc, bucket_size(m))
     with dtype_scope(dt):
-        E = np.asarray(centered_exponent(Xp, Yp, np.asarray(gamma, dt)))
+        E = np.asarray(_centered_exponent_outer(Xp, Yp, np.asarray(gamma, dt)))
     workers = workers or (worker_count() if n * m >= THREADED_MIN_ENTRIES else 1)
     bounds = np.linspace(0, n, min(workers, n) + 1).astype(int)
     shares = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

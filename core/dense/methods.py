@@ -28,6 +28,7 @@ from core.kernels.distances import (
     sqdist_numpy,
     check_feature_sizes,
 )
+from core.compile_options import COMPILER_OPTIONS
 from core.errors import TooLargeError
 from core.dense.buckets import on_buckets, sqdist_on_buckets
 from core.dense.fast import (centered_exponent, rbf_gram_mirrored, rbf_gram_numpy_exp,
@@ -175,7 +176,7 @@ class GramMethod:
       zero_diagonal: True when its K[i, i] is exactly 1 for Y = None.
       shifted: True when `prepare` shifts X and Y by `shared_shift` before
         `fn` runs (the shift is float64, on the host: not inside jit).
-      jitted: `jax.jit(fn)` when `compiled`, else None. `runner` calls it on rows
+      jitted: `jax.jit(fn)` with `COMPILER_OPTIONS` when `compiled`, else None. `runner` calls it on rows
         padded to shape buckets (`core.dense.buckets`), so that a server sees a
         few compiled shapes, not one per N.
     """
@@ -199,7 +200,7 @@ class GramMethod:
     runner: Callable[..., Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        jitted = jax.jit(self.fn) if self.compiled else None
+        jitted = jax.jit(self.fn, compiler_options=COMPILER_OPTIONS) if self.compiled else None
         object.__setattr__(self, "jitted", jitted)
         object.__setattr__(self, "runner", partial(on_buckets, jitted) if self.compiled else self.fn)
 
