@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from core.compile_options import COMPILER_OPTIONS  # noqa: E402
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
 from core.dense import choose_auto  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
@@ -88,10 +90,11 @@ def floor_numpy(n: int, m: int, dtype: str) -> np.ndarray:
     return out
 
 
-@jax.jit
+@partial(jax.jit, compiler_options=COMPILER_OPTIONS)
 def _exp_outer(a: jax.Array, b: jax.Array) -> jax.Array:
     # One fused pass: every entry written once, one exp each (XLA would fold
     # exp of a broadcast constant into a single exp, so the entries must vary).
+    # Compiled with the options every timed method gets (core.compile_options).
     return jnp.exp(a[:, None] - b[None, :])
 
 

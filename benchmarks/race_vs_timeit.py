@@ -41,6 +41,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from core.bench.race import race, standard_normal_data  # noqa: E402
+from core.compile_options import COMPILER_OPTIONS  # noqa: E402
 from core.bench.timing import environment_info, format_seconds, settle_allocator  # noqa: E402
 from core.dense import METHODS, choose_auto  # noqa: E402
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
@@ -57,7 +58,7 @@ def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int,
 
     The same computation the race times, through the ordinary front door: "auto"
     resolves to its pick (`choose_auto`), as the race does; a compiled method is called
-    through a fresh `jax.jit(method.fn)` at the exact N (the race calls the executable
+    through a fresh `jax.jit(method.fn)` (the race's compiler options) at the exact N (the race calls the executable
     it compiled ahead of time for that N). With `as_app`, the registry's `runner`
     instead: what the Gram explorer calls, which pads N to a size bucket
     (`core.dense.buckets`) and slices the result back.
@@ -68,7 +69,8 @@ def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int,
         method = METHODS[choose_auto(n, n, d, np.dtype(dtype))]
     with dtype_scope(dtype):
         args = method.prepare(X, None, gamma, dtype)
-        runner = method.runner if as_app or not method.compiled else jax.jit(method.fn)
+        runner = (method.runner if as_app or not method.compiled
+                  else jax.jit(method.fn, compiler_options=COMPILER_OPTIONS))
         call = lambda: jax.block_until_ready(runner(*args))  # noqa: E731
         call()  # compile (jitted methods) and warm caches, as the race's warm-up does
         timer = timeit.Timer(call)
