@@ -14,8 +14,9 @@ compiler does not read `xla_cpu_*` options (not run on a GPU here). It is given
 per program, as `jax.jit(fn, compiler_options=COMPILER_OPTIONS)` on the
 outermost jit (XLA reads it there only), never process-wide through XLA_FLAGS,
 so a user's own programs in the same process compile as they would elsewhere.
-Every program the race times gets it (`core.bench.timing.time_jitted`), so
-compiled methods are compared like with like.
+Every program timed through `core.bench.timing.time_jitted` gets it (the race, the
+vmap anatomy and "further" pages, jit(vmap(grad))), and so does the loop of jit(grad)
+it is compared with (`core.lessons.predict`): compiled programs are compared like with like.
 """
 
 from __future__ import annotations

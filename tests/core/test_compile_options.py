@@ -79,3 +79,10 @@ def test_the_exp_pass_runs_on_512_bit_vectors(tmp_path, dtype):
     lanes = 512 // np.dtype(dtype).itemsize // 8
     assert _exp_vector_width(COMPILER_OPTIONS, tmp_path / "wide", dtype) == lanes
     assert _exp_vector_width({}, tmp_path / "default", dtype) == lanes // 2
+
+
+def test_the_gradients_loop_of_jit_grad_compiles_like_its_jit_vmap_partner():
+    # The Gradients page compares a loop of jit(grad) with jit(vmap(grad)) timed by
+    # time_jitted: like with like only if both get the same options.
+    from core.lessons import predict
+    assert predict._grad_loss_jit._jit_info.compiler_options_kvs == tuple(COMPILER_OPTIONS.items())
