@@ -40,10 +40,8 @@ def compare(n: int, d: int, dtype: str, rounds: int, method: str = "jit_centered
     m = METHODS[method]
     args = m.prepare(X, None, median_heuristic_gamma(X), dtype)
     with dtype_scope(dtype):
-        programs = {
-            "defaults": jax.jit(m.fn).trace(*args).lower().compile(),
-            "options": jax.jit(m.fn, compiler_options=COMPILER_OPTIONS).trace(*args).lower().compile(),
-        }
+        programs = {k: jax.jit(m.fn, compiler_options=o).trace(*args).lower().compile()
+                    for k, o in (("defaults", None), ("options", COMPILER_OPTIONS))}
         outs = [np.asarray(p(*args)) for p in programs.values()]
         if not np.array_equal(*outs):
             raise AssertionError(f"{method} N={n} D={d} {dtype}: the options changed the result")

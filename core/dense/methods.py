@@ -176,9 +176,9 @@ class GramMethod:
       zero_diagonal: True when its K[i, i] is exactly 1 for Y = None.
       shifted: True when `prepare` shifts X and Y by `shared_shift` before
         `fn` runs (the shift is float64, on the host: not inside jit).
-      jitted: `jax.jit(fn)` with `COMPILER_OPTIONS` when `compiled`, else None. `runner` calls it on rows
-        padded to shape buckets (`core.dense.buckets`), so that a server sees a
-        few compiled shapes, not one per N.
+      jitted: `jax.jit(fn)` with `COMPILER_OPTIONS` when `compiled`, else None.
+        `runner` calls it on rows padded to shape buckets (`core.dense.buckets`),
+        so that a server sees a few compiled shapes, not one per N.
     """
 
     name: str
