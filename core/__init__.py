@@ -9,7 +9,7 @@ race), `lessons` (the page models). The public names are re-exported here.
 from __future__ import annotations
 
 from core.kernels import DISTANCE_METHODS, pairwise_sqeuclidean, safe_sqrt, sqeuclidean_distances
-from core.errors import CoreError, DataError, TooLargeError
+from core.errors import CoreError, DataError, TooLargeError, UserCodeError
 from core.kernels import covariance_matrix, gram, gram_jit, mm, mv, vmap_matmul, vv
 from core.kernels import (
     KERNELS,
@@ -31,6 +31,7 @@ from core.precision import dtype_scope
 from core.data import load_dataset, load_table
 from core.scale import BlockReductions, run_blocks
 from core.lessons.fit import gp_log_marginal_likelihood, gp_posterior
+from core.workbench import user_kernel
 from core.lessons.predict import (
     BATCHED_PREDICTS,
     late_binding_demo,
@@ -52,4 +53,5 @@ __all__ = [
     "polynomial_kernel", "predict", "predict_loop", "predict_map_stack", "predict_vmap_in_axes",
     "predict_vmap_partial", "product_kernel", "rational_quadratic_kernel", "rbf_kernel", "run_blocks",
     "safe_sqrt", "sqeuclidean_distances", "sum_kernel", "vmap_matmul", "vv",
+    "UserCodeError", "user_kernel",
 ]

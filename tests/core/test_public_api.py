@@ -27,6 +27,8 @@ FIXED_NAMES = (
     "run_blocks", "BlockReductions",
     # errors and dtypes
     "CoreError", "DataError", "TooLargeError", "dtype_scope",
+    # the workbench: a user's own kernel, from text through the allowlisted language
+    "user_kernel", "UserCodeError",
 )
 
 
@@ -43,7 +45,7 @@ def test_every_name_in_all_exists():
     assert missing == []
 
 
-@pytest.mark.parametrize("package", ["kernels", "dense", "scale", "data", "bench"])
+@pytest.mark.parametrize("package", ["kernels", "dense", "scale", "data", "bench", "workbench"])
 def test_each_package_exports_what_its_all_names(package):
     module = importlib.import_module(f"core.{package}")
     assert module.__all__, f"core.{package} exports nothing"
