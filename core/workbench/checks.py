@@ -74,6 +74,8 @@ def check_tree(tree: ast.Module) -> tuple[list[ast.FunctionDef], list[str]]:
     for node in ast.walk(tree):  # breadth first: parents before children
         for child in ast.iter_child_nodes(node):
             depth[id(child)] = depth[id(node)] + 1
+    for f in ctx.functions:  # a def's signature first: decorators come before its line
+        _check_signature(f)
     nodes = sorted((n for n in ast.walk(tree) if hasattr(n, "lineno")),
                    key=lambda n: (n.lineno, n.col_offset, -depth[id(n)]))
     for node in nodes:
@@ -110,13 +112,17 @@ def _check_node(node: ast.AST, ctx: TreeFacts, params: list[str]) -> None:
 def _check_function(node, ctx, params, parent):
     if not isinstance(parent, ast.Module):
         raise _err(node, "define functions at the top level only, not inside another function.")
+    if node.name in MODULE_NAMES or node.name == "range":
+        raise _err(node, f"`{node.name}` cannot be a function name: it already means something.")
+    _check_signature(node)
+    _check_arg_names(node, node.args, ctx)
+
+
+def _check_signature(node: ast.FunctionDef) -> None:
     if node.decorator_list:
         raise _err(node, "decorators are not allowed: write a plain `def`; the app jits and "
                          "vmaps the kernel itself.")
-    if node.name in MODULE_NAMES or node.name == "range":
-        raise _err(node, f"`{node.name}` cannot be a function name: it already means something.")
     _check_arguments(node, node.args, "def")
-    _check_arg_names(node, node.args, ctx)
 
 
 def _check_arguments(node, args: ast.arguments, what: str) -> None:
@@ -289,6 +295,8 @@ def _check_call(node, ctx, params, parent):
     if _is_for_range(node, ctx):
         return
     allowed = ctx.allowed_function(func)
+    if allowed is None and isinstance(func, ast.Lambda):
+        _check_lambda(func, ctx, params, node)
     if allowed is None:
         what = f"`{func.id}`" if isinstance(func, ast.Name) else "this"
         raise _err(node, f"{what} is not a function you can call: call your own functions or "

@@ -138,6 +138,10 @@ class _Run:
                                 f"given {len(args)}.", node.lineno)
         self.calls += 1
         try:
+            if _stack_depth() > sys.getrecursionlimit() - 200:  # JAX's frames count too
+                raise UserCodeError("the evaluation is nested too deeply (calls inside lax.cond "
+                                    "or lax.fori_loop inside calls): call fewer functions "
+                                    "inside each other.", node.lineno)
             if self.calls > MAX_CALL_DEPTH:
                 raise UserCodeError(
                     f"function calls nest more than {MAX_CALL_DEPTH} deep (does `{name}` call "

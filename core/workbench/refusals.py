@@ -35,6 +35,7 @@ REFUSED: dict[type, str] = {
     ast.NamedExpr: "the walrus operator `:=` is not allowed: assign on its own line, d = ...",
     ast.Starred: "starred arguments (`*args`) are not allowed: pass each argument separately.",
     ast.JoinedStr: "f-strings are not allowed: strings are not data in the workbench.",
+    ast.FormattedValue: "f-strings are not allowed: strings are not data in the workbench.",
     ast.Assert: "`assert` is not allowed: a check on a traced value cannot run; use np.where.",
     ast.Raise: "`raise` is not allowed: return a value (np.where can choose one).",
     ast.Dict: "dicts are not allowed in the workbench: read parameters as params['name'].",

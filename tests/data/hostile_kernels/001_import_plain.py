@@ -1,0 +1,5 @@
+# expect: `import` is not allowed
+# stage: check
+def kernel(params, x, y):
+    import os
+    return np.sum(x * y)

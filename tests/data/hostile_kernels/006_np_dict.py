@@ -1,0 +1,5 @@
+# expect: double underscores
+# stage: check
+def kernel(params, x, y):
+    d = np.__dict__
+    return np.sum(x)

@@ -1,0 +1,4 @@
+# expect: `*args` is not allowed
+# stage: check
+def kernel(params, *args):
+    return np.sum(args[0])

@@ -1,0 +1,5 @@
+# expect: `global`
+# stage: check
+def kernel(params, x, y):
+    global g
+    return np.sum(x * y)

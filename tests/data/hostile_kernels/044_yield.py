@@ -1,0 +1,5 @@
+# expect: `yield`
+# stage: check
+def kernel(params, x, y):
+    yield x
+    return 1.0

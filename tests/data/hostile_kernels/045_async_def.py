@@ -1,0 +1,4 @@
+# expect: `async`
+# stage: check
+async def kernel(params, x, y):
+    return np.sum(x * y)

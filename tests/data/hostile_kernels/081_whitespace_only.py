@@ -1,0 +1,5 @@
+# expect: empty
+# stage: check
+   
+	
+   

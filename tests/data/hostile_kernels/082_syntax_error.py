@@ -1,0 +1,4 @@
+# expect: SyntaxError
+# stage: check
+def kernel(params, x, y)
+    return np.sum(x * y)

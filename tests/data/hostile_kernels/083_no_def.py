@@ -1,0 +1,3 @@
+# expect: no function
+# stage: check
+"""Only a docstring, no function."""

@@ -1,0 +1,4 @@
+# expect: exactly 3 parameters
+# stage: check
+def kernel(x, y):
+    return np.sum(x * y)

@@ -1,0 +1,4 @@
+# expect: must return a scalar
+# stage: trace
+def kernel(params, x, y):
+    return x - y

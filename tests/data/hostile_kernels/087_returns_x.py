@@ -1,0 +1,4 @@
+# expect: returned an array of shape (3,)
+# stage: trace
+def kernel(params, x, y):
+    return x

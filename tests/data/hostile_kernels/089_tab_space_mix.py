@@ -1,0 +1,5 @@
+# expect: tabs
+# stage: check
+def kernel(params, x, y):
+        d = x - y
+	return np.sum(d)

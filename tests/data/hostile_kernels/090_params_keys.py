@@ -1,0 +1,5 @@
+# expect: params['name']
+# stage: check
+def kernel(params, x, y):
+    k = params.keys()
+    return np.sum(x)

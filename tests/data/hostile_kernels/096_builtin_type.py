@@ -1,0 +1,5 @@
+# expect: `type`
+# stage: check
+def kernel(params, x, y):
+    v = type(x)
+    return np.sum(x)

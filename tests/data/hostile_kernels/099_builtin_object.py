@@ -1,0 +1,5 @@
+# expect: `object`
+# stage: check
+def kernel(params, x, y):
+    v = object(x)
+    return np.sum(x)

@@ -1,0 +1,5 @@
+# expect: `vars`
+# stage: check
+def kernel(params, x, y):
+    v = vars(x)
+    return np.sum(x)

@@ -1,0 +1,5 @@
+# expect: `hash`
+# stage: check
+def kernel(params, x, y):
+    v = hash(x)
+    return np.sum(x)

@@ -1,0 +1,5 @@
+# expect: `help`
+# stage: check
+def kernel(params, x, y):
+    v = help(x)
+    return np.sum(x)

@@ -1,0 +1,5 @@
+# expect: `setattr`
+# stage: check
+def kernel(params, x, y):
+    v = setattr(x)
+    return np.sum(x)

@@ -1,0 +1,4 @@
+# expect: `**` unpacking
+# stage: check
+def kernel(params, x, y):
+    return np.sum(x, **kw)
