@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from core.kernels import KERNELS
 
 __all__ = [
-    "CONSTANTS", "FUNCTIONS", "MAX_AST_DEPTH", "MAX_BRACKET_DEPTH", "MAX_CALL_DEPTH",
+    "CONSTANTS", "FUNCTIONS", "MAX_AST_DEPTH", "MAX_BRACKET_DEPTH", "MAX_CALLS", "MAX_CALL_DEPTH",
     "MAX_EVAL_DEPTH", "MAX_FORI_TRIPS", "MAX_INT", "MAX_OPERATORS_PER_STATEMENT",
     "MAX_PARAMS", "MAX_RANGE", "MAX_SEQUENCE", "MAX_SHAPE_ELEMENTS", "MAX_SOURCE_CHARS",
     "MAX_STEPS", "MODULE_NAMES", "RESERVED_PARAM_NAMES", "Allowed", "builtin_hint",
@@ -32,7 +32,8 @@ MAX_OPERATORS_PER_STATEMENT = 200  # -, not, ** ... in one logical line: each ma
 MAX_AST_DEPTH = 100  # checked iteratively after parsing, so no walker can overflow the stack
 MAX_EVAL_DEPTH = 250  # nested evaluations at run time, across calls (about two frames each)
 MAX_CALL_DEPTH = 32  # user function calls in progress at once (recursion ends here)
-MAX_STEPS = 10_000  # nodes evaluated per call of the kernel: bounds exponential call trees
+MAX_STEPS = 10_000  # nodes evaluated per call of the kernel: bounds loops inside loops
+MAX_CALLS = 1000  # user function calls per call of the kernel: bounds exponential call trees
 MAX_RANGE = 64  # `for i in range(c)`: c a literal int up to this
 MAX_FORI_TRIPS = 1000  # lax.fori_loop(lo, hi, ...): literal bounds, hi - lo up to this
 MAX_INT = 2**53  # Python ints beyond a float's exact range are refused: no 2 ** 10 ** 7

@@ -21,6 +21,7 @@ from core.errors import UserCodeError
 from core.workbench.allowlist import (
     FUNCTIONS,
     MAX_CALL_DEPTH,
+    MAX_CALLS,
     MAX_EVAL_DEPTH,
     MAX_SHAPE_ELEMENTS,
     MAX_STEPS,
@@ -62,7 +63,7 @@ class _Run:
     def __init__(self, functions: dict[str, ast.FunctionDef], resolved: dict[int, object]):
         self.functions = functions
         self.resolved = resolved
-        self.steps = self.calls = self.depth = 0
+        self.steps = self.calls = self.depth = self.calls_made = 0
         # About three Python frames per level; keep room for JAX's own frames below us,
         # and never raise the interpreter's recursion limit.
         room = (sys.getrecursionlimit() - _stack_depth() - 250) // 3
@@ -137,7 +138,13 @@ class _Run:
             raise UserCodeError(f"`{name}` takes {len(function.args.args)} arguments; it was "
                                 f"given {len(args)}.", node.lineno)
         self.calls += 1
+        self.calls_made += 1
         try:
+            if self.calls_made > MAX_CALLS:
+                raise UserCodeError(
+                    f"the kernel made more than {MAX_CALLS:,} function calls while tracing: do "
+                    "functions call others many times over? Compute a value once, assign it, "
+                    "and reuse the name.", node.lineno)
             if _stack_depth() > sys.getrecursionlimit() - 200:  # JAX's frames count too
                 raise UserCodeError("the evaluation is nested too deeply (calls inside lax.cond "
                                     "or lax.fori_loop inside calls): call fewer functions "

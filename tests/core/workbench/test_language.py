@@ -227,9 +227,12 @@ def test_the_kernel_is_called_kernel_when_there_is_one():
 
 def test_concurrent_calls_share_no_counters():
     # Each call counts its own steps: many calls in a row never accumulate to the bound.
-    k = user_kernel(KERNELS_A_USER_WRITES["for_range"][1])
-    for _ in range(200):
-        k({"gamma": 1.0}, jnp.ones(3), jnp.zeros(3))
+    # Each call takes over half the step budget (in Python ints, so it is quick).
+    k = user_kernel("def kernel(params, x, y):\n    a = 0\n    for i in range(64):\n"
+                    "        for j in range(16):\n            a = a + 1\n"
+                    "    return np.sum(x * y) * a\n")
+    for _ in range(3):
+        assert float(k({"gamma": 1.0}, jnp.ones(3), jnp.ones(3))) == 3 * 1024
 
 
 def test_reserved_names_cover_the_sidebar_and_the_kernel_parameters():
@@ -264,3 +267,69 @@ def test_the_language_files_never_spell_the_python_runners():
         text = (folder / name).read_text()
         assert "exec(" not in text and "eval(" not in text, name
         assert len(text.splitlines()) <= 400, name
+
+
+def test_newaxis_dtype_and_the_linalg_functions_are_there(X):
+    source = """
+def kernel(params, x, y):
+    A = x[:, None] * x[None, :] + y[:, np.newaxis] * y[np.newaxis, :] + np.eye(3, dtype=np.float32)
+    L = np.linalg.cholesky(A)
+    sign, logdet = np.linalg.slogdet(A)
+    w, v = jnp.linalg.eigh(A)
+    z = np.linalg.solve(A, x) - np.linalg.inv(A) @ x
+    return np.sum(np.diag(L) ** 2) * 0.0 + logdet - np.log(np.linalg.det(A)) + np.sum(z) + w[0] * 0.0
+"""
+    k = user_kernel(source)
+    value = jax.jit(k)({"gamma": 1.0}, X[0], X[1])
+    assert abs(float(value)) < 1e-3  # slogdet and log(det) agree; solve and inv agree
+
+
+@pytest.mark.parametrize("name", ["np.linalg.svd", "jnp.linalg.pinv", "np.int32", "lax.scan",
+                                  "np.fft", "lax.add"])
+def test_a_dotted_name_resolves_only_through_the_allowlist(name):
+    with pytest.raises(UserCodeError, match="is not allowed"):
+        check_source(f"def kernel(params, x, y):\n    f = {name}(x)\n    return 1.0\n")
+
+
+def test_gamma_may_be_batched_by_vmap_over_params(X):
+    k = user_kernel(NOTES_RBF)
+    gammas = jnp.asarray([0.1, 1.0, 10.0], X.dtype)
+    values = jax.vmap(lambda g: k({"gamma": g}, X[0], X[1]))(gammas)
+    d2 = np.sum((X[0] - X[1]) ** 2)
+    np.testing.assert_allclose(values, np.exp(-np.asarray(gammas) * d2), rtol=1e-5)
+
+
+def test_two_threads_trace_one_kernel_at_once(X):
+    from concurrent.futures import ThreadPoolExecutor
+
+    k = user_kernel(KERNELS_A_USER_WRITES["for_range"][1])
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda g: float(jax.jit(k)({"gamma": g}, X[0], X[1])),
+                                [0.1, 0.2, 0.3, 0.4]))
+    d2 = float(np.sum((X[0] - X[1]) ** 2))
+    np.testing.assert_allclose(results, np.exp(-np.array([0.1, 0.2, 0.3, 0.4]) * d2), rtol=1e-5)
+
+
+def test_python_integers_stay_bounded_however_they_are_computed():
+    k = user_kernel("def kernel(params, x, y):\n    n = x.shape[0] + 7\n    m = 2 ** n ** 7\n"
+                    "    return np.sum(x) * m\n")
+    with pytest.raises(UserCodeError, match=r"^Line 3: .*2\*\*53"):
+        k({"gamma": 1.0}, jnp.ones(3), jnp.ones(3))
+
+
+def test_a_deep_caller_stack_gets_a_message_not_a_recursion_error(X):
+    # The runner may call the kernel from deep inside its own frames: the interpreter
+    # measures the stack it is given rather than raising Python's recursion limit.
+    k = user_kernel(NOTES_RBF)
+
+    def deep(n):
+        return k({"gamma": 1.0}, X[0], X[1]) if n == 0 else deep(n - 1)
+
+    assert np.isfinite(float(deep(500)))
+    with pytest.raises(UserCodeError, match="nested too deeply"):
+        deep(880)
+
+
+def test_check_source_refuses_what_is_not_text():
+    with pytest.raises(UserCodeError, match="must be text"):
+        check_source(b"def kernel(params, x, y):\n    return 1.0\n")

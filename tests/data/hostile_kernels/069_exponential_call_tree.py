@@ -1,4 +1,4 @@
-# expect: steps
+# expect: 1,000 function calls
 # stage: trace
 def f0(x):
     return f1(x) + f1(x)
