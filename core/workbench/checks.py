@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 
 from core.errors import UserCodeError
 from core.workbench.allowlist import (
@@ -104,9 +105,23 @@ def _check_node(node: ast.AST, ctx: TreeFacts, params: list[str]) -> None:
             isinstance(node, ast.Expr) and id(node.value) in ctx.docstrings):
         raise _err(node, "at the top level only `def` is allowed: put this line inside your "
                          "kernel function.")
+    for identifier in _identifiers(node):
+        # The tokens were ASCII already; the tree is checked too, in case it was built
+        # some other way: Python's parser NFKC-normalises names (fullwidth ｅｘｐ -> exp).
+        if not identifier.isascii() or unicodedata.normalize("NFKC", identifier) != identifier:
+            raise _err(node, f"the name `{identifier}` has non-ASCII characters: write names "
+                             "with ASCII letters, digits and _ only.")
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(node, ctx, params, parent)
+
+
+def _identifiers(node: ast.AST) -> list[str]:
+    for field in ("id", "arg", "name", "attr"):
+        value = getattr(node, field, None)
+        if isinstance(value, str):
+            return [value]
+    return []
 
 
 def _check_function(node, ctx, params, parent):

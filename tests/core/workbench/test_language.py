@@ -333,3 +333,14 @@ def test_a_deep_caller_stack_gets_a_message_not_a_recursion_error(X):
 def test_check_source_refuses_what_is_not_text():
     with pytest.raises(UserCodeError, match="must be text"):
         check_source(b"def kernel(params, x, y):\n    return 1.0\n")
+
+
+def test_the_tree_check_refuses_non_ascii_names_even_past_the_token_guard():
+    # Python's parser turns fullwidth ｅｘｐ into exp; the tokens refuse it first, and the
+    # tree check refuses a non-ASCII name that reaches it by any other way.
+    from core.workbench.checks import check_tree
+
+    tree = ast.parse("def kernel(params, x, y):\n    return np.exp(x)\n")
+    tree.body[0].body[0].value.func.attr = "\uff45xp"
+    with pytest.raises(UserCodeError, match="non-ASCII"):
+        check_tree(tree)
