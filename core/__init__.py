@@ -32,6 +32,7 @@ from core.data import load_dataset, load_table
 from core.scale import BlockReductions, run_blocks
 from core.lessons.fit import gp_log_marginal_likelihood, gp_posterior
 from core.workbench import user_kernel
+from core.workbench.run import user_gram
 from core.lessons.predict import (
     BATCHED_PREDICTS,
     late_binding_demo,
@@ -54,4 +55,5 @@ __all__ = [
     "predict_vmap_partial", "product_kernel", "rational_quadratic_kernel", "rbf_kernel", "run_blocks",
     "safe_sqrt", "sqeuclidean_distances", "sum_kernel", "vmap_matmul", "vv",
     "UserCodeError", "user_kernel",
+    "user_gram",
 ]

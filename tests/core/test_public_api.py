@@ -29,6 +29,8 @@ FIXED_NAMES = (
     "CoreError", "DataError", "TooLargeError", "dtype_scope",
     # the workbench: a user's own kernel, from text through the allowlisted language
     "user_kernel", "UserCodeError",
+    # ... and its Gram matrix, only through the bounded worker processes
+    "user_gram",
 )
 
 
