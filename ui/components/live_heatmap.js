@@ -2,7 +2,8 @@
 // Payload formats: see live_heatmap.py. Everything shown is a number; no text
 // from Python or the user is ever written as HTML (textContent only).
 
-const MAGIC_D = 0x4c495644, MAGIC_K = 0x4c49564b;
+const MAGIC_D = 0x4c495644, MAGIC_K = 0x4c49564b, MAGIC_F = 0x4c495646;
+const NOT_FINITE = 255; // a frames byte that stands for NaN or ±inf (drawn grey)
 const STEPS_PER_DECADE = 20, K_MIN = -120, K_MAX = 80; // gamma = 10^(k/20), 1e-6 … 1e4
 const BINS = 60;
 const VIEWS = new WeakMap();
@@ -69,6 +70,20 @@ function parseDistances(buf) {
   return { n, side, factor, m, q: m > 0 ? (m + 1) / 2 : 0, kind, profile, order, s, x, w, sizes, rowStart };
 }
 
+// K at a grid of gammas (the workbench's user kernels): frames[g][r][c] as bytes over [lo, hi].
+function parseFrames(buf) {
+  const h = new Int32Array(buf, 0, 8);
+  if (h[0] !== MAGIC_F) return null;
+  const [n, side, factor, G] = [h[2], h[3], h[4], h[5]];
+  const [lo, hi] = new Float64Array(buf, 32, 2);
+  const lg = new Float64Array(buf, 48, G);
+  const order = new Int32Array(buf, 48 + 8 * G, n);
+  const frames = new Uint8Array(buf, 48 + 8 * G + 4 * n, G * side * side);
+  const sizes = new Int32Array(side);
+  for (let r = 0; r < side; r++) sizes[r] = Math.min(factor, n - r * factor);
+  return { n, side, factor, m: 0, q: 0, kind: 0, profile: -1, order, sizes, frames, G, lg, lo, hi };
+}
+
 function parseExact(buf) {
   const h = new Int32Array(buf, 0, 8);
   if (h[0] !== MAGIC_K) return null;
@@ -97,7 +112,7 @@ class View {
   setCallbacks(setStateValue, setTriggerValue) { this.setState = setStateValue; this.setTrigger = setTriggerValue; }
 
   setDistances(buf) {
-    const D = parseDistances(buf);
+    const D = parseDistances(buf) || parseFrames(buf);
     if (!D) return;
     this.D = D;
     this.values = new Float32Array(D.side * D.side);
@@ -179,6 +194,7 @@ class View {
   compute() {
     const D = this.D, g = this.gamma, out = this.values;
     const counts = new Float64Array(BINS);
+    if (D.frames) { this.computeFrames(counts); this.counts = counts; return; }
     const k = profileFn(D.profile, g, this.alpha ?? 1);
     if (this.showsExact()) {
       out.set(this.exact.K);
@@ -191,6 +207,30 @@ class View {
     }
     if (D.m > 0) this.computePooled(k, !this.showsExact(), counts);
     this.counts = counts;
+  }
+
+  // The workbench: K between the two precomputed gammas nearest this one (linear in
+  // log gamma), or the exact pooled K of the released gamma.
+  computeFrames(counts) {
+    const D = this.D, side = D.side, cells = side * side, out = this.values, span = D.hi - D.lo;
+    if (this.showsExact()) out.set(this.exact.K);
+    else {
+      const x = Math.log10(this.gamma), lg = D.lg, last = D.G - 1;
+      let a = 0;
+      while (a < last - 1 && lg[a + 1] <= x) a++;
+      const b = Math.min(a + 1, last);
+      const t = b === a ? 0 : Math.max(0, Math.min(1, (x - lg[a]) / (lg[b] - lg[a])));
+      this.outside = x < lg[0] - 1e-9 || x > lg[last] + 1e-9;
+      const A = D.frames.subarray(a * cells, (a + 1) * cells), B = D.frames.subarray(b * cells, (b + 1) * cells);
+      for (let i = 0; i < cells; i++) {
+        out[i] = A[i] === NOT_FINITE || B[i] === NOT_FINITE ? NaN
+          : D.lo + span * ((1 - t) * A[i] + t * B[i]) / 254;
+      }
+    }
+    for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) {
+      const v = out[r * side + c];
+      if (r !== c && Number.isFinite(v)) counts[bin((v - D.lo) / span)]++;
+    }
   }
 
   computePooled(k, fill, counts) {
@@ -244,8 +284,10 @@ class View {
 
   paintHeatmap() {
     const D = this.D, side = D.side, px = this.image.data, v = this.values;
+    const lo = D.lo ?? 0, span = (D.hi ?? 1) - lo;
     for (let i = 0; i < side * side; i++) {
-      const c = 3 * Math.max(0, Math.min(255, Math.round(v[i] * 255)));
+      if (!Number.isFinite(v[i])) { px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = 128; px[4 * i + 3] = 255; continue; }
+      const c = 3 * Math.max(0, Math.min(255, Math.round(((v[i] - lo) / span) * 255)));
       px[4 * i] = LUT[c]; px[4 * i + 1] = LUT[c + 1]; px[4 * i + 2] = LUT[c + 2]; px[4 * i + 3] = 255;
     }
     this.off.getContext("2d").putImageData(this.image, 0, 0);
@@ -255,7 +297,7 @@ class View {
     const ctx = cv.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     // Axes and colour bar change only with size, theme or data: drawn once, then copied.
-    const frameKey = `${w}|${dpr}|${col.text}|${col.grid}|${col.font}|${D.n}`;
+    const frameKey = `${w}|${dpr}|${col.text}|${col.grid}|${col.font}|${D.n}|${D.lo}|${D.hi}`;
     if (this.frameKey !== frameKey) { this.frame = this.paintFrame(w, h, L, T, plot, dpr, col); this.frameKey = frameKey; }
     ctx.clearRect(0, 0, w, h);
     ctx.drawImage(this.frame, 0, 0, w, h);
@@ -294,7 +336,7 @@ class View {
     ctx.strokeStyle = col.grid; ctx.lineWidth = 1;
     ctx.strokeRect(x0 - 0.5, T - 0.5, bw + 1, plot + 1); ctx.strokeRect(L - 0.5, T - 0.5, plot + 1, plot + 1);
     ctx.fillStyle = col.text; ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    for (const t of [0, 0.25, 0.5, 0.75, 1]) ctx.fillText(String(t), x0 + bw + 4, T + (1 - t) * plot);
+    for (const t of [0, 0.25, 0.5, 0.75, 1]) ctx.fillText(tickLabel(D, t), x0 + bw + 4, T + (1 - t) * plot);
     ctx.textBaseline = "bottom"; ctx.fillText("k", x0, T - 3);
     return frame;
   }
@@ -313,9 +355,10 @@ class View {
       ctx.fillRect(L + (b / BINS) * pw, T + ph - bh, pw / BINS, bh);
     }
     ctx.fillStyle = col.text; ctx.font = `11px ${col.font}`; ctx.textBaseline = "top";
-    for (const t of [0, 0.5, 1]) { ctx.textAlign = t === 0 ? "left" : t === 1 ? "right" : "center"; ctx.fillText(String(t), L + t * pw, T + ph + 4); }
+    for (const t of [0, 0.5, 1]) { ctx.textAlign = t === 0 ? "left" : t === 1 ? "right" : "center"; ctx.fillText(tickLabel(this.D, t), L + t * pw, T + ph + 4); }
     ctx.textAlign = "center"; ctx.fillText("k(xᵢ, xⱼ), i ≠ j", L + pw / 2, T + ph + 16);
-    ctx.textAlign = "left"; ctx.fillText(this.D.m > 0 ? "pairs (from each block's rule)" : "pairs", L, 4);
+    const what = this.D.frames ? (this.D.factor > 1 ? "pooled cells" : "pairs") : this.D.m > 0 ? "pairs (from each block's rule)" : "pairs";
+    ctx.textAlign = "left"; ctx.fillText(what, L, 4);
   }
 
   paintSlider() {
@@ -327,13 +370,26 @@ class View {
     this.valueOut.textContent = fmt(g);
     const D = this.D, exact = this.showsExact();
     let text;
-    if (exact) text = D.m > 0 ? `Exact K from core at gamma = ${fmt(g)}, pooled: each cell the mean of a ${D.factor}×${D.factor} block.`
+    if (D.frames) text = this.framesStatus(exact);
+    else if (exact) text = D.m > 0 ? `Exact K from core at gamma = ${fmt(g)}, pooled: each cell the mean of a ${D.factor}×${D.factor} block.`
       : `Exact K from core at gamma = ${fmt(g)}.`;
     else if (this.dragging || this.keyTimer !== null) text = D.m > 0
       ? `Preview while you drag: each ${D.factor}×${D.factor} block from a ${D.q}-point rule for its distances. The exact pooled K replaces it on release.`
       : `Preview while you drag: exp(−gamma·d²) of the distances in your browser. The exact K from core replaces it on release.`;
     else text = `Computing the exact K for gamma = ${fmt(g)}…`;
     if (this.status.textContent !== text) this.status.textContent = text;
+  }
+
+  framesStatus(exact) {
+    const D = this.D, g = fmt(this.gamma), pooled = D.factor > 1 ? `, pooled: each cell the mean of a ${D.factor}×${D.factor} block` : "";
+    if (exact) return `Exact K of your kernel at gamma = ${g}${pooled}.`;
+    if (this.dragging || this.keyTimer !== null) {
+      const range = `${fmt(10 ** D.lg[0], 3)} to ${fmt(10 ** D.lg[D.G - 1], 3)}`;
+      return this.outside
+        ? `Outside the ${D.G} precomputed gammas (${range}): showing the nearest. The exact K replaces it on release.`
+        : `Preview while you drag: K at ${D.G} gammas from ${range}, computed at once by one more vmap and interpolated in your browser. The exact K replaces it on release.`;
+    }
+    return `Computing the exact K for gamma = ${g}…`;
   }
 
   // --- hover and click ---------------------------------------------------------
@@ -365,6 +421,13 @@ class View {
 
   describe(r, c) {
     const D = this.D, g = this.gamma, k = this.values[r * D.side + c];
+    if (D.frames) {
+      const exact = this.showsExact() ? "exact" : "preview";
+      if (D.factor === 1) return `i = ${D.order[r]} (row ${r}), j = ${D.order[c]} (col ${c})\ngamma = ${fmt(g)}\nk = ${fmt(k)} (${exact})`;
+      const lo = (a) => a * D.factor, hi = (a) => a * D.factor + D.sizes[a] - 1;
+      return `rows ${lo(r)}–${hi(r)} × cols ${lo(c)}–${hi(c)} (display order)\n`
+        + `${D.sizes[r]}×${D.sizes[c]} pairs pooled\ngamma = ${fmt(g)}\nmean k = ${fmt(k)} (${exact})`;
+    }
     const s = D.kind === 1 ? "|x−y|₁" : "d²", exact = this.showsExact() ? "exact" : "preview";
     if (D.m === 0) {
       return `i = ${D.order[r]} (row ${r}), j = ${D.order[c]} (col ${c})\n${s} = ${fmt(D.s[r * D.n + c])}\n`
@@ -379,6 +442,7 @@ class View {
   }
 }
 
+function tickLabel(D, t) { const lo = D.lo ?? 0, hi = D.hi ?? 1; return lo === 0 && hi === 1 ? String(t) : fmt(lo + t * (hi - lo), 3); }
 function bin(v) { return Math.max(0, Math.min(BINS - 1, Math.floor(v * BINS))); }
 function niceTicks(n) {
   const raw = n / 4, p = 10 ** Math.floor(Math.log10(raw)), step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);

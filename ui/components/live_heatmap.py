@@ -22,6 +22,11 @@ distances = int32[8] header [MAGIC_D, VERSION, n, side, factor, m, distance kind
             (`core.scale.summary.encode_rules`: nodes x_1 … x_4 / scale, weights
             w_1 … w_3; w_4 = 1 − the others) for cells r ≤ c in row-major order of
             the upper triangle.
+frames    = int32[8] [MAGIC_F, VERSION, n, side, factor, G, 0, 0], float64 lo, float64 hi,
+            float64[G] log10 gamma (ascending), int32[n] order, uint8[G·side·side]: K at
+            each gamma, pooled, as round(254·(k − lo)/(hi − lo)); 255 where k is not finite.
+            The workbench's user kernels: any function of gamma, so the browser
+            interpolates between precomputed matrices instead of applying a profile.
 exact     = int32[8] [MAGIC_K, VERSION, n, side, factor, profile code, rows, token],
             float64 gamma, float64 alpha, int32[rows] highlighted display rows,
             float32[side·side] K.
@@ -39,11 +44,13 @@ import streamlit as st
 from core.scale.pooling import pool_mean
 from core.scale.summary import CellSummary, NUMBERS_PER_CELL, cell_summary, decode_rules, pooled_side
 
-__all__ = ["distances_payload", "exact_payload", "pooled_exact_payload", "live_heatmap",
+__all__ = ["frames_payload", "decode_frames", "MAGIC_F", "distances_payload", "exact_payload", "pooled_exact_payload", "live_heatmap",
            "shared_distances", "MAGIC_D", "MAGIC_K", "decode_exact", "decode_distances",
            "LiveDistances", "cached_distances_payload"]
 
 MAGIC_D, MAGIC_K, VERSION = 0x4C495644, 0x4C49564B, 2  # "DVIL", "KVIL"; 2: Gauss rules
+MAGIC_F = 0x4C495646  # "FVIL"
+_NOT_FINITE = 255  # the frames' byte for NaN and ±inf (drawn grey); values use 0 … 254
 DISTANCE_KINDS = {"sqeuclidean": 0, "l1": 1}
 _HERE = Path(__file__).parent
 
@@ -87,6 +94,56 @@ def distances_payload(S: np.ndarray, order: np.ndarray, distance: str, profile_c
                     dtype="<i4").tobytes()
     return (head + np.array([scale], "<f4").tobytes() + np.zeros(1, "<i4").tobytes()
             + np.asarray(order, dtype="<i4").tobytes() + body)
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale for `values`: [0, 1] where they fit (every kernel of the app's own
+    library, so the workbench looks like the Gram explorer), else their finite min and max."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return 0.0, 1.0
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
+def frames_payload(frames: np.ndarray, gammas: np.ndarray, n: int, factor: int,
+                   order: np.ndarray) -> bytes:
+    """The bytes of K at a grid of gammas, sent once per source and data (module docstring).
+
+    Args:
+      frames: (G, side, side) pooled K, one per gamma, G ≤ 64 and side ≤ 128 keep it
+        under 1.1 MB.
+      gammas: (G,) ascending, positive.
+      n: the points a side of the unpooled K.
+      factor: points per cell a side (`core.scale.pooling.pool_mean`'s).
+      order: (n,) point index of each display row.
+    """
+    frames = np.asarray(frames, dtype=np.float64)
+    g, side, _ = frames.shape
+    lo, hi = value_range(frames)
+    finite = np.isfinite(frames)
+    scaled = np.clip((np.where(finite, frames, lo) - lo) / (hi - lo), 0.0, 1.0)
+    body = np.where(finite, np.rint(254 * scaled), _NOT_FINITE).astype(np.uint8)
+    head = np.array([MAGIC_F, VERSION, n, side, factor, g, 0, 0], dtype="<i4").tobytes()
+    return (head + np.array([lo, hi], "<f8").tobytes()
+            + np.log10(np.asarray(gammas, dtype="<f8")).tobytes()
+            + np.asarray(order, dtype="<i4").tobytes() + body.tobytes())
+
+
+def decode_frames(payload: bytes) -> dict[str, Any]:
+    """The numbers in a `frames` payload, as the browser reads them (NaN where not finite)."""
+    head = np.frombuffer(payload, "<i4", 8, 0)
+    n, side, factor, g = (int(v) for v in head[2:6])
+    lo, hi = np.frombuffer(payload, "<f8", 2, 32)
+    log_gammas = np.frombuffer(payload, "<f8", g, 48)
+    order = np.frombuffer(payload, "<i4", n, 48 + 8 * g)
+    codes = np.frombuffer(payload, np.uint8, g * side * side, 48 + 8 * g + 4 * n)
+    values = np.where(codes == _NOT_FINITE, np.nan, lo + (hi - lo) * codes / 254.0)
+    return {"magic": int(head[0]), "n": n, "side": side, "factor": factor, "lo": float(lo),
+            "hi": float(hi), "gammas": 10.0 ** log_gammas, "order": order,
+            "frames": values.reshape(g, side, side)}
 
 
 def exact_payload(K: np.ndarray, gamma: float, alpha: float, profile_code: int,
