@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from core.dense.memory import format_bytes
 from core.errors import UserCodeError
 from core.workbench.worker import MEMORY_LIMIT_BYTES, resident_bytes, serve
 
@@ -175,9 +176,9 @@ class WorkerPool:
                 rss = resident_bytes(worker.process.pid)
                 if rss is not None and rss - worker.base_rss > self.memory_limit_bytes:
                     raise UserCodeError(
-                        f"the kernel used more than the {self.memory_limit_bytes / 1024**3:.1f} GiB "
-                        "a workbench job may use, so it was stopped: use fewer points or smaller "
-                        "arrays in the kernel.")
+                        f"the kernel used more than the {format_bytes(self.memory_limit_bytes)} a "
+                        "workbench job may use, so it was stopped: use fewer points or smaller "
+                        "arrays in the kernel. A fresh worker is starting.")
                 if time.monotonic() - start > timeout_s:
                     raise UserCodeError(
                         f"the kernel took longer than {timeout_s:g} s to compile and run, so it "

@@ -152,7 +152,8 @@ def gram_of(kernel: Kernel, source: str, X: np.ndarray, Y: np.ndarray,
 def _max_diff(A: np.ndarray, B: np.ndarray) -> float:
     both_nan = np.isnan(A) & np.isnan(B)
     same_inf = np.isinf(A) & (A == B)
-    diff = np.abs(A.astype(np.float64) - B.astype(np.float64))
+    with np.errstate(invalid="ignore"):  # inf - inf: set to 0 below when they agree
+        diff = np.abs(A.astype(np.float64) - B.astype(np.float64))
     diff[both_nan | same_inf] = 0.0
     return float(np.max(diff)) if diff.size else 0.0
 

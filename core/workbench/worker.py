@@ -63,8 +63,10 @@ def plain_message(error: BaseException) -> str:
         return str(error)
     text = str(error).strip()
     if "RESOURCE_EXHAUSTED" in text or isinstance(error, MemoryError):
-        return (f"the program ran out of the {MEMORY_LIMIT_BYTES / 1024**3:.1f} GiB a workbench "
-                "job may use: use fewer points or smaller arrays in the kernel.")
+        from core.dense.memory import format_bytes
+
+        return (f"the program ran out of the {format_bytes(MEMORY_LIMIT_BYTES)} a workbench job "
+                "may use: use fewer points or smaller arrays in the kernel.")
     first = text.split("\n\n")[0].strip()
     if len(first) > 600:
         first = first[:600] + " …"

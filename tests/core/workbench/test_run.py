@@ -188,3 +188,28 @@ def test_every_trace_stage_hostile_kernel_is_refused_by_user_gram(workers, expec
     assert expect.lower() in str(info.value).lower()
     assert time.monotonic() - start < run.JOB_TIMEOUT_S + 5
     assert core.user_gram(RBF, _data(5), None, {"gamma": 0.5}).shape == (5, 5)
+
+
+def test_time_ways_times_each_way_and_the_builtin_rbf_in_a_worker(workers):
+    from core.bench.timing import TimingResult
+
+    timings = run.time_ways(RBF, _data(200, 2), {"gamma": 0.5}, "float32", budget_s=0.05)
+    assert list(timings) == ["Method I", "Method II", "pair list", "built-in RBF"]
+    for t in timings.values():  # crossed the pipe whole: compile apart, repeats timed
+        assert isinstance(t, TimingResult) and t.compile_s > 0 and t.repeats >= 3
+        assert t.median_s > 0
+
+
+def test_the_view_gives_every_way_frames_over_gamma_and_the_spectrum(workers):
+    from core.scale.pooling import pool_mean
+
+    X = _data(300, 2)
+    gammas = np.geomspace(0.05, 5.0, 16)
+    view = run.workbench_view(RBF, X, {"gamma": 0.5}, "float32", gammas=gammas, side=64)
+    np.testing.assert_allclose(view.K, np.asarray(core.gram(core.rbf_kernel, {"gamma": 0.5}, X)), atol=2e-6)
+    assert view.shapes == {"x": (2,), "y": (2,), "k": (), "K": (300, 300)}
+    assert view.frames.shape == (16, 60, 60) and view.frames.dtype == np.float32 and view.factor == 5
+    K5 = np.asarray(core.gram(core.rbf_kernel, {"gamma": gammas[5]}, X))
+    np.testing.assert_allclose(view.frames[5], pool_mean(K5, 64)[0], atol=1e-6)
+    assert view.definiteness.startswith("positive") and view.asymmetry == 0.0
+    assert "exp" in view.jaxpr_pair and "f32[300,300]" in view.jaxpr_batched
