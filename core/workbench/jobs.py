@@ -60,13 +60,14 @@ def gram_job(source: str, X: np.ndarray, Y: np.ndarray | None, params: Mapping[s
 
 def view_job(source: str, X: np.ndarray, params: Mapping[str, Any], dtype: str,
              gammas: Sequence[float] | None = None, side: int = 128,
-             findings: bool = True) -> Any:
-    """`core.workbench.view.compute_view` for the source, with its findings."""
+             fast: bool = False) -> Any:
+    """`core.workbench.view.compute_view` for the source; `fast`: K, frames and spectrum
+    only (no Method II, pair list or findings)."""
     from core.workbench.view import compute_view
 
     kernel, names = kernel_for(source)
     return compute_view(kernel, source, X, params, dtype, gammas=gammas, side=side,
-                        uses_gamma="gamma" in names, findings=findings)
+                        uses_gamma="gamma" in names, findings=not fast, all_ways=not fast)
 
 
 def diagnose_job(source: str, X: np.ndarray, params: Mapping[str, Any], dtype: str) -> list:

@@ -302,7 +302,7 @@ def user_gram(source: str, X: Any, Y: Any, params: Mapping[str, Any],
 
 def workbench_view(source: str, X: Any, params: Mapping[str, Any], dtype: str,
                    gammas: Sequence[float] | None = None, side: int = 128,
-                   timeout_s: float = VIEW_TIMEOUT_S) -> Any:
+                   fast: bool = False, timeout_s: float = VIEW_TIMEOUT_S) -> Any:
     """Everything the page draws for the kernel (`core.workbench.view.WorkbenchView`), bounded.
 
     Args:
@@ -311,11 +311,15 @@ def workbench_view(source: str, X: Any, params: Mapping[str, Any], dtype: str,
       gammas: a grid of at most 64 gammas for the live heatmap's frames (used only
         when the source reads params['gamma']); None: no frames.
       side: the most cells a side of a frame.
+      fast: the heatmap's fast path: K, frames, shapes, jaxprs and spectrum only (`ways`
+        holds Method I alone and `findings` is empty); two compilations instead of five
+        or more.
     """
     _checked(source)
     return pool().run("view", {"source": source, "X": _array(X, "X"), "params": dict(params),
                                "dtype": dtype, "gammas": None if gammas is None else
-                               np.asarray(gammas, dtype=np.float64), "side": int(side)},
+                               np.asarray(gammas, dtype=np.float64), "side": int(side),
+                               "fast": bool(fast)},
                       timeout_s=timeout_s, source=source)
 
 

@@ -191,7 +191,8 @@ def _frames(kernel: Kernel, source: str, X: np.ndarray, params: Mapping[str, np.
 
 def compute_view(kernel: Kernel, source: str, X: Any, params: Mapping[str, Any], dtype: Any,
                  gammas: Sequence[float] | None = None, side: int = FRAME_SIDE,
-                 uses_gamma: bool | None = None, findings: bool = True) -> WorkbenchView:
+                 uses_gamma: bool | None = None, findings: bool = True,
+                 all_ways: bool = True) -> WorkbenchView:
     """Everything the page draws for `kernel` on X, fast path first.
 
     Args:
@@ -203,6 +204,8 @@ def compute_view(kernel: Kernel, source: str, X: Any, params: Mapping[str, Any],
       side: the most cells a side of a frame.
       uses_gamma: whether the source reads params['gamma'] (None: 'gamma' in params).
       findings: also run `core.workbench.diagnose.findings_for`.
+      all_ways: also compile and compare Method II and the pair list (else `ways` holds
+        Method I only: the heatmap's fast path, two compilations instead of four).
 
     Raises:
       UserCodeError: a bound is broken, or the kernel fails to trace or returns no scalar.
@@ -215,7 +218,8 @@ def compute_view(kernel: Kernel, source: str, X: Any, params: Mapping[str, Any],
         pair_closed = jax.make_jaxpr(kernel)(params, x, x)
         pair_stats = check_program(pair_closed)
         K, stats = gram_of(kernel, source, X, X, params)
-        ways = _ways(kernel, source, X, params, K, dtype)
+        ways = (_ways(kernel, source, X, params, K, dtype) if all_ways else
+                {"Method I": Way("Method I", WAYS["Method I"][1], 0.0, True)})
         batched_closed = jax.make_jaxpr(WAYS["Method I"][0](kernel))(X, X, params)
         frames = grid = frames_refused = None
         factor = pool_factor(n, side)

@@ -213,3 +213,13 @@ def test_the_view_gives_every_way_frames_over_gamma_and_the_spectrum(workers):
     np.testing.assert_allclose(view.frames[5], pool_mean(K5, 64)[0], atol=1e-6)
     assert view.definiteness.startswith("positive") and view.asymmetry == 0.0
     assert "exp" in view.jaxpr_pair and "f32[300,300]" in view.jaxpr_batched
+
+
+def test_the_fast_view_has_the_heatmap_and_skips_the_other_ways_and_findings(workers):
+    X = _data(200, 2)
+    view = run.workbench_view(RBF, X, {"gamma": 0.5}, "float32", gammas=[0.1, 1.0], fast=True)
+    full = run.workbench_view(RBF, X, {"gamma": 0.5}, "float32", gammas=[0.1, 1.0])
+    assert list(view.ways) == ["Method I"] and view.findings == ()
+    assert list(full.ways) == ["Method I", "Method II", "pair list"] and full.findings
+    np.testing.assert_array_equal(view.K, full.K)
+    np.testing.assert_array_equal(view.frames, full.frames)
