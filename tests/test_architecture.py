@@ -28,6 +28,7 @@ EXPECTED_PAGES: dict[str, str] = {
     "gradients.py": "gradients",
     "precision.py": "precision",
     "kernels.py": "kernels",
+    "workbench.py": "workbench",
     "fit.py": "fit",
     "scale.py": "scale",
 }

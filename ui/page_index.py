@@ -56,6 +56,8 @@ PAGES: dict[str, PageInfo] = {
                                  "float32 against float64: where round-off shows, and why"),
     "kernels.py": PageInfo("Kernel lab", ":material/tune:", "kernels",
                               "every kernel, its Gram matrix, GP prior samples, positive definiteness"),
+    "workbench.py": PageInfo("Workbench", ":material/edit_note:", "workbench",
+                             "your own kernel for one pair of vectors, batched, checked, timed"),
     "fit.py": PageInfo("Fit", ":material/show_chart:", "fit",
                        "a Gaussian process fitted by vmap over hyperparameters and grad through a Cholesky"),
     "scale.py": PageInfo("Scale", ":material/zoom_out_map:", "scale",

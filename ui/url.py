@@ -31,7 +31,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.settings import kernel_param_specs
 
-__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "KNOWN_KEYS", "bound", "start", "code", "from_link",
+__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "WORKBENCH_PARAM_PREFIX", "KNOWN_KEYS", "bound", "start", "code", "from_link",
            "page_run"]
 
 _PENDING = "_url_pending"  # URL values of the session's first run not yet checked
@@ -70,13 +70,17 @@ PAGE_KEYS = frozenset({
     # Fit (its own data, grid, chosen point and climb)
     "fit_data", "fit_n", "fit_noise_sd", "fit_seed", "fit_target", "fit_side", "fit_amp",
     "fit_gamma", "fit_noise", "fit_steps", "fit_rate",
+    # Workbench (the user's source; its parameters are under WORKBENCH_PARAM_PREFIX)
+    "source",
 })
-_KERNEL_PARAM_PREFIXES = ("w_kern_k1_", "w_kern_k2_")  # the lab's per-kernel parameters
+WORKBENCH_PARAM_PREFIX = "wb_"  # the workbench's parameters of the user's kernel: wb_<name>
+_PARAM_PREFIXES = ("w_kern_k1_", "w_kern_k2_",  # the Kernel lab's per-kernel parameters
+                   WORKBENCH_PARAM_PREFIX)
 
 
 def is_known(key: str) -> bool:
     """Whether some page binds a widget to the URL parameter `key`."""
-    return key in SIDEBAR_KEYS or key in PAGE_KEYS or key.startswith(_KERNEL_PARAM_PREFIXES)
+    return key in SIDEBAR_KEYS or key in PAGE_KEYS or key.startswith(_PARAM_PREFIXES)
 
 
 KNOWN_KEYS = SIDEBAR_KEYS | PAGE_KEYS

@@ -52,7 +52,7 @@ def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> App
 def widget(at: AppTest, key: str):
     """The widget with session key `key` (its URL parameter name when it is bound)."""
     for kind in ("selectbox", "select_slider", "slider", "radio", "number_input", "toggle",
-                 "checkbox", "button", "multiselect", "text_input", "file_uploader",
+                 "checkbox", "button", "multiselect", "text_input", "text_area", "file_uploader",
                  "segmented_control", "pills"):
         for w in getattr(at, kind, []):
             if getattr(w, "key", None) == key:

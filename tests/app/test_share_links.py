@@ -21,7 +21,11 @@ from ui.settings import GAMMAS, N_MAX, snap_gamma
 from ui.url import is_known
 
 PAGES = ["overview.py", "gram.py", "race.py", "anatomy.py",
-         "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py", "fit.py"]
+         "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py", "fit.py",
+         "workbench.py"]
+# A kernel with a parameter of its own, as a link carries it (url-encoded by the browser).
+WORKBENCH_SOURCE = ("def kernel(params, x, y):\n"
+                    "    return np.exp(-params['gamma'] * np.sum((x - y) ** 2) / params['ell'])\n")
 
 # key: (URL value(s), the value the control must show)
 SIDEBAR = {
@@ -99,6 +103,10 @@ PAGE_CONTROLS = {
         "w_grad_loop_rows": ("25", 25),
         "w_grad_center": ("7", 7),
     },
+    "workbench.py": {
+        "source": (WORKBENCH_SOURCE, WORKBENCH_SOURCE),
+        "wb_ell": ("0.5", 0.5),
+    },
     "scale.py": {
         "w_scale_n": ("2,000", 2000),
         "w_scale_d": ("3", 3),
@@ -110,8 +118,9 @@ PAGE_CONTROLS = {
 }
 
 
-# Drawn only once another control asks for them (a comparison, a second kernel, a periodic k₁).
-CONDITIONAL = {"w_gram_other", "w_kern_k1_period", "w_kern_k2", "w_kern_k2_alpha"}
+# Drawn only once another control asks for them (a comparison, a second kernel, a periodic k₁,
+# a workbench source that reads params['ell']).
+CONDITIONAL = {"w_gram_other", "w_kern_k1_period", "w_kern_k2", "w_kern_k2_alpha", "wb_ell"}
 
 
 def _open(page: str, controls: dict) -> object:
@@ -142,7 +151,7 @@ def test_every_bound_control_is_a_known_url_parameter(page):
     at = open_page(page)
     bound = set()
     for kind in ("selectbox", "select_slider", "slider", "radio", "number_input", "toggle",
-                 "multiselect", "text_input"):
+                 "multiselect", "text_input", "text_area"):
         for w in getattr(at, kind, []):
             if getattr(w.proto, "query_param_key", ""):
                 bound.add(w.proto.query_param_key)

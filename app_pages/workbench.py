@@ -1,0 +1,106 @@
+"""Workbench: your own kernel, written for one pair of vectors, batched by vmap."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.scale.pooling import pool_mean
+from core.workbench.run import start_workers, time_ways, workbench_view
+from ui.cache import heuristic_gamma, load_data
+from ui.charts import matrix_heatmap
+from ui.components.live_heatmap import frames_payload, live_heatmap, pooled_exact_payload
+from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
+from ui.workbench import (FRAME_SIDE, LIVE_KEY, checked, example_menu, findings_view, frame_gammas,
+                          param_controls, released_gamma, session_result, show_refusal,
+                          source_box, timings_table, ways_table)
+
+start_workers()  # the worker processes import JAX while this page draws (once per server)
+settings = render_sidebar(gamma_in_page=True, uses=frozenset({"data", "seed", "precision"}))
+data = load_data(settings)
+n, d = data.X.shape
+order = np.argsort(data.y, kind="stable") if data.y is not None else np.arange(n)
+X = data.X[order]  # display order: classes show as blocks
+
+st.title("Workbench")
+st.markdown(
+    "Write a kernel for **one pair** of vectors, `k(params, x, y)` with x and y of shape (D,), "
+    "as the notes do; the app batches it with `vmap` three ways on the current data "
+    f"(**{data.name}**, X of shape ({n:,}, {d}), {settings.dtype}), checks that they agree, "
+    "draws its Gram matrix, shows the jaxpr before and after `vmap`, names what batching did "
+    "to your function, and times it next to the built-in RBF.")
+example_menu()
+source = source_box()
+source_ok = checked(source)
+if source_ok is None:
+    st.stop()
+params = param_controls(source_ok.param_names)
+uses_gamma = "gamma" in source_ok.param_names
+key = (source_ok.source, data.key, settings.dtype, tuple(sorted(params.items())))
+
+
+@st.fragment
+def kernel_view() -> None:
+    # Only this fragment reruns when gamma is released on the heatmap.
+    st.subheader("The Gram matrix of your kernel")
+    gamma = gamma_slider(st, settings, shown=False) if uses_gamma else None
+    current = dict(params, gamma=gamma) if uses_gamma else params
+    frames = None
+    if uses_gamma:  # once per source, data and parameters: K at a grid of gammas, and at this one
+        gammas = frame_gammas(heuristic_gamma(settings))
+        frames = session_result(("frames",) + key, lambda: (gamma, workbench_view(
+            source_ok.source, X, current, settings.dtype, gammas=gammas, side=FRAME_SIDE)))
+        if isinstance(frames, Exception):
+            show_refusal(frames)
+            return
+        first_gamma, frames = frames
+    if frames is not None and first_gamma == gamma:
+        view = frames
+    else:
+        view = session_result(("view", gamma) + key, lambda: workbench_view(
+            source_ok.source, X, current, settings.dtype))
+    if isinstance(view, Exception):
+        show_refusal(view)
+        return
+    if frames is not None and frames.frames is not None:
+        pooled, factor = pool_mean(view.K, FRAME_SIDE)
+        live_heatmap(frames_payload(frames.frames, frames.gammas, n, frames.factor, order),
+                     pooled_exact_payload(pooled, factor, n, gamma, 1.0, -1, [], token=0),
+                     key=LIVE_KEY, on_gamma=lambda: released_gamma(LIVE_KEY), on_picked=lambda: None)
+        st.caption(f"Drag gamma: the heatmap follows in your browser from {len(frames.gammas)} "
+                   "matrices computed at once (one more `vmap`, over gamma); on release the exact "
+                   "K of that gamma replaces the preview. Rows and columns in label order.")
+    else:
+        if frames is not None and frames.frames_refused:
+            st.caption("No live preview over gamma for this kernel; why:")
+            st.code(frames.frames_refused, language=None, wrap_lines=True)
+        fig, factor = matrix_heatmap(view.K, "K, rows and columns in label order", "k")
+        st.plotly_chart(fig, key="w_wb_heatmap")
+    st.markdown(f"Shapes: x {view.shapes['x']}, y {view.shapes['y']} → k {view.shapes['k']}; "
+                f"nested `vmap` → K {view.shapes['K']}. Symmetric to {view.asymmetry:.1e}; "
+                f"smallest eigenvalue {view.min_eigenvalue:.3g} ({view.definiteness}).")
+    st.subheader("Three ways to batch it, checked against each other")
+    st.dataframe(ways_table(view.ways, settings.dtype), hide_index=True, key="w_wb_ways")
+    st.subheader("What vmap made of it")
+    findings_view(view.findings)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**The jaxpr for one pair** (x, y of shape (D,))")
+        st.code(view.jaxpr_pair, language=None)
+    with right:
+        st.markdown("**After nested `vmap`** (X of shape (N, D) against itself)")
+        st.code(view.jaxpr_batched, language=None)
+    st.subheader("What each way costs")
+    with st.spinner("Timing each way and the built-in RBF on these data…"):
+        timings = session_result(("time", gamma) + key, lambda: time_ways(
+            source_ok.source, X, current, settings.dtype))
+    if isinstance(timings, Exception):
+        show_refusal(timings)
+        return
+    st.dataframe(timings_table(timings, "built-in RBF"), hide_index=True, key="w_wb_times")
+    st.caption("Each program compiled once (compile column, apart), then called until its "
+               "time budget ran out; the median and the fastest and slowest call are shown. "
+               "Timings share this machine with everything else on it: compare ratios.")
+
+
+kernel_view()
