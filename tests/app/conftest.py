@@ -76,23 +76,9 @@ def plotly_figures(at: AppTest) -> dict[str, dict]:
     Plotly sends NumPy arrays as {"dtype", "bdata" (base64), "shape"}; decoding them
     gives exactly the numbers the browser draws.
     """
-    import base64
     import json
 
-    import numpy as np
-
-    def decode(obj):
-        if isinstance(obj, dict):
-            if "bdata" in obj and "dtype" in obj:
-                arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
-                shape = obj.get("shape")
-                if isinstance(shape, str):
-                    shape = [int(s) for s in shape.split(",")]
-                return arr.reshape(shape) if shape else arr
-            return {k: decode(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [decode(v) for v in obj]
-        return obj
+    from tests.app.figures import decode
 
     figures = {}
     for i, chart in enumerate(at.get("plotly_chart")):
