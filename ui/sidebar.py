@@ -230,9 +230,8 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
                                 help=f"CSV/TSV with an optional header, or a 2-D .npy array; "
                                      f"at most {MAX_TABLE_BYTES // 1_000_000} MB.")
         error = _upload_error(file)
-        if error:
-            st.error(error, icon=":material/error:")
-    if error:  # this page only, while the refused file sits in the uploader
+    if error:  # once, in the main area (a narrow screen hides the sidebar): this page only,
+        # while the refused file sits in the uploader. It was also drawn under the uploader.
         top.error(error + " The previous data is still in use.", icon=":material/error:")
     if dataset == UPLOAD and upload is not None:
         for warning in upload.warnings:

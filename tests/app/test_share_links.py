@@ -244,7 +244,9 @@ def test_an_upload_error_stays_with_the_upload_not_on_every_page():
     widget(at, "w_upload").upload("broken.csv", b"a,b\n1,x\n2,y\n", "text/csv")
     at.run()
     no_exception(at)
-    assert any("broken.csv" in e.value for e in at.sidebar.error)
+    assert [e.value for e in at.error if "broken.csv" in e.value] == [
+        e.value for e in at.main.error if "broken.csv" in e.value]  # in the main area
+    assert any("broken.csv" in e.value for e in at.error)
     at.switch_page("app_pages/kernels.py").run()
     no_exception(at)
     assert not any("broken.csv" in e.value for e in at.error)
