@@ -15,7 +15,7 @@ from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
 from ui.components.live_heatmap import decode_exact
-from ui.settings import snap_gamma
+from ui.settings import grid_label, snap_gamma
 
 PAGE = "gram.py"
 
@@ -222,4 +222,4 @@ def test_periodic_heatmap_draws_cores_K_over_point_indices():
     order = np.argsort(y, kind="stable")
     fig = plotly_figures(at)["w_gram_heatmap"]
     assert_heatmap_shows(fig, K[np.ix_(order, order)], atol=2e-6)
-    assert fig["layout"]["title"]["text"].startswith(f"K, gamma = {ss['gamma']:.3g}")
+    assert fig["layout"]["title"]["text"].startswith(f"K, gamma = {grid_label(ss['gamma'])}")
