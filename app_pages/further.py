@@ -11,6 +11,7 @@ import streamlit as st
 from ui.cache import load_data
 from ui.further_batching import render_collectives, render_control, render_jacobians, render_random
 from ui.further_programs import render_custom, render_devices, render_forms, render_memory
+from ui.settings import grid_label
 from ui.sidebar import render_sidebar
 
 TOPICS = {
@@ -29,7 +30,7 @@ data = load_data(settings)
 st.title("vmap, further")
 st.markdown(
     f"What the notes stop short of, live on **{data.name}** (X: {data.X.shape}, "
-    f"{settings.dtype}, gamma = {settings.gamma:.3g} from the sidebar). Each tab: what it is, "
+    f"{settings.dtype}, gamma = {grid_label(settings.gamma)} from the sidebar). Each tab: what it is, "
     "a live example, the code that ran, and the program JAX built.")
 tabs = st.tabs(list(TOPICS), key="further_topic", bind="query-params")
 for tab, render in zip(tabs, TOPICS.values()):

@@ -21,7 +21,7 @@ from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogra
 from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
                                         shared_distances)
 from ui.guard import dense_guard
-from ui.settings import snap_gamma
+from ui.settings import grid_label, snap_gamma
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
 from ui.url import bound
 
@@ -198,7 +198,7 @@ def kernel_view() -> None:
         st.plotly_chart(value_histogram(values, title, "k(x<sub>i</sub>, x<sub>j</sub>)"),
                         key="w_gram_hist")
     with left:
-        fig, factor = matrix_heatmap(K_now, f"K, gamma = {current.gamma:.3g}",
+        fig, factor = matrix_heatmap(K_now, f"K, gamma = {grid_label(current.gamma)}",
                                      "k(x<sub>i</sub>, x<sub>j</sub>)",
                                      zmin=0 if current.kernel == "rbf" else None,
                                      zmax=1 if current.kernel == "rbf" else None,
@@ -311,7 +311,7 @@ def download_view(K: Callable[[], np.ndarray], current) -> None:
         return text.getvalue()
 
     c1, c2 = st.columns(2)
-    stem = f"gram_{current.kernel}_gamma{current.gamma:.3g}_n{n}"
+    stem = f"gram_{current.kernel}_gamma{grid_label(current.gamma)}_n{n}"
     c1.download_button("Download K as .npy", as_npy, file_name=stem + ".npy",
                        mime="application/octet-stream", key="w_gram_dl_npy", on_click="ignore")
     if n <= 2000:  # a CSV of N² numbers is ~N²·12 bytes: 48 MB at 2000

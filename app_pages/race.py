@@ -30,6 +30,7 @@ from ui.race_charts import (
     speedup_words,
 )
 from ui.sidebar import render_sidebar
+from ui.settings import grid_label
 from ui.url import bound
 from ui.long_work import should_stop_for_streamlit
 
@@ -127,7 +128,7 @@ st.markdown(
     f"call. Each result is checked against a float64 reference ({label(REFERENCE)} run in "
     "float64).")
 st.markdown(f"**{data.name}**: N = {n:,} points in D = {d} dimensions, {dtype}, "
-            f"gamma = {gamma:.3g}; K is {n:,} × {n:,}.")
+            f"gamma = {grid_label(gamma)}; K is {n:,} × {n:,}.")
 if data.note:
     st.caption(data.note)
 if settings.kernel != "rbf":

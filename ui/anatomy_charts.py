@@ -70,7 +70,9 @@ def late_binding_chart(before: np.ndarray, partial_after: np.ndarray, lambda_aft
     fig.add_trace(go.Scatter(x=idx, y=lambda_after, mode="markers", name="lambda, after",
                              marker=dict(symbol="x", size=8, color="#d62728"),
                              hovertemplate="point %{x}<br>lambda after: %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10),
+    # The legend at the bottom of the figure (yref "container") under a margin that holds
+    # two rows of it: placed in plot fractions (y = -0.2) it sat on the x-axis title.
+    fig.update_layout(title=title, height=400, margin=dict(l=10, r=10, t=50, b=80),
                       xaxis_title="point index i", yaxis_title="prediction tanh(w·xᵢ + b)",
-                      legend=dict(orientation="h", y=-0.2))
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"))
     return fig

@@ -15,11 +15,25 @@ import plotly.graph_objects as go
 
 from core.scale.pooling import MAX_POOLED_SIDE, pool_mean
 
-__all__ = ["matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart"]
+__all__ = ["cell_centres", "pooled_heatmap_figure", "matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart"]
 
 
-def matrix_heatmap(
-    M: np.ndarray,
+def cell_centres(n: int, factor: int) -> np.ndarray:
+    """The point index at the centre of each pooled cell along a side of n points.
+
+    Cell c covers points c·f … min(n, (c + 1)·f) − 1; its centre is the middle of
+    them (a whole number for f = 1, so unpooled cells sit on their own index). The
+    last cell is shorter when f does not divide n.
+    """
+    starts = np.arange(0, n, factor)
+    stops = np.minimum(starts + factor, n)
+    return (starts + stops - 1) / 2
+
+
+def pooled_heatmap_figure(
+    pooled: np.ndarray,
+    factor: int,
+    shape: tuple[int, int],
     title: str,
     value_name: str,
     *,
@@ -29,42 +43,76 @@ def matrix_heatmap(
     zmid: float | None = None,
     highlight_rows: Sequence[int] = (),
     height: int = 520,
+) -> go.Figure:
+    """A heatmap of already pooled means of an (N, M) matrix, over point indices.
+
+    Args:
+      pooled: (ceil(N / f), ceil(M / f)) means of f × f blocks (f = 1: the matrix).
+      factor: f, points per cell side.
+      shape: (N, M), the shape of the matrix the cells pool: the axes run over its
+        point indices, -0.5 … N - 0.5, whatever the number of cells.
+      title, value_name: the chart title and the colour bar's title.
+      highlight_rows: point indices (rows) to mark with a line.
+
+    Returns:
+      The figure: each cell drawn over the points it covers (x, y: the cells'
+      centres in point indices, `cell_centres`).
+    """
+    n, m = shape
+    rows, cols = cell_centres(n, factor), cell_centres(m, factor)
+    if pooled.shape != (rows.size, cols.size):
+        raise ValueError(f"{pooled.shape} cells do not pool a {n} × {m} matrix by {factor}.")
+    if factor > 1:  # hover has no arithmetic: the cell's centre (x.5 for an even f)
+        where = (f"cell centred on row %{{y:,.1f}}, col %{{x:,.1f}}<br>"
+                 f"({factor}×{factor} points pooled)")
+        what = f"mean {value_name}"
+    else:
+        where, what = "row %{y}, col %{x}", value_name
+    fig = go.Figure(go.Heatmap(
+        z=pooled, x=cols, y=rows, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
+        # Above the matrix, not beside it: in a narrow column the width is what is scarce.
+        colorbar=dict(title=dict(text=value_name, side="right"), orientation="h", thickness=10,
+                      y=1.01, yanchor="bottom", len=1.0),
+        hovertemplate=f"{where}<br>{what} = %{{z:.4g}}<extra></extra>",
+    ))
+    for r in highlight_rows:
+        fig.add_hline(y=r, line=dict(color="#ff4b4b", width=1))
+    subtitle = f" (pooled: each cell is the mean of {factor}×{factor} entries)" if factor > 1 else ""
+    # Square cells with tight axes at any width: y is tied to x (scaleanchor), both axes
+    # shrink their domain rather than pad their range (constrain="domain"), and the
+    # ranges end at the outer edges of the first and last points. Without constrain on
+    # y, a plot area taller than wide pads the rows to e.g. -400…800 and shrinks the
+    # matrix inside it. The ranges are in point indices, as x and y: ranges in cell
+    # indices (0…447) showed only the first cell of a pooled N = 100,000.
+    fig.update_layout(
+        title=dict(text=title + subtitle), height=height, margin=dict(l=10, r=10, t=90, b=10),
+        xaxis=dict(title="column j (point index)", range=[-0.5, m - 0.5], constrain="domain",
+                   showgrid=False, zeroline=False),
+        yaxis=dict(title="row i (point index)", range=[n - 0.5, -0.5], scaleanchor="x",
+                   scaleratio=1, constrain="domain", constraintoward="top", showgrid=False,
+                   zeroline=False),
+    )
+    return fig
+
+
+def matrix_heatmap(
+    M: np.ndarray,
+    title: str,
+    value_name: str,
+    **options,
 ) -> tuple[go.Figure, int]:
     """A heatmap of M (N, M), pooled to at most MAX_POOLED_SIDE cells a side.
+
+    Args:
+      M: the matrix.
+      title, value_name, options: as `pooled_heatmap_figure`.
 
     Returns:
       `(figure, factor)`: factor 1 means every entry is drawn; f > 1 means each
       cell is the mean of an f × f block (the caller says so on the page).
     """
     pooled, factor = pool_mean(M, MAX_POOLED_SIDE)
-    # Cell centres in the original index space, so hover shows real row numbers.
-    rows = np.arange(pooled.shape[0]) * factor
-    cols = np.arange(pooled.shape[1]) * factor
-    where = "rows %{y}…, cols %{x}…" if factor > 1 else "row %{y}, col %{x}"
-    fig = go.Figure(go.Heatmap(
-        z=pooled, x=cols, y=rows, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
-        # Above the matrix, not beside it: in a narrow column the width is what is scarce.
-        colorbar=dict(title=dict(text=value_name, side="right"), orientation="h", thickness=10,
-                      y=1.01, yanchor="bottom", len=1.0),
-        hovertemplate=f"{where}<br>{value_name} = %{{z:.4g}}<extra></extra>",
-    ))
-    for r in highlight_rows:
-        fig.add_hline(y=(r // factor) * factor, line=dict(color="#ff4b4b", width=1))
-    subtitle = f" (pooled: each cell is the mean of {factor}×{factor} entries)" if factor > 1 else ""
-    # Square cells with tight axes at any width: y is tied to x (scaleanchor), both axes
-    # shrink their domain rather than pad their range (constrain="domain"), and the
-    # ranges end at the outer cell edges. Without constrain on y, a plot area taller
-    # than wide pads the rows to e.g. -400…800 and shrinks the matrix inside it.
-    x_edges = [float(cols[0]) - factor / 2, float(cols[-1]) + factor / 2] if cols.size else None
-    y_edges = [float(rows[-1]) + factor / 2, float(rows[0]) - factor / 2] if rows.size else None
-    fig.update_layout(
-        title=dict(text=title + subtitle), height=height, margin=dict(l=10, r=10, t=90, b=10),
-        xaxis=dict(title="column j (point index)", range=x_edges, constrain="domain",
-                   showgrid=False, zeroline=False),
-        yaxis=dict(title="row i (point index)", range=y_edges, scaleanchor="x", scaleratio=1,
-                   constrain="domain", constraintoward="top", showgrid=False, zeroline=False),
-    )
-    return fig, factor
+    return pooled_heatmap_figure(pooled, factor, M.shape, title, value_name, **options), factor
 
 
 def scatter_2d(Z: np.ndarray, labels: np.ndarray | None, title: str, axis_titles: tuple[str, str],

@@ -20,6 +20,7 @@ from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
 from ui.charts import matrix_heatmap
 from ui.further_charts import noise_scatter, size_lines, steps_chart, time_bars
+from ui.settings import grid_label
 
 __all__ = ["render_collectives", "render_control", "render_random", "render_jacobians",
            "source", "once_per_key"]
@@ -70,7 +71,7 @@ def render_collectives(settings, data) -> None:
                   help="0 once centred, up to round-off.")
     c3.metric("lax.axis_size", f"{int(seen[0]):,}",
               help="Inside each call: the size of the batch it is part of, N rows.")
-    fig, _ = matrix_heatmap(K, f"{name}: {n} rows, gamma = {settings.gamma:.3g}", "value",
+    fig, _ = matrix_heatmap(K, f"{name}: {n} rows, gamma = {grid_label(settings.gamma)}", "value",
                             height=460)
     st.plotly_chart(fig, key="w_further_collective_chart")
     if n < data.X.shape[0]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.settings import grid_label
+
 __all__ = ["gradient_norm_scatter", "gradient_field_chart", "summary_value_chart",
            "summary_derivative_chart", "arrow_segments"]
 
@@ -120,7 +122,7 @@ def gradient_field_chart(xs: np.ndarray, ys: np.ndarray, surface: np.ndarray,
 
 def _mark_gamma(fig: go.Figure, gamma: float) -> None:
     fig.add_vline(x=gamma, line=dict(color=_ACCENT, dash="dash", width=2),
-                  annotation_text=f"current γ = {gamma:.3g}", annotation_position="top")
+                  annotation_text=f"current γ = {grid_label(gamma)}", annotation_position="top")
 
 
 def summary_value_chart(gammas: np.ndarray, values: np.ndarray, gamma: float, title: str) -> go.Figure:

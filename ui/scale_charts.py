@@ -1,7 +1,7 @@
 """Figures of the Scale page: block-engine results drawn without ever having K.
 
 The pooled means come from `core.scale` already pooled (at most MAX_POOLED_SIDE cells a side),
-so the heatmap labels its cells with the point indices where they start; row sums
+so the heatmap draws each cell over the point indices it covers; row sums
 of up to a million points are drawn as a band (min to max) and a mean line over
 buckets of rows, so the browser gets at most a few thousand values.
 """
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.charts import matrix_heatmap, value_histogram
+from ui.charts import pooled_heatmap_figure, value_histogram
 
 __all__ = ["pooled_heatmap", "row_sum_profile", "row_sum_histogram", "format_duration",
            "format_count"]
@@ -23,23 +23,18 @@ MAX_PROFILE_POINTS = 1500
 
 def pooled_heatmap(pooled: np.ndarray, factor: int, n: int, title: str,
                    done_rows: int | None = None) -> go.Figure:
-    """The block engine's pooled means of K as a heatmap over point indices.
+    """The block engine's pooled means of K(X, X) as a heatmap over point indices.
 
     Args:
-      pooled: (ceil(N / f), ceil(M / f)) means; NaN cells (rows not computed yet)
+      pooled: (ceil(N / f), ceil(N / f)) means; NaN cells (rows not computed yet)
         are left blank.
       factor: f, points per cell side.
-      n: N, for the partial label.
+      n: N: the axes run over point indices 0 … N - 1.
       title: the chart title.
       done_rows: rows computed so far when the result is partial; None if complete.
     """
-    fig, _ = matrix_heatmap(pooled, title, "mean k(x<sub>i</sub>, x<sub>j</sub>)", zmin=0, zmax=1)
-    rows = np.arange(pooled.shape[0]) * factor
-    cols = np.arange(pooled.shape[1]) * factor
-    where = (f"rows %{{y}}…%{{y}}+{factor - 1}, cols %{{x}}…%{{x}}+{factor - 1}" if factor > 1
-             else "row %{y}, col %{x}")
-    what = "mean k" if factor > 1 else "k(x<sub>i</sub>, x<sub>j</sub>)"
-    fig.update_traces(x=cols, y=rows, hovertemplate=f"{where}<br>{what} = %{{z:.4g}}<extra></extra>")
+    fig = pooled_heatmap_figure(pooled, factor, (n, n), title,
+                                "k(x<sub>i</sub>, x<sub>j</sub>)", zmin=0, zmax=1)
     notes = [f"pooled: each cell is the mean of {factor}×{factor} entries"] if factor > 1 else []
     if done_rows is not None and done_rows < n:
         notes.append(f"partial: {done_rows:,} of {n:,} rows ({done_rows / n:.0%})")

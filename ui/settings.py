@@ -27,23 +27,36 @@ __all__ = [
     "snap_gamma",
     "log_grid",
     "snap_log",
+    "grid_label",
     "kernel_param_specs",
 ]
 
 UPLOAD = "upload"  # the dataset name of the user's own file
 N_MIN, N_MAX, DEFAULT_N = 10, 4000, 400
 GAMMA_MIN_EXP, GAMMA_MAX_EXP, GAMMA_STEPS_PER_DECADE = -6, 4, 20
+GRID_DIGITS = 4  # significant digits of every log-grid value: its canonical precision
 
 
 def log_grid(low: float, high: float, anchor: float, per_decade: int = 20) -> tuple[float, ...]:
     """Log-spaced values in [low, high] through `anchor` (so a default is on the grid).
 
     Returns:
-      Python floats rounded to 4 significant digits, ascending.
+      Python floats rounded to GRID_DIGITS significant digits, ascending.
     """
     ks = np.arange(math.ceil(per_decade * math.log10(low / anchor) - 1e-9),
                    math.floor(per_decade * math.log10(high / anchor) + 1e-9) + 1)
-    return tuple(float(f"{anchor * 10 ** (k / per_decade):.4g}") for k in ks)
+    return tuple(float(grid_label(anchor * 10 ** (k / per_decade))) for k in ks)
+
+
+def grid_label(value: float) -> str:
+    """A log-grid value as every control, title and URL writes it: "0.1995", "1e-06".
+
+    The grid's values have GRID_DIGITS significant digits, so this text is the value
+    exactly: a slider that shows it, a URL that holds it and the browser's live
+    slider (`fmt` in ui/components/live_heatmap.js, 4 digits) all say the same number.
+    Fewer digits made the URL say gamma=0.2 for the 0.1995 a slider showed.
+    """
+    return f"{value:.{GRID_DIGITS}g}"
 
 
 def snap_log(grid: tuple[float, ...], value: float) -> float:

@@ -32,11 +32,11 @@ from core.errors import DataError
 from core.kernels.functions import DATA_DEFAULT_RULES, KERNELS
 from ui.cache import data_defaults
 from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
-from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload,
+from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload, grid_label,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
 from ui.url import bound, code, from_link, start
 
-__all__ = ["render_sidebar", "gamma_slider", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
+__all__ = ["render_sidebar", "gamma_slider", "data_default_note", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
 
 _UPLOAD = "_sidebar_upload"  # the last valid Upload (this module's own state)
 _UPLOAD_ERROR = "_sidebar_upload_error"  # (file_id, message) of the last refused file
@@ -112,8 +112,9 @@ def _reset_to_data(auto: dict[str, float]) -> None:
 _HIDDEN_SLIDER = "gamma_bound"  # container key of a gamma control that another slider shows
 
 
-def gamma_slider(container: Any, settings: Settings, shown: bool = True) -> float:
-    """The gamma slider (log scale) and its reset button, drawn in `container`.
+def gamma_slider(container: Any, settings: Settings, shown: bool = True, note: bool = True
+                 ) -> float:
+    """The gamma slider (log scale) and its note on the data's default, drawn in `container`.
 
     gamma follows the data's default for the kernel (the median heuristic for RBF)
     until the user (or code, through `st.session_state["gamma"]`) sets another
@@ -123,6 +124,8 @@ def gamma_slider(container: Any, settings: Settings, shown: bool = True) -> floa
       shown: False where another slider shows gamma (the live heatmap's): the bound
         control is still drawn, hidden, so that gamma stays in the URL and across
         pages; its caption and reset button stay visible.
+      note: draw the caption and the reset button (`data_default_note`) here; False
+        where the caller draws them after the kernel's other parameters.
 
     Returns:
       The gamma now shown (a float of `GAMMAS`).
@@ -132,17 +135,39 @@ def gamma_slider(container: Any, settings: Settings, shown: bool = True) -> floa
     if not shown:
         where = container.container(key=_HIDDEN_SLIDER)
         st.html(f"<style>.st-key-{_HIDDEN_SLIDER} {{display: none;}}</style>")
+    # The widget's own default is the data's: Streamlit leaves a control at its
+    # default out of the URL, and a link opened elsewhere computes the same default.
     gamma = bound(where.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
-                  value=auto["gamma"], format_func=lambda g: f"{g:.3g}",
+                  value=auto["gamma"], format_func=grid_label,
                   help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
                        "large gamma: only a point itself (K → identity).")
-    following = gamma == st.session_state.get(_AUTO.format("gamma"))
+    if note:
+        data_default_note(container, settings, auto)
+    return gamma
+
+
+def data_default_note(container: Any, settings: Settings, auto: dict[str, float] | None = None
+                      ) -> None:
+    """Whether the kernel's data-derived parameters (gamma, the period) still follow the
+    data, and the button that resets them to it; drawn after their controls.
+
+    Each is compared with the data's default as its control holds it now: a period
+    set by the user with gamma left alone is "set by you", not "follows the data".
+    """
+    auto = _follow_data(settings) if auto is None else auto
+    ss = st.session_state
+    names = [p.name for p in KERNELS[settings.kernel].params if p.name in auto]
+    chosen = [name for name in names if ss.get(name, auto[name]) != auto[name]]
     rule = DATA_DEFAULT_RULES[settings.kernel]
-    container.caption(f"gamma follows {rule}." if following else "gamma set by you.")
+    if not chosen:
+        text = f"gamma follows {rule}."
+    else:
+        defaults = ", ".join(f"{name} = {grid_label(auto[name])}" for name in names)
+        text = f"{' and '.join(chosen)} set by you. The data's default: {defaults}."
+    container.caption(text)
     container.button("Reset gamma to the median heuristic" if "median heuristic" in rule
                      else "Reset to the data's default", on_click=_reset_to_data, args=(auto,),
-                     disabled=following, key="w_reset_gamma")
-    return gamma
+                     disabled=not chosen, key="w_reset_gamma")
 
 
 def with_current_gamma(settings: Settings) -> Settings:
@@ -205,9 +230,8 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
                                 help=f"CSV/TSV with an optional header, or a 2-D .npy array; "
                                      f"at most {MAX_TABLE_BYTES // 1_000_000} MB.")
         error = _upload_error(file)
-        if error:
-            st.error(error, icon=":material/error:")
-    if error:  # this page only, while the refused file sits in the uploader
+    if error:  # once, in the main area (a narrow screen hides the sidebar): this page only,
+        # while the refused file sits in the uploader. It was also drawn under the uploader.
         top.error(error + " The previous data is still in use.", icon=":material/error:")
     if dataset == UPLOAD and upload is not None:
         for warning in upload.warnings:
@@ -215,13 +239,17 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
     return dataset, n, upload if dataset == UPLOAD else None
 
 
-def _kernel_param_controls(kernel: str, top: Any, sb: Any) -> None:
+def _kernel_param_controls(kernel: str, top: Any, sb: Any, auto: dict[str, float]) -> None:
+    """The kernel's parameters but gamma. A parameter that follows the data (the period)
+    has the data's default as its widget's default, as gamma has: Streamlit leaves a
+    control at its widget default out of the URL, and with the fixed default (period 1)
+    a period of 1 vanished from the URL and a copied link opened the data's 141."""
     for p in KERNELS[kernel].params:
         if p.name == "gamma":
             continue
         if p.log:
             bound(sb.select_slider, p.label, key=p.name, options=_PARAM_GRIDS[p.name],
-                  value=p.default, format_func=lambda v: f"{v:.3g}", notices=top)
+                  value=auto.get(p.name, p.default), format_func=grid_label, notices=top)
         elif p.integer:
             bound(sb.slider, p.label, key=p.name, min_value=int(p.low), max_value=int(p.high),
                   value=int(p.default), step=1, notices=top)
@@ -277,15 +305,19 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
     settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
                         dtype=dtype, kernel=kernel, gamma=1.0, kernel_params={}, method="auto",
                         upload=upload)
-    gamma = _follow_data(settings)["gamma"]  # every kernel: a switch back to one with gamma finds it
-    if any(p.name == "gamma" for p in KERNELS[kernel].params):
+    auto = _follow_data(settings)  # every kernel: a switch back to one with gamma finds it
+    gamma = auto["gamma"]
+    has_gamma = any(p.name == "gamma" for p in KERNELS[kernel].params)
+    if has_gamma:
         if gamma_in_page:
             # No value here: a fragment rerun redraws the page's slider, not the sidebar.
             sb.caption("gamma: its slider is beside the matrix on this page.")
             gamma = ss.get("gamma", gamma)
         else:
-            gamma = gamma_slider(sb, settings)
-    _kernel_param_controls(kernel, top, sb)
+            gamma = gamma_slider(sb, settings, note=False)
+    _kernel_param_controls(kernel, top, sb, auto)
+    if has_gamma and not gamma_in_page:  # after the period: it reads what that control holds
+        data_default_note(sb, settings, auto)
 
     sb = where["batching"]
     if "batching" in uses:

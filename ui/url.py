@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ui.settings import kernel_param_specs
+from ui.settings import GAMMAS, grid_label, kernel_param_specs, log_grid
 
 __all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "WORKBENCH_PARAM_PREFIX", "KNOWN_KEYS", "bound", "start", "code", "from_link",
            "page_run"]
@@ -85,6 +85,28 @@ def is_known(key: str) -> bool:
 
 KNOWN_KEYS = SIDEBAR_KEYS | PAGE_KEYS
 
+# The log-grid controls, whose URL value is the grid value's `grid_label` (4 digits).
+_LOG_GRIDS = {"gamma": GAMMAS, **{p.name: log_grid(p.low, p.high, p.default)
+                                  for p in kernel_param_specs().values() if p.log}}
+
+
+def _from_older_link(key: str, raw: list[str]) -> float | None:
+    """The grid value an older link's 3-digit label stands for ("gamma=0.2" for 0.1995).
+
+    Links copied before the URL held `grid_label`'s 4 digits wrote 3; each such label
+    names one grid value (20 a decade are more than 3 digits apart), so such a link
+    still opens what its sender saw. None: `raw` is a 4-digit label, or no grid value's
+    3-digit form (then the control takes it, or refuses it with a notice).
+    """
+    grid = _LOG_GRIDS.get(key)
+    if grid is None or not raw or any(raw[-1] == grid_label(v) for v in grid):
+        return None
+    try:
+        number = float(raw[-1])
+    except ValueError:
+        return None
+    return next((v for v in grid if float(f"{v:.3g}") == number), None)
+
 
 def code(text: str, limit: int = 40) -> str:
     """User text shown as inline code: cut, and never markdown (no links, no HTML)."""
@@ -115,6 +137,10 @@ def start() -> list[str]:
     for key in list(st.query_params):
         values = st.query_params.get_all(key)
         if is_known(key):
+            older = _from_older_link(key, values)
+            if older is not None:  # set before its widget is drawn: wins over the URL's
+                ss[key] = older
+                values = [grid_label(older)]
             pending[key] = values
             continue
         notices.append(f"Ignored unknown URL setting {code(key)}.")

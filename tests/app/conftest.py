@@ -60,6 +60,34 @@ def widget(at: AppTest, key: str):
     raise KeyError(f"no widget with key {key!r}")
 
 
+def address_bar(at: AppTest) -> dict[str, list[str]]:
+    """The query string a browser would show now: each bound control away from its default.
+
+    AppTest has no address bar: Streamlit's frontend writes a bound widget's value
+    into the URL, in the widget's wire form (a select slider's label, a slider's
+    number), and leaves it out while the value equals the widget's own default (the
+    proto's `default`). This reads the same from the widgets drawn in the last run.
+    """
+    url: dict[str, list[str]] = {}
+    for kind in ("select_slider", "slider", "selectbox", "radio", "number_input"):
+        for w in getattr(at, kind, []):
+            key = getattr(w.proto, "query_param_key", "")
+            if not key:
+                continue
+            state = w._widget_state
+            if kind == "select_slider":
+                value = list(state.string_array_value.data)
+                default = [w.options[int(i)] for i in w.proto.default]
+            elif kind == "slider":
+                value, default = list(state.double_array_value.data), list(w.proto.default)
+                value = [f"{v:g}" for v in value] if value != default else value
+            else:
+                continue  # not needed by the tests that use this (kernel parameters, gamma)
+            if value != default:
+                url[key] = value
+    return url
+
+
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -76,23 +104,9 @@ def plotly_figures(at: AppTest) -> dict[str, dict]:
     Plotly sends NumPy arrays as {"dtype", "bdata" (base64), "shape"}; decoding them
     gives exactly the numbers the browser draws.
     """
-    import base64
     import json
 
-    import numpy as np
-
-    def decode(obj):
-        if isinstance(obj, dict):
-            if "bdata" in obj and "dtype" in obj:
-                arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
-                shape = obj.get("shape")
-                if isinstance(shape, str):
-                    shape = [int(s) for s in shape.split(",")]
-                return arr.reshape(shape) if shape else arr
-            return {k: decode(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [decode(v) for v in obj]
-        return obj
+    from tests.app.figures import decode
 
     figures = {}
     for i, chart in enumerate(at.get("plotly_chart")):

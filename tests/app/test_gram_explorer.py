@@ -15,7 +15,7 @@ from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
 from ui.components.live_heatmap import decode_exact
-from ui.settings import snap_gamma
+from ui.settings import grid_label, snap_gamma
 
 PAGE = "gram.py"
 
@@ -205,3 +205,21 @@ def test_periodic_kernel_starts_from_its_own_data_defaults_and_shows_the_classes
     assert at.session_state["period"] == picked
     widget(at, "n").set_value(300).run()
     assert at.session_state["period"] == picked
+
+
+def test_periodic_heatmap_draws_cores_K_over_point_indices():
+    """The Plotly heatmap of a kernel with no live preview, pooled 2 × 2 at N = 600: core's
+    K in label order, pooled the app's way, each cell over the points it covers, the axes
+    from point 0 to point 599 and titled in point indices."""
+    from tests.app.figures import assert_heatmap_shows
+
+    at = open_page(PAGE, {"dataset": "digits", "n": "600", "kernel": "periodic"})
+    no_exception(at)
+    ss = at.session_state
+    X, y = data_of(at)
+    params = {"gamma": ss["gamma"], "period": ss["period"]}
+    K = np.asarray(gram_jit(KERNELS["periodic"].fn, params, X))
+    order = np.argsort(y, kind="stable")
+    fig = plotly_figures(at)["w_gram_heatmap"]
+    assert_heatmap_shows(fig, K[np.ix_(order, order)], atol=2e-6)
+    assert fig["layout"]["title"]["text"].startswith(f"K, gamma = {grid_label(ss['gamma'])}")

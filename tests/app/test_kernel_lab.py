@@ -153,3 +153,19 @@ def test_diagnosis_table_shows_a_dash_for_missing_values_and_the_sidebar_says_wh
     assert all(df.proto.placeholder == "—" for df in at.dataframe)
     assert any("sidebar's Kernel, gamma and batching method do not apply" in c.value
                for c in at.sidebar.caption)
+
+
+def test_data_heatmap_draws_cores_K_in_label_order():
+    """The heatmap of K on the sidebar's data (Blobs, N = 400, RBF, gamma 1): core's K,
+    rows and columns ordered by label, over point indices 0 … 399."""
+    import numpy as np
+
+    from tests.app.figures import assert_heatmap_shows, figure_by_title
+
+    at = open_page(PAGE)
+    X, y = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
+    K = np.asarray(kernel_gram(KernelChoice.make("single", "rbf", {"gamma": 1.0}), X,
+                               dtype="float32"))
+    order = np.argsort(y, kind="stable")
+    assert_heatmap_shows(figure_by_title(at, "K on Blobs (N = 400)"), K[np.ix_(order, order)],
+                         atol=1e-6)

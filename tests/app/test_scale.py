@@ -22,6 +22,7 @@ from core.dense.methods import resolve
 from core.scale.synthetic import synthetic_points
 from core.scale import MAX_POOLED_SIDE
 from tests.app.conftest import no_exception, widget
+from tests.app.figures import assert_heatmap_shows, decode, figure_by_title
 
 N = 2000
 
@@ -78,7 +79,7 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     np.testing.assert_array_equal(z, result.pooled)  # same code, same data: the same bits
     f = -(-N // MAX_POOLED_SIDE)
     assert f"mean of {f}×{f} entries" in heatmap["layout"]["title"]["text"]
-    np.testing.assert_array_equal(_array(heatmap["data"][0]["y"])[:3], [0, f, 2 * f])  # point indices
+    assert_heatmap_shows(decode(heatmap), pooled=result.pooled, factor=f, shape=(N, N))
     q = np.quantile(result.row_sums, [0, 0.5, 1])
     assert _metric(at, "Smallest row sum") == f"{q[0]:.6g}"
     assert _metric(at, "Median row sum") == f"{q[1]:.6g}"
@@ -135,3 +136,23 @@ def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page)
     steps, rows = -(-1_000_000 // (512 * count)), 512 * count
     assert any(f"{steps:,} steps of {rows:,} rows on {count} CPU device" in m.value
                for m in at.markdown)
+
+
+def test_the_pooled_heatmap_spans_every_point_with_the_engines_means(page):
+    """N = 1,000 pools 3 × 3 points a cell (the last cell 1 point wide): the figure holds
+    core's pooled means, each cell over the points it covers, the axes from point 0 to
+    point 999. Axes in cell indices (0…333) over cells placed at point indices showed a
+    flat corner of K (at N = 100,000 the first cell: one blob's ≈ 0.94)."""
+    n = 1000
+    X = synthetic_points("blobs", n, 2, 0, "float32")
+    result = run_blocks(X, median_heuristic_gamma(X))
+    at = page("scale.py")
+    widget(at, "w_scale_n").set_value(n).run()
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    fig = figure_by_title(at, "K, pooled block by block")
+    assert result.pool_factor == 3 and result.pooled.shape == (334, 334)
+    assert_heatmap_shows(fig, pooled=result.pooled, factor=3, shape=(n, n))
+    # What the user sees: blobs in order, so the colours span near 0 to near 1.
+    z = np.asarray(fig["data"][0]["z"])
+    assert z.min() < 0.2 and z.max() > 0.8

@@ -15,7 +15,9 @@ import pytest
 
 from core.data import DATASETS
 from core.dense.methods import METHODS
-from tests.app.conftest import ROOT, no_exception, open_page, widget
+from core.kernels.functions import KERNELS
+from tests.app.conftest import (ROOT, address_bar, metric, no_exception, open_page, plotly_figures,
+                                widget)
 from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import GAMMAS, N_MAX, snap_gamma
 from ui.url import is_known
@@ -251,7 +253,9 @@ def test_an_upload_error_stays_with_the_upload_not_on_every_page():
     widget(at, "w_upload").upload("broken.csv", b"a,b\n1,x\n2,y\n", "text/csv")
     at.run()
     no_exception(at)
-    assert any("broken.csv" in e.value for e in at.sidebar.error)
+    assert [e.value for e in at.error if "broken.csv" in e.value] == [
+        e.value for e in at.main.error if "broken.csv" in e.value]  # in the main area
+    assert any("broken.csv" in e.value for e in at.error)
     at.switch_page("app_pages/kernels.py").run()
     no_exception(at)
     assert not any("broken.csv" in e.value for e in at.error)
@@ -264,3 +268,77 @@ def test_settings_carry_the_upload_to_load_data():
     assert "session_state" not in source
     assert "ui.sidebar" not in source and "ui.state" not in source
     assert not (ROOT / "ui" / "state.py").exists()
+
+
+# --- kernel parameters and gamma: a copied link opens the same numbers ---------------------
+
+def _away_from_default(spec, now: float) -> float:
+    """A value the user could pick that is not `now` (the data's default as drawn).
+
+    The parameter's fixed default where the data's differs from it (period 1 where the
+    data's is 141: the value a fixed widget default dropped from the URL), else a
+    value a few steps away.
+    """
+    from ui.settings import log_grid
+
+    if spec.log:
+        grid = log_grid(spec.low, spec.high, spec.default)
+        if spec.default != now:
+            return spec.default
+        return grid[min(grid.index(now) + 5, len(grid) - 1)]
+    if spec.integer:
+        return int(spec.default) + 1
+    return float(spec.default) + 2.5
+
+
+def _kernel_numbers(at) -> dict:
+    """What the Gram explorer computed: the parameters its Settings hold, K as drawn, λ_min."""
+    from tests.app.test_gram_explorer import shown_K
+
+    ss = at.session_state
+    names = [p.name for p in KERNELS[ss["kernel"]].params]
+    return dict(params={name: ss[name] for name in names}, K=np.asarray(shown_K(at)),
+                smallest=metric(at, "Smallest eigenvalue"), note=[
+                    c.value for c in at.caption if "follows" in c.value or "set by you" in c.value])
+
+
+@pytest.mark.parametrize("kernel,param", [(k, p.name) for k in KERNELS for p in KERNELS[k].params])
+def test_a_copied_link_reopens_every_kernel_parameter_with_the_same_numbers(kernel, param):
+    """Each kernel parameter and gamma, set away from its default: the address bar the
+    browser would show, opened in a fresh session, gives the same parameters, the same
+    K and the same smallest eigenvalue (the periodic kernel's period 1 vanished from the
+    URL and the link opened the data's period 141)."""
+    at = open_page("gram.py", {"kernel": kernel, "n": "100", "dataset": "iris"})
+    spec = next(p for p in KERNELS[kernel].params if p.name == param)
+    value = _away_from_default(spec, at.session_state[param])
+    widget(at, param).set_value(value).run()
+    no_exception(at)
+    before = _kernel_numbers(at)
+    assert before["params"][param] == value
+    if param in ("gamma", "period"):  # the data's defaults: the note and the reset say it is set
+        assert f"{param} set by you" in " ".join(before["note"]), before["note"]
+        assert not widget(at, "w_reset_gamma").disabled
+    url = address_bar(at)
+    assert param in url, url
+    again = open_page("gram.py", {"kernel": kernel, "dataset": "iris", **url})
+    no_exception(again)
+    assert not [w.value for w in again.warning if "URL" in w.value]  # nothing refused
+    after = _kernel_numbers(again)
+    assert after["params"] == before["params"]
+    np.testing.assert_array_equal(after["K"], before["K"])
+    assert after["smallest"] == before["smallest"] and after["note"] == before["note"]
+
+
+def test_the_url_writes_gamma_as_the_slider_and_the_heatmap_show_it():
+    """gamma's grid holds 4 significant digits: the URL, the slider and the heatmap's title
+    all say 0.1995 (the URL said 0.2 while the live slider showed 0.1995), and an older
+    link's 3-digit gamma=0.2 still opens 0.1995."""
+    at = open_page("gram.py", {"kernel": "periodic", "n": "100"})
+    widget(at, "gamma").set_value(snap_gamma(0.2)).run()
+    assert address_bar(at)["gamma"] == ["0.1995"]
+    assert widget(at, "gamma").options[GAMMAS.index(0.1995)] == "0.1995"
+    assert plotly_figures(at)["w_gram_heatmap"]["layout"]["title"]["text"].startswith(
+        "K, gamma = 0.1995")
+    older = open_page("gram.py", {"kernel": "periodic", "n": "100", "gamma": "0.2"})
+    assert older.session_state["gamma"] == 0.1995
+    assert not [w.value for w in older.warning if "URL" in w.value]

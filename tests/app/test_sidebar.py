@@ -146,6 +146,23 @@ def test_every_bad_upload_is_refused_and_the_previous_data_kept():
     no_exception(at)
 
 
+@pytest.mark.parametrize("name", ["text_column.csv", "three_d.npy", "html_page.csv"])
+def test_a_refused_upload_says_so_once(name):
+    """One message for one refused file (it was shown under the uploader and again above
+    the page), with the file's name and the way the app goes on."""
+    at = open_page(PAGE)
+    widget(at, "w_upload").set_value((name, (DATA / "bad" / name).read_bytes(),
+                                      "application/octet-stream"))
+    at.run()
+    no_exception(at)
+    shown = [e.value for e in at.error]
+    assert len([m for m in shown if "was not loaded" in m]) == 1, shown
+    (message,) = shown
+    assert name in message and "The previous data is still in use." in message
+    at.run()  # a rerun (any click) does not add a second one
+    assert len(at.error) == 1
+
+
 @pytest.mark.parametrize("name", ["bom_semicolon.csv", "decimal_comma.csv"])
 def test_european_csv_exports_load(name):
     expected = json.loads((DATA / "good" / "EXPECTED.json").read_text())[name]

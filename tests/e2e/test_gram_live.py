@@ -183,3 +183,41 @@ def test_browser_preview_of_pooled_cells_equals_cores_preview(app, kernel):
     weights[r, c] = weights[c, r] = bw
     expected = preview_from_rules(nodes, weights, 1200, 3, DISTANCE_PROFILES[kernel].fn, gamma, params)
     np.testing.assert_allclose(shown, expected, rtol=0, atol=2.0**-24)
+
+
+def test_hovering_a_pooled_cell_names_its_rows_columns_and_mean_k(app):
+    """At N = 4,000 each cell pools 9 × 9 points: its hover says which rows and columns, and
+    their mean k (the exact block mean after release, the rule's estimate while dragging),
+    not the rule's nodes and weights."""
+    open_live(app, "n=4000")
+    gamma = float(slider(app).get_attribute("aria-valuenow"))
+    box = canvas(app).bounding_box()
+    plot = box["width"] - 130  # the canvas's plot area: 52 px left, 78 px right (live_heatmap.js)
+    side, f = 445, 9  # ceil(4000 / 448) = 9 points a cell side, 445 cells
+    row, col = 50, 300
+    x, y = box["x"] + 52 + (col + 0.5) / side * plot, box["y"] + 34 + (row + 0.5) / side * plot
+    app.page.mouse.move(x, y)
+    tip = app.page.locator(".tip")
+    expect(tip).to_be_visible()
+    head, how = tip.inner_text().split("\n", 1)
+    match = re.fullmatch(r"rows (\d+)–(\d+) × cols (\d+)–(\d+) \((\d+)×(\d+) points pooled\), "
+                         r"mean k = ([\d.e+-]+)", head)
+    assert match, head
+    r0, r1, c0, c1, pr, pc = (int(v) for v in match.groups()[:6])
+    assert (r0, r1, c0, c1, pr, pc) == (row * f, row * f + 8, col * f, col * f + 8, 9, 9)
+    assert "exact block mean" in how and "node" not in head and "weight" not in head
+    X, labels = load_dataset("blobs", n=4000, seed=0, noise=0.1)
+    order = np.argsort(labels, kind="stable")  # the heatmap's rows: ordered by label
+    S = sqdist_for("auto", X)[np.ix_(order, order)]
+    exact = float(np.exp(-gamma * S[r0:r1 + 1, c0:c1 + 1].astype(np.float64)).mean())
+    assert float(match.group(7)) == pytest.approx(exact, rel=5e-3, abs=5e-4), (head, exact)
+
+    # While dragging, the same cell's estimate from its rule, said to be one.
+    app.page.evaluate("() => { const v = window.__vmapLiveGram.view; v.dragging = true; v.compute(); }")
+    app.page.mouse.move(x + 0.3, y + 0.3)
+    head, how = tip.inner_text().split("\n", 1)
+    assert head.startswith(f"rows {r0}–{r1} × cols {c0}–{c1} (9×9 points pooled), mean k = ")
+    assert "estimate from the cell's 4-point d² rule" in how
+    estimate = float(head.rsplit("= ", 1)[1])
+    assert estimate == pytest.approx(exact, abs=0.02)  # the preview's aim (docs/LESSONS.md)
+    app.page.evaluate("() => { const v = window.__vmapLiveGram.view; v.dragging = false; v.request(); }")

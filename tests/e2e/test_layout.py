@@ -250,3 +250,35 @@ def test_columns_stack_below_1000_px_and_sit_side_by_side_above(at_width: Any, w
     else:
         assert all(len(set(lefts)) == len(lefts) for lefts in rows), rows
     app.assert_healthy()
+
+
+def svg_boxes(app: AppPage, title_start: str) -> dict[str, Any]:
+    """Boxes of the Plotly chart titled `title_start…`, as drawn: its x-axis title (SVG
+    text), its legend and its plot area."""
+    return app.page.locator(".js-plotly-plot").evaluate_all(
+        """(graphs, start) => {
+            const g = graphs.find(g => (g.layout.title.text || '').replace(/<[^>]*>/g, '')
+                                        .startsWith(start));
+            const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
+                                return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+            return {xtitle: box(g.querySelector('.xtitle')), legend: box(g.querySelector('.legend')),
+                    plot: box(g.querySelector('.nsewdrag'))};
+        }""", title_start)
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_anatomy_late_binding_chart_keeps_its_axis_title_clear_of_the_legend(
+        at_width: Any, width: int) -> None:
+    """The axis title "point index i" was drawn under the legend at 1440 and 800 px."""
+    app = at_width(width).open_page("anatomy.py")
+    chart = app.page.locator(".js-plotly-plot").filter(has_text="Predictions for the first")
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator(".xtitle")).to_have_text("point index i")
+    boxes = svg_boxes(app, "Predictions for the first")
+    assert not overlap(boxes["xtitle"], boxes["legend"]), (width, boxes)
+    assert boxes["legend"]["top"] >= boxes["plot"]["bottom"], (width, boxes)  # not on the data
+    app.assert_healthy()

@@ -191,3 +191,38 @@ def test_sidebar_values_survive_a_page_switch_and_stay_in_the_url(app):
     assert app.selected("Dataset") == "Two moons"
     assert app.first_markdown().startswith("Two moons:") and "float64" in app.first_markdown()
     assert app.query().get("dtype") == "float64" and app.query().get("dataset") == "Two moons"
+
+
+def _smallest_eigenvalue(app: AppPage) -> str:
+    metric = app.main.get_by_test_id("stMetric").filter(has_text="Smallest eigenvalue")
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def test_a_period_of_1_is_in_the_copied_link_of_the_periodic_kernel(app, context_factory):
+    """The periodic kernel's period follows the data (141 on Digits); a user who sets it to 1
+    copies a link that opens period 1 and the same smallest eigenvalue elsewhere. With
+    the widget's fixed default 1, Streamlit left period=1 out of the address bar."""
+    from playwright.sync_api import expect
+
+    app.open_page("gram.py", "dataset=Digits+%288x8%29&kernel=Periodic")
+    slider = app.sidebar.locator('input[type="range"][aria-label="period"]').first
+    assert float(slider.get_attribute("aria-valuetext")) > 100  # the data's default
+    at_default = _smallest_eigenvalue(app)
+    press(app, "period", "Home", where="stSidebar")  # 0.05: 26 steps of 1/20 decade below 1
+    for _ in range(26):
+        slider.focus()
+        app.page.keyboard.press("ArrowRight")
+    expect(slider).to_have_attribute("aria-valuetext", "1")
+    app.wait_for_query("period", "1")
+    app.wait_idle()
+    assert "period set by you" in app.main_text()  # the note beside gamma, on this page
+    smallest = _smallest_eigenvalue(app)
+    assert smallest != at_default  # what the link must carry is not what a bare visit shows
+
+    other = AppPage(context_factory().new_page(), app.base_url)
+    parts = urlsplit(app.page.url)
+    other.open(parts.path.lstrip("/"), parts.query)
+    other.assert_healthy()
+    assert other.sidebar.locator('input[type="range"][aria-label="period"]').first.get_attribute(
+        "aria-valuetext") == "1"
+    assert _smallest_eigenvalue(other) == smallest

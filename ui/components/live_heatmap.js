@@ -406,10 +406,16 @@ class View {
     this.canvas.addEventListener("pointermove", (ev) => {
       const cell = this.cellAt(ev);
       if (!cell) { this.tip.hidden = true; return; }
-      this.tip.textContent = this.describe(cell.r, cell.c);
+      // Text nodes only (textContent): the second line, how k was found, smaller.
+      const [head, how] = this.describe(cell.r, cell.c).split("\n\n");
+      this.tip.textContent = head;
+      if (how) { const note = document.createElement("div"); note.className = "tip-how"; note.textContent = how; this.tip.append(note); }
       this.tip.hidden = false;
-      const right = cell.x > this.geom.w / 2;
-      this.tip.style.left = right ? "" : `${cell.x + 12}px`; this.tip.style.right = right ? `${this.geom.w - cell.x + 12}px` : "";
+      // Right of the pointer where it fits, else left of it, never past the canvas's
+      // left edge (a pooled cell's line is wider than the space left of a mid cell).
+      const width = this.tip.offsetWidth;
+      const left = cell.x + 12 + width <= this.geom.w ? cell.x + 12 : Math.max(0, cell.x - 12 - width);
+      this.tip.style.left = `${left}px`; this.tip.style.right = "";
       this.tip.style.top = `${cell.y + 12}px`;
     });
     this.canvas.addEventListener("pointerleave", () => { this.tip.hidden = true; });
@@ -433,12 +439,14 @@ class View {
       return `i = ${D.order[r]} (row ${r}), j = ${D.order[c]} (col ${c})\n${s} = ${fmt(D.s[r * D.n + c])}\n`
         + `gamma = ${fmt(g)}\nk = ${fmt(k)} (${exact})`;
     }
+    // Which rows and columns the cell pools, and its mean k: the rule's estimate while
+    // dragging, the exact block mean after release. The rule itself (nodes, weights)
+    // is how the estimate is made, not what the cell is: a short second line says which.
     const lo = (a) => a * D.factor, hi = (a) => a * D.factor + D.sizes[a] - 1;
-    const [a, b] = r <= c ? [r, c] : [c, r];
-    const cell = D.rowStart[a] + (b - a), rule = [];
-    for (let i = 0; i < D.q; i++) rule.push(`${fmt(D.x[cell * D.q + i], 3)} (${fmt(D.w[cell * D.q + i], 2)})`);
-    return `rows ${lo(r)}–${hi(r)}, cols ${lo(c)}–${hi(c)}\n${s} rule, node (weight): ${rule.join(", ")}\n`
-      + `gamma = ${fmt(g)}\nmean k = ${fmt(k)} (${exact})`;
+    const how = this.showsExact() ? `exact block mean of core's K at gamma = ${fmt(g)}`
+      : `estimate from the cell's 4-point ${s} rule at gamma = ${fmt(g)}; exact on release`;
+    return `rows ${lo(r)}–${hi(r)} × cols ${lo(c)}–${hi(c)} (${D.sizes[r]}×${D.sizes[c]} points `
+      + `pooled), mean k = ${fmt(k, 3)}\n\n${how}`;
   }
 }
 
