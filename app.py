@@ -11,6 +11,10 @@ from ui.cpu_devices import split_cpu_into_devices
 
 split_cpu_into_devices()  # before anything imports JAX: one CPU device per core (ui/cpu_devices.py)
 
+from ui.startup_profile import profile_if_asked  # noqa: E402
+
+profile_if_asked()  # VMAP_PROFILE_COMPILES=<file>: compile and import times (benchmarks/first_visit.py)
+
 import streamlit as st  # noqa: E402
 
 from ui.page_index import PAGES, PAGES_DIR  # noqa: E402
