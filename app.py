@@ -11,10 +11,17 @@ from ui.cpu_devices import split_cpu_into_devices
 
 split_cpu_into_devices()  # before anything imports JAX: one CPU device per core (ui/cpu_devices.py)
 
+from ui.compile_cache import enable_compilation_cache  # noqa: E402
+from ui.startup_profile import profile_if_asked  # noqa: E402
+
+enable_compilation_cache()  # before the first compilation: programs kept on disk (ui/compile_cache.py)
+profile_if_asked()  # VMAP_PROFILE_COMPILES=<file>: compile and import times (benchmarks/first_visit.py)
+
 import streamlit as st  # noqa: E402
 
 from ui.page_index import PAGES, PAGES_DIR  # noqa: E402
 from ui.url import page_run  # noqa: E402
+from ui.warmup import page_running, start_warmup  # noqa: E402
 
 # "auto" (Streamlit 1.67): the sidebar starts collapsed when the window is at most 768 px
 # wide (its "md" breakpoint) and open above; a user's own open/close is remembered by the
@@ -38,5 +45,10 @@ pages = [home_page] + [st.Page(f"{PAGES_DIR}/{file}", title=info.title, icon=inf
                                url_path=info.url_path) for file, info in others]
 pages.append(st.Page(_to_home, title=home.title, url_path=home.url_path, visibility="hidden"))
 page = st.navigation(pages)
-with page_run(page.url_path):  # a page switch keeps the controls' values (ui/url.py)
-    page.run()
+try:
+    with page_running(), page_run(page.url_path):  # a page switch keeps the controls' values (ui/url.py)
+        page.run()
+finally:
+    # Once per server, after the first visitor's page is drawn: the other pages' programs
+    # compiled in the background (ui/warmup.py; VMAP_WARMUP=0 turns it off).
+    start_warmup()

@@ -87,8 +87,9 @@ def _move_to(gamma: float, noise: float, amplitude: float) -> None:
     st.session_state["fit_amp"] = snap_log(AMPLITUDES, amplitude)
 
 
-settings = render_sidebar(uses=frozenset({"precision"}))  # its own data and kernel
-dtype = settings.dtype
+# Its own data, kernel and precision: the sidebar's controls are drawn hidden (bound to the
+# URL, kept for the other pages).
+render_sidebar(uses=frozenset())
 
 st.title("Fit")
 st.markdown(
@@ -96,9 +97,16 @@ st.markdown(
     "the **log marginal likelihood** log p(y | X) = −½ yᵀK⁻¹y − ½ log|K| − (N/2) log 2π says how "
     "well each (gamma, noise) explains the data. `vmap` computes it for a whole grid of "
     "hyperparameters in one call; `grad` climbs it through the Cholesky factor of K. This page "
-    f"uses its own data with a target (the sidebar's data has none); it computes in **{dtype}** "
-    "(the sidebar's Precision)."
+    "uses its own data with a target (the sidebar's data has none) and its own precision."
 )
+# float64 by default, as scikit-learn's GaussianProcessRegressor fits (NumPy's float64),
+# whatever the sidebar's precision: in float32, K + noise·I has no Cholesky factor where the
+# noise is below K's round-off, and the default surface had 31 of its 4,096 cells blank.
+dtype = st.radio("Fit precision (this page only)", ["float64", "float32"], key="fit_dtype",
+                 horizontal=True, **BOUND,
+                 help="float64 by default, as Gaussian-process libraries fit: in float32 the "
+                      "Cholesky factor of K fails where the noise is below K's round-off "
+                      "(blank cells on the surface).")
 
 c1, c2, c3, c4 = st.columns(4)
 name = c1.selectbox("Data", [*REGRESSION_SETS, "upload"], key="fit_data", **BOUND,
@@ -167,7 +175,7 @@ if np.isfinite(surface.best_lml):
 if surface.failed:
     st.info(f"{surface.failed:,} of {side * side:,} cells are blank: there K = amplitude·exp(−gamma·d²) "
             f"+ noise·I has no Cholesky factor in {dtype} (noise too small for the round-off of K). "
-            "Switch Precision to float64 in the sidebar to fill most of them.", icon=":material/info:")
+            "Switch **Fit precision** above to float64 to fill most of them.", icon=":material/info:")
 with st.expander("The code that computes the surface: one jitted call of nested vmap"):
     st.code(inspect.getsource(lml_surface) + "\n\n# the page calls:\nlml_surface(X, y, gammas, noises, amplitude)",
             language="python")

@@ -32,6 +32,15 @@ from ui.cpu_devices import split_cpu_into_devices  # noqa: E402
 
 split_cpu_into_devices()
 
+# The app keeps compiled programs in the user's cache folder (ui/compile_cache.py): the
+# suite, AppTest's app.py and every e2e server it starts use a temporary one instead. No
+# background warm-up (ui/warmup.py) unless a test asks for it: it would compete with the
+# tests for the 2 cores, and the tests marked `alone` measure the server's CPU.
+import tempfile  # noqa: E402
+
+os.environ.setdefault("VMAP_JAX_CACHE_DIR", tempfile.mkdtemp(prefix="vmap-test-jax-cache-"))
+os.environ.setdefault("VMAP_WARMUP", "0")
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 

@@ -68,7 +68,7 @@ PAGE_KEYS = frozenset({
     "further_jac_vary", "further_knn_k", "further_forms_rows", "further_vmap_method",
     "further_devices_way",
     # Fit (its own data, grid, chosen point and climb)
-    "fit_data", "fit_n", "fit_noise_sd", "fit_seed", "fit_target", "fit_side", "fit_amp",
+    "fit_dtype", "fit_data", "fit_n", "fit_noise_sd", "fit_seed", "fit_target", "fit_side", "fit_amp",
     "fit_gamma", "fit_noise", "fit_steps", "fit_rate",
     # Workbench (the user's source; its parameters are under WORKBENCH_PARAM_PREFIX)
     "source",

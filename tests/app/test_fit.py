@@ -31,16 +31,34 @@ def test_page_renders_the_surface_with_the_grid_shape_and_sklearns_values(page):
     at = page("fit.py", SMALL)
     z = contour_z(at)
     assert z.shape == (16, 16)  # drawn as z[noise, gamma]
-    data = load_regression("sine_1d", 50, 0.2, 0, "float32")
+    data = load_regression("sine_1d", 50, 0.2, 0, "float64")  # the page's default precision
     gammas, noises = surface_axes(16, np.float64)
     i, j = 8, 10  # gamma index, noise index
     kernel = (kernels.ConstantKernel(1.0, "fixed") * kernels.RBF(1 / math.sqrt(2 * gammas[i]), "fixed")
               + kernels.WhiteKernel(noises[j], "fixed"))
     expected = sk_gp.GaussianProcessRegressor(kernel, optimizer=None, alpha=0).fit(
         data.X.astype(np.float64), data.y.astype(np.float64)).log_marginal_likelihood_value_
-    # float32 surface: a few hundred round-offs of the O(N) terms.
-    assert z[j, i] == pytest.approx(expected, rel=1e-4, abs=1e-3)
+    # float64 surface: round-off of the O(N) terms only.
+    assert z[j, i] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert metric(at, "Cells (16 × 16)") == "256"
+
+
+def test_the_default_view_is_complete_and_the_sidebar_keeps_its_precision(page):
+    at = page("fit.py")
+    assert widget(at, "fit_dtype").value == "float64"
+    z = contour_z(at)
+    assert z.shape == (64, 64) and np.isfinite(z).all(), f"{np.isnan(z).sum()} blank cells"
+    assert not any("cells are blank" in i.value for i in at.info)
+    assert at.session_state["dtype"] == "float32"  # every other page's default precision
+
+
+def test_float32_is_one_click_away_and_says_why_cells_go_blank(page):
+    at = page("fit.py", {"fit_dtype": "float32"})
+    z = contour_z(at)
+    blank = int(np.isnan(z).sum())
+    assert blank > 0
+    notice = next(i.value for i in at.info if "cells are blank" in i.value)
+    assert notice.startswith(f"{blank:,} of 4,096 cells are blank") and "float64" in notice
 
 
 def test_choosing_a_point_changes_the_fit_and_krr_stays_equal(page):
@@ -87,7 +105,7 @@ def test_held_out_densities_by_vmap_equal_the_loop(page):
 
 
 def test_k_not_positive_definite_shows_the_jitter_not_a_nan(page):
-    at = page("fit.py", {"fit_n": "400", "fit_side": "16", "fit_noise_sd": "0.0",
+    at = page("fit.py", {"fit_dtype": "float32", "fit_n": "400", "fit_side": "16", "fit_noise_sd": "0.0",
                          "fit_gamma": "0.001", "fit_noise": "1e-06"})
     errors = [e.value for e in at.error]
     assert any("smallest jitter that works" in e for e in errors), errors

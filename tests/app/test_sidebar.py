@@ -224,7 +224,7 @@ KERNEL_KEYS = {"kernel", "gamma", "w_reset_gamma", "method"}
     ("kernels.py", DATA_KEYS | {"dtype"}),  # its own kernel: the data and the precision
     ("overview.py", DATA_KEYS | {"dtype"}),  # no kernel, no gamma
     ("anatomy.py", DATA_KEYS | {"dtype"}),
-    ("fit.py", {"dtype"}),  # its own data with a target, its own kernel
+    ("fit.py", set()),  # its own data with a target, its own kernel and precision
     ("scale.py", {"dtype"}),  # its own synthetic data
     ("gradients.py", DATA_KEYS | {"dtype"} | KERNEL_KEYS),
 ])

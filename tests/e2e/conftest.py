@@ -120,7 +120,9 @@ def warm_up(server: Server, tabs: Any) -> None:
 
 @pytest.fixture(scope="session")
 def server(e2e_ready: None, tabs: Any) -> Iterator[Server]:
-    with run_server() as s:
+    # No background warm-up (ui/warmup.py): this server also serves the tests marked
+    # `alone`, which measure its CPU; tests/e2e/test_warmup.py starts its own with it.
+    with run_server(env={"VMAP_WARMUP": "0"}) as s:
         warm_up(s, tabs)
         yield s
 

@@ -47,8 +47,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(*extra_args: str, timeout_s: float = 120) -> Iterator[Server]:
-    """Start the app on a free loopback port, wait until healthy, stop it afterwards."""
+def run_server(*extra_args: str, timeout_s: float = 120,
+               env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start the app on a free loopback port, wait until healthy, stop it afterwards.
+
+    `env`: variables set for the server on top of this process's (e.g. VMAP_WARMUP)."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="vmap-e2e-streamlit-", suffix=".log")[1])
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -58,7 +61,7 @@ def run_server(*extra_args: str, timeout_s: float = 120) -> Iterator[Server]:
            "--client.toolbarMode", "viewer", *extra_args]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     server = Server(proc, f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + timeout_s

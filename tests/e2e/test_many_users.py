@@ -118,7 +118,7 @@ def first_visit(browser) -> Iterator[dict]:
     pop-ups, page title, menu addresses, summary line."""
     tabs = browser.new_context(viewport=VIEWPORT)
     try:
-        with run_server() as server:
+        with run_server(env={"VMAP_WARMUP": "0"}) as server:  # its CPU and RSS are measured
             first = AppPage(tabs.new_page(), server.url).open("gram", f"n={SIZES[0]}")
             yield dict(modals=first.modals(), exceptions=first.exceptions(),
                        title=first.main.get_by_role("heading", level=1).first.inner_text(),
@@ -398,7 +398,8 @@ def test_sixteen_users_for_two_minutes_see_their_own_results_and_memory_returns(
     peak is sampled every 0.1 s in between.
     """
     began = time.monotonic()
-    with run_server("--server.disconnectedSessionTTL", str(SESSION_TTL_S)) as server:
+    with run_server("--server.disconnectedSessionTTL", str(SESSION_TTL_S),
+                    env={"VMAP_WARMUP": "0"}) as server:
         proc = psutil.Process(server.pid)
         out = run_in_thread(soak(server, proc))
         closed = metrics(server)
