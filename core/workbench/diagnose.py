@@ -189,8 +189,9 @@ def _linalg_finding(kernel: Callable[..., Any], params: Mapping[str, Any], X: np
            if batches else "does not batch it much: the vmapped program took about as long as a "
            "loop of single calls, one small matrix after another")
     return Finding("linalg", "Linear algebra under vmap",
-                   f"The kernel uses `{'`, `'.join(found)}`; vmap gives it a batch of small "
-                   f"matrices, and on this CPU backend XLA {how}.", LINKS["race"], detail)
+                   f"The kernel uses `{'`, `'.join(found)}`; vmap hands it every pair at once (a "
+                   "stack of small matrices, or one matrix with many right-hand sides), and on "
+                   f"this CPU backend XLA {how}.", LINKS["race"], detail)
 
 
 def _float64_finding(kernel: Callable[..., Any], params: Mapping[str, Any], d: int,
