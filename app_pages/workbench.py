@@ -49,21 +49,19 @@ def kernel_view() -> None:
     if uses_gamma:  # once per source, data and parameters: K at a grid of gammas, and at this one
         gammas = frame_gammas(heuristic_gamma(settings))
         frames = session_result(("frames",) + key, lambda: (gamma, workbench_view(
-            source_ok.source, X, current, settings.dtype, gammas=gammas, side=FRAME_SIDE)))
+            source_ok.source, X, current, settings.dtype, gammas=gammas, side=FRAME_SIDE, fast=True)))
         if isinstance(frames, Exception):
             show_refusal(frames)
             return
         first_gamma, frames = frames
-    if frames is not None and first_gamma == gamma:
-        view = frames
-    else:
-        view = session_result(("view", gamma) + key, lambda: workbench_view(
-            source_ok.source, X, current, settings.dtype))
-    if isinstance(view, Exception):
-        show_refusal(view)
+    quick = frames if frames is not None and first_gamma == gamma else session_result(
+        ("quick", gamma) + key, lambda: workbench_view(source_ok.source, X, current, settings.dtype,
+                                                       fast=True))
+    if isinstance(quick, Exception):
+        show_refusal(quick)
         return
     if frames is not None and frames.frames is not None:
-        pooled, factor = pool_mean(view.K, FRAME_SIDE)
+        pooled, factor = pool_mean(quick.K, FRAME_SIDE)
         live_heatmap(frames_payload(frames.frames, frames.gammas, n, frames.factor, order),
                      pooled_exact_payload(pooled, factor, n, gamma, 1.0, -1, [], token=0),
                      key=LIVE_KEY, on_gamma=lambda: released_gamma(LIVE_KEY), on_picked=lambda: None)
@@ -74,11 +72,17 @@ def kernel_view() -> None:
         if frames is not None and frames.frames_refused:
             st.caption("No live preview over gamma for this kernel; why:")
             st.code(frames.frames_refused, language=None, wrap_lines=True)
-        fig, factor = matrix_heatmap(view.K, "K, rows and columns in label order", "k")
+        fig, factor = matrix_heatmap(quick.K, "K, rows and columns in label order", "k")
         st.plotly_chart(fig, key="w_wb_heatmap")
-    st.markdown(f"Shapes: x {view.shapes['x']}, y {view.shapes['y']} → k {view.shapes['k']}; "
-                f"nested `vmap` → K {view.shapes['K']}. Symmetric to {view.asymmetry:.1e}; "
-                f"smallest eigenvalue {view.min_eigenvalue:.3g} ({view.definiteness}).")
+    st.markdown(f"Shapes: x {quick.shapes['x']}, y {quick.shapes['y']} → k {quick.shapes['k']}; "
+                f"nested `vmap` → K {quick.shapes['K']}. Symmetric to {quick.asymmetry:.1e}; "
+                f"smallest eigenvalue {quick.min_eigenvalue:.3g} ({quick.definiteness}).")
+    with st.spinner("Batching it the other ways and reading what vmap made of it…"):
+        view = session_result(("view", gamma) + key, lambda: workbench_view(
+            source_ok.source, X, current, settings.dtype))
+    if isinstance(view, Exception):
+        show_refusal(view)
+        return
     st.subheader("Three ways to batch it, checked against each other")
     st.dataframe(ways_table(view.ways, settings.dtype), hide_index=True, key="w_wb_ways")
     st.subheader("What vmap made of it")

@@ -18,6 +18,7 @@ import streamlit as st
 from core.bench.timing import TimingResult, format_seconds
 from core.errors import UserCodeError
 from core.workbench.examples import EXAMPLES
+from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
 from ui.settings import snap_gamma
 from ui.url import WORKBENCH_PARAM_PREFIX, bound
@@ -113,7 +114,8 @@ def session_result(key: tuple, compute: Callable[[], Any]) -> Any:
 
     A bounded per-session store (the last `_KEEP` keys): a rerun that changes nothing
     (a fragment, a page switch and back) does not run the user's program again, and a
-    refused program is not retried until its source, data or parameters change.
+    refused program is not retried until its source, data or parameters change. A
+    `WorkbenchBusy` (no worker free: the server's load, not the source) is not kept.
     """
     store = st.session_state.setdefault(_RESULTS, collections.OrderedDict())
     if key in store:
@@ -121,6 +123,8 @@ def session_result(key: tuple, compute: Callable[[], Any]) -> Any:
         return store[key]
     try:
         value = compute()
+    except WorkbenchBusy as error:
+        return error
     except UserCodeError as error:
         value = error
     store[key] = value

@@ -36,7 +36,7 @@ from core.errors import UserCodeError
 from core.workbench.worker import MEMORY_LIMIT_BYTES, resident_bytes, serve
 
 __all__ = ["MAX_WORKERS", "JOB_TIMEOUT_S", "VIEW_TIMEOUT_S", "TIME_TIMEOUT_S",
-           "WAIT_FOR_WORKER_S", "WorkerPool", "start_workers", "stop_workers", "pool",
+           "WAIT_FOR_WORKER_S", "WorkbenchBusy", "WorkerPool", "start_workers", "stop_workers", "pool",
            "user_gram", "workbench_view", "time_ways", "workbench_findings"]
 
 MAX_WORKERS = 2                 # this machine's cores
@@ -46,6 +46,10 @@ TIME_TIMEOUT_S = 30.0           # four ways timed, about 0.5 s each, plus their 
 WAIT_FOR_WORKER_S = 15.0        # a job waits this long for a free worker, then "busy"
 START_TIMEOUT_S = 120.0         # a fresh worker imports JAX (seconds on a busy machine)
 _POLL_S = 0.05                  # how often a waiting job checks the worker's memory
+
+
+class WorkbenchBusy(UserCodeError):
+    """No worker was free in time: about the server's load, not the source (worth a retry)."""
 
 
 class _Worker:
@@ -91,6 +95,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._alive = 0  # idle + busy + starting
+        self._ready_once = False  # a worker has finished starting (until then, jobs wait for it)
         self._closed = False
 
     def start(self) -> None:
@@ -111,6 +116,7 @@ class WorkerPool:
         with self._cond:
             if ok and not self._closed:
                 self._idle.append(worker)
+                self._ready_once = True
             else:
                 self._alive -= 1
                 if worker is not None:
@@ -121,10 +127,12 @@ class WorkerPool:
         self.start()
         deadline = time.monotonic() + wait_s
         with self._cond:
+            if not self._ready_once and self._alive:  # first workers still import JAX: not "busy"
+                deadline = time.monotonic() + max(wait_s, START_TIMEOUT_S)
             while not self._idle:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
-                    raise UserCodeError(
+                    raise WorkbenchBusy(
                         f"the workbench is busy: {self.size} kernels are being computed for other "
                         f"users and none finished within {wait_s:.0f} s. Try again in a moment.")
                 self._cond.wait(min(left, 1.0))
