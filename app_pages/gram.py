@@ -21,7 +21,7 @@ from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
                                         shared_distances)
-from ui.export import data_source, gram_settings, reproduce_control
+from ui.export import data_source, gram_method_note, gram_settings, reproduce_control
 from ui.guard import dense_guard
 from ui.settings import grid_label, snap_gamma
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
@@ -326,7 +326,8 @@ def download_view(K: Callable[[], np.ndarray], current) -> None:
     reproduce_control("gram", data_source(settings), view_settings, notes=[
         f"The Gram matrix of {data.name} under the {kernel.label} kernel, "
         f"$k(x, y) = {kernel.formula}$: K[i, j] = k(x_i, x_j). `K` is in "
-        "the data's row order (the page's download); the heatmap shows it in `order`."])
+        "the data's row order (the page's download); the heatmap shows it in `order`."],
+        settings_note=gram_method_note(current, n, d))
 
 
 kernel_view()

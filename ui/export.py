@@ -38,20 +38,22 @@ def data_source(settings: Settings) -> DataSource:
 
 
 def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
-                 notes: Sequence[str] = (), extra_cells: Sequence[str] = ()) -> tuple[str, str]:
+                 notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
+                 settings_note: str = "") -> tuple[str, str]:
     """The two downloads of one view: (`<page>.py` text, `<page>.ipynb` JSON text)."""
-    script = build_script(EXPORTS[page], data, settings, notes, extra_cells)
+    script = build_script(EXPORTS[page], data, settings, notes, extra_cells, settings_note)
     return script, to_notebook(script)
 
 
 def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
-                      notes: Sequence[str] = (), extra_cells: Sequence[str] = ()) -> None:
+                      notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
+                      settings_note: str = "") -> None:
     """A "Reproduce in Python" popover with `<page>.py` and `<page>.ipynb` of the current view.
 
     The arguments are kept in the session (`_export_<page>`), so a test can rebuild
     exactly what the buttons give.
     """
-    args = (data, dict(settings), tuple(notes), tuple(extra_cells))
+    args = (data, dict(settings), tuple(notes), tuple(extra_cells), settings_note)
     st.session_state[f"_export_{page}"] = args
     script = lambda: build_script(EXPORTS[page], *args)  # noqa: E731  (built on click only)
     with st.popover("Reproduce in Python", icon=":material/code:"):
@@ -65,6 +67,18 @@ def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
         c2.download_button(f"{page}.ipynb", lambda: to_notebook(script()), file_name=f"{page}.ipynb",
                            mime="application/x-ipynb+json", key=f"w_{page}_export_ipynb",
                            on_click="ignore", icon=":material/download:")
+
+
+def gram_method_note(current: Settings, n: int, d: int) -> str:
+    """Which batching method the settings' distances come from ("auto": the one it picked)."""
+    from core.dense.methods import METHODS, resolve
+
+    if current.kernel != "rbf":
+        return "Distances as jit · Method I computes them (the page's choice for this kernel)."
+    picked = resolve(current.method, n, n, d, current.dtype)
+    chosen = METHODS[current.method].label + (f" -> it picked {picked.label}"
+                                              if current.method == "auto" else "")
+    return f"Batching method in the app: {chosen}; its distances are the '{picked.distance_method}' form."
 
 
 def gram_settings(current: Settings, n: int, d: int, order_by_label: bool) -> dict[str, Any]:

@@ -122,7 +122,8 @@ def user_kernel_cell(source: str) -> str:
 
 
 def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, Any],
-                 notes: Sequence[str] = (), extra_cells: Sequence[str] = ()) -> str:
+                 notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
+                 settings_note: str = "") -> str:
     """The view's standalone program in the percent format.
 
     Args:
@@ -131,6 +132,7 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
       settings: the view's keyword arguments, plain values (numbers, strings, dicts).
       notes: Markdown paragraphs from the page, one cell each, after the title.
       extra_cells: code cells placed before the view is computed (e.g. the user's kernel).
+      settings_note: a comment above the settings (e.g. the method "auto" picked).
 
     Returns:
       The program's text; `to_notebook` makes the notebook of the same cells.
@@ -157,7 +159,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         cells.append(f"# %%\n# from {module.replace('.', '/')}.py\n" + "\n\n\n".join(sources))
     cells.append(_markdown("## The data and the settings of the view"))
     cells.append("# %%\n" + _data_cell(data))
-    cells.append("# %%\n" + _literal("SETTINGS", dict(settings)))
+    cells.append("# %%\n" + (_comment(settings_note) + "\n" if settings_note else "")
+                 + _literal("SETTINGS", dict(settings)))
     cells += ["# %%\n" + cell for cell in extra_cells]
     call = export.call or f"{export.view.__name__}(X, y, **SETTINGS)"
     cells.append(_markdown("## The view\n\nComputed on this machine, so any timing you take "
