@@ -20,11 +20,11 @@ __all__ = ["SPECTRUM_AUTO_MAX_N", "display_order", "named_kernel_gram", "gram_vi
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this the page waits for a click
 
 
-def display_order(y: np.ndarray | None, by_label: bool) -> np.ndarray:
-    """The order of the points on screen: by label (stable) when asked and labelled, else as given."""
+def display_order(y: np.ndarray | None, by_label: bool, n: int) -> np.ndarray:
+    """The order of the n points on screen: by label (stable) when asked and labelled, else as given."""
     if by_label and y is not None:
         return np.argsort(y, kind="stable")
-    return np.arange(0 if y is None else y.shape[0])
+    return np.arange(n)
 
 
 def named_kernel_gram(kernel: str, params: Mapping[str, float], X: np.ndarray) -> np.ndarray:
@@ -56,7 +56,7 @@ def gram_view(X: np.ndarray, y: np.ndarray | None, *, kernel: str, params: Mappi
     """
     S = sqdist_by_form(distances, X, None, exact_diagonal=exact_diagonal)
     K = rbf_from_sqdist(S, params["gamma"]) if kernel == "rbf" else named_kernel_gram(kernel, params, X)
-    order = display_order(y, order_by_label)
+    order = display_order(y, order_by_label, X.shape[0])
     view = {"X": X, "sqdist": S, "K": K, "order": order}
     if y is not None:
         view["y"] = y

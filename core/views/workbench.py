@@ -53,7 +53,7 @@ def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | 
       with a gamma, "frame_gammas" (FRAME_COUNT,) and "frames" (FRAME_COUNT, c, c)
       float32, K pooled to at most FRAME_SIDE cells a side at each of them.
     """
-    X = X[display_order(y, True)]
+    X = X[display_order(y, True, X.shape[0])]
     view = {"X": X}
     with dtype_scope(X.dtype):
         p = {k: np.asarray(v, dtype=X.dtype) for k, v in params.items()}

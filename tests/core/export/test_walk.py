@@ -30,3 +30,11 @@ def test_the_collected_gram_view_runs_alone_and_equals_cores():
 def test_a_function_that_imports_the_apps_code_is_refused_by_name():
     with pytest.raises(ExportError, match="imports the app's own code"):
         collect(compute_view)  # imports core.workbench.diagnose inside its body
+
+
+def test_an_upload_without_labels_keeps_its_rows_and_pools_all_of_them():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    view = gram_view(X, None, kernel="rbf", params={"gamma": 0.5}, distances="vmap",
+                     exact_diagonal=False)
+    np.testing.assert_array_equal(view["order"], np.arange(30))
+    assert view["K"].shape == (30, 30) and "y" not in view
