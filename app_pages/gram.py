@@ -16,10 +16,12 @@ from core.lessons.projection import pca_2d
 from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound, spectrum
 from core.scale.pooling import pool_factor, pool_mean, pooled_rbf_from_sqdist
 from core.scale.summary import GRID_SIZE, NODES_PER_CELL
+from core.views.gram import gram_view
 from ui.cache import gram_matrix, load_data, sqdist
 from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
                                         shared_distances)
+from ui.export import data_source, gram_method_note, gram_settings, reproduce_control
 from ui.guard import dense_guard
 from ui.settings import grid_label, snap_gamma
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
@@ -297,8 +299,10 @@ def download_view(K: Callable[[], np.ndarray], current) -> None:
     """.npy and .csv of K in data order, built (with K) only when a button is clicked."""
     # The files are built only when a button is clicked (callables), not on
     # every drag of the slider; they hold K in the data's own row order.
+    view_settings = gram_settings(current, n, d, order_by_label)
+
     def data_order() -> np.ndarray:
-        return K()[np.ix_(rank, rank)]
+        return gram_view(data.X, data.y, **view_settings)["K"]  # what the export reproduces
 
     def as_npy() -> bytes:
         buf = io.BytesIO()
@@ -319,6 +323,11 @@ def download_view(K: Callable[[], np.ndarray], current) -> None:
                            mime="text/csv", key="w_gram_dl_csv", on_click="ignore")
     else:
         c2.caption("CSV download is offered up to N = 2,000; use .npy above that.")
+    reproduce_control("gram", data_source(settings), view_settings, notes=[
+        f"The Gram matrix of {data.name} under the {kernel.label} kernel, "
+        f"$k(x, y) = {kernel.formula}$: K[i, j] = k(x_i, x_j). `K` is in "
+        "the data's row order (the page's download); the heatmap shows it in `order`."],
+        settings_note=gram_method_note(current, n, d))
 
 
 kernel_view()

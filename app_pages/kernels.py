@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.kernels.composite import OPS, KernelChoice, kernel_gram, kernel_values
+from core.kernels.composite import OPS, KernelChoice, kernel_gram
 from core.errors import CoreError
 from core.lessons.spectrum import ROUNDOFF_MARGIN, roundoff_bound
 from core.lessons.gp import (
@@ -32,7 +32,9 @@ from core.lessons.gp import (
 )
 from core.kernels.functions import KERNELS, ParamSpec
 from core.dense.methods import METHODS
+from core.views.kernels import DIAGNOSE_MAX_N, kernel_profile
 from ui.cache import heuristic_gamma, load_data
+from ui.export import data_source, reproduce_control
 from ui.charts import matrix_heatmap
 from ui.kernel_lab_charts import (
     effective_rank_chart,
@@ -44,8 +46,6 @@ from ui.settings import log_grid, snap_log
 from ui.sidebar import render_sidebar
 from ui.url import bound, from_link
 
-DIAGNOSE_MAX_N = 500  # eigenvalues are O(N³): larger data are diagnosed on a seeded subset
-PROFILE_POINTS = 201
 PROFILE_HEIGHT, HEATMAP_HEIGHT = 300, 460  # px
 JITTERS = tuple(float(f"{10.0 ** (k / 2):.3g}") for k in range(-24, 1))  # 1e-12 … 1, ½ decade
 DEFAULT_JITTER = 1e-5
@@ -101,12 +101,7 @@ def _data_gram(data_key: tuple, choice_key: tuple, _X: np.ndarray) -> np.ndarray
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _profile(choice_key: tuple, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    choice = _choice(choice_key)
-    if choice.stationary:
-        r = grid_1d(PROFILE_POINTS, 0.0, GRID_HIGH - GRID_LOW)
-        return r[:, 0], kernel_values(choice, [0.0], r, dtype=dtype)
-    y = grid_1d(PROFILE_POINTS)
-    return y[:, 0], kernel_values(choice, [1.0], y, dtype=dtype)
+    return kernel_profile(_choice(choice_key), dtype)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -179,6 +174,7 @@ key = dataclasses.astuple(choice)
 gamma_keys = [f"w_kern_{slot}_gamma" for slot, (name, params) in zip(("k1", "k2"), choice.parts)
               if "gamma" in dict(params)]
 st.latex(rf"k(x, y) = {choice.formula}")
+export_slot = st.container()  # filled once the draws' controls are read
 if gamma_keys:
     g_data = heuristic_gamma(settings)
     c1.button(f"Median-heuristic gamma: {g_data:.3g}", key="w_kern_use_heuristic",
@@ -251,6 +247,14 @@ seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key=
 jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
                value=DEFAULT_JITTER, key="w_kern_jitter",
                format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
+with export_slot:
+    reproduce_control("kernels", data_source(settings), dict(
+        op=op, k1=k1, p1=dict(p1), k2=k2, p2=dict(p2), dtype=dtype, n_grid=int(n_grid),
+        draws=int(draws), seed=int(seed), jitter=float(jitter),
+        sweep_on=st.session_state.get("w_kern_sweep_on", "grid"), data_seed=int(settings.seed)),
+        notes=[f"The kernel $k(x, y) = {choice.formula}$ on a 1-D grid of {n_grid} points and "
+               f"on {data.name}: its profile, its Gram matrices, {draws} draws from the GP prior "
+               "with this jitter, and its spectrum as gamma sweeps its range."])
 try:
     f = _samples(key, n_grid, draws, int(seed), float(jitter), dtype)
     st.plotly_chart(gp_samples_chart(grid_1d(n_grid)[:, 0], f, prior_sd(K_grid, jitter),

@@ -8,7 +8,9 @@ import streamlit as st
 from core.scale.pooling import pool_mean
 from core.workbench.run import start_workers, time_ways, workbench_view
 from ui.cache import heuristic_gamma, load_data
+from core.export import user_kernel_cell
 from ui.charts import matrix_heatmap
+from ui.export import data_source, reproduce_control
 from ui.components.live_heatmap import frames_payload, live_heatmap, pooled_exact_payload
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
 from ui.workbench import (FRAME_SIDE, LIVE_KEY, checked, example_menu, findings_view, frame_gammas,
@@ -74,6 +76,14 @@ def kernel_view() -> None:
             st.code(frames.frames_refused, language=None, wrap_lines=True)
         fig, factor = matrix_heatmap(quick.K, "K, rows and columns in label order", "k")
         st.plotly_chart(fig, key="w_wb_heatmap")
+    reproduce_control("workbench", data_source(settings), {
+        "params": {k: float(v) for k, v in current.items()},
+        "default_gamma": float(heuristic_gamma(settings)) if uses_gamma else None},
+        notes=["Your kernel, written for one pair of vectors, batched by `vmap` three ways "
+               "(`K` by Method I, `K_method_two`, `K_pair_list`) on the sidebar's data in label "
+               "order, and pooled K over a grid of gammas (`frames`). The page's timings are "
+               "not exported: time it here, on your machine."],
+        extra_cells=[user_kernel_cell(source_ok.source)])
     st.markdown(f"Shapes: x {quick.shapes['x']}, y {quick.shapes['y']} → k {quick.shapes['k']}; "
                 f"nested `vmap` → K {quick.shapes['K']}. Symmetric to {quick.asymmetry:.1e}; "
                 f"smallest eigenvalue {quick.min_eigenvalue:.3g} ({quick.definiteness}).")

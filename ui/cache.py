@@ -10,18 +10,16 @@ scalar key in front of them identifies them (see STYLE.md on hash collisions).
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from core.data import DATASETS, load_dataset
-from core.kernels.gram import gram_jit
-from core.kernels.functions import KERNELS, default_params_for, median_heuristic_gamma
-from core.dense import on_buckets
+from core.data import DATASETS
+from core.kernels.functions import default_params_for, median_heuristic_gamma
 from core.dense.methods import rbf_from_sqdist, sqdist_for
-from core.precision import dtype_scope
+from core.views.data import builtin_data, subsample_rows
+from core.views.gram import named_kernel_gram
 
 if TYPE_CHECKING:
     from ui.settings import Settings
@@ -42,14 +40,7 @@ class Data:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _builtin(name: str, n: int, seed: int, noise: float, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    return load_dataset(name, n=n, seed=seed, noise=noise, dtype=dtype)
-
-
-def _subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
-    if X.shape[0] <= n:
-        return X
-    idx = np.sort(np.random.default_rng(seed).choice(X.shape[0], n, replace=False))
-    return X[idx]
+    return builtin_data(name, n, seed, noise, dtype)
 
 
 def load_data(settings: Settings) -> Data:
@@ -58,7 +49,7 @@ def load_data(settings: Settings) -> Data:
         if settings.upload is None:
             raise ValueError("settings.dataset is 'upload' but settings.upload is None")
         full = settings.upload.X
-        X = _subsample(full, settings.n, settings.seed).astype(settings.dtype)
+        X = subsample_rows(full, settings.n, settings.seed).astype(settings.dtype)
         note = (f"Using {X.shape[0]:,} of {full.shape[0]:,} uploaded rows (seeded sample; "
                 "raise N to use more)." if X.shape[0] < full.shape[0] else "")
         return Data(X, None, settings.upload.name, settings.data_key, note)
@@ -116,10 +107,7 @@ def sqdist(data: Data, method: str, order: np.ndarray | None = None) -> np.ndarr
 
 @st.cache_data(max_entries=8, show_spinner="Computing the Gram matrix…")
 def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.ndarray:
-    with dtype_scope(_X.dtype):
-        p = {k: np.asarray(v, dtype=_X.dtype) for k, v in params}
-        # Rows padded to a shape bucket: a few compiled programs, not one per N.
-        return on_buckets(partial(gram_jit, KERNELS[kernel].fn, p), _X, None)
+    return named_kernel_gram(kernel, dict(params), _X)  # the Gram explorer's view computes K so
 
 
 def gram_matrix(data: Data, settings: Settings, order: np.ndarray | None = None) -> np.ndarray:

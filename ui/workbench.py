@@ -8,7 +8,6 @@ bounded worker process); on screen it goes through `st.code` alone, never Markdo
 from __future__ import annotations
 
 import collections
-import math
 from typing import Any, Callable
 
 import numpy as np
@@ -17,6 +16,8 @@ import streamlit as st
 
 from core.bench.timing import TimingResult, format_seconds
 from core.errors import UserCodeError
+from core.views.workbench import FRAME_COUNT, FRAME_SIDE
+from core.views.workbench import frame_gammas as core_frame_gammas
 from core.workbench.examples import EXAMPLES
 from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
@@ -37,9 +38,6 @@ DEFAULT_EXAMPLE = next(iter(EXAMPLES))  # the notes' RBF, verbatim
 PARAM_LOW, PARAM_HIGH = 1e-3, 1e3
 _MANTISSAS = (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 PARAM_GRID = tuple(float(f"{m * 10.0 ** e:.6g}") for e in range(-3, 3) for m in _MANTISSAS) + (PARAM_HIGH,)
-# The live heatmap's precomputed gammas: 64 from a thousandth to a thousand times the
-# data's default, each K pooled to at most 128 × 128 cells (1 byte a cell: 1 MB in all).
-FRAME_COUNT, FRAME_SIDE, FRAME_DECADES = 64, 128, 3
 _RESULTS = "_wb_results"
 _KEEP = 4  # results kept per session (each holds at most a few MB)
 
@@ -105,8 +103,7 @@ def param_controls(names: tuple[str, ...]) -> dict[str, float]:
 
 def frame_gammas(default_gamma: float) -> np.ndarray:
     """The live heatmap's gammas: `FRAME_COUNT` log-spaced around the data's default gamma."""
-    centre = math.log10(default_gamma)
-    return np.logspace(centre - FRAME_DECADES, centre + FRAME_DECADES, FRAME_COUNT)
+    return core_frame_gammas(default_gamma)  # the export's grid too (core.views.workbench)
 
 
 def session_result(key: tuple, compute: Callable[[], Any]) -> Any:

@@ -45,6 +45,7 @@ __all__ = [
     "get_method",
     "resolve",
     "sqdist_for",
+    "sqdist_by_form",
     "rbf_from_sqdist",
 ]
 
@@ -349,9 +350,23 @@ def sqdist_for(name: str, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndar
     """
     X = np.asarray(X)
     method = resolve(name, X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1], X.dtype)
-    if Y is None and not method.zero_diagonal:
+    return sqdist_by_form(method.distance_method, X, Y, exact_diagonal=method.zero_diagonal)
+
+
+def sqdist_by_form(form: str, X: np.ndarray, Y: np.ndarray | None = None,
+                   exact_diagonal: bool = True) -> np.ndarray:
+    """Squared distances computed the way of one batching method, shape (N, M), dtype of X.
+
+    Args:
+      form: a method's `distance_method` ("vmap", "broadcast", "dot", "centered",
+        "numpy", "sklearn" or "scipy").
+      X: shape (N, D). Y: shape (M, D) or None (K(X, X)).
+      exact_diagonal: for Y None, set d(x, x) to exactly 0 (the method's
+        `zero_diagonal`); False keeps the form's round-off there, as the method does.
+    """
+    X = np.asarray(X)
+    if Y is None and not exact_diagonal:
         Y = X  # the method keeps the expansion's round-off on the diagonal: so do we
-    form = method.distance_method
     if form in ("numpy", "sklearn", "scipy"):  # no JAX, nothing compiled
         return pairwise_sqeuclidean(X, Y, method=form, dtype=X.dtype)
     X = as_float_array(X, X.dtype)

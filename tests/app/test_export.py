@@ -1,0 +1,178 @@
+""""Reproduce in Python": each exported program, run alone, gives the page's own numbers.
+
+Each export is built exactly as the page's buttons build it (from the arguments the
+page handed `ui.export.reproduce_control`), written to a temporary folder outside the
+repository and run there as `python -I page.py --save DIR` with no PYTHONPATH: an
+import of the app's code would fail. Its arrays are compared with what the page drew
+(the live heatmap's payload, the Plotly figures' data), to the dtype's tolerance.
+One notebook is executed top to bottom with nbclient, in this interpreter's kernel.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.export import ALLOWED_PACKAGES, import_roots
+from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from tests.conftest import TOL
+from ui.components.live_heatmap import decode_exact
+from ui.export import export_files
+
+RUN_TIMEOUT_S = 600
+
+
+def exported(at, page: str) -> tuple[str, str]:
+    """The two downloads the page offers now: (<page>.py, <page>.ipynb)."""
+    return export_files(page, *at.session_state[f"_export_{page}"])
+
+
+def assert_standalone(script: str) -> None:
+    """The program imports only the allowed packages and the standard library."""
+    roots = import_roots(script) - {"__future__"}
+    assert not roots & {"core", "ui", "app_pages", "app", "streamlit"}, roots
+    assert roots <= ALLOWED_PACKAGES | set(sys.stdlib_module_names), roots - ALLOWED_PACKAGES
+    ast.parse(script)
+
+
+def run_alone(script: str, page: str, tmp_path: Path) -> dict[str, np.ndarray]:
+    """Run the program outside the repository, isolated; the arrays it saved, by name."""
+    assert_standalone(script)
+    (tmp_path / f"{page}.py").write_text(script, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-I", f"{page}.py", "--save", "out"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {p.stem: np.load(p, allow_pickle=False) for p in (tmp_path / "out").glob("*.npy")}
+
+
+def close(got: np.ndarray, want: np.ndarray, dtype: str, scale: float = 1.0) -> None:
+    np.testing.assert_allclose(got, want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10 * scale)
+
+
+# --- Gram explorer ------------------------------------------------------------------------
+
+def _gram_shown(at) -> np.ndarray:
+    """The K the page draws, display order: the live heatmap's exact K, or the Plotly one."""
+    payloads = {el.key: el.proto.bytes for el in at.get("bidi_component")}
+    if "w_gram_live_exact" in payloads:
+        return decode_exact(payloads["w_gram_live_exact"])["K"]
+    return np.asarray(plotly_figures(at)["w_gram_heatmap"]["data"][0]["z"])
+
+
+def test_gram_export_reproduces_the_default_view(tmp_path):
+    at = open_page("gram.py", {"n": "120", "dataset": "moons"})
+    script, notebook = exported(at, "gram")
+    view = run_alone(script, "gram", tmp_path)
+    order = view["order"]
+    np.testing.assert_array_equal(view["order"], np.argsort(view["y"], kind="stable"))
+    close(view["K"][np.ix_(order, order)], _gram_shown(at), "float32")
+    assert view["K"].dtype == np.float32 and view["K"].shape == (120, 120)
+    # The page's "Download K as .npy" holds K in the data's order: the same file.
+    assert set(view) >= {"K", "sqdist", "order", "X", "y", "eigenvalues"}
+    nb = json.loads(notebook)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "\n\n".join(sources).count("def gram_view(") == 1
+
+
+@pytest.mark.slow
+def test_gram_export_of_a_changed_view_pools_like_the_screen(tmp_path):
+    at = open_page("gram.py", {"n": "600", "dataset": "digits", "dtype": "float64",
+                               "kernel": "polynomial"})
+    no_exception(at)
+    view = run_alone(exported(at, "gram")[0], "gram", tmp_path)
+    assert view["K"].dtype == np.float64 and view["K"].shape == (600, 600)
+    # Above the display side the screen shows block means: so does the export, as K_pooled.
+    assert view["K_pooled"].shape[0] < 600
+    close(view["K_pooled"], _gram_shown(at), "float64", scale=float(np.max(np.abs(view["K"]))))
+
+
+def test_the_gram_notebook_runs_top_to_bottom_and_draws_the_figure(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    at = open_page("gram.py", {"n": "60", "dataset": "blobs"})
+    nb = nbformat.reads(exported(at, "gram")[1], as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("np.save('K.npy', view['K'][np.ix_(view['order'], "
+                                              "view['order'])])"))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    # kernel_name "python3": ipykernel's own spec, which runs this interpreter; nothing registered.
+    nbclient.NotebookClient(nb, timeout=RUN_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
+    close(np.load(tmp_path / "K.npy"), _gram_shown(at), "float32")
+
+
+# --- Kernel lab ---------------------------------------------------------------------------
+
+def _lab_shown(at) -> dict[str, np.ndarray]:
+    figures = plotly_figures(at)
+    draws = [t for t in figures["w_kern_samples"]["data"] if str(t.get("name", "")).startswith("draw")]
+    return {"K_grid": np.asarray(figures["w_kern_grid_heatmap"]["data"][0]["z"]),
+            "profile_k": np.asarray(figures["w_kern_profile"]["data"][0]["y"]),
+            "samples": np.column_stack([np.asarray(t["y"]) for t in draws]) if draws else None}
+
+
+def _check_lab(at, tmp_path, dtype: str) -> None:
+    view = run_alone(exported(at, "kernels")[0], "kernels", tmp_path)
+    shown = _lab_shown(at)
+    close(view["K_grid"], shown["K_grid"], dtype)
+    close(view["profile_k"], shown["profile_k"], dtype)
+    if shown["samples"] is not None:
+        close(view["samples"], shown["samples"], dtype, scale=10.0)
+    assert view["sweep_eigenvalues"].shape[0] == view["sweep_gammas"].shape[0]
+
+
+def test_kernel_lab_export_reproduces_the_default_view(tmp_path):
+    at = open_page("kernels.py", {"n": "100"})
+    _check_lab(at, tmp_path, "float32")
+
+
+@pytest.mark.slow
+def test_kernel_lab_export_of_a_sum_in_float64(tmp_path):
+    at = open_page("kernels.py", {"n": "80", "dtype": "float64"})
+    for key, value in (("w_kern_grid_n", 60), ("w_kern_op", "sum"), ("w_kern_k2", "periodic"),
+                       ("w_kern_draws", 3), ("w_kern_seed", 7)):
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    _check_lab(at, tmp_path, "float64")
+
+
+# --- Workbench ----------------------------------------------------------------------------
+
+def _workbench_check(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    script = exported(at, "workbench")[0]
+    assert "import jax.numpy as np" in script and "check_source" in script
+    view = run_alone(script, "workbench", tmp_path)
+    shown = decode_exact({el.key: el.proto.bytes for el in at.get("bidi_component")}
+                         ["w_wb_live_exact"])["K"]
+    close(view["K"], shown, dtype)
+    for other in ("K_method_two", "K_pair_list"):
+        close(view[other], view["K"], dtype)
+    return view
+
+
+def test_workbench_export_runs_the_users_kernel_as_python(tmp_path):
+    at = open_page("workbench.py", {"n": "120", "dataset": "moons"})
+    view = _workbench_check(at, tmp_path, "float32")
+    assert view["frames"].shape[0] == view["frame_gammas"].shape[0] == 64
+
+
+@pytest.mark.slow
+def test_workbench_export_of_an_own_parameter_kernel(tmp_path):
+    source = ("def kernel(params, x, y):\n"
+              "    d = np.sqrt(np.sum((x - y) ** 2) + 1e-12)\n"
+              "    return np.exp(-params['gamma'] * d) * params['scale']\n")
+    at = open_page("workbench.py", {"n": "90", "dataset": "iris", "source": source,
+                                    "wb_scale": "2"})
+    no_exception(at)
+    _workbench_check(at, tmp_path, "float32")

@@ -1,0 +1,93 @@
+""""Reproduce in Python": the page's current view as a script and a notebook to download.
+
+Each page calls `reproduce_control(page, data, settings)` once; the files are built
+only when a button is clicked (callables as `data=`), from `core.export`. A new page
+needs a view function in `core/views/` and one line in `EXPORTS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import streamlit as st
+
+from core.export import DataSource, ViewExport, build_script, to_notebook
+from core.views.gram import gram_figure, gram_view
+from core.views.kernels import kernel_lab_figure, kernel_lab_view
+from core.views.workbench import workbench_arrays, workbench_figure
+from ui.settings import UPLOAD, Settings
+
+__all__ = ["EXPORTS", "data_source", "export_files", "reproduce_control"]
+
+# One line per page: its file stem, title, view function and figure.
+EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
+    ViewExport("gram", "Gram explorer", gram_view, gram_figure),
+    ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
+    ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
+               call="workbench_arrays(kernel, X, y, **SETTINGS)"),
+)}
+
+
+def data_source(settings: Settings) -> DataSource:
+    """The sidebar's data as the export loads it (the values of the app's data key)."""
+    if settings.dataset == UPLOAD and settings.upload is not None:
+        return DataSource(UPLOAD, settings.n, settings.seed, 0.0, settings.dtype,
+                          file_name=settings.upload.name, shape=tuple(settings.upload.X.shape))
+    name, n, noise, seed, dtype = settings.data_key
+    return DataSource(name, n, seed, noise, dtype)
+
+
+def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
+                 notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
+                 settings_note: str = "") -> tuple[str, str]:
+    """The two downloads of one view: (`<page>.py` text, `<page>.ipynb` JSON text)."""
+    script = build_script(EXPORTS[page], data, settings, notes, extra_cells, settings_note)
+    return script, to_notebook(script)
+
+
+def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
+                      notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
+                      settings_note: str = "") -> None:
+    """A "Reproduce in Python" popover with `<page>.py` and `<page>.ipynb` of the current view.
+
+    The arguments are kept in the session (`_export_<page>`), so a test can rebuild
+    exactly what the buttons give.
+    """
+    args = (data, dict(settings), tuple(notes), tuple(extra_cells), settings_note)
+    st.session_state[f"_export_{page}"] = args
+    script = lambda: build_script(EXPORTS[page], *args)  # noqa: E731  (built on click only)
+    with st.popover("Reproduce in Python", icon=":material/code:"):
+        st.caption("This view as a standalone program: the app's own code for it, its data "
+                   "and settings. It imports only JAX, NumPy, SciPy, scikit-learn, pandas, "
+                   f"optax and Plotly. `python {page}.py --save DIR` writes each array the page "
+                   "shows as DIR/<name>.npy; the notebook also draws the figure.")
+        c1, c2 = st.columns(2)
+        c1.download_button(f"{page}.py", script, file_name=f"{page}.py", mime="text/x-python",
+                           key=f"w_{page}_export_py", on_click="ignore", icon=":material/download:")
+        c2.download_button(f"{page}.ipynb", lambda: to_notebook(script()), file_name=f"{page}.ipynb",
+                           mime="application/x-ipynb+json", key=f"w_{page}_export_ipynb",
+                           on_click="ignore", icon=":material/download:")
+
+
+def gram_method_note(current: Settings, n: int, d: int) -> str:
+    """Which batching method the settings' distances come from ("auto": the one it picked)."""
+    from core.dense.methods import METHODS, resolve
+
+    if current.kernel != "rbf":
+        return "Distances as jit · Method I computes them (the page's choice for this kernel)."
+    picked = resolve(current.method, n, n, d, current.dtype)
+    chosen = METHODS[current.method].label + (f" -> it picked {picked.label}"
+                                              if current.method == "auto" else "")
+    return f"Batching method in the app: {chosen}; its distances are the '{picked.distance_method}' form."
+
+
+def gram_settings(current: Settings, n: int, d: int, order_by_label: bool) -> dict[str, Any]:
+    """The Gram explorer's view settings: the kernel, and the distances its method computes
+    ("auto" resolved to the method it picked; other kernels' distances are Method I's)."""
+    from core.dense.methods import METHODS, resolve
+
+    method = (resolve(current.method, n, n, d, current.dtype) if current.kernel == "rbf"
+              else METHODS["jit_method1"])
+    return {"kernel": current.kernel, "params": dict(current.params),
+            "distances": method.distance_method, "exact_diagonal": method.zero_diagonal,
+            "order_by_label": bool(order_by_label)}
