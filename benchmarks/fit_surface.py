@@ -11,8 +11,8 @@ calls it: compiled apart (first call), then timed by `core.bench.timing.time_cal
 the plain nested vmap (every gamma at once: 3 repeats) and the Python double loop
 (`lml_surface_loop`, one jitted call per cell) on 4 evenly spaced gamma rows (256
 cells; the first rows alone would flatter it, LAPACK stops early where K does not
-factor), scaled to all 4096. The target: the surface for N = 200 in under a second (the issue's "Done
-when"; a benchmark, not a test). The load average at start and end is recorded:
+factor), scaled to all 4096. The target: the surface for N = 200 in under a second (a
+benchmark, not a test). The load average at start and end is recorded:
 on a shared machine it decides much of the result.
 
 Writes benchmarks/results/fit_surface_<UTC timestamp>.md and .json and

@@ -17,11 +17,10 @@ the median-heuristic gamma:
   at N <= SMALL_N, where a call takes a millisecond). Each method (and each floor) is
   timed only once the threads the one before it left running are idle
   (`core.bench.timing.settle_threads`): every one starts from the same quiet
-  process (docs/BENCHMARKS.md, "One method's threads in the next one's time").
+  process (docs/BENCHMARKS.md, "Threads left running between methods").
   Then one untimed warm-up call, then the timed one, in every round: the race
   compiles a compiled method afresh each round, and the first call of a new
-  executable is not its steady state (docs/BENCHMARKS.md, "The warm-up the
-  benchmark left out").
+  executable is not its steady state.
 * accuracy: max |K - K_ref| against SciPy's direct differences in float64 on
   the same (already rounded) data, for unit data and for the same data offset
   1e4 from the origin.
@@ -64,15 +63,14 @@ OURS = ("auto", "jit_panels", "numpy_tiled", "jit_mirrored", "jit_centered", "ji
 CONTEXT = ("jit_expansion",)  # fast but inaccurate far from the origin: not eligible
 FLOORS = ("floor_numpy", "floor_jax")
 TARGET_PEER = {"float32": 0.4, "float64": 0.6}
-TARGET_FLOOR = 2.0          # float32 only, as the issue states it
+TARGET_FLOOR = 2.0          # float32 only: float64's floor has no target
 TARGET_ERROR_F32 = 2e-6
 OFFSET = 1e4
 RESULTS = ROOT / "benchmarks" / "results"
 # Points up to this N get SMALL_N_ROUNDS_FACTOR times the rounds: a call there takes
 # about a millisecond, so more rounds cost little, and one call's time swings with
-# whether XLA's two threads both got a core (0.8 or 1.5 ms at N = 1000, float64): the
-# median of 7 single calls moved the float64 ratios by half between quiet runs
-# (docs/BENCHMARKS.md, "The warm-up the benchmark left out").
+# whether XLA's worker threads get a core each, which a median of few calls does not
+# average out (docs/BENCHMARKS.md, "The Gram matrix").
 SMALL_N = 1000
 SMALL_N_ROUNDS_FACTOR = 3
 

@@ -77,7 +77,8 @@ def timeit_times(method_name: str, X, gamma: float, dtype: str, samples: int,
         # number=1: one call per sample, as the race times them (each call alone, its
         # result forced). On a machine shared with other work, a long burst of calls
         # (timeit's autorange: 0.2 s per sample) is shared with the other processes while
-        # a single short call often fits in one scheduler slice: see docs/BENCHMARKS.md.
+        # a single short call often fits in one scheduler slice (docs/BENCHMARKS.md,
+        # "The race against timeit").
         number = 1 if not sustained else timer.autorange()[0]
         per_call = [t / number for t in timer.repeat(repeat=samples, number=number)]
         return statistics.median(per_call), min(per_call)

@@ -3,7 +3,7 @@
     python benchmarks/workbench_click.py                    # N 1000 blobs, float32, 5 rounds
     python benchmarks/workbench_click.py --n 2000 --dtype float64 --rounds 7
 
-The issue's target: "From a click on an example to its heatmap at N = 1,000: under
+The target: "From a click on an example to its heatmap at N = 1,000: under
 1 s on this machine, compile included". Each round sends the example with a
 comment line that differs from round to round, so the worker's caches (kernels,
 compiled programs) miss and every round pays tracing, the bounds check and XLA's

@@ -3,11 +3,9 @@
 XLA's CPU backend asks LLVM for 256-bit vectors by default, even on a CPU with
 AVX-512. Asking for 512 (`xla_cpu_prefer_vector_width`) lets LLVM vectorize the
 fused clip-and-exp pass of K twice as wide: the same bits out (checked for every
-compiled method by tests/core/test_compile_options.py), in less time. Measured on
-this project's 2-core AMD EPYC (AVX-512), jit_centered, median of 31 settled rounds,
-with the options / without: 0.60-0.66 (float64, N = 1000 and 2000, D = 2 and 16),
-0.73-0.77 (float32), 0.82-0.92 at D = 128 (benchmarks/compile_options_bench.py;
-docs/BENCHMARKS.md, "Wider vectors").
+compiled method by tests/core/test_compile_options.py), in less time where the
+exponentials dominate (benchmarks/compile_options_bench.py; figures in
+docs/BENCHMARKS.md, "Compiler options").
 
 The option is a preference: where the CPU has no 512-bit vectors LLVM uses the
 widest it has (checked by hand here, with XLA capped at AVX2: the same bits). It is

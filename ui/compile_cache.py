@@ -28,8 +28,8 @@ from pathlib import Path
 __all__ = ["CACHE_DIR_ENV", "MAX_BYTES", "cache_dir", "enable_compilation_cache"]
 
 CACHE_DIR_ENV = "VMAP_JAX_CACHE_DIR"
-# The default views of all ten pages wrote 197 programs, 1.9 MB (measured 2026-12-07: each
-# page opened once in AppTest); other settings add programs (a bucket of N, a dtype, a
+# The default views of all the pages write about 200 programs, about 2 MB (each page
+# opened once in AppTest); other settings add programs (a bucket of N, a dtype, a
 # kernel, a method). 256 MiB keeps over a hundred times that.
 MAX_BYTES = 256 * 2**20
 

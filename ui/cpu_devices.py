@@ -1,10 +1,10 @@
 """One CPU device per core for the app's process, asked for before JAX starts.
 
 JAX sees one CPU device by default. The Scale page's block engine splits its rows
-over every device JAX sees (core.scale.step), and with one device per core it
-runs at 1.28-1.36x the exp-and-reduce floor per computed entry, against
-1.48-1.53x on one device (docs/BENCHMARKS.md, measured on 2 cores): the one-device
-program leaves a core idle part of the time. Programs that run on one device (every
+over every device JAX sees (core.scale.step), and with one device per core each
+device runs its own rows' program, where the one-device program leaves a core idle
+part of the time (figures: docs/BENCHMARKS.md, "One CPU device per core in the
+app"). Programs that run on one device (every
 dense page) are not slowed: they run on the first device with the same threads.
 
 XLA reads `--xla_force_host_platform_device_count` once, when JAX's CPU backend
@@ -22,7 +22,7 @@ from collections.abc import Mapping, MutableMapping
 __all__ = ["COUNT_FLAG", "MAX_CPU_DEVICES", "cores_available", "split_cpu_into_devices"]
 
 COUNT_FLAG = "--xla_force_host_platform_device_count"
-# Measured on 2 cores only; a cap keeps a many-core server from cutting the Scale
+# Only 2 cores were measured; a cap keeps a many-core server from cutting the Scale
 # page's steps (and the devices tab's rows) into dozens of small shards.
 MAX_CPU_DEVICES = 8
 

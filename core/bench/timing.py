@@ -104,11 +104,11 @@ def settle_allocator() -> None:
     glibc's malloc serves a block above its mmap threshold (128 KiB at start) with a
     fresh mapping and unmaps it on free, so a call that allocates a few MiB faults in
     new pages every time; the first free of a larger mapped block raises that
-    threshold (up to 32 MiB) and later blocks come from the reused heap. The same
-    call then costs much less: scikit-learn's `rbf_kernel` at N = 400, D = 2, float32
-    took 1.4-1.5 ms before and 0.44-0.45 ms after, here (docs/BENCHMARKS.md, "The
-    race against timeit"). Which state a timing saw depended on what the process had
-    freed before; after this it is always the second, which the app's server reaches
+    threshold (up to 32 MiB) and later blocks come from the reused heap, where the
+    same call costs several times less (scikit-learn's `rbf_kernel` at a few hundred
+    points; docs/BENCHMARKS.md, "The race against timeit"). Which state a timing saw
+    would depend on what the process had freed before; after this it is always the
+    second, which the app's server reaches
     in its first seconds. One 24 MiB NumPy block, allocated and freed; no effect
     where the C library is not glibc.
     """
@@ -146,9 +146,8 @@ def settle_threads(window_s: float = 0.005, busy_share: float = 0.1,
 
     OpenBLAS's worker threads spin for about 0.1 s after each threaded BLAS
     call (scikit-learn's `rbf_kernel` makes one) before they sleep; meanwhile
-    each holds a core. On this 2-core machine, an XLA program timed in that
-    spell got one core instead of two and took up to twice as long
-    (docs/BENCHMARKS.md, "One method's threads in the next one's time"). So a
+    each holds a core, and an XLA program timed in that spell gets fewer cores
+    than it would (docs/BENCHMARKS.md, "Threads left running between methods"). So a
     benchmark that times methods one after another times each one only once
     the other threads of the process (BLAS workers, XLA's pool) ran less than
     `busy_share` of one core over a `window_s` window: every method, the peers

@@ -3,8 +3,8 @@
 `choose_auto(n, m, d, dtype)` names the method; the `"auto"` entry of
 `core.dense.methods.METHODS` (registered here, when `core.dense` is imported)
 delegates each call to that pick, so its limits, its shift and its speed are the
-pick's. Only methods accurate far from the origin qualify. The thresholds come from
-benchmarks/gram_bench.py (docs/BENCHMARKS.md).
+pick's. Only methods accurate far from the origin qualify. The thresholds follow
+benchmarks/gram_bench.py; its figures are in docs/BENCHMARKS.md, "The Gram matrix".
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ __all__ = ["TILED_MIN_ENTRIES", "choose_auto"]
 
 # From this many entries of K on, "auto" leaves jit_centered for the methods that
 # write K once into a NumPy buffer. Below it XLA's single fused kernel wins: it
-# reuses its freed buffers (no page faults) and has no Python loop. Measured by
-# benchmarks/gram_bench.py and docs/BENCHMARKS.md: jit_centered ahead at N = 2000,
-# behind from N = 4000 on.
+# reuses its freed buffers (no page faults) and has no Python loop. Above it a fresh
+# N x N buffer from XLA and a second pass over K cost more than the loop's overhead;
+# the crossover lies between N = 2000 and 4000 (benchmarks/gram_bench.py).
 TILED_MIN_ENTRIES = 3000 * 3000
 
 
@@ -28,11 +28,11 @@ def choose_auto(n: int, m: int, d: int, dtype="float32") -> str:
     """The registry name `"auto"` runs for this size, dimension and dtype.
 
     Only methods accurate far from the origin qualify; of those, the fastest in
-    benchmarks/gram_bench.py (docs/BENCHMARKS.md): jit_centered for K below
-    TILED_MIN_ENTRIES entries (one fused XLA kernel); above, in float64,
-    numpy_tiled (NumPy's float64 exponential costs about half of XLA's: fastest
-    at every float64 point of N = 4000 and 8000 in the quiet run
-    gram_20261130T174533Z); in float32, jit_mirrored (it computes only the tiles
+    benchmarks/gram_bench.py (figures: docs/BENCHMARKS.md, "The Gram matrix"):
+    jit_centered for K below TILED_MIN_ENTRIES entries (one fused XLA kernel);
+    above, in float64, numpy_tiled (NumPy's float64 exponential is cheaper than
+    XLA's, and the exponentials dominate there); in float32, jit_mirrored (it
+    computes only the tiles
     of K(X, X) on and above the diagonal: half the products and exponentials)
     from MIRROR_MIN_FEATURES features on, where the products dominate, else
     jit_panels. A method that declines for memory passes to the next one.

@@ -6,7 +6,7 @@ subtracts one shared mean first (distances do not change, and the norms become
 small, so float32 no longer cancels far from the origin), uses the expansion
 `-gamma * (|x|^2 + |y|^2 - 2 x.y)` and writes K once into one NumPy buffer (NumPy
 asks for huge pages; a fresh N x N buffer from XLA is page-faulted in 4 KiB at a
-time, 45 ms at N = 8000, float32). XLA programs run on their own here are
+time, which at large N costs as much as the stores). XLA programs run on their own here are
 compiled with `core.compile_options.COMPILER_OPTIONS` (512-bit vectors).
 
 `rbf_gram_panels` ("jit_panels"): XLA computes K a panel of rows at a time, fused
@@ -20,7 +20,7 @@ and on every core, while NumPy copies the previous panel into K.
 * for K(X, X) with many features only the tiles on and above the diagonal are
   computed, each stored twice (as is, and transposed): half the products and
   exponentials. With few features the product is cheap and NumPy's transposed store
-  is not (about 1.9 ns an entry against 0.5, measured), so every tile is computed;
+  (strided) is not, so every tile is computed;
 * tiles are shared among one worker thread per core (NumPy releases the GIL in
   BLAS and in ufuncs), with BLAS held to one thread per call meanwhile.
 
@@ -53,15 +53,15 @@ __all__ = ["TILE_ROWS", "TILE_COLS", "THREADED_MIN_ENTRIES", "MIRROR_MIN_FEATURE
            "rbf_gram_numpy_exp", "worker_count"]
 
 # A float32 tile of 256 x 256 (256 KiB) stays in a core's L2 cache between the product,
-# clip, exp and both stores. Measured at N = 8000 on one core: 256 x 512 and 256 x 1024
-# tiles were 1.2-1.4x slower (the transposed store reads the tile at a 2-4 KiB stride,
-# which thrashes L1), 512 x 512 1.3x; whole row panels spill to memory between passes.
+# clip, exp and both stores. Wider tiles make the transposed store read the tile at a
+# 2-4 KiB stride, which thrashes L1; larger ones and whole row panels spill to memory
+# between passes (figures: docs/BENCHMARKS.md, "The Gram matrix", and its history).
 TILE_ROWS = 256
 TILE_COLS = 256
 # Below this many entries threads cost more than they save (K is under 1 ms).
 THREADED_MIN_ENTRIES = 1_000_000
 # K(X, X) mirrors tiles from this many features on: the product a mirrored tile saves
-# (0.3 ns an entry at D = 2, 3 ns at D = 128, one core) then outweighs the transposed store's 1.4.
+# grows with D, and from here on it outweighs the cost of the strided transposed store.
 MIRROR_MIN_FEATURES = 32
 # Tasks per worker thread: the tiles are dealt out in this many shares per thread.
 SHARES_PER_WORKER = 4
@@ -133,9 +133,8 @@ def rbf_gram_tiled(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
 
 
 # A panel of about 4 MiB: XLA's output for it is reused from the heap call after
-# call (a fresh N x N buffer from XLA is page-faulted in at 4 KiB a page: 45 ms
-# at N = 8000), and the copy into K reads it from cache. Measured at N = 8000,
-# float32: 128-row panels (4 MiB) 1.6x faster than 512-row ones.
+# call (a fresh N x N buffer from XLA is page-faulted in at 4 KiB a page), and the
+# copy into K reads it from cache; larger panels leave the cache before the copy.
 PANEL_BYTES = 4 * 1024**2
 
 
@@ -215,9 +214,8 @@ def rbf_gram_panels(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) -> n
 
 
 # rbf_gram_mirrored: tiles of PAIR_TILE x PAIR_TILE, PAIRS_PER_CALL of them per XLA
-# call (4 float32 tiles and their transposes: 2 MiB). Measured at N = 4000, D = 128
-# on one core: 4 per call 15 % less CPU time than jit_panels, 8 or 16 per call
-# slower than 4 (the outputs leave the cache before NumPy copies them).
+# call (4 float32 tiles and their transposes: 2 MiB, which stay in cache until NumPy
+# copies them; more per call leave it first).
 PAIR_TILE = 256
 PAIRS_PER_CALL = 4
 
@@ -300,8 +298,8 @@ def rbf_gram_mirrored(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray) ->
 @jax.jit
 def centered_exponent(X: jax.Array, Y: jax.Array | None, gamma: jax.Array) -> jax.Array:
     """`-gamma * |x_i - y_j|^2` of already shifted rows by the expansion, fused by XLA:
-    `(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`, as `rbf_panel` (no scaling in the
-    pass over the product: 7 % faster at N = 1000, D = 2 and 16; docs/BENCHMARKS.md).
+    `(2 gamma X) . Y.T - gamma |x|^2 - gamma |y|^2`, as `rbf_panel`: gamma goes into
+    the product, so the pass over the (N, M) result has no scaling to do.
 
     Args:
       X: shape (N, D); Y: (M, D), or None for K(X, X) (self pairs exactly 0); gamma: a scalar.
@@ -325,8 +323,8 @@ def rbf_gram_numpy_exp(X: np.ndarray, Y: np.ndarray | None, gamma: np.ndarray,
                        workers: int | None = None) -> np.ndarray:
     """The centered expansion's exponents from XLA, exponentiated by NumPy into a new K.
 
-    NumPy's float64 `exp` costs about two thirds of XLA's (measured: 1M entries,
-    0.7 ms against 1.1 ms of CPU time), so in float64 the product goes to XLA (every core)
+    NumPy's float64 `exp` costs less CPU time than XLA's, so in float64 the product
+    goes to XLA (every core)
     and the exponential to NumPy, split over `workers` threads (NumPy releases the
     GIL in ufuncs; the calling thread takes the last share).
 
@@ -377,9 +375,8 @@ _blas_state: dict = {"users": 0, "limiter": None, "controller": None}
 @contextlib.contextmanager
 def _one_blas_thread_per_call() -> Iterator[None]:
     # Our workers already use every core: a multithreaded BLAS inside each of
-    # them oversubscribes the cores (measured 1.5-2x slower on 2 cores), and
-    # even alone, BLAS threads woken for one small tile cost more than the tile
-    # (a 100-point K at D = 128 took 13 ms instead of 0.1 ms under load). The BLAS
+    # them oversubscribes the cores, and even alone, BLAS threads woken for one
+    # small tile cost more than the tile. The BLAS
     # thread count is process-wide, so it is lowered by the first concurrent
     # caller and restored by the last one, never by one that overlaps another.
     with _BLAS_LOCK:

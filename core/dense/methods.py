@@ -122,9 +122,9 @@ def gram_jit_mirrored(X, Y, gamma):
 
 
 def gram_jit_numpy_exp(X, Y, gamma):
-    # XLA makes the exponents (the product, every core); NumPy's exp, about two
-    # thirds of XLA's CPU time in float64, writes them into a new NumPy K (slower
-    # than jit_centered in wall time in the quiet run: docs/BENCHMARKS.md).
+    # XLA makes the exponents (the product, every core); NumPy's exp, cheaper than
+    # XLA's in float64, writes them into a new NumPy K. A candidate the Gram benchmark
+    # times beside the others; "auto" does not pick it (docs/BENCHMARKS.md, "The Gram matrix").
     return rbf_gram_numpy_exp(np.asarray(X), None if Y is None else np.asarray(Y), gamma)
 
 

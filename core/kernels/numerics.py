@@ -81,7 +81,7 @@ def augmented_factors(Xc: Array, Yc: Array, gamma: Array) -> tuple[Array, Array]
     `-γ|x - y|² = x·(2γ y) - γ|x|² - γ|y|²`, so with `A = [x, -γ|x|², 1]` and
     `B = [2γ y, 1, -γ|y|²]ᵀ` the exponent is ONE matrix product: the only (N, M)
     arrays are the product and K (the norms and gamma as separate (N, M) passes
-    cost about 1.5x more, measured). 2γ always multiplies Y, so every caller
+    would each read and write K once more). 2γ always multiplies Y, so every caller
     rounds the same way. Pass points from `shared_shift`: the expansion cancels
     far from the origin.
 
@@ -121,7 +121,7 @@ def clip_at_zero(values: Array, *, exponent: bool = False,
       The clipped values, shape and dtype of `values`.
     """
     if isinstance(values, np.ndarray):
-        # A row of zeros, not a scalar 0: NumPy vectorises it, 4x faster (measured).
+        # A row of zeros, not a scalar 0: NumPy vectorises the row; the scalar is far slower.
         zeros = np.zeros(values.shape[-1:], values.dtype)
         (np.minimum if exponent else np.maximum)(values, zeros, out=values)
         if self_pairs is not None:

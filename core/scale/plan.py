@@ -23,9 +23,9 @@ __all__ = ["ROW_AXIS", "MAX_POOLED_SIDE", "BlockCancelled", "BlockReductions", "
 
 ROW_AXIS = "rows"
 # Rows per device and columns per tile. CPU: a 512 × 2048 float32 tile is 4 MiB (it
-# stays in the shared cache); measured about 5% less CPU per computed entry than
-# 256 × 4096 on the symmetric path, whose tiles are (columns, rows) and reduce along
-# rows of 512 (benchmarks/block_engine.py, docs/BENCHMARKS.md "Third pass").
+# stays in the shared cache), and the symmetric path's tiles are (columns, rows), so
+# they reduce along the block's 512 rows (benchmarks/block_engine.py; figures in
+# docs/BENCHMARKS.md, "The block engine against the floor").
 # Accelerators want far more work per launch: a starting point, not a measurement
 # (docs/SCALING.md).
 _CPU_SHAPE = (512, 2048)
@@ -164,9 +164,9 @@ def plan_blocks(
     per_tile = math.ceil(groups / n_tiles)
     if rows_per_device is None:
         # Whole default blocks (the last one padded), or one block of all rows rounded up
-        # to a multiple of 8: blocks shrunk to an odd size (509 rows at N = 60,000) cost
-        # about 15% more CPU per entry on the symmetric path, whose tiles are (columns,
-        # rows) and vectorise along the rows (docs/BENCHMARKS.md, "Third pass").
+        # to a multiple of 8: blocks shrunk to an odd size cost more CPU per entry on
+        # the symmetric path, whose tiles are (columns, rows) and vectorise along the
+        # rows (docs/BENCHMARKS.md, "The block engine against the floor").
         rows_per_device = min(default_rows, 8 * math.ceil(n / (8 * n_devices)))
     if rows_per_device < 1:
         raise ValueError(f"rows_per_device must be at least 1, got {rows_per_device}.")

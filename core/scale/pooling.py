@@ -15,8 +15,8 @@ __all__ = ["MAX_POOLED_SIDE", "pool_factor", "pool_edges", "pool_mean", "pooled_
 # The most cells a side of any heatmap the app draws, dense or from the block engine.
 # 448² float32 cells are 0.8 MB, 1.07 MB in base64, and Plotly escapes every "/" of
 # that base64 as "\u002f" (6 bytes): K's float32 bytes make about 1 char in 16 a
-# "/", so a heatmap message stays under 1.5 MB even for a matrix of ones. 512²
-# cells measured 1.7-1.8 MB.
+# "/", so a heatmap message stays under 1.5 MB even for a matrix of ones; 512²
+# cells would not.
 MAX_POOLED_SIDE = 448
 
 

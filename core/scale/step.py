@@ -186,7 +186,7 @@ def symmetric_tile(carry, xs, *, rows, row_ids, weights, member, gamma, n, pool,
     the block's rows. Made that way, both reductions run along whole arrays: the
     column groups of each row sum T // pool slabs of `pool` rows of length B, and the
     column sums (and K^T v) are one product with the block's weights (docs/BENCHMARKS.md,
-    "Third pass").
+    "Where the engine's time goes").
 
     Args:
       carry: {"diagonal": (B,)} when asked for, else {}.
@@ -277,10 +277,10 @@ def _compiled_step(mesh: Mesh, **static) -> Callable[..., dict[str, jax.Array]]:
 
 # XLA's CPU backend hands dots and reductions to YNNPACK, whose exp is fast, but by default
 # not elementwise chains: a tile of K with two consumers (its row sums and, on the symmetric
-# path, its column sums) was exponentiated by XLA's own slower loop, between two passes over
-# memory. With elementwise fusions on, YNNPACK computes the product, clip and exp of a tile
-# in one pass and the two reductions read it back: 20-25% less CPU time per computed entry
-# (benchmarks/block_engine.py, docs/BENCHMARKS.md). Per program, never process-wide.
+# path, its column sums) is then exponentiated by XLA's own slower loop, between two passes
+# over memory. With elementwise fusions on, YNNPACK computes the product, clip and exp of a
+# tile in one pass and the two reductions read it back (benchmarks/block_engine.py; figures in
+# docs/BENCHMARKS.md, "The block engine against the floor"). Per program, never process-wide.
 _YNN_TYPES = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_ELTWISE,LIBRARY_FUSION_TYPE_REDUCE"
 
 

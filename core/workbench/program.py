@@ -87,7 +87,7 @@ def _aval_bytes(aval: Any) -> int:
 
 
 # A linear-algebra primitive is one library call per matrix of the batch (LAPACK on
-# CPU): about 2 µs each for a 2 × 2 solve here, the time of ~2,000 element operations.
+# CPU): even a 2 × 2 solve costs a call's overhead, counted as ~2,000 element operations.
 _LINALG_CALL_WORK = 2000.0
 _LINALG = frozenset({"cholesky", "eigh", "eig", "lu", "triangular_solve", "qr", "svd",
                      "householder_product", "schur", "hessenberg", "tridiagonal",

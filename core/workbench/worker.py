@@ -11,9 +11,9 @@ At start the process makes itself safe to run user programs in:
 * no persistent compilation cache (`jax_enable_compilation_cache` off): a user's
   program is never written to disk, nor read from it;
 * its address space capped (`RLIMIT_AS`) at its size after start-up plus
-  `MEMORY_LIMIT_BYTES`: measured here, XLA's CPU client then fails a too large
-  allocation with RESOURCE_EXHAUSTED and goes on serving (the parent also polls
-  the resident size and kills above the limit, for what the cap cannot see);
+  `MEMORY_LIMIT_BYTES`: XLA's CPU client then fails a too large allocation with
+  RESOURCE_EXHAUSTED and goes on serving (the parent also polls the resident
+  size and kills above the limit, for what the cap cannot see);
 * BLAS on one thread (two workers share this machine's two cores).
 """
 
