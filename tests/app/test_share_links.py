@@ -16,7 +16,7 @@ import pytest
 from core.data import DATASETS
 from core.dense.methods import METHODS
 from core.kernels.functions import KERNELS
-from tests.app.conftest import (ROOT, address_bar, metric, no_exception, open_page, plotly_figures,
+from tests.app.conftest import (address_bar, metric, no_exception, open_page, plotly_figures,
                                 widget)
 from tests.test_architecture import EXPECTED_PAGES
 from ui.settings import GAMMAS, N_MAX, snap_gamma
@@ -260,14 +260,6 @@ def test_an_upload_error_stays_with_the_upload_not_on_every_page():
     no_exception(at)
     assert not any("broken.csv" in e.value for e in at.error)
     assert widget(at, "dataset").value == "blobs"
-
-
-def test_settings_carry_the_upload_to_load_data():
-    """ui/cache.py reads the upload from Settings, never from the sidebar's session keys."""
-    source = (ROOT / "ui" / "cache.py").read_text(encoding="utf-8")
-    assert "session_state" not in source
-    assert "ui.sidebar" not in source and "ui.state" not in source
-    assert not (ROOT / "ui" / "state.py").exists()
 
 
 # --- kernel parameters and gamma: a copied link opens the same numbers ---------------------
