@@ -2,7 +2,9 @@
 
 One harness for the app's "Batching race" page, `python -m core.bench` and the
 benchmarks. Compiled methods are compiled ahead of time (`time_jitted`: compile time
-apart from run time); the others are timed as called (`time_call`, first call = warm-up).
+apart from run time), each time from a fresh copy of the program, so the time is a real
+compile, never a read from JAX's in-memory or persistent compilation cache; the others
+are timed as called (`time_call`, first call = warm-up).
 """
 
 from __future__ import annotations
@@ -164,8 +166,9 @@ def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
     runs = METHODS[picked] if picked else method  # auto times the very method it runs
     try:
         args = runs.prepare(X, Y, gamma, X.dtype)
-        if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs
-            timing, out = time_jitted(runs.fn, *args, **timing_kwargs)
+        if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs:
+            # a fresh copy of the program, so no compilation cache can serve it
+            timing, out = time_jitted(runs.fn, *args, fresh=True, **timing_kwargs)
         else:
             last = [None]  # the last timed output (one, not all: N×M each), for accuracy
 
