@@ -294,7 +294,9 @@ st.caption("The code below is read with `inspect.getsource` from the very functi
            "(`core/compile_options.py`: XLA asks for 512-bit vectors, which changes the speed "
            "on CPUs that have them, never the result).")
 for name, method in METHODS.items():
-    tags = ["jax.jit" if method.compiled else "not compiled"]
+    runs = method.resolve(n, n, d, dtype)  # "auto": its pick, as the race runs and ticks it
+    tags = [] if runs is method else [f"runs {runs.label} at this size"]
+    tags.append("jax.jit" if runs.compiled else "not compiled")
     if method.peer:
         tags.append("peer library")
     if name == BASELINE:

@@ -176,7 +176,7 @@ def test_auto_row_names_its_pick_by_label_not_internal_id():
     shown = " ".join(str(v) for v in at.dataframe[0].value.to_numpy().ravel())
     ids = [m for m in METHODS if m != "auto" and f"→ {m}" in shown]
     assert not ids, ids
-    assert any(f"{METHODS['auto'].label} → {m.label}" in shown for m in METHODS.values())
+    assert any(f"auto → {m.label}" in shown for m in METHODS.values())
     figure_text = str(plotly_figures(at))
     assert not any(f"→ {m}" in figure_text for m in METHODS if m != "auto")
 
@@ -200,3 +200,20 @@ def test_scaling_reports_no_clear_crossover_when_repeats_overlap():
     bars = fig.data[0].error_y
     np.testing.assert_allclose(np.asarray(bars.array) + fig.data[0].y, [1.1, 1.4])
     np.testing.assert_allclose(fig.data[0].y - np.asarray(bars.arrayminus), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("query, compiled", [({}, True),  # N = 400: jit · centered expansion
+                                             ({"n": "3000", "dtype": "float64"}, False)])  # NumPy tiles
+def test_the_code_list_and_the_table_agree_whether_auto_is_compiled(query, compiled):
+    # The issue: the code list said auto was "not compiled" while the table ticked it.
+    at = open_page("race.py", query)
+    heading = next(e.label for e in at.expander if e.label.startswith(METHODS["auto"].label))
+    assert heading.endswith("jax.jit" if compiled else "not compiled"), heading
+    if compiled:  # the race's own tick, for the same size
+        _small(at, ["auto"])
+        widget(at, "w_race_run").click()
+        at.run()
+        no_exception(at)
+        assert at.dataframe[0].value["compiled"].tolist() == [True]
+        pick = at.dataframe[0].value["method"][0].removeprefix("auto → ")
+        assert f"runs {pick} at this size" in heading
