@@ -127,8 +127,8 @@ st.markdown(
     "ahead of time, so their one-off compile cost is shown apart from the steady-state time per "
     "call. The compile is timed on a fresh copy of each method's program: tracing, lowering "
     "and XLA's compile all run, as on a first call in a new process, and nothing is read from "
-    "JAX's compilation caches, in memory or on disk (a compile served from one would say "
-    f"\"cache hit\"). Each result is checked against a float64 reference ({label(REFERENCE)} "
+    "JAX's compilation caches, in memory or on disk (a compile served from one would read "
+    f"\"cached\"). Each result is checked against a float64 reference ({label(REFERENCE)} "
     "run in float64), whose own error therefore reads \"0 (reference)\".")
 st.markdown(f"**{data.name}**: N = {n:,} points in D = {d} dimensions, {dtype}, "
             f"gamma = {grid_label(gamma)}; K is {n:,} × {n:,}.")

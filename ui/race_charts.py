@@ -59,7 +59,7 @@ def _ms(seconds: Sequence[float | None]) -> np.ndarray:
 # In the table, the error of the reference method itself (its own output is the
 # float64 reference it is compared with).
 REFERENCE_WORDS = "reference"
-CACHE_HIT_WORDS = "cache hit"
+CACHE_HIT_WORDS = "cache hit"  # on the time chart's hover; the table's cell says "(cached)"
 
 
 def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
@@ -69,7 +69,7 @@ def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
 
     Errors above `ERROR_HINT[dtype]` get a red background and a ⚠ (not colour alone);
     the reference method's error reads "0 (reference)". A compile JAX served from a
-    cache reads "… (cache hit)". The underlying values stay numeric (seconds), so
+    cache reads "… (cached)". The underlying values stay numeric (seconds), so
     sorting a column sorts by time.
     """
     hint = ERROR_HINT[dtype]
@@ -86,12 +86,12 @@ def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
             "compile (once)": t.compile_s,
             "first call": t.first_call_s,
             "min": t.min_s,
-            "spread (IQR)": t.spread_s,
+            "IQR": t.spread_s,
             "repeats": t.repeats,
         })
     columns = list(race_table_columns(rows, dtype))
     frame = pd.DataFrame.from_records(records, columns=columns).astype({
-        c: "float64" for c in ("compile (once)", "first call", "median", "min", "spread (IQR)",
+        c: "float64" for c in ("compile (once)", "first call", "median", "min", "IQR",
                                "speedup", "max |K − K_float64|")})
     frame["repeats"] = frame["repeats"].astype("Int64")
     frame["compiled"] = frame["compiled"].astype(bool)
@@ -103,12 +103,12 @@ def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
         return f"0 ({REFERENCE_WORDS})" if v == 0 else f"{error(v)} ({REFERENCE_WORDS})"
 
     def cached(v: float) -> str:
-        return f"{format_seconds(v, 2)} ({CACHE_HIT_WORDS})"
+        return f"{format_seconds(v, 2)} (cached)"
 
     def flag(v: float) -> str:
         return f"background-color: {_FLAG}" if pd.notna(v) and v > hint else ""
 
-    times = ["compile (once)", "first call", "median", "min", "spread (IQR)"]
+    times = ["compile (once)", "first call", "median", "min", "IQR"]
     refs = [i for i, r in enumerate(ran) if r.method == REFERENCE]
     hits = [i for i, r in enumerate(ran) if r.timing.compile_cache]
     return (frame.style
@@ -144,10 +144,10 @@ def race_table_columns(rows: Sequence[RaceRow], dtype: str) -> dict[str, Any]:
     with "…"), and what each column means.
 
     The numeric columns' widths hold their headers and their longest values ("⚠
-    9.64e-08", "0 (reference)", "720 µs (cache hit)"); the method column is as wide
+    9.64e-08", "0 (reference)", "720 µs (cached)"); the method column is as wide
     as the longest label of `rows`, and pinned, so it stays in view where the window
     is too narrow for the table and the grid scrolls sideways. Together they fit the
-    main area of a 1440 px window beside the sidebar for the default race.
+    main area of a 1400 px window beside the sidebar for the default race.
     """
     labels = [r.label for r in _ok(rows)] or ["method"]
     method_px = math.ceil(_LABEL_PX_PER_CHAR * max(map(len, labels))) + _CELL_PADDING_PX
@@ -164,15 +164,16 @@ def race_table_columns(rows: Sequence[RaceRow], dtype: str) -> dict[str, Any]:
                                                    f" run in float64); ⚠ marks values above "
                                                    f"{ERROR_HINT[dtype]:.0e}, a few dozen "
                                                    f"{dtype} round-offs"),
-        "compile (once)": col(width=118, help="Trace + lower + XLA compile of a fresh copy of "
+        "compile (once)": col(width=110, help="Trace + lower + XLA compile of a fresh copy of "
                                               "the program, paid on the first call only (– "
                                               "where not compiled). Never read from a "
                                               "compilation cache; one that was would say "
-                                              "(cache hit)"),
+                                              "(cached)"),
         "first call": col(width=62, help="The warm-up call before the timed ones (for jit "
                                          "methods: after compiling)"),
         "min": col(width=58, help="The fastest timed call"),
-        "spread (IQR)": col(width=90, help="75th − 25th percentile of the timed calls"),
+        "IQR": col(width=62, help="Spread: the interquartile range, 75th − 25th percentile "
+                                  "of the timed calls"),
         "repeats": col(width=60, help="Timed calls made (the budget may stop them early)"),
     }
 

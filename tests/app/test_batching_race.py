@@ -72,7 +72,7 @@ def test_race_table_has_a_row_per_method_that_ran(raced):
     assert df["compiled"].tolist() == [False, True, False]
     assert np.isnan(df["compile (once)"][0]) and df["compile (once)"][1] > 0
     # The race compiles a fresh copy of each program: a real compile, no "cache hit".
-    assert not shown_table(raced)["compile (once)"].str.contains("cache hit").any()
+    assert not shown_table(raced)["compile (once)"].str.contains("cached").any()
 
 
 def test_declined_method_shows_its_reason(raced):
@@ -240,3 +240,21 @@ def test_the_code_list_and_the_table_agree_whether_auto_is_compiled(query, compi
         assert at.dataframe[0].value["compiled"].tolist() == [True]
         pick = at.dataframe[0].value["method"][0].removeprefix("auto → ")
         assert f"runs {pick} at this size" in heading
+
+
+def test_a_compile_served_from_a_cache_says_so():
+    # The issue: "compile (once)" read 720 µs, a cache hit, as if it were a compile.
+    from core.bench.race import RaceRow
+    from core.bench.timing import TimingResult
+    from ui.race_charts import race_table, race_time_chart
+
+    def row(method, cache):
+        timing = TimingResult(times_s=(1e-3,), compile_s=7.2e-4, compile_cache=cache)
+        return RaceRow(method, METHODS[method].label, True, "ok", timing=timing)
+
+    rows = [row("jit_method1", "in-memory"), row("jit_method2", "")]
+    shown = race_table(rows, "float32").to_string()
+    assert "720 µs (cached)" in shown and shown.count("(cached)") == 1
+    hover = race_time_chart(rows, "t").data[1].customdata[:, 5].tolist()
+    assert hover == ["720 µs (cache hit: in-memory)", "720 µs"]
+    assert rows[0].summary().startswith("compile 720 µs (in-memory cache hit)")
