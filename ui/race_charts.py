@@ -2,7 +2,8 @@
 
 Times arrive in seconds (`RaceRow.timing`) and are drawn in milliseconds on log
 axes: one race spans a microsecond compiled call and a second-long Python loop.
-Only rows that ran ("ok") have bars; the table shows every row with its reason.
+Only rows that ran ("ok") have bars and table rows; the page lists the others with
+their reasons.
 Colours are left to the Streamlit theme except for the few marks that carry
 meaning (tolerance lines, crossovers), which use mid-grey and red readable on
 light and dark backgrounds alike.
@@ -20,7 +21,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from core.dense.methods import METHODS
-from core.bench.race import BASELINE, RaceRow
+from core.bench.race import BASELINE, REFERENCE, RaceRow
 from core.bench.timing import format_seconds
 
 __all__ = ["ERROR_HINT", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
@@ -55,47 +56,67 @@ def _ms(seconds: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if s is None else s * 1e3 for s in seconds], dtype=np.float64)
 
 
-def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
-    """One line per method: the headline numbers (median, speedup, error) first, then
-    the rest of the timing, then status and reason.
+# In the table, the error of the reference method itself (its own output is the
+# float64 reference it is compared with).
+REFERENCE_WORDS = "reference"
+CACHE_HIT_WORDS = "cache hit"  # on the time chart's hover; the table's cell says "(cached)"
 
-    Errors above `ERROR_HINT[dtype]` get a red background and a ⚠ (not colour alone).
-    The underlying values stay numeric (seconds), so sorting a column sorts by time.
+
+def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
+    """One line per method that ran: the headline numbers (median, speedup, error)
+    first, then the rest of the timing. Methods that did not run are not in it (the
+    page lists each with its reason).
+
+    Errors above `ERROR_HINT[dtype]` get a red background and a ⚠ (not colour alone);
+    the reference method's error reads "0 (reference)". A compile JAX served from a
+    cache reads "… (cached)". The underlying values stay numeric (seconds), so
+    sorting a column sorts by time.
     """
     hint = ERROR_HINT[dtype]
+    ran = _ok(rows)
     records = []
-    for r in rows:
+    for r in ran:
         t = r.timing
         records.append({
             "method": r.label,
             "compiled": r.compiled,
-            "median": None if t is None else t.median_s,
-            "speedup vs map + stack": r.speedup_vs_baseline,
+            "median": t.median_s,
+            "speedup": r.speedup_vs_baseline,
             "max |K − K_float64|": r.max_abs_error,
-            "compile (once)": None if t is None else t.compile_s,
-            "first call": None if t is None else t.first_call_s,
-            "min": None if t is None else t.min_s,
-            "spread (IQR)": None if t is None else t.spread_s,
-            "repeats": None if t is None else t.repeats,
-            "status": r.status,
-            "reason": r.reason,
+            "compile (once)": t.compile_s,
+            "first call": t.first_call_s,
+            "min": t.min_s,
+            "IQR": t.spread_s,
+            "repeats": t.repeats,
         })
-    frame = pd.DataFrame.from_records(records).astype({
-        c: "float64" for c in ("compile (once)", "first call", "median", "min", "spread (IQR)",
-                               "speedup vs map + stack", "max |K − K_float64|")})
+    columns = list(race_table_columns(rows, dtype))
+    frame = pd.DataFrame.from_records(records, columns=columns).astype({
+        c: "float64" for c in ("compile (once)", "first call", "median", "min", "IQR",
+                               "speedup", "max |K − K_float64|")})
     frame["repeats"] = frame["repeats"].astype("Int64")
+    frame["compiled"] = frame["compiled"].astype(bool)
 
     def error(v: float) -> str:
         return f"⚠ {v:.2e}" if v > hint else f"{v:.2e}"
 
+    def reference(v: float) -> str:
+        return f"0 ({REFERENCE_WORDS})" if v == 0 else f"{error(v)} ({REFERENCE_WORDS})"
+
+    def cached(v: float) -> str:
+        return f"{format_seconds(v, 2)} (cached)"
+
     def flag(v: float) -> str:
         return f"background-color: {_FLAG}" if pd.notna(v) and v > hint else ""
 
-    times = ["compile (once)", "first call", "median", "min", "spread (IQR)"]
+    times = ["compile (once)", "first call", "median", "min", "IQR"]
+    refs = [i for i, r in enumerate(ran) if r.method == REFERENCE]
+    hits = [i for i, r in enumerate(ran) if r.timing.compile_cache]
     return (frame.style
             .format(lambda v: format_seconds(v, 2), subset=times, na_rep="–")
-            .format(speedup_words, subset=["speedup vs map + stack"], na_rep="–")
+            .format(cached, subset=pd.IndexSlice[hits, ["compile (once)"]], na_rep="–")
+            .format(speedup_words, subset=["speedup"], na_rep="–")
             .format(error, subset=["max |K − K_float64|"], na_rep="–")
+            .format(reference, subset=pd.IndexSlice[refs, ["max |K − K_float64|"]], na_rep="–")
             .format(na_rep="–", subset=["repeats"])
             .map(flag, subset=["max |K − K_float64|"]))
 
@@ -111,36 +132,63 @@ def _log_vline(fig: go.Figure, x: float, text: str) -> None:
                        text=text, showarrow=False, font=dict(size=11))
 
 
-def race_table_columns(dtype: str) -> dict[str, Any]:
-    """`st.dataframe` column settings for `race_table`: widths and what each column means."""
+# Pixels per character of a method label in the grid's 14 px Source Sans, an upper
+# bound over the registry's labels (measured in Chromium: 5.5 to 6.7), and the cell's
+# padding (8 px a side). The table's check in Chromium measures the drawn text.
+_LABEL_PX_PER_CHAR, _CELL_PADDING_PX = 6.7, 16
+
+
+def race_table_columns(rows: Sequence[RaceRow], dtype: str) -> dict[str, Any]:
+    """`st.dataframe` column settings for `race_table`: widths that hold each column's
+    header and longest value (the grid draws on a canvas and cuts what does not fit
+    with "…"), and what each column means.
+
+    The numeric columns' widths hold their headers and their longest values ("⚠
+    9.64e-08", "0 (reference)", "720 µs (cached)"); the method column is as wide
+    as the longest label of `rows`, and pinned, so it stays in view where the window
+    is too narrow for the table and the grid scrolls sideways. Together they fit the
+    main area of a 1400 px window beside the sidebar for the default race.
+    """
+    labels = [r.label for r in _ok(rows)] or ["method"]
+    method_px = math.ceil(_LABEL_PX_PER_CHAR * max(map(len, labels))) + _CELL_PADDING_PX
     col = st.column_config.Column
     return {
-        "method": col(width="medium"),
-        "compiled": st.column_config.CheckboxColumn(help="Runs under jax.jit", width="small"),
-        "compile (once)": col(help="Trace + lower + XLA compile, paid on the first call only "
-                                   "(– where not compiled)"),
-        "first call": col(help="The warm-up call before the timed ones (for jit methods: "
-                               "after compiling)"),
-        "median": col(help="Steady-state time per call: median of the timed calls"),
-        "min": col(help="The fastest timed call"),
-        "spread (IQR)": col(help="75th − 25th percentile of the timed calls"),
-        "repeats": col(width="small", help="Timed calls made (the budget may stop them early)"),
-        "speedup vs map + stack": col(help="map + stack's median / this median"),
-        "max |K − K_float64|": col(help=f"Largest absolute difference from the float64 "
-                                        f"reference; ⚠ marks values above "
-                                        f"{ERROR_HINT[dtype]:.0e}, a few dozen {dtype} "
-                                        "round-offs"),
-        "status": col(width="small"),
-        "reason": col(width="large"),
+        "method": col(width=max(method_px, 80), pinned=True),
+        "compiled": st.column_config.CheckboxColumn(
+            width=72, help="Runs under jax.jit (for auto: its pick at this size)"),
+        "median": col(width=62, help="Steady-state time per call: median of the timed calls"),
+        "speedup": col(width=68, help="Over the notes' map + partial + np.stack: "
+                                      "map + stack's median / this median"),
+        "max |K − K_float64|": col(width=128, help=f"Largest absolute difference from the "
+                                                   f"float64 reference ({METHODS[REFERENCE].label}"
+                                                   f" run in float64); ⚠ marks values above "
+                                                   f"{ERROR_HINT[dtype]:.0e}, a few dozen "
+                                                   f"{dtype} round-offs"),
+        "compile (once)": col(width=110, help="Trace + lower + XLA compile of a fresh copy of "
+                                              "the program, paid on the first call only (– "
+                                              "where not compiled). Never read from a "
+                                              "compilation cache; one that was would say "
+                                              "(cached)"),
+        "first call": col(width=62, help="The warm-up call before the timed ones (for jit "
+                                         "methods: after compiling)"),
+        "min": col(width=58, help="The fastest timed call"),
+        "IQR": col(width=62, help="Spread: the interquartile range, 75th − 25th percentile "
+                                  "of the timed calls"),
+        "repeats": col(width=60, help="Timed calls made (the budget may stop them early)"),
     }
 
 
 def _hover_rows(rows: Sequence[RaceRow]) -> np.ndarray:
     """Per row: label, median, min, IQR, repeats, compile, as strings (N, 6)."""
+    def compile_words(r: RaceRow) -> str:
+        if not r.compiled:
+            return "no compile step"
+        hit = f" ({CACHE_HIT_WORDS}: {r.timing.compile_cache})" if r.timing.compile_cache else ""
+        return format_seconds(r.timing.compile_s, 2) + hit
+
     return np.array([[r.label, format_seconds(r.timing.median_s, 2), format_seconds(r.timing.min_s, 2),
                       format_seconds(r.timing.spread_s, 2), str(r.timing.repeats),
-                      format_seconds(r.timing.compile_s, 2) if r.compiled else "no compile step"]
-                     for r in rows], dtype=object).reshape(len(rows), 6)
+                      compile_words(r)] for r in rows], dtype=object).reshape(len(rows), 6)
 
 
 def race_time_chart(rows: Sequence[RaceRow], title: str) -> go.Figure:
@@ -166,9 +214,13 @@ def race_time_chart(rows: Sequence[RaceRow], title: str) -> go.Figure:
         marker=dict(pattern=dict(shape="/")), customdata=hover,
         hovertemplate="<b>%{customdata[0]}</b><br>compile (once): %{customdata[5]}<br>"
                       "paid on the first call only<extra></extra>"))
+    # The legend at the figure's foot (yref "container") in a bottom margin of its own:
+    # placed in plot fractions (y = -0.15) it lands on the x-axis title when the plot
+    # is short (few methods), as the anatomy page's chart did.
     fig.update_layout(
-        title=dict(text=title), barmode="group", height=max(320, 70 + 46 * len(ok)),
-        margin=_MARGIN, legend=dict(orientation="h", y=-0.15),
+        title=dict(text=title), barmode="group", height=max(360, 110 + 46 * len(ok)),
+        margin=dict(_MARGIN, b=60),
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
         xaxis=dict(title="time (ms, log scale)", type="log", **_DECADES),
         yaxis=dict(title=None, autorange="reversed", automargin=True))
     return fig
@@ -187,7 +239,9 @@ def speedup_chart(rows: Sequence[RaceRow]) -> go.Figure:
     fig.update_layout(
         title=dict(text="Speedup over the notes' map + partial + np.stack"),
         height=max(300, 80 + 36 * len(ok)), margin=_MARGIN, showlegend=False,
-        xaxis=dict(title="speedup (× faster than map + stack, log scale)", type="log",
+        # Two short lines: one line ran past the figure's right edge in a half-width
+        # column ("…log sca" at 1440 px).
+        xaxis=dict(title="speedup over map + stack<br>(× faster, log scale)", type="log",
                    **_DECADES),
         yaxis=dict(title=None, autorange="reversed", automargin=True))
     return fig
@@ -197,7 +251,8 @@ def error_chart(rows: Sequence[RaceRow], dtype: str) -> go.Figure:
     """Max |K - K_float64| per method on a log axis, with the dtype's hint line.
 
     An exact match (error 0) cannot sit on a log axis: it is drawn at a floor
-    (1e-3 × the smallest nonzero error shown) and its hover says "0 (identical)".
+    (1e-3 × the smallest nonzero error shown) and its hover says "0 (identical)";
+    the reference method's bar is labelled "0 (reference)".
     """
     ok = [r for r in _ok(rows) if r.max_abs_error is not None]
     labels = np.array([r.label for r in ok], dtype=object)
@@ -208,8 +263,14 @@ def error_chart(rows: Sequence[RaceRow], dtype: str) -> go.Figure:
     shown = np.where(err > 0, err, floor)
     words = np.array(["0 (identical)" if e == 0 else f"{e:.3g}" + (" ⚠ above the hint"
                       if e > hint else "") for e in err], dtype=object)
+    is_ref = np.array([r.method == REFERENCE for r in ok])
+    words = np.where(is_ref, [f"{w}: this is the {REFERENCE_WORDS}" for w in words], words)
     fig = go.Figure(go.Bar(
         y=labels, x=shown, orientation="h", customdata=words,
+        # The reference's own bar (0, drawn at the floor) says what it is.
+        text=np.array([(f"0 ({REFERENCE_WORDS})" if e == 0 else REFERENCE_WORDS) if ref else ""
+                       for e, ref in zip(err, is_ref)], dtype=object), textposition="outside",
+        cliponaxis=False,
         marker=dict(pattern=dict(shape=np.array(["x" if e > hint else "" for e in err],
                                                 dtype=object))),
         hovertemplate="<b>%{y}</b><br>max |K − K_float64| = %{customdata}<extra></extra>"))
@@ -217,7 +278,7 @@ def error_chart(rows: Sequence[RaceRow], dtype: str) -> go.Figure:
     fig.update_layout(
         title=dict(text=f"Agreement with the float64 reference ({dtype} run)"),
         height=max(300, 80 + 36 * len(ok)), margin=_MARGIN, showlegend=False,
-        xaxis=dict(title="max |K − K_float64| (absolute, log scale)", type="log",
+        xaxis=dict(title="max |K − K_float64|<br>(absolute, log scale)", type="log",
                    exponentformat="e", **_DECADES),
         yaxis=dict(title=None, autorange="reversed", automargin=True))
     return fig

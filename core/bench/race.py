@@ -2,7 +2,9 @@
 
 One harness for the app's "Batching race" page, `python -m core.bench` and the
 benchmarks. Compiled methods are compiled ahead of time (`time_jitted`: compile time
-apart from run time); the others are timed as called (`time_call`, first call = warm-up).
+apart from run time), each time from a fresh copy of the program, so the time is a real
+compile, never a read from JAX's in-memory or persistent compilation cache; the others
+are timed as called (`time_call`, first call = warm-up).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from core.kernels.distances import check_feature_sizes
 from core.kernels.functions import median_heuristic_gamma
-from core.dense import METHODS, GramMethod, choose_auto, get_method
+from core.dense import METHODS, GramMethod, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
 from core.bench.timing import TimingCancelled, TimingResult, format_seconds, time_call, time_jitted
 
-__all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "scaling_race", "crossovers",
-           "standard_normal_data"]
+__all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "race_label", "scaling_race",
+           "crossovers", "standard_normal_data"]
 
 BASELINE = "map_stack"      # the notes' map + partial + np.stack: speedups are relative to it
 REFERENCE = "scipy_cdist"   # direct differences (no cancellation), run in float64
@@ -35,7 +37,8 @@ class RaceRow:
 
     Attributes:
       method, label, compiled: from the registry; for "auto" (picked: the method it
-        ran, "" for the others) the label names the pick and `compiled` is the pick's.
+        ran, "" for the others) the label is "auto → <the pick's label>" and
+        `compiled` is the pick's (`GramMethod.resolve`).
       status, reason: "ok" with "", "declined" (never called) with why, or "error"
         (it raised; the race went on) with the message. timing: None unless ok.
       max_abs_error: max |K - K_ref| of the timed calls' output against float64.
@@ -62,7 +65,8 @@ class RaceRow:
         if self.status != "ok":
             return f"{self.status}: {self.reason}"
         t = self.timing
-        first = (f"compile {format_seconds(t.compile_s)}" if t.compile_s is not None
+        hit = f" ({t.compile_cache} cache hit)" if t.compile_cache else ""
+        first = (f"compile {format_seconds(t.compile_s)}{hit}" if t.compile_s is not None
                  else f"first call {format_seconds(t.first_call_s)}")
         return f"{first}, run {format_seconds(t.median_s)}"
 
@@ -152,20 +156,26 @@ def _reference(X: np.ndarray, Y: np.ndarray | None, gamma: float) -> np.ndarray 
                           gamma, dtype="float64")
 
 
+def race_label(method: GramMethod, n: int, m: int, d: int, dtype: DTypeLike) -> str:
+    """A method's name in a race: its label, or for "auto" "auto → <its pick's label>"."""
+    runs = method.resolve(n, m, d, dtype)
+    return method.label if runs is method else f"{method.name} → {runs.label}"
+
+
 def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
     n, m, d = X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1]
-    picked = choose_auto(n, m, d, X.dtype) if method.name == "auto" else ""
-    row = RaceRow(method.name, f"{method.label} → {METHODS[picked].label}" if picked else method.label,
-                  METHODS[picked].compiled if picked else method.compiled, "declined",
-                  picked=picked)
+    # What really runs ("auto": its pick), the one answer the page's code list uses too.
+    runs = method.resolve(n, m, d, X.dtype)
+    row = RaceRow(method.name, race_label(method, n, m, d, X.dtype), runs.compiled, "declined",
+                  picked="" if runs is method else runs.name)
     reason = method.declines(n, m, d, X.dtype)
     if reason:
         return dataclasses.replace(row, reason=reason)
-    runs = METHODS[picked] if picked else method  # auto times the very method it runs
     try:
         args = runs.prepare(X, Y, gamma, X.dtype)
-        if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs
-            timing, out = time_jitted(runs.fn, *args, **timing_kwargs)
+        if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs:
+            # a fresh copy of the program, so no compilation cache can serve it
+            timing, out = time_jitted(runs.fn, *args, fresh=True, **timing_kwargs)
         else:
             last = [None]  # the last timed output (one, not all: N×M each), for accuracy
 

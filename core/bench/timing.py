@@ -6,8 +6,10 @@ nothing or the compiler: here results are forced and compilation is timed apart.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import itertools
 import os
 import platform
 import threading
@@ -17,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import jax
 import numpy as np
+from jax import monitoring
 
 from core.compile_options import COMPILER_OPTIONS
 from core.errors import CoreError
@@ -41,6 +44,11 @@ class TimingResult:
         compilation or cache warming; None when warmup was 0.
       compile_s: trace + lower + XLA compile time in `time_jitted`; else None.
       trace_s: the tracing part of `compile_s` (Python -> jaxpr); None likewise.
+      compile_cache: "" when `compile_s` timed a real XLA compile; "in-memory" when
+        JAX handed back an executable it had compiled earlier in this process;
+        "persistent" when it was read from JAX's persistent compilation cache on
+        disk (then `compile_s` is a lookup, not a compile). Always "" without
+        `compile_s`.
       stopped_early: the time budget ended the run before all repeats were made.
     """
 
@@ -48,6 +56,7 @@ class TimingResult:
     first_call_s: float | None = None
     compile_s: float | None = None
     trace_s: float | None = None
+    compile_cache: str = ""
     stopped_early: bool = False
 
     @property
@@ -79,8 +88,8 @@ class TimingResult:
 
     def as_dict(self, include_times: bool = False) -> dict[str, Any]:
         """A flat CSV/JSON row; `include_times` adds the raw `times_s` as a list."""
-        keys = ("compile_s", "trace_s", "first_call_s", "median_s", "min_s", "spread_s",
-                "repeats", "stopped_early")
+        keys = ("compile_s", "trace_s", "compile_cache", "first_call_s", "median_s", "min_s",
+                "spread_s", "repeats", "stopped_early")
         row = {key: getattr(self, key) for key in keys}
         if include_times:
             row["times_s"] = list(self.times_s)
@@ -229,10 +238,84 @@ def time_call(
                         first_call_s=warmup_times[0] if warmup_times else None)
 
 
+# JAX's own instrumentation (jax.monitoring): the backend compile event wraps every
+# compile that reaches XLA's compiler or the persistent cache (jax._src.dispatch,
+# BACKEND_COMPILE_EVENT); an executable JAX already holds in memory skips it. A read
+# from the persistent cache records the cache-hit event (jax._src.compiler).
+_BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+_PERSISTENT_HIT_EVENT = "/jax/compilation_cache/cache_hits"
+_watch = threading.local()  # per thread: the counts of the compile being watched
+
+
+def _on_event(event: str, **_: Any) -> None:
+    counts = getattr(_watch, "counts", None)
+    if counts is not None and event == _PERSISTENT_HIT_EVENT:
+        counts["persistent"] += 1
+
+
+def _on_duration(event: str, duration: float, **_: Any) -> None:
+    counts = getattr(_watch, "counts", None)
+    if counts is not None and event == _BACKEND_COMPILE_EVENT:
+        counts["backend"] += 1
+
+
+# Listeners run on the thread that compiles, so each thread counts only its own
+# compiles (the server times several sessions at once). Registered once.
+monitoring.register_event_listener(_on_event)
+monitoring.register_event_duration_secs_listener(_on_duration)
+
+
+@contextlib.contextmanager
+def _watch_compile() -> Any:
+    """Counts, on this thread, the backend compiles and persistent-cache hits inside."""
+    counts = {"backend": 0, "persistent": 0}
+    outer, _watch.counts = getattr(_watch, "counts", None), counts
+    try:
+        yield counts
+    finally:
+        _watch.counts = outer
+
+
+def _cache_used(counts: Mapping[str, int]) -> str:
+    if counts["persistent"]:
+        return "persistent"
+    return "" if counts["backend"] else "in-memory"
+
+
+_fresh_ids = itertools.count(1)
+
+
+def _fresh_program(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` behind a new function object named for this compile alone.
+
+    JAX keys its in-memory caches on the function object and its persistent cache
+    on the program, whose module name is the function's name ("jit_<name>"), so
+    neither can hold this one: tracing, lowering and XLA's compile all run.
+    """
+    def program(*args: Any) -> Any:
+        return fn(*args)
+
+    name = f"{getattr(fn, '__name__', 'program')}_timed{next(_fresh_ids)}"
+    program.__name__ = program.__qualname__ = name
+    return program
+
+
+def _no_persistent_writes() -> Any:
+    """On this thread only: programs compiled inside are not written to JAX's
+    persistent cache (a fresh program's entry could never be read back). JAX's
+    write threshold `jax_persistent_cache_min_compile_time_secs` is a thread-local
+    config state; where this JAX has no such state, nothing changes."""
+    from jax._src import config as jax_config  # the state objects are not public
+
+    state = getattr(jax_config, "persistent_cache_min_compile_time_secs", None)
+    return state(float("inf")) if callable(state) else contextlib.nullcontext()
+
+
 def time_jitted(
     fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
     donate_argnums: int | Sequence[int] = (),
-    compiler_options: Mapping[str, Any] | None = COMPILER_OPTIONS, **time_call_kwargs: Any,
+    compiler_options: Mapping[str, Any] | None = COMPILER_OPTIONS, fresh: bool = False,
+    **time_call_kwargs: Any,
 ) -> tuple[TimingResult, Any]:
     """Compile `jax.jit(fn)` ahead of time for `args`, then time the executable.
 
@@ -245,20 +328,31 @@ def time_jitted(
         same buffers, so donate only where the backend ignores it (CPU).
       compiler_options: passed to `jax.jit`; by default the project's
         (`core.compile_options`), which every compiled method of the race runs with.
+      fresh: compile a new copy of `fn` under a name of its own, so that no cache,
+        in memory or JAX's persistent one on disk, can serve it: `compile_s` is
+        then always a real trace + lower + XLA compile (what a first call costs in
+        a new process), and the program is not written to the persistent cache.
+        Without it, a program JAX already holds is reported as a cache hit
+        (`TimingResult.compile_cache`).
       **time_call_kwargs: `warmup`, `repeats`, `budget_s`, ... as in `time_call`.
 
     Returns:
-      `(result, output)`: timings with `compile_s`, `trace_s` set; the last output.
+      `(result, output)`: timings with `compile_s`, `trace_s` and `compile_cache`
+      set; the last output.
     """
     static = {i + len(args) if i < 0 else i for i in np.atleast_1d(static_argnums).tolist()}
-    jitted = jax.jit(fn, static_argnums=tuple(sorted(static)), donate_argnums=donate_argnums,
-                     compiler_options=compiler_options)
+    program = _fresh_program(fn) if fresh else fn
+    jitted = jax.jit(program, static_argnums=tuple(sorted(static)),
+                     donate_argnums=donate_argnums, compiler_options=compiler_options)
     clock = time_call_kwargs.get("clock", time.perf_counter)
-    start = clock()
-    traced = jitted.trace(*args)
-    trace_s = clock() - start
-    compiled = traced.lower().compile()
-    compile_s, last_out = clock() - start, [None]
+    with _watch_compile() as counts, (_no_persistent_writes() if fresh
+                                      else contextlib.nullcontext()):
+        start = clock()
+        traced = jitted.trace(*args)
+        trace_s = clock() - start
+        compiled = traced.lower().compile()
+        compile_s = clock() - start
+    last_out = [None]
 
     def call(*dynamic_args: Any) -> Any:
         last_out[0] = compiled(*dynamic_args)
@@ -267,7 +361,8 @@ def time_jitted(
     # The compiled executable takes only the non-static arguments.
     dynamic = [a for i, a in enumerate(args) if i not in static]
     result = time_call(call, *dynamic, **time_call_kwargs)
-    return dataclasses.replace(result, compile_s=compile_s, trace_s=trace_s), last_out[0]
+    return dataclasses.replace(result, compile_s=compile_s, trace_s=trace_s,
+                               compile_cache=_cache_used(counts)), last_out[0]
 
 
 def environment_info() -> dict[str, Any]:

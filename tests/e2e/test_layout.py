@@ -282,3 +282,126 @@ def test_anatomy_late_binding_chart_keeps_its_axis_title_clear_of_the_legend(
     assert not overlap(boxes["xtitle"], boxes["legend"]), (width, boxes)
     assert boxes["legend"]["top"] >= boxes["plot"]["bottom"], (width, boxes)  # not on the data
     app.assert_healthy()
+
+
+# --- the Batching race's results (issue 22) ----------------------------------------
+
+RACE_CHARTS = ("Time per call", "Speedup over", "Agreement with")
+
+
+@pytest.fixture(scope="module")
+def raced_at(browser: Any, server: Any) -> Iterator[Any]:
+    """`raced_at(w)`: a tab `w` px wide on the race page after a quick race of the
+    default methods (one repeat, 0.1 s each), one race per width for the module."""
+    tabs: dict[int, AppPage] = {}
+    contexts = []
+
+    def race(width: int) -> AppPage:
+        if width not in tabs:
+            ctx = browser.new_context(viewport={"width": width, "height": 1000},
+                                      accept_downloads=False)
+            contexts.append(ctx)
+            app = AppPage(ctx.new_page(), server.url).open_page(
+                "race.py", "w_race_repeats=1&w_race_budget=0.1")
+            app.button("Run the race").click()
+            app.wait_for_text("The race finished", timeout_ms=300_000)
+            tabs[width] = app
+        return tabs[width]
+
+    yield race
+    for ctx in contexts:
+        ctx.close()
+
+
+def grid_columns(app: AppPage) -> dict[str, Any]:
+    """The results grid as drawn: per column its width (px) and the width its header and
+    each cell's text need in the grid's own fonts (text + the cell padding both sides),
+    and the canvas's visible width. The grid draws on a canvas and cuts a text that does
+    not fit with "…"; its columns and cell texts are read from the grid component."""
+    grid = app.main.get_by_test_id("stDataFrame")
+    grid.scroll_into_view_if_needed()
+    return grid.evaluate(
+        """async e => {
+            await document.fonts.ready;
+            const canvas = e.querySelector('canvas[data-testid=data-grid-canvas]');
+            let f = canvas[Object.keys(canvas).find(k => k.startsWith('__reactFiber'))];
+            while (f && !(f.memoizedProps && f.memoizedProps.columns
+                          && f.memoizedProps.getCellContent)) f = f.return;
+            const p = f.memoizedProps;
+            const css = getComputedStyle(e.querySelector('.stDataFrameGlideDataEditor'));
+            const v = name => css.getPropertyValue(name).trim();
+            const pad = 2 * parseFloat(v('--gdg-cell-horizontal-padding'));
+            const ctx = document.createElement('canvas').getContext('2d');
+            const need = (font, text) => {
+                ctx.font = `${v(font)} ${v('--gdg-font-family')}`;
+                return ctx.measureText(text).width + pad; };
+            return {
+                visible: canvas.getBoundingClientRect().width,
+                columns: p.columns.map((c, i) => ({
+                    title: c.title, width: c.width,
+                    header: need('--gdg-header-font-style', c.title),
+                    cells: Array.from({length: p.rows}, (_, r) => p.getCellContent([i, r]))
+                        .filter(cell => typeof cell.displayData === 'string')
+                        .map(cell => [cell.displayData,
+                                      need('--gdg-base-font-style', cell.displayData)]),
+                })),
+            };
+        }""")
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_race_table_columns_fit_their_content(raced_at: Any, width: int) -> None:
+    """At 1440 px "auto (fastest accurate) → jit · cente…" was cut, and "repeats" was
+    cut by the table's edge."""
+    app = raced_at(width)
+    grid = grid_columns(app)
+    titles = [c["title"] for c in grid["columns"]]
+    assert titles[0] == "method" and "repeats" in titles, titles
+    for col in grid["columns"]:
+        assert col["header"] <= col["width"], (width, col["title"], col["width"], col["header"])
+        cut = [(text, round(need)) for text, need in col["cells"] if need > col["width"]]
+        assert not cut, (width, col["title"], col["width"], cut)
+    methods = [text for text, _ in grid["columns"][0]["cells"]]
+    assert any(m.startswith("auto → ") for m in methods), methods
+    if width >= 1440:  # every column in view: none cut by the table's edge
+        total = sum(c["width"] for c in grid["columns"])
+        assert total <= grid["visible"] + 1, (total, grid["visible"])
+    app.assert_healthy()
+
+
+def figure_boxes(app: AppPage, title_start: str) -> dict[str, Any]:
+    """`svg_boxes` of the chart titled `title_start…`, with the whole figure's box."""
+    chart = app.page.locator(".js-plotly-plot").filter(has_text=title_start)
+    chart.scroll_into_view_if_needed()
+    boxes = svg_boxes(app, title_start)
+    boxes["figure"] = chart.locator(".main-svg").first.evaluate(
+        """e => { const r = e.getBoundingClientRect();
+                  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }""")
+    return boxes
+
+
+def inside(inner: dict[str, float], outer: dict[str, float], slack: float = 0.5) -> bool:
+    return (inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack
+            and inner["top"] >= outer["top"] - slack and inner["bottom"] <= outer["bottom"] + slack)
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_race_charts_keep_their_axis_titles_inside_the_figure(raced_at: Any, width: int) -> None:
+    """The speedup chart's axis title ended "…log sca" at 1440 px: it ran past the
+    figure's right edge (SVG text is clipped there, not wrapped)."""
+    app = raced_at(width)
+    for title in RACE_CHARTS:
+        boxes = figure_boxes(app, title)
+        assert inside(boxes["xtitle"], boxes["figure"]), (width, title, boxes)
+    app.assert_healthy()
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_race_time_chart_keeps_its_legend_clear_of_the_axis_title(raced_at: Any,
+                                                                  width: int) -> None:
+    app = raced_at(width)
+    boxes = figure_boxes(app, "Time per call")
+    assert not overlap(boxes["xtitle"], boxes["legend"]), (width, boxes)
+    assert boxes["legend"]["top"] >= boxes["plot"]["bottom"], (width, boxes)  # not on the bars
+    assert inside(boxes["legend"], boxes["figure"]), (width, boxes)
+    app.assert_healthy()

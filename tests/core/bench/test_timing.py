@@ -111,8 +111,9 @@ def test_invalid_counts_are_rejected():
 def test_as_dict_is_a_flat_json_row():
     result = TimingResult(times_s=(1.0, 3.0), first_call_s=5.0, compile_s=2.0)
     row = result.as_dict()
-    assert row == {"compile_s": 2.0, "trace_s": None, "first_call_s": 5.0, "median_s": 2.0,
-                   "min_s": 1.0, "spread_s": 1.0, "repeats": 2, "stopped_early": False}
+    assert row == {"compile_s": 2.0, "trace_s": None, "compile_cache": "", "first_call_s": 5.0,
+                   "median_s": 2.0, "min_s": 1.0, "spread_s": 1.0, "repeats": 2,
+                   "stopped_early": False}
     assert result.as_dict(include_times=True)["times_s"] == [1.0, 3.0]
     json.dumps(result.as_dict(include_times=True))
 
@@ -141,6 +142,31 @@ def test_time_jitted_measures_compilation_and_returns_the_output():
     # A fresh function is compiled again, not served from a cache with no time.
     result2, _ = time_jitted(lambda x: x + 1, x, repeats=1)
     assert result2.compile_s is not None and result2.compile_s > 0
+
+
+def test_a_second_compile_of_the_same_program_is_labelled_a_cache_hit():
+    # The issue: "compile (once)" read 720 µs on a compile JAX served from memory.
+    def f(x):
+        return jnp.cos(x) * 2.0
+
+    x = np.ones((4, 3), dtype=np.float32)
+    first, _ = time_jitted(f, x, repeats=1)
+    again, _ = time_jitted(f, x, repeats=1)
+    assert first.compile_cache == ""
+    assert again.compile_cache == "in-memory"
+    assert again.as_dict()["compile_cache"] == "in-memory"  # in the CSV too
+
+
+def test_a_fresh_compile_is_a_real_compile_every_time():
+    def f(x, power):
+        return jnp.sum(x**power, axis=1)
+
+    x = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    time_jitted(f, x, 2, static_argnums=1, repeats=1)  # the program is now in memory
+    for _ in range(2):
+        result, out = time_jitted(f, x, 2, static_argnums=1, repeats=1, fresh=True)
+        assert result.compile_cache == "" and result.compile_s > 0
+        np.testing.assert_allclose(np.asarray(out), np.asarray(f(x, 2)))
 
 
 def test_time_jitted_keeps_float64_inside_dtype_scope():
