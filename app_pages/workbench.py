@@ -14,8 +14,8 @@ from ui.export import data_source, reproduce_control
 from ui.components.live_heatmap import frames_payload, live_heatmap, pooled_exact_payload
 from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
 from ui.workbench import (FRAME_SIDE, LIVE_KEY, checked, example_menu, findings_view, frame_gammas,
-                          param_controls, released_gamma, session_result, show_refusal,
-                          source_box, timings_table, ways_table)
+                          param_controls, released_gamma, result_or_refusal, source_box,
+                          timings_table, ways_table)
 
 start_workers()  # the worker processes import JAX while this page draws (once per server)
 settings = render_sidebar(gamma_in_page=True, uses=frozenset({"data", "seed", "precision"}))
@@ -50,17 +50,15 @@ def kernel_view() -> None:
     frames = None
     if uses_gamma:  # once per source, data and parameters: K at a grid of gammas, and at this one
         gammas = frame_gammas(heuristic_gamma(settings))
-        frames = session_result(("frames",) + key, lambda: (gamma, workbench_view(
+        first = result_or_refusal(("frames",) + key, lambda: (gamma, workbench_view(
             source_ok.source, X, current, settings.dtype, gammas=gammas, side=FRAME_SIDE, fast=True)))
-        if isinstance(frames, Exception):
-            show_refusal(frames)
+        if first is None:
             return
-        first_gamma, frames = frames
-    quick = frames if frames is not None and first_gamma == gamma else session_result(
+        first_gamma, frames = first
+    quick = frames if frames is not None and first_gamma == gamma else result_or_refusal(
         ("quick", gamma) + key, lambda: workbench_view(source_ok.source, X, current, settings.dtype,
                                                        fast=True))
-    if isinstance(quick, Exception):
-        show_refusal(quick)
+    if quick is None:
         return
     if frames is not None and frames.frames is not None:
         pooled, factor = pool_mean(quick.K, FRAME_SIDE)
@@ -87,11 +85,10 @@ def kernel_view() -> None:
     st.markdown(f"Shapes: x {quick.shapes['x']}, y {quick.shapes['y']} → k {quick.shapes['k']}; "
                 f"nested `vmap` → K {quick.shapes['K']}. Symmetric to {quick.asymmetry:.1e}; "
                 f"smallest eigenvalue {quick.min_eigenvalue:.3g} ({quick.definiteness}).")
-    with st.spinner("Batching it the other ways and reading what vmap made of it…"):
-        view = session_result(("view", gamma) + key, lambda: workbench_view(
-            source_ok.source, X, current, settings.dtype))
-    if isinstance(view, Exception):
-        show_refusal(view)
+    view = result_or_refusal(("view", gamma) + key, lambda: workbench_view(
+        source_ok.source, X, current, settings.dtype),
+        "Batching it the other ways and reading what vmap made of it…")
+    if view is None:
         return
     st.subheader("Three ways to batch it, checked against each other")
     st.dataframe(ways_table(view.ways, settings.dtype), hide_index=True, key="w_wb_ways")
@@ -105,11 +102,9 @@ def kernel_view() -> None:
         st.markdown("**After nested `vmap`** (X of shape (N, D) against itself)")
         st.code(view.jaxpr_batched, language=None)
     st.subheader("What each way costs")
-    with st.spinner("Timing each way and the built-in RBF on these data…"):
-        timings = session_result(("time", gamma) + key, lambda: time_ways(
-            source_ok.source, X, current, settings.dtype))
-    if isinstance(timings, Exception):
-        show_refusal(timings)
+    timings = result_or_refusal(("time", gamma) + key, lambda: time_ways(
+        source_ok.source, X, current, settings.dtype), "Timing each way and the built-in RBF on these data…")
+    if timings is None:
         return
     st.dataframe(timings_table(timings, "built-in RBF"), hide_index=True, key="w_wb_times")
     st.caption("Each program compiled once (compile column, apart), then called until its "

@@ -39,7 +39,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,7 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.app_page import VIEWPORT, AppPage, expect  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.e2e.server import free_port  # noqa: E402
+from tests.e2e.server import free_port, stop_process_group  # noqa: E402
 from ui.page_index import PAGES  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -117,14 +116,7 @@ def server(env: dict[str, str]):
             time.sleep(0.05)
         yield url, launched, time.time()
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
+        stop_process_group(proc)
         log.unlink(missing_ok=True)
 
 

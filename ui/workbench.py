@@ -26,7 +26,8 @@ from ui.url import WORKBENCH_PARAM_PREFIX, bound
 
 __all__ = ["SOURCE_KEY", "LIVE_KEY", "DEFAULT_EXAMPLE", "PARAM_GRID", "FRAME_COUNT", "FRAME_SIDE",
            "example_menu", "source_box", "checked", "show_refusal", "param_controls",
-           "frame_gammas", "session_result", "findings_view", "ways_table", "timings_table"]
+           "frame_gammas", "session_result", "result_or_refusal", "findings_view", "ways_table",
+           "timings_table"]
 
 SOURCE_KEY = "source"  # the URL parameter: /workbench?source=<url-encoded text>
 _EXAMPLE_KEY = "w_wb_example"
@@ -127,6 +128,20 @@ def session_result(key: tuple, compute: Callable[[], Any]) -> Any:
     store[key] = value
     while len(store) > _KEEP:
         store.popitem(last=False)
+    return value
+
+
+def result_or_refusal(key: tuple, compute: Callable[[], Any], doing: str | None = None) -> Any:
+    """`session_result(key, compute)` (under a spinner saying `doing`), or None after
+    showing why the workbench did not run it."""
+    if doing is None:
+        value = session_result(key, compute)
+    else:
+        with st.spinner(doing):
+            value = session_result(key, compute)
+    if isinstance(value, UserCodeError):
+        show_refusal(value)
+        return None
     return value
 
 

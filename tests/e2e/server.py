@@ -73,16 +73,22 @@ def run_server(*extra_args: str, timeout_s: float = 120,
             time.sleep(0.25)
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
+        stop_process_group(proc)
         with contextlib.suppress(OSError):
             log.unlink()
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """End a server started with `start_new_session=True` and everything it started
+    (its workbench workers too): SIGTERM to the group, SIGKILL after 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
 
 
 def assert_server_goes_idle(proc, what: str, within_s: float = 15) -> None:
