@@ -23,7 +23,7 @@ def test_the_app_opens_on_the_overview_with_a_link_to_every_other_page():
     assert at.title[0].value == "vmap explorer"
     labels = [link.proto.label for link in at.get("page_link")]
     titles = ["Gram explorer", "Batching race", "vmap anatomy", "vmap, further", "Gradients",
-              "Precision lab", "Kernel lab", "Fit", "Scale"]  # every page but the Overview
+              "Precision lab", "Kernel lab", "Workbench", "Fit", "Scale"]  # every page but the Overview
     for title in titles:
         assert sum(label.startswith(f"**{title}**") for label in labels) == 1, title
     assert len(labels) == len(titles)
