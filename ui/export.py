@@ -14,6 +14,7 @@ import streamlit as st
 from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
+from core.views.overview import overview_figure, overview_view
 from core.views.workbench import workbench_arrays, workbench_figure
 from ui.settings import UPLOAD, Settings
 
@@ -21,6 +22,7 @@ __all__ = ["EXPORTS", "data_source", "export_files", "reproduce_control"]
 
 # One line per page: its file stem, title, view function and figure.
 EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
+    ViewExport("overview", "Overview", overview_view, overview_figure),
     ViewExport("gram", "Gram explorer", gram_view, gram_figure),
     ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,

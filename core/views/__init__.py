@@ -10,7 +10,8 @@ from __future__ import annotations
 from core.views.data import builtin_data, subsample_rows, upload_data
 from core.views.gram import gram_view
 from core.views.kernels import kernel_lab_view
+from core.views.overview import overview_view
 from core.views.workbench import workbench_arrays
 
 __all__ = ["builtin_data", "subsample_rows", "upload_data", "gram_view", "kernel_lab_view",
-           "workbench_arrays"]
+           "overview_view", "workbench_arrays"]

@@ -176,3 +176,32 @@ def test_workbench_export_of_an_own_parameter_kernel(tmp_path):
                                     "wb_scale": "2"})
     no_exception(at)
     _workbench_check(at, tmp_path, "float32")
+
+
+# --- Overview -----------------------------------------------------------------------------
+
+def _check_overview(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    view = run_alone(exported(at, "overview")[0], "overview", tmp_path)
+    np.testing.assert_array_equal(view["ladder_shapes"], at.dataframe[0].value["output shape"])
+    np.testing.assert_array_equal(view["ladder_calls"], at.dataframe[0].value["call"])
+    # The scatter's points, put back in row order from each trace's point indices.
+    Z = np.full_like(view["Z"], np.nan)
+    for trace in plotly_figures(at)["w_overview_scatter"]["data"]:
+        Z[np.asarray(trace["customdata"])] = np.column_stack([trace["x"], trace["y"]])
+    close(view["Z"], Z, dtype, scale=float(np.max(np.abs(Z))))
+    return view
+
+
+def test_overview_export_reproduces_the_default_view(tmp_path):
+    at = open_page("overview.py", {"n": "120", "dataset": "moons"})
+    view = _check_overview(at, tmp_path, "float32")
+    assert list(view["ladder_shapes"]) == ["() scalar", "(120,)", "() scalar", "(120,)",
+                                           "(120, 120)"]
+    assert view["Z"].shape == (120, 2) and view["y"].shape == (120,)
+
+
+@pytest.mark.slow
+def test_overview_export_of_iris_in_float64_projects_like_the_screen(tmp_path):
+    at = open_page("overview.py", {"dataset": "iris", "dtype": "float64", "seed": "3"})
+    view = _check_overview(at, tmp_path, "float64")
+    assert view["Z"].shape == (150, 2) and view["explained"][0] > view["explained"][1]
