@@ -4,7 +4,8 @@
 `# %% [markdown]` cells for the page's explanations): the imports and every
 definition the view reaches (`core.export.walk`), the data and how it is loaded, the
 settings as plain values, then the view called once. Run as a script
-(`python page.py --save DIR`) it writes each array as DIR/<name>.npy; in a notebook
+(`python page.py --save DIR`) it writes each array as DIR/<name>.npy (a table of
+records, such as timings, also as DIR/<name>.csv); in a notebook
 it also draws the page's main figure with Plotly. `to_notebook` turns the same
 source into an .ipynb with jupytext, so the two files cannot disagree.
 """
@@ -22,7 +23,7 @@ from core.workbench.language import check_source
 
 __all__ = ["DataSource", "ViewExport", "build_script", "user_kernel_cell", "to_notebook"]
 
-_RUNNER_IMPORTS = ("import argparse", "import pathlib", "import sys")
+_RUNNER_IMPORTS = ("import argparse", "import csv", "import pathlib", "import sys")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +179,11 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         "    folder = pathlib.Path(args.save)",
         "    folder.mkdir(parents=True, exist_ok=True)",
         "    for name, array in view.items():",
-        "        np.save(folder / f'{name}.npy', np.asarray(array), allow_pickle=False)",
+        "        array = np.asarray(array)",
+        "        np.save(folder / f'{name}.npy', array, allow_pickle=False)",
+        "        if array.dtype.names:  # a table (e.g. timings): also as CSV, one row per record",
+        "            with open(folder / f'{name}.csv', 'w', newline='') as f:",
+        "                csv.writer(f).writerows([array.dtype.names, *array.tolist()])",
         "    print(f'saved {len(view)} arrays in {folder}')",
     ]))
     cells.append("# %%\n" + "\n".join([

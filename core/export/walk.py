@@ -215,8 +215,10 @@ class _Walk:
         for sub in ast.walk(node):  # an import inside a function must be allowed too
             if isinstance(sub, (ast.Import, ast.ImportFrom)) and sub is not node:
                 _check_allowed(ast.unparse(sub), f"{module}.{names[0]}")
-        local = _bound_names(node) - set(names)
-        for used in _loaded_names(node):
+        # A name declared `global` in a function is the module's, though the function assigns it.
+        declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names}
+        local = _bound_names(node) - set(names) - declared
+        for used in [*_loaded_names(node), *sorted(declared)]:
             if used not in local and used not in names:
                 self.name(module, used, f"{module}.{names[0]}")
         self.visiting.discard(key)

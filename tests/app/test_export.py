@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 
 from core.export import ALLOWED_PACKAGES, import_roots
+from core.lessons.predict import init_params, predict_vmap_in_axes
+from core.precision import dtype_scope
+from core.views.data import builtin_data
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from tests.conftest import TOL
 from ui.components.live_heatmap import decode_exact
@@ -205,3 +208,50 @@ def test_overview_export_of_iris_in_float64_projects_like_the_screen(tmp_path):
     at = open_page("overview.py", {"dataset": "iris", "dtype": "float64", "seed": "3"})
     view = _check_overview(at, tmp_path, "float64")
     assert view["Z"].shape == (150, 2) and view["explained"][0] > view["explained"][1]
+
+
+# --- vmap anatomy -------------------------------------------------------------------------
+
+def _check_anatomy(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    view = run_alone(exported(at, "anatomy")[0], "anatomy", tmp_path)
+    forms = list(at.table[0].value["form"])
+    # The four forms: the page's labels, equal outputs; timings re-measured, so by labels only.
+    assert list(view["predict_forms"]) == forms == list(view["predict_timings"]["form"])
+    assert (tmp_path / "out" / "predict_timings.csv").read_text().startswith("form,first_call_s")
+    source = at.session_state["_export_anatomy"][0]  # the page's data, loaded as core loads it
+    X, _ = builtin_data(source.dataset, source.n, source.seed, source.noise, source.dtype)
+    with dtype_scope(dtype):
+        want = np.asarray(predict_vmap_in_axes(init_params(X.shape[1], source.seed, X.dtype.type), X))
+    for output in view["predict_outputs"]:
+        close(output, want, dtype)
+    late = {t["name"]: np.asarray(t["y"]) for t in plotly_figures(at)["w_anatomy_late_chart"]["data"]}
+    for key, name in (("late_before", "before (partial = lambda)"), ("late_partial_after", "partial, after"),
+                      ("late_lambda_after", "lambda, after"),
+                      ("late_new_params_reference", "predict with the new params")):
+        close(view[key], late[name], dtype)
+    shown = list(at.dataframe[-1].value["max |Δ| to @"])  # the vv -> mv -> mm table
+    assert len(shown) == view["matmul_max_abs_diff"].shape[0] == 4
+    return view
+
+
+def test_anatomy_export_reproduces_the_default_view(tmp_path):
+    at = open_page("anatomy.py", {"n": "120", "dataset": "moons"})
+    view = _check_anatomy(at, tmp_path, "float32")
+    assert view["predict_outputs"].shape == (4, 120)
+    # The playground's default, a: (5, 3) mapped on 0, b: (3,) shared: the page's shape.
+    shape = tuple(int(s) for s in view["playground_shape"])
+    assert any(s.value == f"Output shape: {shape}" for s in at.success) and shape == (5,)
+    assert view["playground_rank_notes"].shape == (0,)
+
+
+@pytest.mark.slow
+def test_anatomy_export_of_a_refused_in_axes_saves_jaxs_message(tmp_path):
+    at = open_page("anatomy.py", {"n": "90", "dataset": "iris", "dtype": "float64", "seed": "4"})
+    widget(at, "w_anatomy_in_a").set_value(0).run()
+    widget(at, "w_anatomy_in_b").set_value(0).run()
+    no_exception(at)
+    view = _check_anatomy(at, tmp_path, "float64")
+    assert view["predict_outputs"].dtype == np.float64
+    error = str(view["playground_error"])
+    assert view["playground_error"].shape == () and "inconsistent sizes" in error
+    assert any(e.value == f"JAX refused: {error}" for e in at.error)
