@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.anatomy import anatomy_figure, anatomy_view
+from core.views.gradients import gradients_figure, gradients_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
 from core.views.overview import overview_figure, overview_view
@@ -26,6 +27,7 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
     ViewExport("overview", "Overview", overview_view, overview_figure),
     ViewExport("gram", "Gram explorer", gram_view, gram_figure),
     ViewExport("anatomy", "vmap anatomy", anatomy_view, anatomy_figure),
+    ViewExport("gradients", "Gradients", gradients_view, gradients_figure),
     ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),

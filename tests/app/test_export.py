@@ -255,3 +255,49 @@ def test_anatomy_export_of_a_refused_in_axes_saves_jaxs_message(tmp_path):
     error = str(view["playground_error"])
     assert view["playground_error"].shape == () and "inconsistent sizes" in error
     assert any(e.value == f"JAX refused: {error}" for e in at.error)
+
+
+# --- Gradients ----------------------------------------------------------------------------
+
+def _check_gradients(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    view = run_alone(exported(at, "gradients")[0], "gradients", tmp_path)
+    figures = plotly_figures(at)
+    for part in ("dw", "db"):  # vmap(grad) and the loop of grad: equal to round-off
+        close(view[f"grads_vmap_{part}"], view[f"grads_loop_{part}"], dtype, scale=10.0)
+    norms = figures["w_grad_norm_chart"]["data"][0]["customdata"][:, 1]
+    close(view["grad_norms"], norms, dtype, scale=float(np.max(norms)))
+    assert list(view["grad_timings"]["variant"]) == ["loop of grad", "vmap(grad)",
+                                                     "loop of jit(grad)", "jit(vmap(grad))"]
+    value, slope = figures["w_grad_summary_chart"]["data"][0], figures["w_grad_derivative_chart"]["data"]
+    close(view["curve_gammas"], value["x"], dtype, scale=float(np.max(value["x"])))
+    close(view["curve_values"], value["y"], dtype)
+    scale = float(np.max(np.abs(slope[0]["y"])))
+    close(view["curve_derivative"], slope[0]["y"], dtype, scale=scale)
+    close(view["curve_finite_difference"], slope[1]["y"], dtype, scale=scale)
+    field = figures["w_grad_field_chart"]["data"]
+    close(view["field_surface"], field[0]["z"], dtype)
+    arrows = next(t for t in field if t.get("name") == "gradient")
+    close(view["field_points"], np.column_stack([arrows["x"], arrows["y"]]), dtype,
+          scale=float(np.max(np.abs(view["field_points"]))))
+    close(view["field_gradients"], arrows["customdata"][:, :2], dtype,
+          scale=float(np.max(np.abs(view["field_gradients"]))))
+    star = next(t for t in field if t.get("name") == "centre c")
+    close(view["field_center"], [star["x"][0], star["y"][0]], dtype)
+    return view
+
+
+def test_gradients_export_reproduces_the_default_view(tmp_path):
+    at = open_page("gradients.py", {"n": "120", "dataset": "moons"})
+    view = _check_gradients(at, tmp_path, "float32")
+    assert view["grads_vmap_dw"].shape == (100, 2) and view["grad_norms"].shape == (120,)
+
+
+@pytest.mark.slow
+def test_gradients_export_of_a_moved_centre_in_float64(tmp_path):
+    at = open_page("gradients.py", {"n": "150", "dataset": "circles", "dtype": "float64",
+                                    "kernel": "matern52"})
+    widget(at, "w_grad_loop_rows").set_value(50).run()
+    widget(at, "w_grad_center").set_value(7).run()
+    no_exception(at)
+    view = _check_gradients(at, tmp_path, "float64")
+    assert view["grads_loop_dw"].shape == (50, 2) and view["field_gradients"].dtype == np.float64
