@@ -122,14 +122,15 @@ def user_kernel_cell(source: str) -> str:
     ])
 
 
-def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, Any],
+def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[str, Any],
                  notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                  settings_note: str = "") -> str:
     """The view's standalone program in the percent format.
 
     Args:
       export: the page's `ViewExport`.
-      data: where the data comes from.
+      data: where the data comes from; None for a view that makes its own (the
+        Precision lab: `export.call` then names no X, y).
       settings: the view's keyword arguments, plain values (numbers, strings, dicts).
       notes: Markdown paragraphs from the page, one cell each, after the title.
       extra_cells: code cells placed before the view is computed (e.g. the user's kernel).
@@ -138,8 +139,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     Returns:
       The program's text; `to_notebook` makes the notebook of the same cells.
     """
-    loader = upload_data if data.dataset == "upload" else builtin_data
-    program = collect(export.view, export.figure, loader)
+    loaders = () if data is None else (upload_data if data.dataset == "upload" else builtin_data,)
+    program = collect(export.view, export.figure, *loaders)
     imports = ["from __future__ import annotations", *sorted(
         set(program.imports) | set(_RUNNER_IMPORTS),
         key=lambda s: (s.startswith("from "), s))]
@@ -150,7 +151,7 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         view (taken from its source, not rewritten), its settings, and the view computed
         once. Run it as `python {export.page}.py --save DIR` to write each array the page
         shows as `DIR/<name>.npy`, or open {export.page}.ipynb and run all cells to see
-        the page's figure as well. It needs only {', '.join(_packages(program.imports))}.
+        the page's figure as well. It needs only {', '.join(_packages(program))}.
         """)]
     cells += [_markdown(note) for note in notes]
     cells.append("# %%\n" + "\n".join(imports))
@@ -159,7 +160,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     for module, sources in _by_module(program):
         cells.append(f"# %%\n# from {module.replace('.', '/')}.py\n" + "\n\n\n".join(sources))
     cells.append(_markdown("## The data and the settings of the view"))
-    cells.append("# %%\n" + _data_cell(data))
+    if data is not None:
+        cells.append("# %%\n" + _data_cell(data))
     cells.append("# %%\n" + (_comment(settings_note) + "\n" if settings_note else "")
                  + _literal("SETTINGS", dict(settings)))
     cells += ["# %%\n" + cell for cell in extra_cells]
@@ -193,10 +195,12 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     return "\n\n".join(cells) + "\n"
 
 
-def _packages(imports: Sequence[str]) -> list[str]:
+def _packages(program) -> list[str]:
+    """The allowed packages the program imports: at the top, or inside a function's body."""
     from core.export.walk import ALLOWED_PACKAGES, import_roots
 
-    roots = set().union(*(import_roots(s) for s in imports)) if imports else set()
+    sources = [*program.imports, *(p.source for p in program.pieces)]
+    roots = set().union(*(import_roots(s) for s in sources)) if sources else set()
     names = {"sklearn": "scikit-learn"}
     found = sorted(names.get(r, r) for r in roots & ALLOWED_PACKAGES | {"numpy", "sklearn"})
     return found + ["the standard library"]

@@ -31,8 +31,12 @@ from typing import Any, Callable
 
 __all__ = ["ALLOWED_PACKAGES", "ExportError", "Program", "collect", "import_roots"]
 
-# What an exported program may import besides the standard library.
-ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly"})
+# What an exported program may import besides the standard library. threadpoolctl (pure
+# Python, a dependency of scikit-learn, pinned in requirements.txt) is imported by the fast
+# NumPy methods (core/dense/fast.py), which every view that reaches `METHODS` takes along;
+# the program's header names every package it needs (`script._packages`).
+ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly",
+                              "threadpoolctl"})
 _PROJECT = ("core", "ui", "app_pages", "app")
 
 

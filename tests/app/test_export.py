@@ -301,3 +301,55 @@ def test_gradients_export_of_a_moved_centre_in_float64(tmp_path):
     no_exception(at)
     view = _check_gradients(at, tmp_path, "float64")
     assert view["grads_loop_dw"].shape == (50, 2) and view["field_gradients"].dtype == np.float64
+
+
+# --- Precision lab ------------------------------------------------------------------------
+
+def _check_precision(at, tmp_path, dtype: str, metric: str = "K") -> dict[str, np.ndarray]:
+    from core.dense.methods import METHODS
+    from core.scale.pooling import MAX_POOLED_SIDE, pool_mean
+
+    script = exported(at, "precision")[0]
+    # The fast NumPy methods come along with the registry: the header says what they need.
+    assert "threadpoolctl" in next(line for line in script.splitlines() if "It needs only" in line)
+    view = run_alone(script, "precision", tmp_path)
+    table = next(df.value for df in at.dataframe if "max |ΔK|" in df.value.columns)
+    assert [METHODS[m].label for m in view["methods"]] == list(table["method"])
+    np.testing.assert_array_equal(view["negatives"], table["d² < 0 before clipping"])
+    for column, key in (("max |ΔK|", "k_max_error"), ("median |ΔK|", "k_median_error"),
+                        ("max |Δd²|", "d2_max_error"), ("median |Δd²|", "d2_median_error"),
+                        ("max |Kᵢᵢ − 1|", "diagonal_deviation")):
+        close(view[key], table[column].to_numpy(dtype=float), dtype)
+    figures = plotly_figures(at)
+    floor = float(np.finfo(dtype).eps) / 100
+    for method, error in zip(view["methods"], view["k_abs_error"]):
+        want = pool_mean(np.log10(np.maximum(error, floor)), MAX_POOLED_SIDE)[0]
+        close(want, figures[f"w_prec_heat_{method}"]["data"][0]["z"], "float32")
+    sweep = {t["name"]: np.asarray(t["customdata"]) for t in figures["w_prec_sweep_chart"]["data"]
+             if "customdata" in t}
+    key = "sweep_k_max_error" if metric == "K" else "sweep_d2_max_error"
+    for method, errors in zip(view["methods"], view[key]):
+        close(errors, sweep[METHODS[method].label], dtype)
+    return view
+
+
+def test_precision_export_reproduces_the_default_view(tmp_path):
+    at = open_page("precision.py")
+    view = _check_precision(at, tmp_path, "float32")
+    assert view["X"].shape == (200, 5) and view["sweep_k_max_error"].shape == (6, 13)
+    assert "matmul_effect" not in view
+
+
+@pytest.mark.slow
+def test_precision_export_of_float64_far_out_with_highest_matmul(tmp_path):
+    at = open_page("precision.py", {"seed": "5"})
+    for key, value in (("w_prec_n", 100), ("w_prec_d", 3), ("w_prec_dtype", "float64"),
+                       ("w_prec_offset", 10000.0), ("w_prec_sweep_metric", "d²"),
+                       ("w_prec_methods", ["jit_expansion", "jit_centered", "numpy_tiled"]),
+                       ("w_prec_matmul_highest", True)):
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    view = _check_precision(at, tmp_path, "float64", metric="d²")
+    assert view["X"].dtype == np.float64 and view["X"].shape == (100, 3)
+    shown = next(df.value for df in at.dataframe if "max |K(highest) − K(default)|" in df.value.columns)
+    close(view["matmul_effect"], shown["max |K(highest) − K(default)|"].to_numpy(dtype=float), "float64")
