@@ -29,14 +29,18 @@ from core.lessons.anatomy import (
 from core.precision import dtype_scope
 from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
 from core.bench.timing import format_seconds, format_timing
+from core.views.anatomy import LATE_BINDING_ROWS, MATMUL_MAX_ROWS, PREDICT_MAX_ROWS
 from ui.anatomy_charts import late_binding_chart, timing_bars
 from ui.cache import load_data
+from ui.export import data_source, reproduce_control
 from ui.sidebar import render_sidebar
 from ui.url import bound
 
-PREDICT_MAX_ROWS = 1000  # the loop forms stack one result per row: slow to compile beyond this
-LATE_BINDING_ROWS = 40
-MATMUL_MAX_ROWS = 300
+ANATOMY_EXPORT_NOTE = (
+    "`predict` batched four ways on the first rows of the data (`predict_outputs`, equal to "
+    "round-off; `predict_timings` measured on your machine, also as CSV), the in_axes/out_axes "
+    "playground's outcome for this choice, the partial-versus-lambda demo (`late_*`) and "
+    "vv -> mv -> mm against `@`. The jaxprs are text: `jax.make_jaxpr` prints them.")
 
 settings = render_sidebar(uses=frozenset({"data", "seed", "precision"}))  # no kernel, no gamma
 data = load_data(settings)
@@ -149,6 +153,10 @@ def playground() -> None:
     ax_b = bound(c4.radio, "in_axes for b", AXIS_CHOICES, index=2, format_func=fmt,
                  key="w_anatomy_in_b", horizontal=True)
     out = bound(c5.radio, "out_axes", (0, 1), key="w_anatomy_out", horizontal=True)
+    # Here, in the fragment, so the export follows the playground's choice as it changes.
+    reproduce_control("anatomy", data_source(settings), dict(
+        seed=int(settings.seed), fn_name=fn_name, shape_a=text_a, shape_b=text_b,
+        in_axes=(ax_a, ax_b), out_axes=int(out)), notes=[ANATOMY_EXPORT_NOTE])
     shapes = []
     for name, text in (("a", text_a), ("b", text_b)):
         try:

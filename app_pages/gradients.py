@@ -15,7 +15,6 @@ from core.lessons.gradients import (
     kernel_values,
     rbf_gradient,
     regression_targets,
-    summary_curve,
 )
 from core.kernels.functions import KERNELS
 from core.precision import dtype_scope
@@ -36,18 +35,23 @@ from ui.gradient_charts import (
     summary_derivative_chart,
     summary_value_chart,
 )
+from core.views.gradients import ARROW_SIDE, SUMMARY_MAX_POINTS, SURFACE_SIDE, gamma_curve
+from ui.export import data_source, reproduce_control
 from ui.sidebar import render_sidebar
 from ui.url import bound
 
 LOOP_ROW_CHOICES = (25, 50, 100, 200, 500)
-SURFACE_SIDE, ARROW_SIDE = 90, 21  # grid points per side: the contour, the arrows
-SUMMARY_MAX_POINTS = 300
 
 settings = render_sidebar()
 data = load_data(settings)
 n, d = data.X.shape
 kernel = KERNELS[settings.kernel]
 has_gamma = any(p.name == "gamma" for p in kernel.params)
+GRADIENTS_EXPORT_NOTE = (
+    "Per-sample gradients of the notes' squared loss by `vmap(grad)` and by a loop of `grad` "
+    "(`grads_vmap_*`, `grads_loop_*`: equal to round-off; `grad_timings` measured on your "
+    "machine), every row's gradient norm, the kernel's gradient field around the centre point "
+    "(2-D data), and s(γ) with ds/dγ by `grad` (`curve_*`).")
 
 st.title("Gradients")
 st.markdown(
@@ -149,6 +153,13 @@ with st.expander("The code that just ran"):
 @st.fragment
 def gradient_field() -> None:
     st.header("2. The gradient field of the kernel")
+    center_index = (bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
+                    if d == 2 else 0)
+    # Here, in the fragment, so the export follows the centre point as it moves.
+    reproduce_control("gradients", data_source(settings), dict(
+        seed=int(settings.seed), kernel=settings.kernel, params=dict(settings.params),
+        loop_rows=int(loop_rows), center_index=int(center_index),
+        default_gamma=float(heuristic_gamma(settings))), notes=[GRADIENTS_EXPORT_NOTE])
     if d != 2:
         st.info(f"The field is drawn for 2-D data only: {data.name} has D = {d} features, and "
                 "arrows in a 2-D projection would not be the gradient. Choose Blobs, Two moons, "
@@ -159,7 +170,6 @@ def gradient_field() -> None:
         f"∇ₓk(x, c) at every grid point: the direction in which the {kernel.label} kernel's "
         "similarity to c grows fastest. It points towards c and vanishes at c itself."
     )
-    center_index = bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
     center = data.X[center_index]
     xs, ys, surface_points = field_grid(data.X, SURFACE_SIDE)
     _, _, arrow_points = field_grid(data.X, ARROW_SIDE)
@@ -193,10 +203,7 @@ gradient_field()
 @st.cache_data(max_entries=16, show_spinner=False)
 def _curve(data_key: tuple, kernel_name: str, fixed: tuple, lo: float, hi: float, count: int,
            _X: np.ndarray):
-    gammas = np.logspace(np.log10(lo), np.log10(hi), count)
-    with dtype_scope(_X.dtype):
-        return summary_curve(KERNELS[kernel_name].fn, dict(fixed), _X, gammas,
-                             max_points=SUMMARY_MAX_POINTS)
+    return gamma_curve(kernel_name, dict(fixed), _X, lo, hi, count)
 
 
 st.header("3. How K changes with gamma: ds/dγ by grad")

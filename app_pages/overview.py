@@ -14,8 +14,10 @@ from core.kernels.distances import sqeuclidean_distances
 from core.precision import dtype_scope
 from core.lessons.predict import init_params, predict
 from core.lessons.projection import pca_2d
+from core.views.overview import shape_text
 from ui.cache import load_data
 from ui.charts import scatter_2d
+from ui.export import data_source, reproduce_control
 from ui.page_index import PAGES
 from ui.sidebar import render_sidebar
 
@@ -49,7 +51,7 @@ st.markdown("The same functions at three batch levels, shapes measured just now 
 st.dataframe(pd.DataFrame({
     "call": [" ".join(s.code.split()) for s in steps],
     "inputs": [s.inputs for s in steps],
-    "output shape": [str(s.shape) if s.shape else "() scalar" for s in steps],
+    "output shape": [shape_text(s.shape) for s in steps],
 }), hide_index=True, key="w_overview_ladder", width="stretch")
 st.caption("The last row is traced with `jax.eval_shape`, not run: its unjitted form "
            f"would hold an ({n:,}, {n:,}, {d}) difference array. The Gram explorer "
@@ -63,6 +65,10 @@ st.plotly_chart(scatter_2d(Z, data.y, f"The current data: {data.name}{shown}", a
                 key="w_overview_scatter")
 if data.note:
     st.caption(data.note)
+reproduce_control("overview", data_source(settings), {"seed": int(settings.seed)}, notes=[
+    f"{data.name} projected to 2-D (`Z`, the scatter plot), and the vmap ladder: `predict` "
+    "and `sqeuclidean_distances` at three batch levels, with the output shapes measured "
+    "(`ladder_shapes`)."])
 
 st.header("Where to next")
 available = [(file, info) for file, info in PAGES.items() if file != "overview.py"]

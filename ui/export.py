@@ -12,8 +12,12 @@ from typing import Any, Mapping, Sequence
 import streamlit as st
 
 from core.export import DataSource, ViewExport, build_script, to_notebook
+from core.views.anatomy import anatomy_figure, anatomy_view
+from core.views.gradients import gradients_figure, gradients_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
+from core.views.overview import overview_figure, overview_view
+from core.views.precision import precision_figure, precision_view
 from core.views.workbench import workbench_arrays, workbench_figure
 from ui.settings import UPLOAD, Settings
 
@@ -21,7 +25,12 @@ __all__ = ["EXPORTS", "data_source", "export_files", "reproduce_control"]
 
 # One line per page: its file stem, title, view function and figure.
 EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
+    ViewExport("overview", "Overview", overview_view, overview_figure),
     ViewExport("gram", "Gram explorer", gram_view, gram_figure),
+    ViewExport("anatomy", "vmap anatomy", anatomy_view, anatomy_figure),
+    ViewExport("gradients", "Gradients", gradients_view, gradients_figure),
+    ViewExport("precision", "Precision lab", precision_view, precision_figure,
+               call="precision_view(**SETTINGS)"),  # the lab draws its own data: no X, y
     ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),
@@ -37,7 +46,7 @@ def data_source(settings: Settings) -> DataSource:
     return DataSource(name, n, seed, noise, dtype)
 
 
-def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
+def export_files(page: str, data: DataSource | None, settings: Mapping[str, Any],
                  notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                  settings_note: str = "") -> tuple[str, str]:
     """The two downloads of one view: (`<page>.py` text, `<page>.ipynb` JSON text)."""
@@ -45,7 +54,7 @@ def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
     return script, to_notebook(script)
 
 
-def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
+def reproduce_control(page: str, data: DataSource | None, settings: Mapping[str, Any],
                       notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                       settings_note: str = "") -> None:
     """A "Reproduce in Python" popover with `<page>.py` and `<page>.ipynb` of the current view.
@@ -59,8 +68,10 @@ def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
     with st.popover("Reproduce in Python", icon=":material/code:"):
         st.caption("This view as a standalone program: the app's own code for it, its data "
                    "and settings. It imports only JAX, NumPy, SciPy, scikit-learn, pandas, "
-                   f"optax and Plotly. `python {page}.py --save DIR` writes each array the page "
-                   "shows as DIR/<name>.npy; the notebook also draws the figure.")
+                   "optax and Plotly (and threadpoolctl, which scikit-learn installs, where it "
+                   "takes the app's fast NumPy methods along); its first cell names what it "
+                   f"needs. `python {page}.py --save DIR` writes each array the page shows as "
+                   "DIR/<name>.npy (timings also as CSV); the notebook also draws the figure.")
         c1, c2 = st.columns(2)
         c1.download_button(f"{page}.py", script, file_name=f"{page}.py", mime="text/x-python",
                            key=f"w_{page}_export_py", on_click="ignore", icon=":material/download:")

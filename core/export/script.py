@@ -4,7 +4,8 @@
 `# %% [markdown]` cells for the page's explanations): the imports and every
 definition the view reaches (`core.export.walk`), the data and how it is loaded, the
 settings as plain values, then the view called once. Run as a script
-(`python page.py --save DIR`) it writes each array as DIR/<name>.npy; in a notebook
+(`python page.py --save DIR`) it writes each array as DIR/<name>.npy (a table of
+records, such as timings, also as DIR/<name>.csv); in a notebook
 it also draws the page's main figure with Plotly. `to_notebook` turns the same
 source into an .ipynb with jupytext, so the two files cannot disagree.
 """
@@ -22,7 +23,7 @@ from core.workbench.language import check_source
 
 __all__ = ["DataSource", "ViewExport", "build_script", "user_kernel_cell", "to_notebook"]
 
-_RUNNER_IMPORTS = ("import argparse", "import pathlib", "import sys")
+_RUNNER_IMPORTS = ("import argparse", "import csv", "import pathlib", "import sys")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,14 +122,15 @@ def user_kernel_cell(source: str) -> str:
     ])
 
 
-def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, Any],
+def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[str, Any],
                  notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                  settings_note: str = "") -> str:
     """The view's standalone program in the percent format.
 
     Args:
       export: the page's `ViewExport`.
-      data: where the data comes from.
+      data: where the data comes from; None for a view that makes its own (the
+        Precision lab: `export.call` then names no X, y).
       settings: the view's keyword arguments, plain values (numbers, strings, dicts).
       notes: Markdown paragraphs from the page, one cell each, after the title.
       extra_cells: code cells placed before the view is computed (e.g. the user's kernel).
@@ -137,8 +139,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     Returns:
       The program's text; `to_notebook` makes the notebook of the same cells.
     """
-    loader = upload_data if data.dataset == "upload" else builtin_data
-    program = collect(export.view, export.figure, loader)
+    loaders = () if data is None else (upload_data if data.dataset == "upload" else builtin_data,)
+    program = collect(export.view, export.figure, *loaders)
     imports = ["from __future__ import annotations", *sorted(
         set(program.imports) | set(_RUNNER_IMPORTS),
         key=lambda s: (s.startswith("from "), s))]
@@ -149,7 +151,7 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         view (taken from its source, not rewritten), its settings, and the view computed
         once. Run it as `python {export.page}.py --save DIR` to write each array the page
         shows as `DIR/<name>.npy`, or open {export.page}.ipynb and run all cells to see
-        the page's figure as well. It needs only {', '.join(_packages(program.imports))}.
+        the page's figure as well. It needs only {', '.join(_packages(program))}.
         """)]
     cells += [_markdown(note) for note in notes]
     cells.append("# %%\n" + "\n".join(imports))
@@ -158,7 +160,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     for module, sources in _by_module(program):
         cells.append(f"# %%\n# from {module.replace('.', '/')}.py\n" + "\n\n\n".join(sources))
     cells.append(_markdown("## The data and the settings of the view"))
-    cells.append("# %%\n" + _data_cell(data))
+    if data is not None:
+        cells.append("# %%\n" + _data_cell(data))
     cells.append("# %%\n" + (_comment(settings_note) + "\n" if settings_note else "")
                  + _literal("SETTINGS", dict(settings)))
     cells += ["# %%\n" + cell for cell in extra_cells]
@@ -178,7 +181,11 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         "    folder = pathlib.Path(args.save)",
         "    folder.mkdir(parents=True, exist_ok=True)",
         "    for name, array in view.items():",
-        "        np.save(folder / f'{name}.npy', np.asarray(array), allow_pickle=False)",
+        "        array = np.asarray(array)",
+        "        np.save(folder / f'{name}.npy', array, allow_pickle=False)",
+        "        if array.dtype.names:  # a table (e.g. timings): also as CSV, one row per record",
+        "            with open(folder / f'{name}.csv', 'w', newline='') as f:",
+        "                csv.writer(f).writerows([array.dtype.names, *array.tolist()])",
         "    print(f'saved {len(view)} arrays in {folder}')",
     ]))
     cells.append("# %%\n" + "\n".join([
@@ -188,10 +195,12 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     return "\n\n".join(cells) + "\n"
 
 
-def _packages(imports: Sequence[str]) -> list[str]:
+def _packages(program) -> list[str]:
+    """The allowed packages the program imports: at the top, or inside a function's body."""
     from core.export.walk import ALLOWED_PACKAGES, import_roots
 
-    roots = set().union(*(import_roots(s) for s in imports)) if imports else set()
+    sources = [*program.imports, *(p.source for p in program.pieces)]
+    roots = set().union(*(import_roots(s) for s in sources)) if sources else set()
     names = {"sklearn": "scikit-learn"}
     found = sorted(names.get(r, r) for r in roots & ALLOWED_PACKAGES | {"numpy", "sklearn"})
     return found + ["the standard library"]

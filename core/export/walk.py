@@ -31,8 +31,12 @@ from typing import Any, Callable
 
 __all__ = ["ALLOWED_PACKAGES", "ExportError", "Program", "collect", "import_roots"]
 
-# What an exported program may import besides the standard library.
-ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly"})
+# What an exported program may import besides the standard library. threadpoolctl (pure
+# Python, a dependency of scikit-learn, pinned in requirements.txt) is imported by the fast
+# NumPy methods (core/dense/fast.py), which every view that reaches `METHODS` takes along;
+# the program's header names every package it needs (`script._packages`).
+ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly",
+                              "threadpoolctl"})
 _PROJECT = ("core", "ui", "app_pages", "app")
 
 
@@ -215,8 +219,10 @@ class _Walk:
         for sub in ast.walk(node):  # an import inside a function must be allowed too
             if isinstance(sub, (ast.Import, ast.ImportFrom)) and sub is not node:
                 _check_allowed(ast.unparse(sub), f"{module}.{names[0]}")
-        local = _bound_names(node) - set(names)
-        for used in _loaded_names(node):
+        # A name declared `global` in a function is the module's, though the function assigns it.
+        declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names}
+        local = _bound_names(node) - set(names) - declared
+        for used in [*_loaded_names(node), *sorted(declared)]:
             if used not in local and used not in names:
                 self.name(module, used, f"{module}.{names[0]}")
         self.visiting.discard(key)

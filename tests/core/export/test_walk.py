@@ -38,3 +38,16 @@ def test_an_upload_without_labels_keeps_its_rows_and_pools_all_of_them():
                      exact_diagonal=False)
     np.testing.assert_array_equal(view["order"], np.arange(30))
     assert view["K"].shape == (30, 30) and "y" not in view
+
+
+def test_a_module_global_that_a_function_declares_global_is_exported_with_it():
+    from core.bench.timing import settle_allocator
+
+    program = collect(settle_allocator)
+    names = [n for piece in program.pieces for n in piece.names]
+    assert "_settled" in names and names.index("_settled") < names.index("settle_allocator")
+    namespace: dict = {}
+    exec("\n".join(program.imports) + "\n\n" + "\n\n".join(p.source for p in program.pieces),
+         namespace)
+    namespace["settle_allocator"]()
+    assert namespace["_settled"] is True
