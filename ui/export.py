@@ -7,6 +7,7 @@ needs a view function in `core/views/` and one line in `EXPORTS`.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Mapping, Sequence
 
 import streamlit as st
@@ -14,10 +15,38 @@ import streamlit as st
 from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
+from core.views.scale import scale_figure, scale_view
 from core.views.workbench import workbench_arrays, workbench_figure
+from ui import cpu_devices
 from ui.settings import UPLOAD, Settings
 
-__all__ = ["EXPORTS", "data_source", "export_files", "reproduce_control"]
+__all__ = ["CPU_DEVICES_PREAMBLE", "EXPORTS", "data_source", "export_files", "reproduce_control"]
+
+
+def _cpu_devices_preamble() -> str:
+    """The app's own request for one CPU device per core (ui/cpu_devices.py), as a preamble."""
+    return "\n".join([
+        "# Before JAX starts: one CPU device per core, as the app asks for it (its",
+        "# ui/cpu_devices.py, below): XLA reads the count once, when JAX starts. An",
+        "# XLA_FLAGS of your own that sets the count wins.",
+        "import os",
+        "import sys",
+        "from collections.abc import Mapping, MutableMapping",
+        "",
+        f"COUNT_FLAG = {cpu_devices.COUNT_FLAG!r}",
+        f"MAX_CPU_DEVICES = {cpu_devices.MAX_CPU_DEVICES!r}",
+        "",
+        "",
+        inspect.getsource(cpu_devices.cores_available),
+        "",
+        inspect.getsource(cpu_devices.split_cpu_into_devices),
+        "",
+        "split_cpu_into_devices()",
+    ])
+
+
+# Pages whose view splits work over JAX's devices (the block engine's rows; the devices tab).
+CPU_DEVICES_PREAMBLE = _cpu_devices_preamble()
 
 # One line per page: its file stem, title, view function and figure.
 EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
@@ -25,6 +54,7 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
     ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),
+    ViewExport("scale", "Scale", scale_view, scale_figure, preamble=CPU_DEVICES_PREAMBLE),
 )}
 
 
@@ -37,7 +67,7 @@ def data_source(settings: Settings) -> DataSource:
     return DataSource(name, n, seed, noise, dtype)
 
 
-def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
+def export_files(page: str, data: DataSource | None, settings: Mapping[str, Any],
                  notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                  settings_note: str = "") -> tuple[str, str]:
     """The two downloads of one view: (`<page>.py` text, `<page>.ipynb` JSON text)."""
@@ -45,13 +75,14 @@ def export_files(page: str, data: DataSource, settings: Mapping[str, Any],
     return script, to_notebook(script)
 
 
-def reproduce_control(page: str, data: DataSource, settings: Mapping[str, Any],
+def reproduce_control(page: str, data: DataSource | None, settings: Mapping[str, Any],
                       notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                       settings_note: str = "") -> None:
     """A "Reproduce in Python" popover with `<page>.py` and `<page>.ipynb` of the current view.
 
-    The arguments are kept in the session (`_export_<page>`), so a test can rebuild
-    exactly what the buttons give.
+    `data` is the sidebar's data (`data_source`), or None for a page with its own (made
+    from `settings`). The arguments are kept in the session (`_export_<page>`), so a test
+    can rebuild exactly what the buttons give.
     """
     args = (data, dict(settings), tuple(notes), tuple(extra_cells), settings_note)
     st.session_state[f"_export_{page}"] = args

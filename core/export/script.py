@@ -54,7 +54,12 @@ class ViewExport:
       view: the view function of `core.views`, called as `view(X, y, **SETTINGS)`
         (or as `call` says).
       figure: `figure(view) -> plotly Figure`, drawn when run in a notebook.
-      call: the expression that computes the view, if not the default.
+      call: the expression that computes the view, if not the default
+        (`view(X, y, **SETTINGS)`, or `view(**SETTINGS)` for a view that makes its own data).
+      preamble: code run before anything is imported (after `from __future__`), e.g.
+        XLA_FLAGS, which JAX reads once, when it starts.
+      text_files: {name in the view: file name}: entries written as text files (e.g. the
+        race's CSV) instead of DIR/<name>.npy.
     """
 
     page: str
@@ -62,6 +67,8 @@ class ViewExport:
     view: Callable[..., Any]
     figure: Callable[..., Any]
     call: str | None = None
+    preamble: str = ""
+    text_files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _comment(text: str) -> str:
@@ -121,14 +128,14 @@ def user_kernel_cell(source: str) -> str:
     ])
 
 
-def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, Any],
+def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[str, Any],
                  notes: Sequence[str] = (), extra_cells: Sequence[str] = (),
                  settings_note: str = "") -> str:
     """The view's standalone program in the percent format.
 
     Args:
       export: the page's `ViewExport`.
-      data: where the data comes from.
+      data: where the data comes from; None for a view that makes its own (from SETTINGS).
       settings: the view's keyword arguments, plain values (numbers, strings, dicts).
       notes: Markdown paragraphs from the page, one cell each, after the title.
       extra_cells: code cells placed before the view is computed (e.g. the user's kernel).
@@ -137,11 +144,12 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     Returns:
       The program's text; `to_notebook` makes the notebook of the same cells.
     """
-    loader = upload_data if data.dataset == "upload" else builtin_data
-    program = collect(export.view, export.figure, loader)
-    imports = ["from __future__ import annotations", *sorted(
-        set(program.imports) | set(_RUNNER_IMPORTS),
-        key=lambda s: (s.startswith("from "), s))]
+    loaders = () if data is None else (upload_data if data.dataset == "upload" else builtin_data,)
+    program = collect(export.view, export.figure, *loaders)
+    imports = ["from __future__ import annotations",
+               *([export.preamble.strip("\n"), ""] if export.preamble else []),
+               *sorted(set(program.imports) | set(_RUNNER_IMPORTS),
+                       key=lambda s: (s.startswith("from "), s))]
     cells = [_markdown(f"""
         # {export.title}, reproduced
 
@@ -149,7 +157,7 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         view (taken from its source, not rewritten), its settings, and the view computed
         once. Run it as `python {export.page}.py --save DIR` to write each array the page
         shows as `DIR/<name>.npy`, or open {export.page}.ipynb and run all cells to see
-        the page's figure as well. It needs only {', '.join(_packages(program.imports))}.
+        the page's figure as well. It needs only {', '.join(_packages(program))}.
         """)]
     cells += [_markdown(note) for note in notes]
     cells.append("# %%\n" + "\n".join(imports))
@@ -158,11 +166,12 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     for module, sources in _by_module(program):
         cells.append(f"# %%\n# from {module.replace('.', '/')}.py\n" + "\n\n\n".join(sources))
     cells.append(_markdown("## The data and the settings of the view"))
-    cells.append("# %%\n" + _data_cell(data))
+    if data is not None:
+        cells.append("# %%\n" + _data_cell(data))
     cells.append("# %%\n" + (_comment(settings_note) + "\n" if settings_note else "")
                  + _literal("SETTINGS", dict(settings)))
     cells += ["# %%\n" + cell for cell in extra_cells]
-    call = export.call or f"{export.view.__name__}(X, y, **SETTINGS)"
+    call = export.call or f"{export.view.__name__}({'' if data is None else 'X, y, '}**SETTINGS)"
     cells.append(_markdown("## The view\n\nComputed on this machine, so any timing you take "
                            "is yours; nothing is copied from the app's run."))
     cells.append("# %%\n" + "\n".join([
@@ -170,6 +179,12 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         "for name, array in view.items():",
         "    print(f'{name:>24}  {str(array.shape):>16}  {array.dtype}')",
     ]))
+    save = ["        np.save(folder / f'{name}.npy', np.asarray(array), allow_pickle=False)"]
+    if export.text_files:
+        save = [f"        if name in {dict(export.text_files)!r}:  # a text file, not an array",
+                f"            (folder / {dict(export.text_files)!r}[name]).write_text(str(array))",
+                "            continue",
+                *save]
     cells.append("# %%\n" + "\n".join([
         "parser = argparse.ArgumentParser(description='Reproduce the app\\'s view.')",
         "parser.add_argument('--save', metavar='DIR', help='write each array as DIR/<name>.npy')",
@@ -178,8 +193,8 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
         "    folder = pathlib.Path(args.save)",
         "    folder.mkdir(parents=True, exist_ok=True)",
         "    for name, array in view.items():",
-        "        np.save(folder / f'{name}.npy', np.asarray(array), allow_pickle=False)",
-        "    print(f'saved {len(view)} arrays in {folder}')",
+        *save,
+        "    print(f'saved {len(view)} results in {folder}')",
     ]))
     cells.append("# %%\n" + "\n".join([
         "if 'ipykernel' in sys.modules:  # in a notebook: draw the page's figure (never in a script)",
@@ -188,11 +203,13 @@ def build_script(export: ViewExport, data: DataSource, settings: Mapping[str, An
     return "\n\n".join(cells) + "\n"
 
 
-def _packages(imports: Sequence[str]) -> list[str]:
+def _packages(program) -> list[str]:
+    """The packages the program imports, at the top or inside a function (threadpoolctl)."""
     from core.export.walk import ALLOWED_PACKAGES, import_roots
 
-    roots = set().union(*(import_roots(s) for s in imports)) if imports else set()
-    names = {"sklearn": "scikit-learn"}
+    roots = set().union(*(import_roots(s) for s in
+                          (*program.imports, *(p.source for p in program.pieces))))
+    names = {"sklearn": "scikit-learn", "threadpoolctl": "threadpoolctl (installed with scikit-learn)"}
     found = sorted(names.get(r, r) for r in roots & ALLOWED_PACKAGES | {"numpy", "sklearn"})
     return found + ["the standard library"]
 

@@ -176,3 +176,47 @@ def test_workbench_export_of_an_own_parameter_kernel(tmp_path):
                                     "wb_scale": "2"})
     no_exception(at)
     _workbench_check(at, tmp_path, "float32")
+
+
+# --- Scale --------------------------------------------------------------------------------
+
+def _check_scale(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    script = exported(at, "scale")[0]
+    assert "split_cpu_into_devices()" in script  # XLA_FLAGS asked for before JAX starts
+    assert script.index("split_cpu_into_devices()") < script.index("import jax")
+    view = run_alone(script, "scale", tmp_path)
+    figures = plotly_figures(at)
+    close(view["pooled"], np.asarray(figures["w_scale_heatmap"]["data"][0]["z"]), dtype)
+    # The profile draws one point a row, or the mean of each bucket of rows above 1,500 rows.
+    line = figures["w_scale_profile"]["data"][-1]
+    starts = np.asarray(line["x"], dtype=np.intp)
+    means = np.add.reduceat(view["row_sums"], starts) / np.diff(np.append(starts, view["row_sums"].size))
+    np.testing.assert_allclose(means, np.asarray(line["y"]), rtol=TOL[dtype] * 10)
+    return view
+
+
+def test_scale_export_reproduces_the_computed_view(tmp_path):
+    at = open_page("scale.py")
+    widget(at, "w_scale_n").set_value(1000).run()
+    no_exception(at)
+    script = exported(at, "scale")[0]
+    assert "'computed': False" in script  # before the click the page shows no result
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    view = _check_scale(at, tmp_path, "float32")
+    # Pooled to at most MAX_POOLED_SIDE cells a side, as on screen, whatever N.
+    assert view["row_sums"].shape == (1000,) and view["pooled"].shape == (334, 334)
+    assert view["pool_factor"] == 3
+
+
+@pytest.mark.slow
+def test_scale_export_of_a_changed_view_in_float64(tmp_path):
+    at = open_page("scale.py", {"dtype": "float64"})
+    for key, value in (("w_scale_n", 2000), ("w_scale_kind", "uniform"), ("w_scale_d", 3),
+                       ("w_scale_seed", 5), ("w_scale_gamma", 3.0), ("w_scale_rows", 128)):
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    view = _check_scale(at, tmp_path, "float64")
+    assert view["row_sums"].dtype == np.float64 and view["pool_factor"] == 5
