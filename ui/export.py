@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import streamlit as st
 
 from core.export import DataSource, ViewExport, build_script, to_notebook
+from core.views.fit import fit_figure, fit_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
 from core.views.scale import scale_figure, scale_view
@@ -55,6 +56,7 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),
     ViewExport("scale", "Scale", scale_view, scale_figure, preamble=CPU_DEVICES_PREAMBLE),
+    ViewExport("fit", "Fit", fit_view, fit_figure),
 )}
 
 

@@ -120,7 +120,8 @@ def _segment(module: str, node: ast.stmt) -> str:
 
 
 def _bound_names(node: ast.AST) -> set[str]:
-    """Every name the statement binds anywhere inside it (arguments, assignments, loops…)."""
+    """Every name the statement binds anywhere inside it (arguments, assignments, loops…),
+    less those a function declares `global`."""
     bound = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
@@ -133,7 +134,9 @@ def _bound_names(node: ast.AST) -> set[str]:
             bound.update(a.asname or a.name.split(".")[0] for a in sub.names)
         elif isinstance(sub, ast.ExceptHandler) and sub.name:
             bound.add(sub.name)
-    return bound
+    # A name a function declares `global` is the module's, assigned or not: walk it.
+    declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names}
+    return bound - declared
 
 
 def _loaded_names(node: ast.AST) -> list[str]:

@@ -220,3 +220,49 @@ def test_scale_export_of_a_changed_view_in_float64(tmp_path):
     no_exception(at)
     view = _check_scale(at, tmp_path, "float64")
     assert view["row_sums"].dtype == np.float64 and view["pool_factor"] == 5
+
+
+# --- Fit ----------------------------------------------------------------------------------
+
+def _check_fit(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    view = run_alone(exported(at, "fit")[0], "fit", tmp_path)
+    figures = plotly_figures(at)
+    surface = figures["fit_surface"]["data"]
+    contour = next(t for t in surface if t["type"] == "contour")
+    close(view["lml"].T, np.asarray(contour["z"], dtype=float), dtype, scale=float(np.nanmax(np.abs(view["lml"]))))
+    climb = next((t for t in surface if t.get("name") == "climb"), None)
+    if climb is None:
+        assert "climb" not in view
+    else:  # the path drawn on the surface, in log10 (gamma, noise)
+        close(np.log10(view["climb"][:, :2]), np.column_stack([climb["x"], climb["y"]]), dtype)
+    if "fit_fit_chart" in figures:
+        traces = {t.get("name"): t for t in figures["fit_krr_chart"]["data"]}
+        close(view["posterior_mean"], np.asarray(traces["posterior mean"]["y"]), dtype)
+        close(view["krr_mean"], np.asarray(traces["kernel ridge mean"]["y"]), dtype)
+        band = np.asarray(traces["± 2 sd, new observation"]["y"])  # mean + 2 sd, then back
+        close(view["posterior_mean"] + 2 * view["posterior_sd"], band[:view["grid"].size], dtype)
+    held = next(t for t in figures["fit_heldout_chart"]["data"] if t.get("name") == "held-out point")
+    close(view["heldout_mean"], np.asarray(held["y"]), dtype)
+    close(2 * view["heldout_sd"], np.asarray(held["error_y"]["array"]), dtype)
+    close(view["heldout_log_density"], view["heldout_log_density_loop"], dtype, scale=100.0)
+    assert view["heldout_seconds"].shape == (2,)  # measured on this machine: shape only
+    return view
+
+
+def test_fit_export_reproduces_the_view_after_a_climb(tmp_path):
+    at = open_page("fit.py", {"fit_n": "50", "fit_side": "16", "fit_steps": "25",
+                              "fit_gamma": "0.01", "fit_noise": "1"})
+    widget(at, "fit_climb_button").click().run()
+    no_exception(at)
+    view = _check_fit(at, tmp_path, "float64")
+    assert view["lml"].shape == (16, 16) and view["climb"].shape[1] == 5
+    assert view["climb"][-1, 3] > view["climb"][0, 3]  # the LML went up
+
+
+@pytest.mark.slow
+def test_fit_export_of_the_2d_wave_in_float32_without_a_climb(tmp_path):
+    at = open_page("fit.py", {"fit_data": "2-D wave", "fit_dtype": "float32", "fit_n": "100",
+                              "fit_seed": "3", "fit_amp": "2"})
+    no_exception(at)
+    view = _check_fit(at, tmp_path, "float32")
+    assert view["lml"].shape == (64, 64) and "grid" not in view and "climb" not in view

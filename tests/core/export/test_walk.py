@@ -38,3 +38,15 @@ def test_an_upload_without_labels_keeps_its_rows_and_pools_all_of_them():
                      exact_diagonal=False)
     np.testing.assert_array_equal(view["order"], np.arange(30))
     assert view["K"].shape == (30, 30) and "y" not in view
+
+
+def test_a_module_global_that_a_function_assigns_is_exported_with_it():
+    from core.bench.timing import settle_allocator
+
+    program = collect(settle_allocator)
+    assert "_settled" in [n for piece in program.pieces for n in piece.names]
+    namespace: dict = {}
+    exec(compile("\n".join(program.imports) + "\n\n" + "\n\n".join(p.source for p in program.pieces),
+                 "<export>", "exec"), namespace)
+    namespace["settle_allocator"]()  # a NameError without `_settled = False` before it
+    assert namespace["_settled"] is True
