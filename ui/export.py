@@ -16,6 +16,7 @@ from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.fit import fit_figure, fit_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
+from core.views.race import race_figure, race_view
 from core.views.scale import scale_figure, scale_view
 from core.views.workbench import workbench_arrays, workbench_figure
 from ui import cpu_devices
@@ -57,6 +58,8 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),
     ViewExport("scale", "Scale", scale_view, scale_figure, preamble=CPU_DEVICES_PREAMBLE),
     ViewExport("fit", "Fit", fit_view, fit_figure),
+    ViewExport("race", "Batching race", race_view, race_figure,
+               text_files={"race_csv": "race.csv", "scaling_csv": "scaling.csv"}),
 )}
 
 
@@ -92,7 +95,8 @@ def reproduce_control(page: str, data: DataSource | None, settings: Mapping[str,
     with st.popover("Reproduce in Python", icon=":material/code:"):
         st.caption("This view as a standalone program: the app's own code for it, its data "
                    "and settings. It imports only JAX, NumPy, SciPy, scikit-learn, pandas, "
-                   f"optax and Plotly. `python {page}.py --save DIR` writes each array the page "
+                   "optax and Plotly (the race also threadpoolctl, which scikit-learn installs). "
+                   f"`python {page}.py --save DIR` writes each array the page "
                    "shows as DIR/<name>.npy; the notebook also draws the figure.")
         c1, c2 = st.columns(2)
         c1.download_button(f"{page}.py", script, file_name=f"{page}.py", mime="text/x-python",

@@ -32,7 +32,8 @@ from typing import Any, Callable
 __all__ = ["ALLOWED_PACKAGES", "ExportError", "Program", "collect", "import_roots"]
 
 # What an exported program may import besides the standard library.
-ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly"})
+ALLOWED_PACKAGES = frozenset({"jax", "numpy", "scipy", "sklearn", "pandas", "optax", "plotly",
+                              "threadpoolctl"})
 _PROJECT = ("core", "ui", "app_pages", "app")
 
 
@@ -97,9 +98,9 @@ def _module_table(module: str) -> tuple[dict[str, ast.stmt], dict[str, list[ast.
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defs[node.name] = node
         elif isinstance(node, ast.Assign):
-            for target in node.targets:
+            for target in node.targets:  # `METHODS["auto"] = ...` binds no name: not a definition
                 for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
+                    if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
                         defs[name.id] = node
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             defs[node.target.id] = node

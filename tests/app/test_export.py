@@ -11,6 +11,8 @@ One notebook is executed top to bottom with nbclient, in this interpreter's kern
 from __future__ import annotations
 
 import ast
+import csv
+import io
 import json
 import os
 import subprocess
@@ -266,3 +268,65 @@ def test_fit_export_of_the_2d_wave_in_float32_without_a_climb(tmp_path):
     no_exception(at)
     view = _check_fit(at, tmp_path, "float32")
     assert view["lml"].shape == (64, 64) and "grid" not in view and "climb" not in view
+
+
+# --- Batching race ------------------------------------------------------------------------
+
+def _race_small(at, methods: list[str]) -> None:
+    for key, value in (("w_race_methods", methods), ("w_race_repeats", 1), ("w_race_budget", 0.1)):
+        widget(at, key).set_value(value)
+    at.run()
+    no_exception(at)
+
+
+def _check_race(at, tmp_path, dtype: str, prefix: str = "race",
+                view: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    view = view or run_alone(exported(at, "race")[0], "race", tmp_path)
+    shown = at.session_state["_race_result" if prefix == "race" else "_race_scaling"]
+    # "auto" is raced by the method it picked (once), as the exported file says.
+    want = {(r.n, r.picked or r.method): r for r in shown["rows"]}
+    got = list(zip(view[f"{prefix}_n"].tolist(), view[f"{prefix}_method"].tolist()))
+    assert got == list(want), (got, list(want))
+    assert view[f"{prefix}_status"].tolist() == [r.status for r in want.values()]
+    # The agreement with float64 is the page's (same data, same arithmetic) ...
+    errors = [np.nan if r.max_abs_error is None else r.max_abs_error for r in want.values()]
+    close(view[f"{prefix}_max_abs_error"], np.asarray(errors), dtype)
+    # ... the times are this machine's: compared by shape and by which methods have them.
+    for column in ("median_s", "compile_s", "spread_s", "first_call_s", "speedup"):
+        assert view[f"{prefix}_{column}"].shape == (len(want),)
+    ok = view[f"{prefix}_status"] == "ok"
+    assert (view[f"{prefix}_median_s"][ok] > 0).all() and np.isnan(view[f"{prefix}_median_s"][~ok]).all()
+    # The CSV beside the arrays has the page's download's columns, one row a method.
+    text = (tmp_path / "out" / f"{prefix if prefix == 'race' else 'scaling'}.csv").read_text()
+    records = list(csv.DictReader(io.StringIO(text)))
+    page_records = list(csv.DictReader(io.StringIO(shown["csv"])))
+    assert list(records[0]) == list(page_records[0])
+    assert [r["method"] for r in records] == [m for _, m in want]
+    assert not (tmp_path / "out" / f"{prefix}_csv.npy").exists()
+    return view
+
+
+def test_race_export_reruns_the_race_the_user_ran(tmp_path):
+    at = open_page("race.py", {"n": "120", "dataset": "moons"})
+    assert "'race_run': None" in exported(at, "race")[0]  # nothing timed before the click
+    _race_small(at, ["map_stack", "jit_method1", "auto", "scipy_cdist", "python_loop"])
+    widget(at, "w_race_run").click().run()
+    no_exception(at)
+    script = exported(at, "race")[0]
+    assert "threadpoolctl" in script.split("# %%")[1]  # the header names it as a requirement
+    assert "\"auto\" ran" in script
+    _check_race(at, tmp_path, "float32")
+
+
+@pytest.mark.slow
+def test_race_export_of_a_float64_race_and_a_scaling_run(tmp_path):
+    at = open_page("race.py", {"n": "200", "dataset": "iris", "dtype": "float64"})
+    _race_small(at, ["map_stack", "vmap_nojit", "jit_centered", "sklearn"])
+    widget(at, "w_race_run").click().run()
+    no_exception(at)
+    widget(at, "w_race_scale_n").set_value([30, 100])
+    widget(at, "w_race_scale_methods").set_value(["jit_method1", "scipy_cdist"])
+    widget(at, "w_race_scale_run").click().run()
+    no_exception(at)
+    view = _check_race(at, tmp_path, "float64")
+    _check_race(at, tmp_path, "float64", prefix="scaling", view=view)

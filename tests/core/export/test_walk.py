@@ -50,3 +50,13 @@ def test_a_module_global_that_a_function_assigns_is_exported_with_it():
                  "<export>", "exec"), namespace)
     namespace["settle_allocator"]()  # a NameError without `_settled = False` before it
     assert namespace["_settled"] is True
+
+
+def test_a_registry_entry_added_at_import_is_not_a_second_definition():
+    from core.dense.auto import choose_auto
+
+    # core.dense.auto runs `METHODS["auto"] = ...`: METHODS stays core.dense.methods' own
+    # (without "auto", the documented limit), not a second object of the same name.
+    program = collect(choose_auto)
+    owners = [p.module for p in program.pieces if "METHODS" in p.names]
+    assert owners == ["core.dense.methods"]
