@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.fit import fit_figure, fit_view
+from core.views.further import further_figure, further_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
 from core.views.race import race_figure, race_view
@@ -60,6 +61,8 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
     ViewExport("fit", "Fit", fit_view, fit_figure),
     ViewExport("race", "Batching race", race_view, race_figure,
                text_files={"race_csv": "race.csv", "scaling_csv": "scaling.csv"}),
+    ViewExport("further", "vmap, further", further_view, further_figure,
+               preamble=CPU_DEVICES_PREAMBLE),
 )}
 
 

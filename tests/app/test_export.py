@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from core.export import ALLOWED_PACKAGES, import_roots
-from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 from tests.conftest import TOL
 from ui.components.live_heatmap import decode_exact
 from ui.export import export_files
@@ -330,3 +330,97 @@ def test_race_export_of_a_float64_race_and_a_scaling_run(tmp_path):
     no_exception(at)
     view = _check_race(at, tmp_path, "float64")
     _check_race(at, tmp_path, "float64", prefix="scaling", view=view)
+
+
+# --- vmap, further ------------------------------------------------------------------------
+
+def _further_open(tab: str, query: dict[str, str] | None = None):
+    at = open_page("further.py", query)
+    at.session_state["further_topic"] = tab
+    at.run()
+    no_exception(at)
+    return at
+
+
+def _further_export(at, tmp_path, tab: str) -> dict[str, np.ndarray]:
+    script = exported(at, "further")[0]
+    assert f"'tab': {tab!r}" in script  # the open tab, and only its view is computed
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return run_alone(script, "further", tmp_path)
+
+
+def _dataframe(at, column: str):
+    """The table on screen with this column."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_further_export_reproduces_the_open_collectives_tab(tmp_path):
+    at = _further_open("Collectives", {"n": "120", "dataset": "moons"})
+    view = _further_export(at, tmp_path, "Collectives")
+    shown = np.asarray(plotly_figures(at)["w_further_collective_chart"]["data"][0]["z"])
+    close(view["K"], shown, "float32")
+    close(view["copies"], _dataframe(at, "x0").to_numpy(), "float32")
+    np.testing.assert_array_equal(view["axis_size"], np.full(120, 120))
+    close(view["K"], view["reference"], "float32", scale=10.0)
+
+
+@pytest.mark.slow
+def test_further_export_of_the_control_flow_and_devices_tabs(tmp_path):
+    at = _further_open("Control flow", {"n": "300", "dtype": "float64", "further_decades": "20"})
+    view = _further_export(at, tmp_path / "control", "Control flow")
+    table = _dataframe(at, "rows above threshold")
+    assert view["cond_label"].tolist() == list(table["program"])  # timings: labels and shape only
+    np.testing.assert_array_equal(view["cond_costly_rows"], table["rows above threshold"])
+    assert view["cond_median_s"].shape == (len(table),)
+    steps = plotly_figures(at)["w_further_while_chart"]["data"]
+    np.testing.assert_array_equal(np.sort(view["steps"]), np.asarray(steps[0]["y"]))
+    assert int(view["trips"]) == int(metric(at, "batched loop trips"))
+
+    at.session_state["further_topic"] = "Devices"
+    at.run()
+    no_exception(at)
+    script = exported(at, "further")[0]
+    assert script.index("split_cpu_into_devices()") < script.index("import jax")
+    view = _further_export(at, tmp_path / "devices", "Devices")
+    shards = _dataframe(at, "rows × columns it holds")["rows × columns it holds"]
+    assert [" × ".join(f"{v:,}" for v in s) for s in view["shard_shapes"]] == list(shards)
+    close(view["K"], view["K_plain"], "float64")
+
+
+def _random_keys_shown(at, view):
+    assert metric(at, "std, split-key noise") == f"{view['noise_split_keys'].std():.3g}"
+
+
+def _jacobians_shown(at, view):
+    table = _dataframe(at, "XLA's flop count")
+    assert list(table["way"]) == view["ways"].tolist()
+    assert list(table["XLA's flop count"]) == [f"{f:,.0f}" for f in view["flops"]]
+    t = np.tanh(view["W"].astype(np.float64) @ view["x"].astype(np.float64))
+    close(view["J"], np.broadcast_to((1 - t**2)[:, None] * view["W"], view["J"].shape), "float32", 10)
+
+
+def _memory_shown(at, view):
+    table = _dataframe(at, "scratch (temp) bytes")
+    assert list(table["batch_size"]) == [str(b) if b else "vmap" for b in view["batch_size"]]
+    assert list(table["scratch (temp) bytes"]) == [f"{b:,}" for b in view["temp_bytes"]]
+
+
+def _forms_shown(at, view):
+    bars = plotly_figures(at)["w_further_forms_chart"]["data"]
+    assert [b["name"] for b in bars] == view["forms"].tolist()
+    np.testing.assert_array_equal(np.stack([np.asarray(b["y"]) for b in bars]), view["equations"])
+
+
+def _custom_shown(at, view):
+    table = _dataframe(at, "host calls")
+    assert list(table["host calls"]) == view["host_calls"].tolist()
+    close(view["K"], view["K_plain"], "float32")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tab, check", [("Random keys", _random_keys_shown),
+                                        ("Jacobians", _jacobians_shown), ("Memory", _memory_shown),
+                                        ("Vectorize", _forms_shown), ("Custom batching", _custom_shown)])
+def test_further_export_of_every_other_tab(tmp_path, tab, check):
+    at = _further_open(tab, {"n": "100", "dataset": "blobs"})
+    check(at, _further_export(at, tmp_path, tab))
