@@ -8,9 +8,13 @@ view function, and everything it reaches in `core`, into a standalone program.
 from __future__ import annotations
 
 from core.views.data import builtin_data, subsample_rows, upload_data
+from core.views.fit import fit_view
+from core.views.further import further_view
 from core.views.gram import gram_view
 from core.views.kernels import kernel_lab_view
+from core.views.race import race_view
+from core.views.scale import scale_view
 from core.views.workbench import workbench_arrays
 
-__all__ = ["builtin_data", "subsample_rows", "upload_data", "gram_view", "kernel_lab_view",
-           "workbench_arrays"]
+__all__ = ["builtin_data", "subsample_rows", "upload_data", "fit_view", "further_view", "gram_view",
+           "kernel_lab_view", "race_view", "scale_view", "workbench_arrays"]

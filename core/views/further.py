@@ -191,5 +191,7 @@ def further_figure(view: dict[str, np.ndarray]):
             z = view[name][0] if name == "J" else view[name]
             return go.Figure(go.Heatmap(z=z, colorscale="Viridis")).update_layout(
                 title=name, yaxis={"autorange": "reversed"})
-    name, values = next((k, v) for k, v in view.items() if v.dtype.kind in "fi" and v.ndim == 1)
-    return go.Figure(go.Scatter(y=values, mode="lines+markers")).update_layout(title=name)
+    line = next(((k, v) for k, v in view.items() if v.dtype.kind in "fi" and v.ndim == 1), None)
+    if line is None:  # the devices tab with fewer points than devices: nothing computed
+        return go.Figure().update_layout(title="Nothing to draw")
+    return go.Figure(go.Scatter(y=line[1], mode="lines+markers")).update_layout(title=line[0])
