@@ -28,6 +28,7 @@ from core.lessons.fit_compare import (
 )
 from core.lessons.fit_data import REGRESSION_SETS, load_regression, regression_from_table
 from core.precision import dtype_scope
+from ui.export import reproduce_control
 from ui.fit_charts import fit_chart, held_out_chart, surface_chart, timing_table
 from ui.long_work import interruption_check
 from ui.settings import log_grid, snap_log
@@ -145,6 +146,7 @@ else:
 spec = data.spec
 st.caption(f"{spec.description} N = {data.X.shape[0]} training rows, D = {data.X.shape[1]}, "
            f"{data.X_test.shape[0]} held out.")
+export_slot = st.container()  # filled once the chosen point and the climb are known
 
 # --- 1. the surface --------------------------------------------------------------------
 st.header("1. The surface: every (gamma, noise) in one call")
@@ -257,7 +259,10 @@ if start:
         climb_error = str(err)
     bar.empty()
     st.session_state["_fit_climb"] = {"key": climb_key, "path": [(p.gamma, p.noise) for p in points],
-                                      "steps": points, "error": climb_error}
+                                      "steps": points, "error": climb_error, "settings": dict(
+                                          gamma=float(gamma), noise=float(noise),
+                                          amplitude=float(amplitude), steps=int(steps),
+                                          learning_rate=float(rate))}
     kept_climb = st.session_state["_fit_climb"]
     path = kept_climb["path"]
 draw_surface(path, clickable=True, key="fit_surface")
@@ -274,6 +279,17 @@ if kept_climb and kept_climb["key"] == climb_key and kept_climb["steps"]:
                 f"{first.gamma:.3g}, {first.noise:.3g}, {first.amplitude:.3g}).")
     st.button("Move the chosen point to the climb's end", key="fit_use_end", on_click=_move_to,
               args=(last.gamma, last.noise, last.amplitude))
+
+with export_slot:
+    reproduce_control("fit", None, dict(
+        data=name, n=n, noise_sd=float(noise_sd), seed=int(seed), dtype=dtype, side=side,
+        amplitude=float(amplitude), gamma=float(gamma), noise=float(noise),
+        climbed=kept_climb.get("settings") if path is not None else None,
+        **({"upload_path": st.session_state["fit_upload"].name, "target": int(target)}
+           if name == "upload" else {})), notes=[
+        "Your own table: put its path in `SETTINGS['upload_path']`." if name == "upload" else
+        "The page's own data with a target, made by the same seeded code.",
+        "The climb runs here when you climbed in the app (`climbed`: its start and settings)."])
 
 # --- 3. the fit ------------------------------------------------------------------------
 st.header("3. The fit at the chosen point")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.cache import load_data
+from ui.export import data_source, reproduce_control
 from ui.further_batching import render_collectives, render_control, render_jacobians, render_random
-from ui.further_programs import render_custom, render_devices, render_forms, render_memory
+from ui.further_programs import (render_custom, render_devices, render_forms, render_memory,
+                                 tab_controls)
 from ui.settings import grid_label
 from ui.sidebar import render_sidebar
 
@@ -32,8 +34,14 @@ st.markdown(
     f"What the notes stop short of, live on **{data.name}** (X: {data.X.shape}, "
     f"{settings.dtype}, gamma = {grid_label(settings.gamma)} from the sidebar). Each tab: what it is, "
     "a live example, the code that ran, and the program JAX built.")
+export_slot = st.container()  # filled once the open tab has read its controls
 tabs = st.tabs(list(TOPICS), key="further_topic", bind="query-params")
-for tab, render in zip(tabs, TOPICS.values()):
+for (topic, render), tab in zip(TOPICS.items(), tabs):
     if tab.open:
         with tab:
             render(settings, data)
+        with export_slot:
+            reproduce_control("further", data_source(settings), dict(
+                tab=topic, dtype=settings.dtype, gamma=float(settings.gamma),
+                controls=tab_controls(topic)), notes=[
+                f"The open tab, **{topic}**: its arrays, computed here (timings included)."])

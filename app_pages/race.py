@@ -19,12 +19,14 @@ from core.bench.race import BASELINE, REFERENCE, RaceRow, crossovers, race, scal
 from core.bench.records import race_csv
 from core.bench.timing import TimingCancelled, environment_info, format_seconds
 from ui.cache import heuristic_gamma, load_data
+from ui.export import data_source, reproduce_control
 from ui.race_charts import (
     crossing_sentences,
     error_chart,
     race_table,
     race_table_columns,
     race_time_chart,
+    raced_methods,
     scaling_chart,
     speedup_chart,
     speedup_words,
@@ -134,6 +136,7 @@ st.markdown(f"**{data.name}**: N = {n:,} points in D = {d} dimensions, {dtype}, 
             f"gamma = {grid_label(gamma)}; K is {n:,} × {n:,}.")
 if data.note:
     st.caption(data.note)
+export_slot = st.container()  # filled once the page knows which races it shows
 if settings.kernel != "rbf":
     st.info(f"The race times the RBF kernel (the notes' example); the sidebar's "
             f"{KERNELS[settings.kernel].label} kernel is not used on this page.",
@@ -180,7 +183,8 @@ if st.button("Run the race", type="primary", key="w_race_run", icon=":material/p
         env = environment(dtype)
         ss["_race_result"] = dict(key=race_key, rows=rows, env=env, data=data.name, n=n, d=d,
                                   gamma=gamma, csv=race_csv(rows, env, extra=dict(
-                                      dataset=data.name, gamma=gamma, budget_s=budget)))
+                                      dataset=data.name, gamma=gamma, budget_s=budget)),
+                                  source=data_source(settings))
 
 result = ss.get("_race_result")
 if result is None:
@@ -262,6 +266,7 @@ if st.button("Run scaling", key="w_race_scale_run", icon=":material/show_chart:"
     if rows is not None:
         env = environment(dtype)
         ss["_race_scaling"] = dict(key=scale_key, rows=rows, env=env, crossings=crossovers(rows),
+                                   seed=settings.seed,
                                    csv=race_csv(rows, env, extra=dict(
                                        dataset=f"standard normal, D = {d}", gamma="median heuristic",
                                        budget_s=budget)))
@@ -288,6 +293,23 @@ if scaled is not None:
     st.download_button("Download the scaling results (CSV)", scaled["csv"],
                        file_name=f"batching_scaling_d{d}_{dtype}.csv", mime="text/csv",
                        key="w_race_scale_csv", on_click="ignore", icon=":material/download:")
+
+with export_slot:
+    ran, auto_note = raced_methods(result["rows"]) if result else ([], "")
+    reproduce_control("race", (result or {}).get("source") or data_source(settings), dict(
+        race_run=None if result is None else dict(
+            gamma=float(result["gamma"]), methods=ran, dtype=result["rows"][0].dtype,
+            repeats=result["key"]["repeats"], budget_s=result["key"]["budget"],
+            dataset=result["data"]),
+        scaling_run=None if scaled is None else dict(
+            n_values=list(scaled["key"]["n_values"]), d=scaled["key"]["d"],
+            methods=raced_methods(scaled["rows"])[0], dtype=scaled["key"]["dtype"],
+            seed=scaled.get("seed", settings.seed), repeats=scaled["key"]["repeats"],
+            budget_s=scaled["key"]["budget"])), notes=[
+        "The races you ran in the app, run again here: every time is measured on this "
+        "machine, nothing is copied. `--save DIR` also writes race.csv (and scaling.csv) in "
+        "the format of the page's CSV download. A race you did not run is None."],
+        settings_note=auto_note)
 
 # --- sources ---
 

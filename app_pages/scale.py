@@ -34,6 +34,7 @@ from ui.scale_charts import (
     row_sum_histogram,
     row_sum_profile,
 )
+from ui.export import reproduce_control
 from ui.sidebar import render_sidebar
 from ui.url import bound
 from ui.long_work import interruption_check
@@ -303,6 +304,13 @@ if result is not None:
                           f"{np.max(np.abs(result.row_sums - sums_dense) / sums_dense):.2g}")
                 st.caption("Round-off only: the block engine sums in a different order "
                            f"({dtype} within a pooled column group, float64 across them).")
+
+reproduce_control("scale", None, dict(
+    kind=kind, n=n, d=d, seed=int(seed), dtype=dtype, gamma_factor=factor, rows_per_device=rows,
+    computed=result is not None), notes=[
+    "The block engine runs when `computed` is True: in the app, once **Compute** finished. "
+    "It takes about as long here as there (the time grows as N²); the pooled heatmap has "
+    f"at most {MAX_POOLED_SIDE:,} cells a side and the row sums one number a point, whatever N."])
 
 with st.expander("The code that runs"):
     st.caption("Read with `inspect.getsource` from `core.scale`: one tile of K; for K(X, X) "

@@ -7,21 +7,53 @@ needs a view function in `core/views/` and one line in `EXPORTS`.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Mapping, Sequence
 
 import streamlit as st
 
 from core.export import DataSource, ViewExport, build_script, to_notebook
 from core.views.anatomy import anatomy_figure, anatomy_view
+from core.views.fit import fit_figure, fit_view
+from core.views.further import further_figure, further_view
 from core.views.gradients import gradients_figure, gradients_view
 from core.views.gram import gram_figure, gram_view
 from core.views.kernels import kernel_lab_figure, kernel_lab_view
 from core.views.overview import overview_figure, overview_view
 from core.views.precision import precision_figure, precision_view
+from core.views.race import race_figure, race_view
+from core.views.scale import scale_figure, scale_view
 from core.views.workbench import workbench_arrays, workbench_figure
+from ui import cpu_devices
 from ui.settings import UPLOAD, Settings
 
-__all__ = ["EXPORTS", "data_source", "export_files", "reproduce_control"]
+__all__ = ["CPU_DEVICES_PREAMBLE", "EXPORTS", "data_source", "export_files", "reproduce_control"]
+
+
+def _cpu_devices_preamble() -> str:
+    """The app's own request for one CPU device per core (ui/cpu_devices.py), as a preamble."""
+    return "\n".join([
+        "# Before JAX starts: one CPU device per core, as the app asks for it (its",
+        "# ui/cpu_devices.py, below): XLA reads the count once, when JAX starts. An",
+        "# XLA_FLAGS of your own that sets the count wins.",
+        "import os",
+        "import sys",
+        "from collections.abc import Mapping, MutableMapping",
+        "",
+        f"COUNT_FLAG = {cpu_devices.COUNT_FLAG!r}",
+        f"MAX_CPU_DEVICES = {cpu_devices.MAX_CPU_DEVICES!r}",
+        "",
+        "",
+        inspect.getsource(cpu_devices.cores_available),
+        "",
+        inspect.getsource(cpu_devices.split_cpu_into_devices),
+        "",
+        "split_cpu_into_devices()",
+    ])
+
+
+# Pages whose view splits work over JAX's devices (the block engine's rows; the devices tab).
+CPU_DEVICES_PREAMBLE = _cpu_devices_preamble()
 
 # One line per page: its file stem, title, view function and figure.
 EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
@@ -34,6 +66,12 @@ EXPORTS: dict[str, ViewExport] = {e.page: e for e in (
     ViewExport("kernels", "Kernel lab", kernel_lab_view, kernel_lab_figure),
     ViewExport("workbench", "Workbench", workbench_arrays, workbench_figure,
                call="workbench_arrays(kernel, X, y, **SETTINGS)"),
+    ViewExport("scale", "Scale", scale_view, scale_figure, preamble=CPU_DEVICES_PREAMBLE),
+    ViewExport("fit", "Fit", fit_view, fit_figure),
+    ViewExport("race", "Batching race", race_view, race_figure,
+               text_files={"race_csv": "race.csv", "scaling_csv": "scaling.csv"}),
+    ViewExport("further", "vmap, further", further_view, further_figure,
+               preamble=CPU_DEVICES_PREAMBLE),
 )}
 
 
@@ -59,8 +97,9 @@ def reproduce_control(page: str, data: DataSource | None, settings: Mapping[str,
                       settings_note: str = "") -> None:
     """A "Reproduce in Python" popover with `<page>.py` and `<page>.ipynb` of the current view.
 
-    The arguments are kept in the session (`_export_<page>`), so a test can rebuild
-    exactly what the buttons give.
+    `data` is the sidebar's data (`data_source`), or None for a page with its own (made
+    from `settings`). The arguments are kept in the session (`_export_<page>`), so a test
+    can rebuild exactly what the buttons give.
     """
     args = (data, dict(settings), tuple(notes), tuple(extra_cells), settings_note)
     st.session_state[f"_export_{page}"] = args

@@ -18,6 +18,7 @@ from core.lessons.further import collectives, control, jacobians, randomness
 from core.lessons.further.collectives import COLLECTIVE_ROWS
 from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
+from core.views.further import newton_inputs
 from ui.charts import matrix_heatmap
 from ui.further_charts import noise_scatter, size_lines, steps_chart, time_bars
 from ui.settings import grid_label
@@ -29,6 +30,7 @@ COLLECTIVE_MAX_ROWS = 300
 CONTROL_MAX_ROWS = 2000
 JACOBIAN_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 SWEEP_SIZES = (4, 16, 64, 256, 1024)
+COND_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # shares of rows that take the costly branch
 
 
 def source(*fns) -> None:
@@ -103,7 +105,7 @@ def render_control(settings, data) -> None:
     X = data.X[:CONTROL_MAX_ROWS]
     n, d = X.shape
     st.subheader("lax.cond becomes select_n")
-    fractions = (0.0, 0.25, 0.5, 0.75, 1.0)
+    fractions = COND_FRACTIONS
     with dtype_scope(settings.dtype):
         one, many = control.cond_jaxpr(n, d, settings.dtype)
         rows = once_per_key("cond", (data.key, settings.dtype, settings.gamma),
@@ -131,9 +133,7 @@ def render_control(settings, data) -> None:
     st.subheader("lax.while_loop runs until the slowest element")
     decades = st.slider("Largest input a (decades: a up to 10^k)", 1, 30, 12,
                         key="further_decades", bind="query-params")
-    norms = np.sum(np.asarray(X, np.float64) ** 2, axis=1)
-    ranks = np.argsort(np.argsort(norms)) / max(n - 1, 1)
-    a = (10.0 ** (ranks * decades)).astype(X.dtype)
+    a = newton_inputs(X, decades)
     with dtype_scope(settings.dtype):
         result = control.newton_trips(a)
     steps = result["steps"]

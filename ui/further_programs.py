@@ -7,6 +7,8 @@ and bound to the URL, the live result, the code that ran, jaxprs where they teac
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import numpy as np
 import pandas as pd
@@ -15,11 +17,12 @@ import streamlit as st
 from core.lessons.further import custom, forms, memory, sharding
 from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
-from ui.further_batching import once_per_key, source
+from ui.further_batching import (COLLECTIVE_MAX_ROWS, COND_FRACTIONS, CONTROL_MAX_ROWS, SWEEP_SIZES,
+                                 once_per_key, source)
 from ui.further_charts import equation_bars, memory_chart
 from ui.words import counted
 
-__all__ = ["render_memory", "render_forms", "render_custom", "render_devices"]
+__all__ = ["render_memory", "render_forms", "render_custom", "render_devices", "tab_controls"]
 
 MEMORY_MAX_ROWS = 2000
 FORMS_JAXPR_ROWS = 5
@@ -194,3 +197,24 @@ def render_devices(settings, data) -> None:
            else sharding.gram_spmd, sharding.sharded_gram)
     with st.expander("The program (jaxpr): `@rows` marks an axis split over the mesh"):
         st.code(result["jaxpr"], language=None)
+
+
+def tab_controls(tab: str) -> dict[str, Any]:
+    """The open tab's own controls, as its render function read them, and its row caps:
+    the keyword arguments of its view (`core.views.further.TAB_VIEWS[tab]`)."""
+    ss = st.session_state
+    return {
+        "Collectives": lambda: dict(collective=ss["further_collective"],
+                                    copies=int(ss["further_copies"]), max_rows=COLLECTIVE_MAX_ROWS),
+        "Control flow": lambda: dict(decades=int(ss["further_decades"]),
+                                     fractions=list(COND_FRACTIONS), max_rows=CONTROL_MAX_ROWS),
+        "Random keys": lambda: dict(key_seed=int(ss["further_key_seed"]),
+                                    noise_scale=float(ss["further_noise_scale"])),
+        "Jacobians": lambda: dict(n=int(ss["further_jac_n"]), m=int(ss["further_jac_m"]),
+                                  vary=ss["further_jac_vary"].split()[-1],
+                                  sweep_sizes=list(SWEEP_SIZES)),
+        "Memory": lambda: dict(k=int(ss["further_knn_k"]), max_rows=MEMORY_MAX_ROWS),
+        "Vectorize": lambda: dict(rows=int(ss["further_forms_rows"])),
+        "Custom batching": lambda: dict(max_rows=CALLBACK_MAX_ROWS),
+        "Devices": lambda: dict(way=ss["further_devices_way"], max_rows=DEVICES_MAX_ROWS),
+    }[tab]()

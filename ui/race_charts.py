@@ -24,7 +24,7 @@ from core.dense.methods import METHODS
 from core.bench.race import BASELINE, REFERENCE, RaceRow
 from core.bench.timing import format_seconds
 
-__all__ = ["ERROR_HINT", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
+__all__ = ["ERROR_HINT", "raced_methods", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
            "scaling_chart", "crossing_sentences", "speedup_words"]
 
 # Max |K - K_float64| above which the table flags a method. K's entries are at most
@@ -344,3 +344,17 @@ def crossing_sentences(crossings: Sequence[tuple[float, str, str]],
     bold = "**" if markdown else ""
     return [f"{bold}{METHODS[f].label}{bold} overtakes {bold}{METHODS[s].label}{bold} "
             f"above N ≈ {float(f'{n:.2g}'):,.0f}" for n, f, s in crossings]
+
+
+def raced_methods(rows: Sequence[RaceRow]) -> tuple[list[str], str]:
+    """The methods a race ran, for its export: "auto" named by the method it picked.
+
+    The registry's "auto" is added to METHODS when `core.dense` is imported, which the
+    export's copy of the code does not do; it ran the method it picked, and so does
+    the export (once, if that method was raced as well). Returns (names, a note or "").
+    """
+    names = list(dict.fromkeys(r.picked or r.method for r in rows))
+    picked = [r.picked for r in rows if r.picked]
+    note = (f"In the app, \"auto\" ran {METHODS[picked[0]].label}; here that method is raced "
+            "by its own name." if picked else "")
+    return names, note

@@ -55,7 +55,12 @@ class ViewExport:
       view: the view function of `core.views`, called as `view(X, y, **SETTINGS)`
         (or as `call` says).
       figure: `figure(view) -> plotly Figure`, drawn when run in a notebook.
-      call: the expression that computes the view, if not the default.
+      call: the expression that computes the view, if not the default
+        (`view(X, y, **SETTINGS)`, or `view(**SETTINGS)` for a view that makes its own data).
+      preamble: code run before anything is imported (after `from __future__`), e.g.
+        XLA_FLAGS, which JAX reads once, when it starts.
+      text_files: {name in the view: file name}: entries written as text files (e.g. the
+        race's CSV) instead of DIR/<name>.npy.
     """
 
     page: str
@@ -63,6 +68,8 @@ class ViewExport:
     view: Callable[..., Any]
     figure: Callable[..., Any]
     call: str | None = None
+    preamble: str = ""
+    text_files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _comment(text: str) -> str:
@@ -129,8 +136,7 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
 
     Args:
       export: the page's `ViewExport`.
-      data: where the data comes from; None for a view that makes its own (the
-        Precision lab: `export.call` then names no X, y).
+      data: where the data comes from; None for a view that makes its own (from SETTINGS).
       settings: the view's keyword arguments, plain values (numbers, strings, dicts).
       notes: Markdown paragraphs from the page, one cell each, after the title.
       extra_cells: code cells placed before the view is computed (e.g. the user's kernel).
@@ -141,9 +147,10 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
     """
     loaders = () if data is None else (upload_data if data.dataset == "upload" else builtin_data,)
     program = collect(export.view, export.figure, *loaders)
-    imports = ["from __future__ import annotations", *sorted(
-        set(program.imports) | set(_RUNNER_IMPORTS),
-        key=lambda s: (s.startswith("from "), s))]
+    imports = ["from __future__ import annotations",
+               *([export.preamble.strip("\n"), ""] if export.preamble else []),
+               *sorted(set(program.imports) | set(_RUNNER_IMPORTS),
+                       key=lambda s: (s.startswith("from "), s))]
     cells = [_markdown(f"""
         # {export.title}, reproduced
 
@@ -165,7 +172,7 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
     cells.append("# %%\n" + (_comment(settings_note) + "\n" if settings_note else "")
                  + _literal("SETTINGS", dict(settings)))
     cells += ["# %%\n" + cell for cell in extra_cells]
-    call = export.call or f"{export.view.__name__}(X, y, **SETTINGS)"
+    call = export.call or f"{export.view.__name__}({'' if data is None else 'X, y, '}**SETTINGS)"
     cells.append(_markdown("## The view\n\nComputed on this machine, so any timing you take "
                            "is yours; nothing is copied from the app's run."))
     cells.append("# %%\n" + "\n".join([
@@ -173,6 +180,16 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
         "for name, array in view.items():",
         "    print(f'{name:>24}  {str(array.shape):>16}  {array.dtype}')",
     ]))
+    save = ["        array = np.asarray(array)",
+            "        np.save(folder / f'{name}.npy', array, allow_pickle=False)",
+            "        if array.dtype.names:  # a table (e.g. timings): also as CSV, one row per record",
+            "            with open(folder / f'{name}.csv', 'w', newline='') as f:",
+            "                csv.writer(f).writerows([array.dtype.names, *array.tolist()])"]
+    if export.text_files:
+        save = [f"        if name in {dict(export.text_files)!r}:  # a text file, not an array",
+                f"            (folder / {dict(export.text_files)!r}[name]).write_text(str(array))",
+                "            continue",
+                *save]
     cells.append("# %%\n" + "\n".join([
         "parser = argparse.ArgumentParser(description='Reproduce the app\\'s view.')",
         "parser.add_argument('--save', metavar='DIR', help='write each array as DIR/<name>.npy')",
@@ -181,12 +198,8 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
         "    folder = pathlib.Path(args.save)",
         "    folder.mkdir(parents=True, exist_ok=True)",
         "    for name, array in view.items():",
-        "        array = np.asarray(array)",
-        "        np.save(folder / f'{name}.npy', array, allow_pickle=False)",
-        "        if array.dtype.names:  # a table (e.g. timings): also as CSV, one row per record",
-        "            with open(folder / f'{name}.csv', 'w', newline='') as f:",
-        "                csv.writer(f).writerows([array.dtype.names, *array.tolist()])",
-        "    print(f'saved {len(view)} arrays in {folder}')",
+        *save,
+        "    print(f'saved {len(view)} results in {folder}')",
     ]))
     cells.append("# %%\n" + "\n".join([
         "if 'ipykernel' in sys.modules:  # in a notebook: draw the page's figure (never in a script)",
@@ -196,12 +209,12 @@ def build_script(export: ViewExport, data: DataSource | None, settings: Mapping[
 
 
 def _packages(program) -> list[str]:
-    """The allowed packages the program imports: at the top, or inside a function's body."""
+    """The packages the program imports, at the top or inside a function (threadpoolctl)."""
     from core.export.walk import ALLOWED_PACKAGES, import_roots
 
-    sources = [*program.imports, *(p.source for p in program.pieces)]
-    roots = set().union(*(import_roots(s) for s in sources)) if sources else set()
-    names = {"sklearn": "scikit-learn"}
+    roots = set().union(*(import_roots(s) for s in
+                          (*program.imports, *(p.source for p in program.pieces))))
+    names = {"sklearn": "scikit-learn", "threadpoolctl": "threadpoolctl (installed with scikit-learn)"}
     found = sorted(names.get(r, r) for r in roots & ALLOWED_PACKAGES | {"numpy", "sklearn"})
     return found + ["the standard library"]
 

@@ -9,6 +9,9 @@ after checking that it names the standard library or an allowed package. Each pi
 is emitted once, its dependencies first, so the program runs top to bottom and
 cannot drift from the app: it *is* the app's code.
 
+A function decorated by an attribute of an exported one (`@f.def_vmap`, `@f.defjvp`)
+registers a rule on it and is emitted right after it, though nothing names it.
+
 Limits (each an `ExportError` naming the object, never a silently broken file):
 names must be bound at the top of their module (not in an `if` or `try`); two
 different objects of the same name in different modules cannot both be exported;
@@ -101,9 +104,9 @@ def _module_table(module: str) -> tuple[dict[str, ast.stmt], dict[str, list[ast.
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defs[node.name] = node
         elif isinstance(node, ast.Assign):
-            for target in node.targets:
+            for target in node.targets:  # `METHODS["auto"] = ...` binds no name: not a definition
                 for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
+                    if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
                         defs[name.id] = node
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             defs[node.target.id] = node
@@ -228,6 +231,24 @@ class _Walk:
         self.visiting.discard(key)
         self.done.add(key)
         self.add_piece(Piece(module, names, textwrap.dedent(source)))
+        for rule in _registrations(module, names):  # `@f.def_vmap`, `@f.defjvp`: part of f
+            self.statement(module, rule)
+
+
+def _registrations(module: str, names: tuple[str, ...]) -> list[ast.stmt]:
+    """The module's top-level functions decorated by an attribute of one of `names`.
+
+    `@rbf_pair.def_vmap` (custom_vmap) or `@f.defjvp` (custom_jvp) registers a rule on f
+    as a side effect: nothing refers to the rule by name, yet f is not f without it.
+    """
+    rules = []
+    for node in _module_table(module)[0].values():
+        decorators = getattr(node, "decorator_list", [])
+        if node not in rules and any(
+                isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)
+                and sub.value.id in names for d in decorators for sub in ast.walk(d)):
+            rules.append(node)
+    return rules
 
 
 def _origin(obj: Any) -> tuple[str, str]:

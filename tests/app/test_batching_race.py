@@ -47,7 +47,9 @@ def test_nothing_is_timed_until_the_button_is_clicked():
     at = open_page("race.py")
     run = widget(at, "w_race_run")
     assert run.label == "Run the race" and not run.disabled
-    assert not at.dataframe and not at.get("plotly_chart") and not at.get("download_button")
+    assert not at.dataframe and not at.get("plotly_chart")
+    # No results to download (the "Reproduce in Python" files are the view, not results).
+    assert [b.key for b in at.get("download_button")] == ["w_race_export_py", "w_race_export_ipynb"]
     assert "_race_result" not in at.session_state
     assert any("No results yet" in c.value for c in at.caption)
     # The defaults include the notes' baseline and the sidebar's method ("auto").

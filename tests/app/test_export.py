@@ -11,6 +11,8 @@ One notebook is executed top to bottom with nbclient, in this interpreter's kern
 from __future__ import annotations
 
 import ast
+import csv
+import io
 import json
 import os
 import subprocess
@@ -24,7 +26,7 @@ from core.export import ALLOWED_PACKAGES, import_roots
 from core.lessons.predict import init_params, predict_vmap_in_axes
 from core.precision import dtype_scope
 from core.views.data import builtin_data
-from tests.app.conftest import no_exception, open_page, plotly_figures, widget
+from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 from tests.conftest import TOL
 from ui.components.live_heatmap import decode_exact
 from ui.export import export_files
@@ -353,3 +355,249 @@ def test_precision_export_of_float64_far_out_with_highest_matmul(tmp_path):
     assert view["X"].dtype == np.float64 and view["X"].shape == (100, 3)
     shown = next(df.value for df in at.dataframe if "max |K(highest) − K(default)|" in df.value.columns)
     close(view["matmul_effect"], shown["max |K(highest) − K(default)|"].to_numpy(dtype=float), "float64")
+
+
+# --- Scale --------------------------------------------------------------------------------
+
+def _check_scale(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    script = exported(at, "scale")[0]
+    assert "split_cpu_into_devices()" in script  # XLA_FLAGS asked for before JAX starts
+    assert script.index("split_cpu_into_devices()") < script.index("import jax")
+    view = run_alone(script, "scale", tmp_path)
+    figures = plotly_figures(at)
+    close(view["pooled"], np.asarray(figures["w_scale_heatmap"]["data"][0]["z"]), dtype)
+    # The profile draws one point a row, or the mean of each bucket of rows above 1,500 rows.
+    line = figures["w_scale_profile"]["data"][-1]
+    starts = np.asarray(line["x"], dtype=np.intp)
+    means = np.add.reduceat(view["row_sums"], starts) / np.diff(np.append(starts, view["row_sums"].size))
+    np.testing.assert_allclose(means, np.asarray(line["y"]), rtol=TOL[dtype] * 10)
+    return view
+
+
+def test_scale_export_reproduces_the_computed_view(tmp_path):
+    at = open_page("scale.py")
+    widget(at, "w_scale_n").set_value(1000).run()
+    no_exception(at)
+    script = exported(at, "scale")[0]
+    assert "'computed': False" in script  # before the click the page shows no result
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    view = _check_scale(at, tmp_path, "float32")
+    # Pooled to at most MAX_POOLED_SIDE cells a side, as on screen, whatever N.
+    assert view["row_sums"].shape == (1000,) and view["pooled"].shape == (334, 334)
+    assert view["pool_factor"] == 3
+
+
+@pytest.mark.slow
+def test_scale_export_of_a_changed_view_in_float64(tmp_path):
+    at = open_page("scale.py", {"dtype": "float64"})
+    for key, value in (("w_scale_n", 2000), ("w_scale_kind", "uniform"), ("w_scale_d", 3),
+                       ("w_scale_seed", 5), ("w_scale_gamma", 3.0), ("w_scale_rows", 128)):
+        widget(at, key).set_value(value).run()
+        no_exception(at)
+    widget(at, "w_scale_compute").click().run()
+    no_exception(at)
+    view = _check_scale(at, tmp_path, "float64")
+    assert view["row_sums"].dtype == np.float64 and view["pool_factor"] == 5
+
+
+# --- Fit ----------------------------------------------------------------------------------
+
+def _check_fit(at, tmp_path, dtype: str) -> dict[str, np.ndarray]:
+    view = run_alone(exported(at, "fit")[0], "fit", tmp_path)
+    figures = plotly_figures(at)
+    surface = figures["fit_surface"]["data"]
+    contour = next(t for t in surface if t["type"] == "contour")
+    close(view["lml"].T, np.asarray(contour["z"], dtype=float), dtype, scale=float(np.nanmax(np.abs(view["lml"]))))
+    climb = next((t for t in surface if t.get("name") == "climb"), None)
+    if climb is None:
+        assert "climb" not in view
+    else:  # the path drawn on the surface, in log10 (gamma, noise)
+        close(np.log10(view["climb"][:, :2]), np.column_stack([climb["x"], climb["y"]]), dtype)
+    if "fit_fit_chart" in figures:
+        traces = {t.get("name"): t for t in figures["fit_krr_chart"]["data"]}
+        close(view["posterior_mean"], np.asarray(traces["posterior mean"]["y"]), dtype)
+        close(view["krr_mean"], np.asarray(traces["kernel ridge mean"]["y"]), dtype)
+        band = np.asarray(traces["± 2 sd, new observation"]["y"])  # mean + 2 sd, then back
+        close(view["posterior_mean"] + 2 * view["posterior_sd"], band[:view["grid"].size], dtype)
+    held = next(t for t in figures["fit_heldout_chart"]["data"] if t.get("name") == "held-out point")
+    close(view["heldout_mean"], np.asarray(held["y"]), dtype)
+    close(2 * view["heldout_sd"], np.asarray(held["error_y"]["array"]), dtype)
+    close(view["heldout_log_density"], view["heldout_log_density_loop"], dtype, scale=100.0)
+    assert view["heldout_seconds"].shape == (2,)  # measured on this machine: shape only
+    return view
+
+
+def test_fit_export_reproduces_the_view_after_a_climb(tmp_path):
+    at = open_page("fit.py", {"fit_n": "50", "fit_side": "16", "fit_steps": "25",
+                              "fit_gamma": "0.01", "fit_noise": "1"})
+    widget(at, "fit_climb_button").click().run()
+    no_exception(at)
+    view = _check_fit(at, tmp_path, "float64")
+    assert view["lml"].shape == (16, 16) and view["climb"].shape[1] == 5
+    assert view["climb"][-1, 3] > view["climb"][0, 3]  # the LML went up
+
+
+@pytest.mark.slow
+def test_fit_export_of_the_2d_wave_in_float32_without_a_climb(tmp_path):
+    at = open_page("fit.py", {"fit_data": "2-D wave", "fit_dtype": "float32", "fit_n": "100",
+                              "fit_seed": "3", "fit_amp": "2"})
+    no_exception(at)
+    view = _check_fit(at, tmp_path, "float32")
+    assert view["lml"].shape == (64, 64) and "grid" not in view and "climb" not in view
+
+
+# --- Batching race ------------------------------------------------------------------------
+
+def _race_small(at, methods: list[str]) -> None:
+    for key, value in (("w_race_methods", methods), ("w_race_repeats", 1), ("w_race_budget", 0.1)):
+        widget(at, key).set_value(value)
+    at.run()
+    no_exception(at)
+
+
+def _check_race(at, tmp_path, dtype: str, prefix: str = "race",
+                view: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    view = view or run_alone(exported(at, "race")[0], "race", tmp_path)
+    shown = at.session_state["_race_result" if prefix == "race" else "_race_scaling"]
+    # "auto" is raced by the method it picked (once), as the exported file says.
+    want = {(r.n, r.picked or r.method): r for r in shown["rows"]}
+    got = list(zip(view[f"{prefix}_n"].tolist(), view[f"{prefix}_method"].tolist()))
+    assert got == list(want), (got, list(want))
+    assert view[f"{prefix}_status"].tolist() == [r.status for r in want.values()]
+    # The agreement with float64 is the page's (same data, same arithmetic) ...
+    errors = [np.nan if r.max_abs_error is None else r.max_abs_error for r in want.values()]
+    close(view[f"{prefix}_max_abs_error"], np.asarray(errors), dtype)
+    # ... the times are this machine's: compared by shape and by which methods have them.
+    for column in ("median_s", "compile_s", "spread_s", "first_call_s", "speedup"):
+        assert view[f"{prefix}_{column}"].shape == (len(want),)
+    ok = view[f"{prefix}_status"] == "ok"
+    assert (view[f"{prefix}_median_s"][ok] > 0).all() and np.isnan(view[f"{prefix}_median_s"][~ok]).all()
+    # The CSV beside the arrays has the page's download's columns, one row a method.
+    text = (tmp_path / "out" / f"{prefix if prefix == 'race' else 'scaling'}.csv").read_text()
+    records = list(csv.DictReader(io.StringIO(text)))
+    page_records = list(csv.DictReader(io.StringIO(shown["csv"])))
+    assert list(records[0]) == list(page_records[0])
+    assert [r["method"] for r in records] == [m for _, m in want]
+    assert not (tmp_path / "out" / f"{prefix}_csv.npy").exists()
+    return view
+
+
+def test_race_export_reruns_the_race_the_user_ran(tmp_path):
+    at = open_page("race.py", {"n": "120", "dataset": "moons"})
+    assert "'race_run': None" in exported(at, "race")[0]  # nothing timed before the click
+    _race_small(at, ["map_stack", "jit_method1", "auto", "scipy_cdist", "python_loop"])
+    widget(at, "w_race_run").click().run()
+    no_exception(at)
+    script = exported(at, "race")[0]
+    assert "threadpoolctl" in script.split("# %%")[1]  # the header names it as a requirement
+    assert "\"auto\" ran" in script
+    _check_race(at, tmp_path, "float32")
+
+
+@pytest.mark.slow
+def test_race_export_of_a_float64_race_and_a_scaling_run(tmp_path):
+    at = open_page("race.py", {"n": "200", "dataset": "iris", "dtype": "float64"})
+    _race_small(at, ["map_stack", "vmap_nojit", "jit_centered", "sklearn"])
+    widget(at, "w_race_run").click().run()
+    no_exception(at)
+    widget(at, "w_race_scale_n").set_value([30, 100])
+    widget(at, "w_race_scale_methods").set_value(["jit_method1", "scipy_cdist"])
+    widget(at, "w_race_scale_run").click().run()
+    no_exception(at)
+    view = _check_race(at, tmp_path, "float64")
+    _check_race(at, tmp_path, "float64", prefix="scaling", view=view)
+
+
+# --- vmap, further ------------------------------------------------------------------------
+
+def _further_open(tab: str, query: dict[str, str] | None = None):
+    at = open_page("further.py", query)
+    at.session_state["further_topic"] = tab
+    at.run()
+    no_exception(at)
+    return at
+
+
+def _further_export(at, tmp_path, tab: str) -> dict[str, np.ndarray]:
+    script = exported(at, "further")[0]
+    assert f"'tab': {tab!r}" in script  # the open tab, and only its view is computed
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return run_alone(script, "further", tmp_path)
+
+
+def _dataframe(at, column: str):
+    """The table on screen with this column."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_further_export_reproduces_the_open_collectives_tab(tmp_path):
+    at = _further_open("Collectives", {"n": "120", "dataset": "moons"})
+    view = _further_export(at, tmp_path, "Collectives")
+    shown = np.asarray(plotly_figures(at)["w_further_collective_chart"]["data"][0]["z"])
+    close(view["K"], shown, "float32")
+    close(view["copies"], _dataframe(at, "x0").to_numpy(), "float32")
+    np.testing.assert_array_equal(view["axis_size"], np.full(120, 120))
+    close(view["K"], view["reference"], "float32", scale=10.0)
+
+
+@pytest.mark.slow
+def test_further_export_of_the_control_flow_and_devices_tabs(tmp_path):
+    at = _further_open("Control flow", {"n": "300", "dtype": "float64", "further_decades": "20"})
+    view = _further_export(at, tmp_path / "control", "Control flow")
+    table = _dataframe(at, "rows above threshold")
+    assert view["cond_label"].tolist() == list(table["program"])  # timings: labels and shape only
+    np.testing.assert_array_equal(view["cond_costly_rows"], table["rows above threshold"])
+    assert view["cond_median_s"].shape == (len(table),)
+    steps = plotly_figures(at)["w_further_while_chart"]["data"]
+    np.testing.assert_array_equal(np.sort(view["steps"]), np.asarray(steps[0]["y"]))
+    assert int(view["trips"]) == int(metric(at, "batched loop trips"))
+
+    at.session_state["further_topic"] = "Devices"
+    at.run()
+    no_exception(at)
+    script = exported(at, "further")[0]
+    assert script.index("split_cpu_into_devices()") < script.index("import jax")
+    view = _further_export(at, tmp_path / "devices", "Devices")
+    shards = _dataframe(at, "rows × columns it holds")["rows × columns it holds"]
+    assert [" × ".join(f"{v:,}" for v in s) for s in view["shard_shapes"]] == list(shards)
+    close(view["K"], view["K_plain"], "float64")
+
+
+def _random_keys_shown(at, view):
+    assert metric(at, "std, split-key noise") == f"{view['noise_split_keys'].std():.3g}"
+
+
+def _jacobians_shown(at, view):
+    table = _dataframe(at, "XLA's flop count")
+    assert list(table["way"]) == view["ways"].tolist()
+    assert list(table["XLA's flop count"]) == [f"{f:,.0f}" for f in view["flops"]]
+    t = np.tanh(view["W"].astype(np.float64) @ view["x"].astype(np.float64))
+    close(view["J"], np.broadcast_to((1 - t**2)[:, None] * view["W"], view["J"].shape), "float32", 10)
+
+
+def _memory_shown(at, view):
+    table = _dataframe(at, "scratch (temp) bytes")
+    assert list(table["batch_size"]) == [str(b) if b else "vmap" for b in view["batch_size"]]
+    assert list(table["scratch (temp) bytes"]) == [f"{b:,}" for b in view["temp_bytes"]]
+
+
+def _forms_shown(at, view):
+    bars = plotly_figures(at)["w_further_forms_chart"]["data"]
+    assert [b["name"] for b in bars] == view["forms"].tolist()
+    np.testing.assert_array_equal(np.stack([np.asarray(b["y"]) for b in bars]), view["equations"])
+
+
+def _custom_shown(at, view):
+    table = _dataframe(at, "host calls")
+    assert list(table["host calls"]) == view["host_calls"].tolist()
+    close(view["K"], view["K_plain"], "float32")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tab, check", [("Random keys", _random_keys_shown),
+                                        ("Jacobians", _jacobians_shown), ("Memory", _memory_shown),
+                                        ("Vectorize", _forms_shown), ("Custom batching", _custom_shown)])
+def test_further_export_of_every_other_tab(tmp_path, tab, check):
+    at = _further_open(tab, {"n": "100", "dataset": "blobs"})
+    check(at, _further_export(at, tmp_path, tab))

@@ -51,3 +51,27 @@ def test_a_module_global_that_a_function_declares_global_is_exported_with_it():
          namespace)
     namespace["settle_allocator"]()
     assert namespace["_settled"] is True
+
+
+def test_a_registry_entry_added_at_import_is_not_a_second_definition():
+    from core.dense.auto import choose_auto
+
+    # core.dense.auto runs `METHODS["auto"] = ...`: METHODS stays core.dense.methods' own
+    # (without "auto", the documented limit), not a second object of the same name.
+    program = collect(choose_auto)
+    owners = [p.module for p in program.pieces if "METHODS" in p.names]
+    assert owners == ["core.dense.methods"]
+
+
+def test_a_custom_vmap_rule_registered_by_a_decorator_comes_with_its_function():
+    from core.lessons.further.custom import custom_gram
+
+    program = collect(custom_gram)
+    names = [n for piece in program.pieces for n in piece.names]
+    assert names.index("rbf_pair_rule") == names.index("rbf_pair") + 1  # @rbf_pair.def_vmap
+    namespace: dict = {}
+    exec(compile("from __future__ import annotations\n" + "\n".join(program.imports) + "\n\n"
+                 + "\n\n".join(p.source for p in program.pieces), "<export>", "exec"), namespace)
+    X = np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32)
+    # Without the rule, vmap of rbf_pair raises "No batching rule defined".
+    np.testing.assert_allclose(namespace["custom_gram"](X, 0.5), custom_gram(X, 0.5), rtol=1e-6)
