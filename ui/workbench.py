@@ -65,7 +65,7 @@ def source_box() -> str:
     st.html(f"<style>.st-key-{SOURCE_KEY} textarea {{font-family: var(--st-code-font, monospace); "
             "font-size: 0.85rem;}</style>")
     return bound(st.text_area, "Your kernel, for one pair of vectors: k(params, x, y)",
-                 key=SOURCE_KEY, value=EXAMPLES[DEFAULT_EXAMPLE].source, height=300,
+                 key=SOURCE_KEY, value=EXAMPLES[DEFAULT_EXAMPLE].source, height=220,
                  help=(f"Python in the notes' style, at most {MAX_SOURCE_CHARS:,} characters: "
                        "`np.` is jax.numpy, `lax.` is jax.lax. The kernel is the function named "
                        "`kernel`, else the last one defined. Press Ctrl+Enter (or click outside "

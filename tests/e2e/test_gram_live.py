@@ -20,6 +20,7 @@ from core.kernels import KERNELS
 from core.kernels.profiles import DISTANCE_PROFILES
 from core.scale.summary import cell_summary, decode_rules, preview_from_rules
 from core.lessons.projection import pca_2d
+from ui.settings import grid_label
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +64,8 @@ def test_heatmap_changes_between_steps_before_the_mouse_is_released(app):
     app.page.mouse.up()
     expect(canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
     released = slider(app).get_attribute("aria-valuenow")
-    expect(app.page).to_have_url(re.compile(r"[?&]gamma=" + re.escape(f"{float(released):.3g}") + "(&|$)"))  # the bound control writes .3g
+    # The bound control writes the grid's own 4 digits, as the slider shows them.
+    expect(app.page).to_have_url(re.compile(r"[?&]gamma=" + re.escape(grid_label(float(released))) + "(&|$)"))
     assert app.exceptions() == [] and app.errors == []
 
 

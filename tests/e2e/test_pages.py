@@ -25,6 +25,8 @@ pytestmark = pytest.mark.e2e
 # takes seconds): test_batching_race.py and test_scale.py click, check the charts and
 # save the screenshot.
 CHARTS_AFTER_A_CLICK = {"race": "Run the race", "scale": "Compute"}
+# Pages whose main figure is the live heatmap's canvas rather than a Plotly chart.
+LIVE_CANVAS = {"workbench"}
 # Pages whose charts do not use the sidebar's data (they draw their own).
 OWN_DATA = {"precision", "scale"}
 # The shared sidebar controls each page shows (the others are drawn hidden:
@@ -32,10 +34,15 @@ OWN_DATA = {"precision", "scale"}
 SIDEBAR_SHOWS = {
     "precision": set(),  # only the Seed
     "kernels": {"data", "precision"},  # its own kernel and gamma
-    "fit": {"precision"}, "scale": {"precision"},  # their own data
+    "fit": set(),  # its own data and its own precision
+    "scale": {"precision"},  # its own data
     "overview": {"data", "precision"}, "anatomy": {"data", "precision"},  # no gamma
 }
 ALL_SHOWN = {"gamma", "data", "precision"}
+
+
+def live_canvas(app):
+    return app.page.locator("canvas.heatmap")
 
 
 def test_the_menu_lists_every_page_at_its_address(app):
@@ -52,6 +59,9 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
     plots = app.plots()
     if url in CHARTS_AFTER_A_CLICK:
         expect(app.button(CHARTS_AFTER_A_CLICK[url])).to_be_enabled()
+    elif url in LIVE_CANVAS:
+        expect(live_canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
+        app.screenshot(screenshot_dir / f"{url}.png")
     else:
         assert plots, "no chart on the page"
         empty = [p["title"] for p in plots if p["points"] == 0]
@@ -80,6 +90,7 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
     # Another dataset, then the other precision, where the page shows them: it redraws.
     if not shows & {"data", "precision"}:
         return
+    drawn = live_canvas(app).evaluate("c => c.toDataURL()") if url in LIVE_CANVAS else None
     if "data" in shows:
         app.select("Dataset", "Two moons")
         app.wait_for_query("dataset", "Two moons")  # a bound selectbox writes its label
@@ -89,7 +100,10 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
     app.assert_healthy()
     if "data" in shows:
         assert app.selected("Dataset") == "Two moons"
-    if url not in CHARTS_AFTER_A_CLICK:
+    if url in LIVE_CANVAS:
+        expect(live_canvas(app)).to_have_attribute("data-shown", "exact", timeout=60_000)
+        assert live_canvas(app).evaluate("c => c.toDataURL()") != drawn, "the heatmap did not change"
+    elif url not in CHARTS_AFTER_A_CLICK:
         redrawn = app.plots()
         assert len(redrawn) == len(plots) and all(p["points"] for p in redrawn)
         if url not in OWN_DATA:
@@ -120,6 +134,8 @@ def test_page_is_dark_at_1440_and_800_px_for_a_dark_system(dark_app, screenshot_
     expect(dark_app.main.get_by_role("heading", level=1).first).to_be_visible()
     if url in CHARTS_AFTER_A_CLICK:
         expect(dark_app.button(CHARTS_AFTER_A_CLICK[url])).to_be_enabled()
+    elif url in LIVE_CANVAS:
+        expect(live_canvas(dark_app)).to_have_attribute("data-shown", "exact", timeout=60_000)
     else:
         plots = dark_app.plots()
         assert plots and all(p["points"] for p in plots), "charts missing or drawn without data in dark"

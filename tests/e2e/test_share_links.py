@@ -49,6 +49,8 @@ READ_CONTROLS = """() => {
     });
     document.querySelectorAll('[data-testid="stTextInput"] input, [data-testid="stNumberInput"] input')
         .forEach(e => { out[area(e) + ' input ' + e.getAttribute('aria-label')] = e.value; });
+    document.querySelectorAll('[data-testid="stTextArea"] textarea')
+        .forEach(e => { out[area(e) + ' text ' + e.getAttribute('aria-label')] = e.value; });
     return out;
 }"""
 
@@ -107,6 +109,19 @@ def type_into(app: AppPage, label: str, text: str, where: str = "stMain") -> Non
     _after(app, app.page.url, act)
 
 
+LAPLACIAN = "def kernel(params, x, y):\n    return np.exp(-params['gamma'] * np.sum(np.abs(x - y)))\n"
+
+
+def _type_source(app: AppPage, text: str) -> None:
+    box = app.main.get_by_role("textbox", name=re.compile("Your kernel"))
+
+    def act() -> None:
+        box.fill(text)
+        box.press("Control+Enter")
+
+    _after(app, app.page.url, act)
+
+
 # Per page: what a user changes there (a page control or two), as a function of the tab.
 CHANGES: dict[str, Callable[[AppPage], None]] = {
     "overview.py": lambda app: app.select("Dataset", "Two moons"),
@@ -121,6 +136,7 @@ CHANGES: dict[str, Callable[[AppPage], None]] = {
     "gradients.py": lambda app: press(app, "Rows for the loop of grad", "ArrowLeft"),
     "scale.py": lambda app: (radio(app, "Data", "uniform"), press(app, "Features D", "ArrowRight")),
     "fit.py": lambda app: press(app, "Most steps", "ArrowLeft"),
+    "workbench.py": lambda app: _type_source(app, LAPLACIAN),
     "further.py": lambda app: (radio(app, "Collective", "pmean"),
                                     press(app, "copies", "ArrowRight")),
 }
@@ -129,11 +145,15 @@ TIMED = {"anatomy.py", "gradients.py"}  # chart titles there carry timings
 
 
 def change_sidebar(app: AppPage, page_file: str) -> str:
-    """Change a sidebar control the page shows; returns what the URL then holds. Precision
-    everywhere but on the Precision lab, whose sidebar shows only the Seed."""
+    """Change a precision or seed control the page shows; returns what the URL then holds.
+    The sidebar's Precision everywhere but on the Precision lab, whose sidebar shows only the
+    Seed, and on Fit, which shows no sidebar control and has its own precision."""
     if page_file == "precision.py":
         type_into(app, "Seed", "7", where="stSidebar")
         return "seed=7"
+    if page_file == "fit.py":
+        radio(app, "Fit precision (this page only)", "float32")
+        return "fit_dtype=float32"
     radio(app, "Precision", "float64", where="stSidebar")
     return "dtype=float64"
 
