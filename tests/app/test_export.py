@@ -117,6 +117,28 @@ def test_the_gram_notebook_runs_top_to_bottom_and_draws_the_figure(tmp_path, mon
     close(np.load(tmp_path / "K.npy"), _gram_shown(at), "float32")
 
 
+# Every other page's notebook, at a small default view: the same cells run in a Jupyter
+# kernel, without an error, and draw the page's figure (the scripts' numbers are checked above).
+NOTEBOOK_VIEWS = {"overview": {"n": "60"}, "race": {"n": "60"}, "anatomy": {"n": "60"},
+                  "further": {"n": "60"}, "gradients": {"n": "60"}, "precision": {},
+                  "kernels": {"n": "60"}, "workbench": {"n": "60"}, "fit": {}, "scale": {}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", list(NOTEBOOK_VIEWS))
+def test_every_pages_notebook_runs_top_to_bottom_and_draws_its_figure(page, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    at = open_page(f"{page}.py", NOTEBOOK_VIEWS[page])
+    nb = nbformat.reads(exported(at, page)[1], as_version=4)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    nbclient.NotebookClient(nb, timeout=RUN_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"], page
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs), page
+
+
 # --- Kernel lab ---------------------------------------------------------------------------
 
 def _lab_shown(at) -> dict[str, np.ndarray]:
