@@ -79,8 +79,8 @@ def kernel_view() -> None:
         "default_gamma": float(heuristic_gamma(settings)) if uses_gamma else None},
         notes=["Your kernel, written for one pair of vectors, batched by `vmap` three ways "
                "(`K` by Method I, `K_method_two`, `K_pair_list`) on the sidebar's data in label "
-               "order, and pooled K over a grid of gammas (`frames`). The page's timings are "
-               "not exported: time it here, on your machine."],
+               "order, pooled K over a grid of gammas (`frames`), and each way timed anew on "
+               "your machine (`timings`, also as CSV)."],
         extra_cells=[user_kernel_cell(source_ok.source)])
     st.markdown(f"Shapes: x {quick.shapes['x']}, y {quick.shapes['y']} → k {quick.shapes['k']}; "
                 f"nested `vmap` → K {quick.shapes['K']}. Symmetric to {quick.asymmetry:.1e}; "

@@ -17,10 +17,11 @@ import numpy as np
 
 from core.precision import dtype_scope
 from core.views.gram import display_order
+from core.workbench.timings import time_kernel_ways
 from core.workbench.ways import WAYS, gamma_frames
 
-__all__ = ["FRAME_COUNT", "FRAME_SIDE", "FRAME_DECADES", "frame_gammas", "workbench_arrays",
-           "workbench_figure"]
+__all__ = ["FRAME_COUNT", "FRAME_SIDE", "FRAME_DECADES", "frame_gammas", "timing_table",
+           "workbench_arrays", "workbench_figure"]
 
 # The live heatmap's precomputed gammas: 64 from a thousandth to a thousand times the
 # data's default, each K pooled to at most 128 × 128 cells.
@@ -34,9 +35,26 @@ def frame_gammas(default_gamma: float) -> np.ndarray:
     return np.logspace(centre - FRAME_DECADES, centre + FRAME_DECADES, FRAME_COUNT)
 
 
+def timing_table(timings: Mapping[str, Any]) -> np.ndarray:
+    """`time_kernel_ways`'s results as one record per program (the page's timing table).
+
+    Returns:
+      shape (P,), fields "program" (text), "median_s", "fastest_s", "slowest_s",
+      "repeats", "compile_s" (seconds).
+    """
+    table = np.zeros(len(timings), dtype=[("program", "U24"), ("median_s", "f8"),
+                                          ("fastest_s", "f8"), ("slowest_s", "f8"),
+                                          ("repeats", "i8"), ("compile_s", "f8")])
+    for row, (name, t) in zip(table, timings.items()):
+        row["program"], row["median_s"], row["repeats"] = name, t.median_s, len(t.times_s)
+        row["fastest_s"], row["slowest_s"] = min(t.times_s), max(t.times_s)
+        row["compile_s"] = float("nan") if t.compile_s is None else t.compile_s
+    return table
+
+
 def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | None, *,
-                     params: Mapping[str, float], default_gamma: float | None = None
-                     ) -> dict[str, np.ndarray]:
+                     params: Mapping[str, float], default_gamma: float | None = None,
+                     timed: bool = True) -> dict[str, np.ndarray]:
     """The Gram matrix of `kernel` three ways on X, and pooled K over a grid of gammas.
 
     Args:
@@ -51,7 +69,8 @@ def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | 
       "X" (N, D) in the page's row order; "K" (N, N) by Method I (nested vmap),
       "K_method_two" and "K_pair_list" the same matrix batched the other two ways;
       with a gamma, "frame_gammas" (FRAME_COUNT,) and "frames" (FRAME_COUNT, c, c)
-      float32, K pooled to at most FRAME_SIDE cells a side at each of them.
+      float32, K pooled to at most FRAME_SIDE cells a side at each of them; with `timed`,
+      "timings": each way and the built-in RBF timed here, on this machine (`timing_table`).
     """
     X = X[display_order(y, True, X.shape[0])]
     view = {"X": X}
@@ -66,6 +85,8 @@ def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | 
             batch = int(max(1, min(gammas.size, _FRAME_CHUNK_BYTES // max(1, view["K"].nbytes))))
             frames = jax.jit(gamma_frames(kernel, FRAME_SIDE, batch))(X, gammas, rest)
             view["frame_gammas"], view["frames"] = gammas, np.asarray(frames)
+    if timed:  # measured where this runs, never copied from the app
+        view["timings"] = timing_table(time_kernel_ways(kernel, "", X, params, X.dtype.name))
     return view
 
 

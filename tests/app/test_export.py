@@ -192,6 +192,11 @@ def test_workbench_export_runs_the_users_kernel_as_python(tmp_path):
     at = open_page("workbench.py", {"n": "120", "dataset": "moons"})
     view = _workbench_check(at, tmp_path, "float32")
     assert view["frames"].shape[0] == view["frame_gammas"].shape[0] == 64
+    # Timings measured anew where the program ran: the page's programs, by label and shape only.
+    shown = next(df.value for df in at.dataframe if "program" in df.value.columns)
+    assert list(view["timings"]["program"]) == list(shown["program"])
+    assert np.all(view["timings"]["median_s"] > 0) and np.all(view["timings"]["repeats"] >= 3)
+    assert (tmp_path / "out" / "timings.csv").read_text().splitlines()[0].startswith("program,")
 
 
 @pytest.mark.slow
