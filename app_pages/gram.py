@@ -299,10 +299,11 @@ def download_view(K: Callable[[], np.ndarray], current) -> None:
     """.npy and .csv of K in data order, built (with K) only when a button is clicked."""
     # The files are built only when a button is clicked (callables), not on
     # every drag of the slider; they hold K in the data's own row order.
-    view_settings = gram_settings(current, n, d, order_by_label)
+    view_settings = gram_settings(current, n, d, order_by_label,
+                                  spectrum_clicked=bool(st.session_state.get("w_gram_spectrum")))
 
-    def data_order() -> np.ndarray:
-        return gram_view(data.X, data.y, **view_settings)["K"]  # what the export reproduces
+    def data_order() -> np.ndarray:  # what the export reproduces, without its spectrum
+        return gram_view(data.X, data.y, **{**view_settings, "spectrum": False})["K"]
 
     def as_npy() -> bytes:
         buf = io.BytesIO()

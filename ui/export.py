@@ -131,13 +131,16 @@ def gram_method_note(current: Settings, n: int, d: int) -> str:
     return f"Batching method in the app: {chosen}; its distances are the '{picked.distance_method}' form."
 
 
-def gram_settings(current: Settings, n: int, d: int, order_by_label: bool) -> dict[str, Any]:
+def gram_settings(current: Settings, n: int, d: int, order_by_label: bool,
+                  spectrum_clicked: bool = False) -> dict[str, Any]:
     """The Gram explorer's view settings: the kernel, and the distances its method computes
-    ("auto" resolved to the method it picked; other kernels' distances are Method I's)."""
+    ("auto" resolved to the method it picked; other kernels' distances are Method I's), and
+    the spectrum where the user pressed its button (above the size it is computed unasked)."""
     from core.dense.methods import METHODS, resolve
 
     method = (resolve(current.method, n, n, d, current.dtype) if current.kernel == "rbf"
               else METHODS["jit_method1"])
     return {"kernel": current.kernel, "params": dict(current.params),
             "distances": method.distance_method, "exact_diagonal": method.zero_diagonal,
-            "order_by_label": bool(order_by_label)}
+            "order_by_label": bool(order_by_label),
+            **({"spectrum": True} if spectrum_clicked else {})}

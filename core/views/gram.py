@@ -11,7 +11,7 @@ from core.dense.buckets import on_buckets
 from core.dense.methods import rbf_from_sqdist, sqdist_by_form
 from core.kernels.functions import KERNELS
 from core.kernels.gram import gram_jit
-from core.lessons.spectrum import spectrum
+from core.lessons.spectrum import spectrum as eigenvalue_spectrum
 from core.precision import dtype_scope
 from core.scale.pooling import pool_mean
 
@@ -36,8 +36,8 @@ def named_kernel_gram(kernel: str, params: Mapping[str, float], X: np.ndarray) -
 
 
 def gram_view(X: np.ndarray, y: np.ndarray | None, *, kernel: str, params: Mapping[str, float],
-              distances: str, exact_diagonal: bool, order_by_label: bool = True
-              ) -> dict[str, np.ndarray]:
+              distances: str, exact_diagonal: bool, order_by_label: bool = True,
+              spectrum: bool | None = None) -> dict[str, np.ndarray]:
     """What the Gram explorer shows for one setting of its controls.
 
     Args:
@@ -47,12 +47,14 @@ def gram_view(X: np.ndarray, y: np.ndarray | None, *, kernel: str, params: Mappi
         `distance_method`: "vmap", "dot", "centered", ...), for the RBF kernel's K and
         the distance heatmap; exact_diagonal: the method's `zero_diagonal`.
       order_by_label: the heatmaps' rows in label order (classes as blocks).
+      spectrum: whether to compute the eigenvalues: None, as the page does without a click
+        (up to `SPECTRUM_AUTO_MAX_N` points); True once the user pressed its button.
 
     Returns:
       "K" (N, N) in the data's row order (the page's "Download K as .npy"), "sqdist"
       (N, N) the squared distances, "order" (N,) the heatmaps' row order, "X" and "y";
       "K_pooled" the block means the heatmap shows when N is above its display side;
-      "eigenvalues" (N,) descending, up to `SPECTRUM_AUTO_MAX_N` points.
+      "eigenvalues" (N,) descending, when `spectrum` says so.
     """
     S = sqdist_by_form(distances, X, None, exact_diagonal=exact_diagonal)
     K = rbf_from_sqdist(S, params["gamma"]) if kernel == "rbf" else named_kernel_gram(kernel, params, X)
@@ -63,8 +65,8 @@ def gram_view(X: np.ndarray, y: np.ndarray | None, *, kernel: str, params: Mappi
     pooled, factor = pool_mean(K[np.ix_(order, order)])
     if factor > 1:
         view["K_pooled"] = pooled
-    if X.shape[0] <= SPECTRUM_AUTO_MAX_N:
-        view["eigenvalues"] = spectrum(K).eigenvalues
+    if spectrum or (spectrum is None and X.shape[0] <= SPECTRUM_AUTO_MAX_N):
+        view["eigenvalues"] = eigenvalue_spectrum(K).eigenvalues
     return view
 
 

@@ -100,6 +100,19 @@ def test_gram_export_of_a_changed_view_pools_like_the_screen(tmp_path):
     close(view["K_pooled"], _gram_shown(at), "float64", scale=float(np.max(np.abs(view["K"]))))
 
 
+@pytest.mark.slow
+def test_gram_export_has_the_spectrum_the_user_asked_for_above_500_points(tmp_path):
+    at = open_page("gram.py", {"n": "520", "dataset": "blobs"})
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    assert "eigenvalues" not in run_alone(exported(at, "gram")[0], "gram", tmp_path / "a")
+    next(b for b in at.button if b.key == "w_gram_spectrum").click().run()
+    no_exception(at)
+    view = run_alone(exported(at, "gram")[0], "gram", tmp_path / "b")
+    drawn = np.concatenate([np.asarray(t["customdata"]).ravel()
+                            for t in plotly_figures(at)["w_gram_spec"]["data"]])
+    np.testing.assert_allclose(np.sort(view["eigenvalues"]), np.sort(drawn), atol=1e-4)
+
+
 def test_the_gram_notebook_runs_top_to_bottom_and_draws_the_figure(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
