@@ -285,6 +285,7 @@ with export_slot:
         data=name, n=n, noise_sd=float(noise_sd), seed=int(seed), dtype=dtype, side=side,
         amplitude=float(amplitude), gamma=float(gamma), noise=float(noise),
         climbed=kept_climb.get("settings") if path is not None else None,
+        timed_surface=bool(kept and kept[0] == (data_key, side, amplitude)),
         **({"upload_path": st.session_state["fit_upload"].name, "target": int(target)}
            if name == "upload" else {})), notes=[
         "Your own table: put its path in `SETTINGS['upload_path']`." if name == "upload" else

@@ -10,7 +10,7 @@ import numpy as np
 from core.data.uploads import load_table
 from core.errors import CoreError
 from core.lessons.fit_climb import climb
-from core.lessons.fit_compare import compute_surface, fit_curve, held_out
+from core.lessons.fit_compare import compute_surface, fit_curve, held_out, time_surface
 from core.lessons.fit_data import RegressionData, load_regression, regression_from_table
 from core.precision import dtype_scope
 
@@ -29,7 +29,8 @@ def fit_data(data: str, n: int, noise_sd: float, seed: int, dtype: str,
 
 def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side: int,
              amplitude: float, gamma: float, noise: float, climbed: Mapping[str, float] | None = None,
-             upload_path: str | None = None, target: int | None = None) -> dict[str, np.ndarray]:
+             upload_path: str | None = None, target: int | None = None,
+             timed_surface: bool = False) -> dict[str, np.ndarray]:
     """What the Fit page shows for one setting of its controls.
 
     Args:
@@ -38,6 +39,8 @@ def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side:
       gamma, noise: the chosen point (the fit and the held-out densities are there).
       climbed: the climb the page drew, if the user clicked "Climb": its start (gamma,
         noise, amplitude), most `steps` and `learning_rate`; None: no climb.
+      timed_surface: the user pressed "Time the one call against the double loop": time it
+        again here (timings are measured where this runs, never copied).
 
     Returns:
       "X", "y", "X_test", "y_test" the data; "gammas" (G,), "noises" (S,) and "lml"
@@ -49,13 +52,19 @@ def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side:
       "heldout_log_density_loop" by a loop, "heldout_mean" and "heldout_sd" (M,);
       "heldout_seconds" (2,) the medians of vmap and the loop, measured here. Where K has
       no Cholesky factor at the chosen point, the fit and held-out entries are left out
-      (with a warning that says why), as the page shows the error instead.
+      (with a warning that says why), as the page shows the error instead. With
+      `timed_surface`, "surface_timing": one record per program ("program", "median_s",
+      "spread_s", "repeats": the one call by rows, every gamma at once where it fits, the
+      double loop on a few rows) and "surface_speedup" (the loop scaled to all cells over
+      the one call).
     """
     d = fit_data(data, n, noise_sd, seed, dtype, upload_path, target)
     view = {"X": d.X, "y": d.y, "X_test": d.X_test, "y_test": d.y_test}
     with dtype_scope(dtype):
         surface = compute_surface(d.X, d.y, side, amplitude)
         view.update(gammas=surface.gammas, noises=surface.noises, lml=surface.lml)
+        if timed_surface:
+            view.update(surface_timing_view(time_surface(d.X, d.y, side, amplitude)))
         if climbed is not None:
             steps = []
             try:
@@ -80,6 +89,20 @@ def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side:
                 heldout_sd=np.sqrt(np.maximum(h.posterior.variance, 0.0)),
                 heldout_seconds=np.asarray([h.vmap_timing.median_s, h.loop_timing.median_s]))
     return view
+
+
+def surface_timing_view(t) -> dict[str, np.ndarray]:
+    """A `SurfaceTiming` as the page's table: one record per program, and the speedup."""
+    rows = [("one jitted call, by rows", t.by_row)]
+    if t.all_at_once is not None:
+        rows.append(("one jitted call, all at once", t.all_at_once))
+    rows.append((f"double loop, {t.loop_cells} cells", t.loop))
+    table = np.zeros(len(rows), dtype=[("program", "U40"), ("median_s", "f8"), ("spread_s", "f8"),
+                                       ("repeats", "i8")])
+    for row, (name, r) in zip(table, rows):
+        row["program"], row["median_s"], row["spread_s"], row["repeats"] = (
+            name, r.median_s, r.spread_s, r.repeats)
+    return {"surface_timing": table, "surface_speedup": np.asarray(t.speedup)}
 
 
 def fit_figure(view: dict[str, np.ndarray]):

@@ -476,6 +476,14 @@ def test_fit_export_reproduces_the_view_after_a_climb(tmp_path):
     view = _check_fit(at, tmp_path, "float64")
     assert view["lml"].shape == (16, 16) and view["climb"].shape[1] == 5
     assert view["climb"][-1, 3] > view["climb"][0, 3]  # the LML went up
+    assert "surface_timing" not in view
+    widget(at, "fit_time_surface").click().run()  # the page's timing: measured anew in the export
+    no_exception(at)
+    (tmp_path / "timed").mkdir()
+    timed = run_alone(exported(at, "fit")[0], "fit", tmp_path / "timed")
+    programs = list(timed["surface_timing"]["program"])
+    assert programs[0].startswith("one jitted call") and programs[-1].startswith("double loop")
+    assert np.all(timed["surface_timing"]["median_s"] > 0) and np.isfinite(timed["surface_speedup"])
 
 
 @pytest.mark.slow
