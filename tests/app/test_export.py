@@ -29,7 +29,8 @@ from core.views.data import builtin_data
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 from tests.conftest import TOL
 from ui.components.live_heatmap import decode_exact
-from ui.export import export_files
+from core.views.gram import gram_view
+from ui.export import data_source, export_files, gram_settings
 
 RUN_TIMEOUT_S = 600
 
@@ -98,6 +99,28 @@ def test_gram_export_of_a_changed_view_pools_like_the_screen(tmp_path):
     # Above the display side the screen shows block means: so does the export, as K_pooled.
     assert view["K_pooled"].shape[0] < 600
     close(view["K_pooled"], _gram_shown(at), "float64", scale=float(np.max(np.abs(view["K"]))))
+
+
+def test_gram_export_of_an_upload_reads_the_file_the_user_names_and_gives_the_pages_K(tmp_path):
+    from core.data import load_table
+    from ui.cache import load_data
+    from ui.settings import UPLOAD, Settings, Upload
+
+    rows = np.random.default_rng(3).normal(size=(90, 3)).round(4)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("a,b,c\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    table = load_table(str(csv))  # what the sidebar does with an uploaded file
+    settings = Settings(UPLOAD, 60, 0.1, 5, "float32", "rbf", 0.3, {}, "jit_method1",
+                        upload=Upload("mine.csv", "sha", table))
+    data = load_data(settings)  # the page's data: a seeded sample of 60 of the 90 rows
+    script, _ = export_files("gram", data_source(settings), gram_settings(settings, 60, 3, True))
+    assert "DATA_PATH = 'mine.csv'" in script and "90 rows x 3 columns" in script  # name, shape
+    script = script.replace("DATA_PATH = 'mine.csv'", f"DATA_PATH = {str(csv)!r}")  # the user's edit
+    (tmp_path / "run").mkdir()
+    view = run_alone(script, "gram", tmp_path / "run")
+    want = gram_view(data.X, None, **gram_settings(settings, 60, 3, True))
+    np.testing.assert_array_equal(view["X"], data.X)
+    close(view["K"], want["K"], "float32")
 
 
 @pytest.mark.slow
