@@ -10,14 +10,12 @@ from __future__ import annotations
 import collections
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.bench.timing import TimingResult, format_seconds
 from core.errors import UserCodeError
-from core.views.workbench import FRAME_COUNT, FRAME_SIDE
-from core.views.workbench import frame_gammas as core_frame_gammas
+from core.views.workbench import FRAME_COUNT, FRAME_SIDE, frame_gammas  # the export's grid too
 from core.workbench.examples import EXAMPLES
 from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
@@ -100,11 +98,6 @@ def param_controls(names: tuple[str, ...]) -> dict[str, float]:
         values[name] = bound(column.select_slider, f"params['{name}']", key=WORKBENCH_PARAM_PREFIX + name,
                              options=PARAM_GRID, value=1.0, format_func=lambda v: f"{v:g}")
     return values
-
-
-def frame_gammas(default_gamma: float) -> np.ndarray:
-    """The live heatmap's gammas: `FRAME_COUNT` log-spaced around the data's default gamma."""
-    return core_frame_gammas(default_gamma)  # the export's grid too (core.views.workbench)
 
 
 def session_result(key: tuple, compute: Callable[[], Any]) -> Any:
