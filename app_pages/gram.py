@@ -23,8 +23,8 @@ from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, 
                                         shared_distances)
 from ui.export import data_source, gram_method_note, gram_settings, reproduce_control
 from ui.guard import dense_guard
-from ui.settings import grid_label, snap_gamma
-from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
+from ui.settings import grid_label
+from ui.sidebar import gamma_slider, hand_released_gamma, render_sidebar, with_current_gamma
 from ui.url import bound
 
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
@@ -76,22 +76,6 @@ LIVE_KEY = "w_gram_live"
 LIVE = settings.kernel in DISTANCE_PROFILES
 
 
-def hand_gamma_to_state(gamma: float) -> None:
-    """The one place the live heatmap's released gamma meets the app's state.
-
-    It becomes the bound "gamma" control's value (ui/sidebar.py), which the
-    fragment's rerun draws: the URL, the other pages and the "set by you" caption
-    follow from there.
-    """
-    st.session_state["gamma"] = snap_gamma(float(gamma))
-
-
-def _on_live_gamma() -> None:
-    gamma = st.session_state[LIVE_KEY].gamma
-    if gamma is not None:
-        hand_gamma_to_state(gamma)
-
-
 def _on_live_pick() -> None:
     # A clicked cell (display rows i, j; the first of each block when pooled):
     # both points are highlighted in the scatter, which a full rerun redraws.
@@ -131,7 +115,8 @@ def live_view(current, S: np.ndarray, key: tuple, pooled: np.ndarray, factor: in
     exact = pooled_exact_payload(pooled, factor, n, current.gamma,
                                  float(current.params.get("alpha", 1.0)), profile.code,
                                  [int(rank[p]) for p in selected], token=0)
-    live_heatmap(live.payload, exact, key=LIVE_KEY, on_gamma=_on_live_gamma, on_picked=_on_live_pick)
+    live_heatmap(live.payload, exact, key=LIVE_KEY, on_gamma=lambda: hand_released_gamma(LIVE_KEY),
+                 on_picked=_on_live_pick)
     if st.session_state.pop("_gram_picked_new", False):
         st.rerun()  # the scatter, outside this fragment, shows the clicked pair
     st.caption("Drag the gamma slider (or focus it and use the arrow keys, Page Up/Down, Home/End): "

@@ -12,9 +12,9 @@ from core.export import user_kernel_cell
 from ui.charts import matrix_heatmap
 from ui.export import data_source, reproduce_control
 from ui.components.live_heatmap import frames_payload, live_heatmap, pooled_exact_payload
-from ui.sidebar import gamma_slider, render_sidebar, with_current_gamma
+from ui.sidebar import gamma_slider, hand_released_gamma, render_sidebar
 from ui.workbench import (FRAME_SIDE, LIVE_KEY, checked, example_menu, findings_view, frame_gammas,
-                          param_controls, released_gamma, result_or_refusal, source_box,
+                          param_controls, result_or_refusal, source_box,
                           timings_table, ways_table)
 
 start_workers()  # the worker processes import JAX while this page draws (once per server)
@@ -64,7 +64,7 @@ def kernel_view() -> None:
         pooled, factor = pool_mean(quick.K, FRAME_SIDE)
         live_heatmap(frames_payload(frames.frames, frames.gammas, n, frames.factor, order),
                      pooled_exact_payload(pooled, factor, n, gamma, 1.0, -1, [], token=0),
-                     key=LIVE_KEY, on_gamma=lambda: released_gamma(LIVE_KEY), on_picked=lambda: None)
+                     key=LIVE_KEY, on_gamma=lambda: hand_released_gamma(LIVE_KEY), on_picked=lambda: None)
         st.caption(f"Drag gamma: the heatmap follows in your browser from {len(frames.gammas)} "
                    "matrices computed at once (one more `vmap`, over gamma); on release the exact "
                    "K of that gamma replaces the preview. Rows and columns in label order.")

@@ -170,6 +170,18 @@ def data_default_note(container: Any, settings: Settings, auto: dict[str, float]
                      disabled=not chosen, key="w_reset_gamma")
 
 
+def hand_released_gamma(component_key: str) -> None:
+    """The one place a live heatmap's released gamma meets the app's state (a widget callback).
+
+    The component's `gamma` becomes the bound "gamma" control's value, which the
+    fragment's rerun draws: the URL, the other pages and the "set by you" caption
+    follow from there.
+    """
+    gamma = st.session_state[component_key].gamma
+    if gamma is not None:
+        st.session_state["gamma"] = snap_gamma(float(gamma))
+
+
 def with_current_gamma(settings: Settings) -> Settings:
     """`settings` with the gamma the slider holds now (after a fragment rerun)."""
     return dataclasses.replace(settings, gamma=st.session_state.get("gamma", settings.gamma))

@@ -19,7 +19,6 @@ from core.views.workbench import FRAME_COUNT, FRAME_SIDE, frame_gammas  # the ex
 from core.workbench.examples import EXAMPLES
 from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
-from ui.settings import snap_gamma
 from ui.url import WORKBENCH_PARAM_PREFIX, bound
 
 __all__ = ["SOURCE_KEY", "LIVE_KEY", "DEFAULT_EXAMPLE", "PARAM_GRID", "FRAME_COUNT", "FRAME_SIDE",
@@ -178,10 +177,3 @@ def timings_table(timings: dict[str, TimingResult], reference: str) -> pd.DataFr
         "compile": [format_seconds(t.compile_s) for t in timings.values()],
         f"× {reference}": [f"{t.median_s / ref:.2g}" for t in timings.values()],
     })
-
-
-def released_gamma(state_key: str) -> None:
-    """The live heatmap's released gamma becomes the app's gamma (the bound control's value)."""
-    gamma = st.session_state[state_key].gamma
-    if gamma is not None:
-        st.session_state["gamma"] = snap_gamma(float(gamma))

@@ -29,7 +29,7 @@ def shown_K(at) -> np.ndarray:
 
 
 def release_gamma(at, gamma: float):
-    """What a release of the live slider does (app_pages/gram.hand_gamma_to_state)."""
+    """What a release of the live slider does (ui/sidebar.hand_released_gamma)."""
     at.session_state["gamma"] = snap_gamma(gamma)
     return at.run()
 
