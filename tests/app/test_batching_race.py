@@ -32,6 +32,14 @@ def _small(at, methods=RACED) -> None:
     no_exception(at)
 
 
+def _raced(at, methods) -> None:
+    """`_small(at, methods)`, then the race run by its button."""
+    _small(at, methods)
+    widget(at, "w_race_run").click()
+    at.run()
+    no_exception(at)
+
+
 @pytest.fixture(scope="module")
 def raced():
     """The page after one small race at the default data (blobs, N = 400, float32)."""
@@ -179,10 +187,7 @@ def test_scaling_run_draws_a_log_log_chart():
 def test_auto_row_names_its_pick_by_label_not_internal_id():
     # The issue saw "→ jit_cente…" in the race: an internal id, cut off.
     at = open_page("race.py")
-    _small(at, ["map_stack", "auto"])
-    widget(at, "w_race_run").click()
-    at.run()
-    no_exception(at)
+    _raced(at, ["map_stack", "auto"])
     shown = " ".join(str(v) for v in at.dataframe[0].value.to_numpy().ravel())
     ids = [m for m in METHODS if m != "auto" and f"→ {m}" in shown]
     assert not ids, ids
@@ -215,10 +220,7 @@ def test_scaling_reports_no_clear_crossover_when_repeats_overlap():
 def test_scipy_is_named_the_reference_where_its_error_is_shown():
     # The issue: SciPy's error read 0.00e+00 with nothing saying it is the reference.
     at = open_page("race.py")
-    _small(at, ["map_stack", "scipy_cdist"])
-    widget(at, "w_race_run").click()
-    at.run()
-    no_exception(at)
+    _raced(at, ["map_stack", "scipy_cdist"])
     errors = dict(zip(shown_table(at)["method"], shown_table(at)["max |K − K_float64|"]))
     assert errors[METHODS["scipy_cdist"].label] == "0 (reference)"
     assert "reference" not in errors[METHODS["map_stack"].label]
@@ -235,10 +237,7 @@ def test_the_code_list_and_the_table_agree_whether_auto_is_compiled(query, compi
     heading = next(e.label for e in at.expander if e.label.startswith(METHODS["auto"].label))
     assert heading.endswith("jax.jit" if compiled else "not compiled"), heading
     if compiled:  # the race's own tick, for the same size
-        _small(at, ["auto"])
-        widget(at, "w_race_run").click()
-        at.run()
-        no_exception(at)
+        _raced(at, ["auto"])
         assert at.dataframe[0].value["compiled"].tolist() == [True]
         pick = at.dataframe[0].value["method"][0].removeprefix("auto → ")
         assert f"runs {pick} at this size" in heading
