@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import itertools
 import os
 import platform
 import threading
@@ -19,8 +18,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import jax
 import numpy as np
-from jax import monitoring
 
+from core.bench.compiles import cache_used, fresh_program, no_persistent_writes, watch_compile
 from core.compile_options import COMPILER_OPTIONS
 from core.errors import CoreError
 
@@ -238,79 +237,6 @@ def time_call(
                         first_call_s=warmup_times[0] if warmup_times else None)
 
 
-# JAX's own instrumentation (jax.monitoring): the backend compile event wraps every
-# compile that reaches XLA's compiler or the persistent cache (jax._src.dispatch,
-# BACKEND_COMPILE_EVENT); an executable JAX already holds in memory skips it. A read
-# from the persistent cache records the cache-hit event (jax._src.compiler).
-_BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-_PERSISTENT_HIT_EVENT = "/jax/compilation_cache/cache_hits"
-_watch = threading.local()  # per thread: the counts of the compile being watched
-
-
-def _on_event(event: str, **_: Any) -> None:
-    counts = getattr(_watch, "counts", None)
-    if counts is not None and event == _PERSISTENT_HIT_EVENT:
-        counts["persistent"] += 1
-
-
-def _on_duration(event: str, duration: float, **_: Any) -> None:
-    counts = getattr(_watch, "counts", None)
-    if counts is not None and event == _BACKEND_COMPILE_EVENT:
-        counts["backend"] += 1
-
-
-# Listeners run on the thread that compiles, so each thread counts only its own
-# compiles (the server times several sessions at once). Registered once.
-monitoring.register_event_listener(_on_event)
-monitoring.register_event_duration_secs_listener(_on_duration)
-
-
-@contextlib.contextmanager
-def _watch_compile() -> Any:
-    """Counts, on this thread, the backend compiles and persistent-cache hits inside."""
-    counts = {"backend": 0, "persistent": 0}
-    outer, _watch.counts = getattr(_watch, "counts", None), counts
-    try:
-        yield counts
-    finally:
-        _watch.counts = outer
-
-
-def _cache_used(counts: Mapping[str, int]) -> str:
-    if counts["persistent"]:
-        return "persistent"
-    return "" if counts["backend"] else "in-memory"
-
-
-_fresh_ids = itertools.count(1)
-
-
-def _fresh_program(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` behind a new function object named for this compile alone.
-
-    JAX keys its in-memory caches on the function object and its persistent cache
-    on the program, whose module name is the function's name ("jit_<name>"), so
-    neither can hold this one: tracing, lowering and XLA's compile all run.
-    """
-    def program(*args: Any) -> Any:
-        return fn(*args)
-
-    name = f"{getattr(fn, '__name__', 'program')}_timed{next(_fresh_ids)}"
-    program.__name__ = program.__qualname__ = name
-    return program
-
-
-def _no_persistent_writes() -> Any:
-    """On this thread only: programs compiled inside are not written to JAX's
-    persistent cache (a fresh program's entry could never be read back). JAX's
-    write threshold `jax_persistent_cache_min_compile_time_secs` is a thread-local
-    config state; where this JAX has no such state, nothing changes."""
-    from jax._src import config as jax_config  # the state objects are not public
-
-    state = getattr(jax_config, "persistent_cache_min_compile_time_secs", None)
-    return state(float("inf")) if callable(state) else contextlib.nullcontext()
-
-
 def time_jitted(
     fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
     donate_argnums: int | Sequence[int] = (),
@@ -341,11 +267,11 @@ def time_jitted(
       set; the last output.
     """
     static = {i + len(args) if i < 0 else i for i in np.atleast_1d(static_argnums).tolist()}
-    program = _fresh_program(fn) if fresh else fn
+    program = fresh_program(fn) if fresh else fn
     jitted = jax.jit(program, static_argnums=tuple(sorted(static)),
                      donate_argnums=donate_argnums, compiler_options=compiler_options)
     clock = time_call_kwargs.get("clock", time.perf_counter)
-    with _watch_compile() as counts, (_no_persistent_writes() if fresh
+    with watch_compile() as counts, (no_persistent_writes() if fresh
                                       else contextlib.nullcontext()):
         start = clock()
         traced = jitted.trace(*args)
@@ -362,7 +288,7 @@ def time_jitted(
     dynamic = [a for i, a in enumerate(args) if i not in static]
     result = time_call(call, *dynamic, **time_call_kwargs)
     return dataclasses.replace(result, compile_s=compile_s, trace_s=trace_s,
-                               compile_cache=_cache_used(counts)), last_out[0]
+                               compile_cache=cache_used(counts)), last_out[0]
 
 
 def environment_info() -> dict[str, Any]:
