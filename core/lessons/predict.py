@@ -37,9 +37,13 @@ Params = tuple[jax.Array, jax.Array]
 
 
 def init_params(d: int, seed: int = 0, dtype=np.float32) -> Params:
-    """Random `(w, b)` for `predict`: w shape (D,), b a scalar."""
+    """Random `(w, b)` for `predict`: w shape (D,), b a 0-d array, both of `dtype`.
+
+    NumPy arrays, converted by each computation inside its own `dtype_scope`: a
+    `jnp.asarray` here would make float64 parameters float32 wherever x64 is off.
+    """
     rng = np.random.default_rng(seed)
-    return (jnp.asarray(rng.normal(size=d).astype(dtype)), jnp.asarray(dtype(rng.normal())))
+    return rng.normal(size=d).astype(dtype), np.asarray(rng.normal(), dtype=dtype)
 
 
 def predict(params: Params, input_vector: ArrayLike) -> jax.Array:
