@@ -200,7 +200,7 @@ else:
     rows, rkey = result["rows"], result["key"]
     rdtype = rows[0].dtype
     st.markdown(f"**Race on {result['data']}**: N = {result['n']:,}, D = {result['d']}, "
-                f"{rdtype}, gamma = {result['gamma']:.3g}, up to {rkey['repeats']} "
+                f"{rdtype}, gamma = {grid_label(result['gamma'])}, up to {rkey['repeats']} "
                 f"repeats, {rkey['budget']:g} s per method.")
     ran = [r for r in rows if r.status == "ok"]
     if ran:

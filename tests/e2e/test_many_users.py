@@ -46,7 +46,7 @@ from tests.e2e.app_page import APP_PAGES, VIEWPORT, AppPage, page_url_path
 from tests.e2e.async_tab import Tab
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.server import Server, run_server
-from ui.settings import GAMMAS
+from ui.settings import GAMMAS, grid_label
 
 try:
     from playwright.async_api import async_playwright, expect
@@ -145,8 +145,8 @@ def js_number(x: float) -> str:
 
 
 def shown(user: dict) -> str:
-    """The user's gamma as the pages print it (3 significant digits)."""
-    return f"{GAMMAS[user['gamma']]:.3g}"
+    """The user's gamma as the pages print it (the grid's own digits, `grid_label`)."""
+    return grid_label(GAMMAS[user['gamma']])
 
 
 def data_line(user: dict) -> str:
@@ -182,7 +182,7 @@ async def gram_step(tab: Tab, user: dict) -> str:
     await expect(canvas).to_have_attribute("data-gamma-text", await slider.get_attribute("aria-valuetext"))
     await expect(canvas).to_have_attribute("data-shown", "exact")
     await expect(canvas).to_have_attribute("data-points", str(user["n"]))
-    assert f"{float(await canvas.get_attribute('data-gamma')):.3g}" == shown(user)
+    assert grid_label(float(await canvas.get_attribute('data-gamma'))) == shown(user)
     seed = tab.page.get_by_test_id("stSidebar").get_by_role("spinbutton", name="Seed")
     await expect(seed).to_have_value(str(user["seed"]))
     assert await tab.main.get_by_test_id("stAlertContentWarning").all_inner_texts() == []
