@@ -30,11 +30,11 @@ from core.precision import dtype_scope
 from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
 from core.bench.timing import format_seconds, format_timing
 from core.views.anatomy import LATE_BINDING_ROWS, MATMUL_MAX_ROWS, PREDICT_MAX_ROWS
-from ui.anatomy_charts import late_binding_chart, timing_bars
-from ui.cache import load_data
+from ui.charts.anatomy import late_binding_chart, timing_bars
+from ui.state.cache import load_data
 from ui.export import data_source, reproduce_control
-from ui.sidebar import render_sidebar
-from ui.url import bound
+from ui.state.sidebar import render_sidebar
+from ui.state.url import bound
 
 ANATOMY_EXPORT_NOTE = (
     "`predict` batched four ways on the first rows of the data (`predict_outputs`, equal to "

@@ -29,10 +29,10 @@ from core.lessons.fit_compare import (
 from core.lessons.fit_data import REGRESSION_SETS, load_regression, regression_from_table
 from core.precision import dtype_scope
 from ui.export import reproduce_control
-from ui.fit_charts import fit_chart, held_out_chart, surface_chart, timing_table
-from ui.long_work import interruption_check
-from ui.settings import log_grid, snap_log
-from ui.sidebar import render_sidebar
+from ui.charts.fit import fit_chart, held_out_chart, surface_chart, timing_table
+from ui.state.long_work import interruption_check
+from ui.state.settings import log_grid, snap_log
+from ui.state.sidebar import render_sidebar
 
 N_CHOICES = (20, 50, 100, 200, 400, 800)
 NOISE_SD_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)

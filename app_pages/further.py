@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cache import load_data
+from ui.state.cache import load_data
 from ui.export import data_source, reproduce_control
 from ui.further_batching import render_collectives, render_control, render_jacobians, render_random
 from ui.further_programs import (render_custom, render_devices, render_forms, render_memory,
                                  tab_controls)
-from ui.settings import grid_label
-from ui.sidebar import render_sidebar
+from ui.state.settings import grid_label
+from ui.state.sidebar import render_sidebar
 
 TOPICS = {
     "Collectives": render_collectives,

@@ -26,10 +26,10 @@ from core.lessons.predict import (
 )
 from core.lessons.projection import pca_2d
 from core.bench.timing import format_ratio, format_seconds, format_timing
-from ui.anatomy_charts import timing_bars
-from ui.cache import heuristic_gamma, load_data
-from ui.charts import value_histogram
-from ui.gradient_charts import (
+from ui.charts.anatomy import timing_bars
+from ui.state.cache import heuristic_gamma, load_data
+from ui.charts.shared import value_histogram
+from ui.charts.gradients import (
     gradient_field_chart,
     gradient_norm_scatter,
     summary_derivative_chart,
@@ -37,8 +37,8 @@ from ui.gradient_charts import (
 )
 from core.views.gradients import ARROW_SIDE, SUMMARY_MAX_POINTS, SURFACE_SIDE, gamma_curve
 from ui.export import data_source, reproduce_control
-from ui.sidebar import render_sidebar
-from ui.url import bound
+from ui.state.sidebar import render_sidebar
+from ui.state.url import bound
 
 LOOP_ROW_CHOICES = (25, 50, 100, 200, 500)
 

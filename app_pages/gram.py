@@ -17,15 +17,15 @@ from core.lessons.spectrum import ROUNDOFF_MARGIN, definiteness, roundoff_bound,
 from core.scale.pooling import pool_factor, pool_mean, pooled_rbf_from_sqdist
 from core.scale.summary import GRID_SIZE, NODES_PER_CELL
 from core.views.gram import gram_view
-from ui.cache import gram_matrix, load_data, sqdist
-from ui.charts import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
+from ui.state.cache import gram_matrix, load_data, sqdist
+from ui.charts.shared import matrix_heatmap, scatter_2d, spectrum_chart, value_histogram
 from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, pooled_exact_payload,
                                         shared_distances)
 from ui.export import data_source, gram_method_note, gram_settings, reproduce_control
-from ui.guard import dense_guard
-from ui.settings import grid_label
-from ui.sidebar import gamma_slider, hand_released_gamma, render_sidebar, with_current_gamma
-from ui.url import bound
+from ui.state.guard import dense_guard
+from ui.state.settings import grid_label
+from ui.state.sidebar import gamma_slider, hand_released_gamma, render_sidebar, with_current_gamma
+from ui.state.url import bound
 
 SPECTRUM_AUTO_MAX_N = 500  # eigvalsh is O(N³): beyond this it waits for a click
 HISTOGRAM_MAX_PAIRS = 500_000  # more pairs than this are sampled for the histogram

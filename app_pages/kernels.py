@@ -33,18 +33,18 @@ from core.lessons.gp import (
 from core.kernels.functions import KERNELS, ParamSpec
 from core.dense.methods import METHODS
 from core.views.kernels import DIAGNOSE_MAX_N, kernel_profile
-from ui.cache import heuristic_gamma, load_data
+from ui.state.cache import heuristic_gamma, load_data
 from ui.export import data_source, reproduce_control
-from ui.charts import matrix_heatmap
-from ui.kernel_lab_charts import (
+from ui.charts.shared import matrix_heatmap
+from ui.charts.kernels import (
     effective_rank_chart,
     gp_samples_chart,
     kernel_profile_chart,
     spectrum_sweep_heatmap,
 )
-from ui.settings import log_grid, snap_log
-from ui.sidebar import render_sidebar
-from ui.url import bound, from_link
+from ui.state.settings import log_grid, snap_log
+from ui.state.sidebar import render_sidebar
+from ui.state.url import bound, from_link
 
 PROFILE_HEIGHT, HEATMAP_HEIGHT = 300, 460  # px
 JITTERS = tuple(float(f"{10.0 ** (k / 2):.3g}") for k in range(-24, 1))  # 1e-12 … 1, ½ decade

@@ -15,11 +15,11 @@ from core.precision import dtype_scope
 from core.lessons.predict import init_params, predict
 from core.lessons.projection import pca_2d
 from core.views.overview import shape_text
-from ui.cache import load_data
-from ui.charts import scatter_2d
+from ui.state.cache import load_data
+from ui.charts.shared import scatter_2d
 from ui.export import data_source, reproduce_control
 from ui.page_index import PAGES
-from ui.sidebar import render_sidebar
+from ui.state.sidebar import render_sidebar
 
 settings = render_sidebar(uses=frozenset({"data", "seed", "precision"}))  # no kernel, no gamma
 data = load_data(settings)

@@ -24,11 +24,11 @@ from core.lessons.accuracy import (
     offset_sweep,
 )
 from core.dense.methods import METHODS
-from ui.charts import matrix_heatmap
+from ui.charts.shared import matrix_heatmap
 from ui.export import reproduce_control
-from ui.precision_charts import error_vs_offset_chart
-from ui.sidebar import render_sidebar
-from ui.url import bound
+from ui.charts.precision import error_vs_offset_chart
+from ui.state.sidebar import render_sidebar
+from ui.state.url import bound
 
 # 0, then 1-2-5 steps: round numbers a user can read off the slider.
 OFFSETS = (0.0, *(float(f"{m * 10.0**e:.3g}") for e in range(-1, 5) for m in (1, 2, 5)), 1e5)

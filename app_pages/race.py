@@ -18,9 +18,9 @@ from core.precision import dtype_scope
 from core.bench.race import BASELINE, REFERENCE, RaceRow, crossovers, race, scaling_race
 from core.bench.records import race_csv
 from core.bench.timing import TimingCancelled, environment_info, format_seconds
-from ui.cache import heuristic_gamma, load_data
+from ui.state.cache import heuristic_gamma, load_data
 from ui.export import data_source, reproduce_control
-from ui.race_charts import (
+from ui.charts.race import (
     crossing_sentences,
     error_chart,
     race_table,
@@ -31,10 +31,10 @@ from ui.race_charts import (
     speedup_chart,
     speedup_words,
 )
-from ui.sidebar import render_sidebar
-from ui.settings import grid_label
-from ui.url import bound
-from ui.long_work import should_stop_for_streamlit
+from ui.state.sidebar import render_sidebar
+from ui.state.settings import grid_label
+from ui.state.url import bound
+from ui.state.long_work import should_stop_for_streamlit
 
 DEFAULT_METHODS = ("map_stack", "jit_method1", "jit_method2", "vmap_nojit", "jit_expansion",
                    "jit_centered", "sklearn", "scipy_cdist")

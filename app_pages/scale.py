@@ -27,7 +27,7 @@ from core.scale.pooling import pool_mean
 from core.scale.synthetic import MAX_SCALE_FEATURES, SCALE_DATASETS, synthetic_points
 from core.bench.timing import format_seconds
 from core.scale import MAX_POOLED_SIDE
-from ui.scale_charts import (
+from ui.charts.scale import (
     format_count,
     format_duration,
     pooled_heatmap,
@@ -35,10 +35,10 @@ from ui.scale_charts import (
     row_sum_profile,
 )
 from ui.export import reproduce_control
-from ui.sidebar import render_sidebar
-from ui.url import bound
-from ui.long_work import interruption_check
-from ui.words import counted
+from ui.state.sidebar import render_sidebar
+from ui.state.url import bound
+from ui.state.long_work import interruption_check
+from ui.charts.words import counted
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 GAMMA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)

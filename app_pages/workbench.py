@@ -7,12 +7,12 @@ import streamlit as st
 
 from core.scale.pooling import pool_mean
 from core.workbench.run import start_workers, time_ways, workbench_view
-from ui.cache import heuristic_gamma, load_data
+from ui.state.cache import heuristic_gamma, load_data
 from core.export import user_kernel_cell
-from ui.charts import matrix_heatmap
+from ui.charts.shared import matrix_heatmap
 from ui.export import data_source, reproduce_control
 from ui.components.live_heatmap import frames_payload, live_heatmap, pooled_exact_payload
-from ui.sidebar import gamma_slider, hand_released_gamma, render_sidebar
+from ui.state.sidebar import gamma_slider, hand_released_gamma, render_sidebar
 from ui.workbench import (FRAME_SIDE, LIVE_KEY, checked, example_menu, findings_view, frame_gammas,
                           param_controls, result_or_refusal, source_box,
                           timings_table, ways_table)

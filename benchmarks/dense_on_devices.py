@@ -3,7 +3,7 @@
     python benchmarks/dense_on_devices.py               # 3 alternations, 40 calls each
     python benchmarks/dense_on_devices.py --rounds 5
 
-app.py asks XLA for one CPU device per core (ui/cpu_devices.py) so that the Scale
+app.py asks XLA for one CPU device per core (launch/cpu_devices.py) so that the Scale
 page's block engine can shard its rows. Every other page runs its jitted programs
 on the first device. This times a few of those programs in fresh processes that
 take turns: one with a single CPU device, one with the app's count, and so on
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ui.cpu_devices import COUNT_FLAG, MAX_CPU_DEVICES, cores_available  # noqa: E402
+from launch.cpu_devices import COUNT_FLAG, MAX_CPU_DEVICES, cores_available  # noqa: E402
 
 CASES = (("jit_centered", 1000, 2), ("jit_centered", 1000, 128), ("jit_method1", 1000, 2),
          ("jit_panels", 4000, 2), ("jit_mirrored", 4000, 128))

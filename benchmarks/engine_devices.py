@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ui.cpu_devices import split_cpu_into_devices  # noqa: E402
+from launch.cpu_devices import split_cpu_into_devices  # noqa: E402
 
 # The app's devices: one per CPU core, asked for before JAX starts (app.py does the
 # same). XLA_FLAGS=--xla_force_host_platform_device_count=1 measures one device.

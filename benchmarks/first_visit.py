@@ -16,7 +16,7 @@ each page's first visit on this server, the second its second visit. Recorded pe
   the browser shows the script stopped, no spinner, no skeleton, every Plotly chart
   drawn (the conditions of `AppPage.wait_idle`, checked every 25 ms; `wait_idle` then
   checks that it stays so);
-- per visit, from the server itself (`VMAP_PROFILE_COMPILES`, ui/startup_profile.py): the
+- per visit, from the server itself (`VMAP_PROFILE_COMPILES`, ui/server/startup_profile.py): the
   seconds the page's own thread spent in JAX compilation (tracing, lowering, the backend
   compile, reading the persistent cache) and in first imports, and the persistent cache's
   hits and misses. Compilations of the background warm-up thread are counted apart.
@@ -229,7 +229,7 @@ def report(summaries: list[dict], info: dict, args: argparse.Namespace, loads: t
         + (f" --cache-dir {args.cache_dir}`" if args.cache_dir else "`")
         + f"; cache folder {'given' if args.cache_dir else 'fresh: run 1 starts with it empty'}",
         "- seconds; where there are several runs: median [min–max]. Compile and import: the "
-        "page's own thread during the visit (ui/startup_profile.py); hits/misses: the "
+        "page's own thread during the visit (ui/server/startup_profile.py); hits/misses: the "
         "persistent compilation cache's.",
         "",
         "## The server's start",

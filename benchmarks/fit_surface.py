@@ -42,7 +42,7 @@ from core.lessons.fit import lml_surface, lml_surface_loop  # noqa: E402
 from core.lessons.fit_compare import ALL_AT_ONCE_MAX_BYTES, all_at_once_bytes, surface_axes  # noqa: E402
 from core.lessons.fit_data import load_regression  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
-from ui.fit_charts import seconds_2sf as _s2  # noqa: E402
+from ui.charts.fit import seconds_2sf as _s2  # noqa: E402
 
 SIDE, LOOP_ROWS, TARGET_S = 64, 4, 1.0
 RESULTS = ROOT / "benchmarks" / "results"

@@ -14,8 +14,8 @@
 (c) The heatmap message: the serialized size of the `PlotlyChart` element that
     Streamlit sends (`plotly.io.to_json` into the proto, as `st.plotly_chart` does),
     read from the element AppTest received. At N = 500 and 4000 from the page; at
-    N = 8000 (above the sidebar's cap, ui.settings.N_MAX) from a one-chart app that
-    builds the page's heatmap with the same `ui.charts.matrix_heatmap`.
+    N = 8000 (above the sidebar's cap, ui.state.settings.N_MAX) from a one-chart app that
+    builds the page's heatmap with the same `ui.charts.shared.matrix_heatmap`.
 
 (d) With --browser: the live app (`streamlit run app.py`) in Chromium (Playwright,
     /usr/bin/chromium or VMAP_CHROMIUM), N = 4000: the time from pressing an arrow
@@ -95,16 +95,16 @@ def open_explorer(query: dict[str, str], clear_before_page: bool) -> tuple[AppTe
 
 
 class Counters:
-    """Counts, while active, JAX compilations and calls of `ui.cache.sqdist_for`."""
+    """Counts, while active, JAX compilations and calls of `ui.state.cache.sqdist_for`."""
 
     def __init__(self) -> None:
         import jax.monitoring
 
-        import ui.cache
+        import ui.state.cache
 
         self.compiles = self.distances = 0
         self.active = False
-        self._cache, self._original = ui.cache, ui.cache.sqdist_for
+        self._cache, self._original = ui.state.cache, ui.state.cache.sqdist_for
 
         def on_event(event: str, duration: float, **kw: Any) -> None:
             if self.active and event == "/jax/core/compile/backend_compile_duration":
@@ -116,7 +116,7 @@ class Counters:
             return self._original(*a, **kw)
 
         jax.monitoring.register_event_duration_secs_listener(on_event)
-        ui.cache.sqdist_for = counted  # the page reaches the distances only through ui.cache
+        ui.state.cache.sqdist_for = counted  # the page reaches the distances only through ui.state.cache
 
     def restore(self) -> None:
         self._cache.sqdist_for = self._original
@@ -142,7 +142,7 @@ def gamma_reruns(at: AppTest, reruns: int) -> tuple[list[float], list[float]]:
 
 
 def _gamma_grid() -> list[float]:
-    from ui.settings import snap_gamma
+    from ui.state.settings import snap_gamma
 
     # The slider's own options: snap_gamma maps any value onto them.
     return sorted({snap_gamma(10.0 ** e) for e in np.linspace(-4, 4, 161)})
@@ -152,7 +152,7 @@ def step_costs(n: int, repeats: int) -> dict[str, float]:
     """Median seconds of each step a gamma change runs on the page, at N = n."""
     from core.data import load_dataset
     from core.dense.methods import rbf_from_sqdist, sqdist_for
-    from ui.charts import matrix_heatmap
+    from ui.charts.shared import matrix_heatmap
     import plotly.io
 
     X, y = load_dataset("blobs", n=n, seed=0, dtype="float32")
@@ -164,7 +164,7 @@ def step_costs(n: int, repeats: int) -> dict[str, float]:
     pooled = fig.data[0].z.shape
     steps = {
         "exp(-gamma·d²) (core.dense.methods.rbf_from_sqdist)": lambda: rbf_from_sqdist(d2, 0.5),
-        f"pool to {pooled[0]}×{pooled[1]} and build the figure (ui.charts.matrix_heatmap)":
+        f"pool to {pooled[0]}×{pooled[1]} and build the figure (ui.charts.shared.matrix_heatmap)":
             lambda: matrix_heatmap(Ko, "K", "k", zmin=0, zmax=1),
         "serialize it (plotly.io.to_json, as st.plotly_chart does)":
             lambda: plotly.io.to_json(fig, validate=False),
@@ -190,7 +190,7 @@ def _one_heatmap_app(n: int) -> None:
     from core.data import load_dataset
     from core.kernels.functions import median_heuristic_gamma
     from core.dense.methods import METHODS
-    from ui.charts import matrix_heatmap
+    from ui.charts.shared import matrix_heatmap
 
     X, y = load_dataset("blobs", n=n, seed=0, dtype="float32")
     K = METHODS["auto"].compute(X, None, median_heuristic_gamma(X))

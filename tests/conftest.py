@@ -24,17 +24,17 @@ if "numpy" in sys.modules:  # already loaded by a plugin: lower its BLAS pool no
     threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
 
 # The app asks XLA for one CPU device per core before JAX starts (app.py,
-# ui/cpu_devices.py). The suite asks the same, first, so that the core tests,
+# launch/cpu_devices.py). The suite asks the same, first, so that the core tests,
 # AppTest (whose app.py then finds JAX started and leaves it) and the e2e server
 # (which inherits XLA_FLAGS) all run on the devices the app runs on, whichever
 # tests are selected.
-from ui.cpu_devices import split_cpu_into_devices  # noqa: E402
+from launch.cpu_devices import split_cpu_into_devices  # noqa: E402
 
 split_cpu_into_devices()
 
-# The app keeps compiled programs in the user's cache folder (ui/compile_cache.py): the
+# The app keeps compiled programs in the user's cache folder (ui/server/compile_cache.py): the
 # suite, AppTest's app.py and every e2e server it starts use a temporary one instead. No
-# background warm-up (ui/warmup.py) unless a test asks for it: it would compete with the
+# background warm-up (ui/server/warmup.py) unless a test asks for it: it would compete with the
 # tests for the 2 cores, and the tests marked `alone` measure the server's CPU.
 import tempfile  # noqa: E402
 

@@ -35,9 +35,11 @@ EXPECTED_PAGES: dict[str, str] = {
 
 # Which layer may not import which: {importer: forbidden}. "app" is the router, app.py.
 FORBIDDEN = {
-    "core": {"ui", PAGES_DIR, "app"},
+    "core": {"ui", PAGES_DIR, "app", "launch"},
     "ui": {PAGES_DIR, "app"},
     PAGES_DIR: {"app"},
+    # Process setup, read before JAX starts: it may import none of the project's JAX layers.
+    "launch": {"core", "ui", PAGES_DIR, "app"},
 }
 
 
@@ -57,9 +59,9 @@ def _imports(path: Path) -> set[str]:
 
 def _modules(root: Path) -> dict[str, Path]:
     """{dotted module name: file} for app.py and every .py under core/, ui/ and app_pages/
-    (a package is named by its __init__.py: core/kernels/__init__.py is `core.kernels`)."""
+    and launch/ (a package is named by its __init__.py: core/kernels/__init__.py is `core.kernels`)."""
     found = {"app": root / "app.py"} if (root / "app.py").exists() else {}
-    for top in ("core", "ui", PAGES_DIR):
+    for top in ("core", "ui", PAGES_DIR, "launch"):
         for path in sorted((root / top).rglob("*.py")):
             parts = list(path.relative_to(root).with_suffix("").parts)
             if parts[-1] == "__init__":
@@ -155,6 +157,14 @@ def test_core_never_imports_streamlit():
     assert offenders == [], f"core/ must stay plain JAX/NumPy; these import streamlit: {offenders}"
 
 
+def test_process_setup_imports_neither_jax_nor_streamlit():
+    # launch/ runs before JAX starts (XLA reads its flags once): a benchmark imports it
+    # without the app, and it must not start JAX itself.
+    offenders = {p.relative_to(ROOT).as_posix(): sorted(_imports(p) & {"jax", "jaxlib", "streamlit"})
+                 for p in sorted((ROOT / "launch").rglob("*.py"))}
+    assert offenders and not any(offenders.values()), offenders
+
+
 def test_the_check_above_sees_an_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from streamlit import session_state\n")
@@ -170,8 +180,7 @@ def test_core_imports_neither_ui_nor_pages_and_ui_not_the_pages():
 
 
 # Cycles known today, each to be removed from this list by the change that breaks it
-# (the test fails once a listed cycle is gone, as it does for a new one). None: the
-# ui.cache <-> ui.state cycle ended with the Streamlit-free ui.settings (issue 9, point 3).
+# (the test fails once a listed cycle is gone, as it does for a new one).
 KNOWN_CYCLES: list[list[str]] = []
 
 

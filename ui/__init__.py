@@ -1,2 +1,4 @@
-"""Streamlit-side helpers shared by the pages: the sidebar (ui.sidebar) and its
-Streamlit-free settings (ui.settings), URL notices (ui.url), caching, long work, charts."""
+"""Streamlit-side code shared by the pages, one job per folder: the app's state
+(`ui.state`: sidebar, settings, URL binding, caches), what the pages draw
+(`ui.charts`, one module per page, and `ui.components`), per-server work
+(`ui.server`), the exports (`ui.export`) and the menu (`ui.page_index`)."""

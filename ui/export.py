@@ -24,17 +24,17 @@ from core.views.precision import precision_figure, precision_view
 from core.views.race import race_figure, race_view
 from core.views.scale import scale_figure, scale_view
 from core.views.workbench import workbench_arrays, workbench_figure
-from ui import cpu_devices
-from ui.settings import UPLOAD, Settings
+from launch import cpu_devices
+from ui.state.settings import UPLOAD, Settings
 
 __all__ = ["CPU_DEVICES_PREAMBLE", "EXPORTS", "data_source", "export_files", "reproduce_control"]
 
 
 def _cpu_devices_preamble() -> str:
-    """The app's own request for one CPU device per core (ui/cpu_devices.py), as a preamble."""
+    """The app's own request for one CPU device per core (launch/cpu_devices.py), as a preamble."""
     return "\n".join([
         "# Before JAX starts: one CPU device per core, as the app asks for it (its",
-        "# ui/cpu_devices.py, below): XLA reads the count once, when JAX starts. An",
+        "# launch/cpu_devices.py, below): XLA reads the count once, when JAX starts. An",
         "# XLA_FLAGS of your own that sets the count wins.",
         "import os",
         "import sys",

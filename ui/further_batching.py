@@ -19,9 +19,9 @@ from core.lessons.further.collectives import COLLECTIVE_ROWS
 from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
 from core.views.further import newton_inputs
-from ui.charts import matrix_heatmap
-from ui.further_charts import noise_scatter, size_lines, steps_chart, time_bars
-from ui.settings import grid_label
+from ui.charts.shared import matrix_heatmap
+from ui.charts.further import noise_scatter, size_lines, steps_chart, time_bars
+from ui.state.settings import grid_label
 
 __all__ = ["render_collectives", "render_control", "render_random", "render_jacobians",
            "source", "once_per_key"]

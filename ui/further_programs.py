@@ -19,8 +19,8 @@ from core.lessons.further.timed import format_timing
 from core.precision import dtype_scope
 from ui.further_batching import (COLLECTIVE_MAX_ROWS, COND_FRACTIONS, CONTROL_MAX_ROWS, SWEEP_SIZES,
                                  once_per_key, source)
-from ui.further_charts import equation_bars, memory_chart
-from ui.words import counted
+from ui.charts.further import equation_bars, memory_chart
+from ui.charts.words import counted
 
 __all__ = ["render_memory", "render_forms", "render_custom", "render_devices", "tab_controls"]
 

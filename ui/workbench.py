@@ -19,7 +19,7 @@ from core.views.workbench import FRAME_COUNT, FRAME_SIDE, frame_gammas  # the ex
 from core.workbench.examples import EXAMPLES
 from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
-from ui.url import WORKBENCH_PARAM_PREFIX, bound
+from ui.state.url import WORKBENCH_PARAM_PREFIX, bound
 
 __all__ = ["SOURCE_KEY", "LIVE_KEY", "DEFAULT_EXAMPLE", "PARAM_GRID", "FRAME_COUNT", "FRAME_SIDE",
            "example_menu", "source_box", "checked", "show_refusal", "param_controls",

@@ -199,7 +199,7 @@ def test_auto_row_names_its_pick_by_label_not_internal_id():
 def test_scaling_reports_no_clear_crossover_when_repeats_overlap():
     from core.bench.race import RaceRow, crossovers
     from core.bench.timing import TimingResult
-    from ui.race_charts import scaling_chart
+    from ui.charts.race import scaling_chart
 
     def row(method, n, times):
         return RaceRow(method, METHODS[method].label, False, "ok",
@@ -247,7 +247,7 @@ def test_a_compile_served_from_a_cache_says_so():
     # The issue: "compile (once)" read 720 µs, a cache hit, as if it were a compile.
     from core.bench.race import RaceRow
     from core.bench.timing import TimingResult
-    from ui.race_charts import race_table, race_time_chart
+    from ui.charts.race import race_table, race_time_chart
 
     def row(method, cache):
         timing = TimingResult(times_s=(1e-3,), compile_s=7.2e-4, compile_cache=cache)

@@ -1,4 +1,4 @@
-"""The app keeps its compiled programs on disk (ui/compile_cache.py): a second server reads
+"""The app keeps its compiled programs on disk (ui/server/compile_cache.py): a second server reads
 them back instead of compiling again, the folder is bounded, and a process the app spawns
 (the workbench's worker) does not inherit the cache."""
 
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ui.compile_cache import CACHE_DIR_ENV, MAX_BYTES, cache_dir
+from ui.server.compile_cache import CACHE_DIR_ENV, MAX_BYTES, cache_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,9 +27,9 @@ def child_cache_dir(queue):
 
 
 def main():
-    from ui.cpu_devices import split_cpu_into_devices
+    from launch.cpu_devices import split_cpu_into_devices
     split_cpu_into_devices()
-    from ui.compile_cache import enable_compilation_cache
+    from ui.server.compile_cache import enable_compilation_cache
     folder = enable_compilation_cache()
     import jax, jax.numpy as jnp, jax.monitoring
     counts = {"hits": 0, "misses": 0}

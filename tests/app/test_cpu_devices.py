@@ -1,5 +1,5 @@
 """app.py splits the CPU into one JAX device per core before JAX starts
-(ui/cpu_devices.py), unless the user's XLA_FLAGS says otherwise."""
+(launch/cpu_devices.py), unless the user's XLA_FLAGS says otherwise."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.cpu_devices import COUNT_FLAG, MAX_CPU_DEVICES, split_cpu_into_devices
+from launch.cpu_devices import COUNT_FLAG, MAX_CPU_DEVICES, split_cpu_into_devices
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def _devices_in_fresh_python(xla_flags: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     if xla_flags is not None:
         env["XLA_FLAGS"] = xla_flags
-    code = ("from ui.cpu_devices import split_cpu_into_devices; split_cpu_into_devices(); "
+    code = ("from launch.cpu_devices import split_cpu_into_devices; split_cpu_into_devices(); "
             "import jax; print(jax.device_count(), jax.devices()[0].platform)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120, check=True)

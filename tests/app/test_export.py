@@ -103,8 +103,8 @@ def test_gram_export_of_a_changed_view_pools_like_the_screen(tmp_path):
 
 def test_gram_export_of_an_upload_reads_the_file_the_user_names_and_gives_the_pages_K(tmp_path):
     from core.data import load_table
-    from ui.cache import load_data
-    from ui.settings import UPLOAD, Settings, Upload
+    from ui.state.cache import load_data
+    from ui.state.settings import UPLOAD, Settings, Upload
 
     rows = np.random.default_rng(3).normal(size=(90, 3)).round(4)
     csv = tmp_path / "mine.csv"

@@ -15,7 +15,7 @@ from core.lessons.spectrum import spectrum
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 from core.scale import MAX_POOLED_SIDE
 from ui.components.live_heatmap import decode_exact
-from ui.settings import grid_label, snap_gamma
+from ui.state.settings import grid_label, snap_gamma
 
 PAGE = "gram.py"
 
@@ -182,7 +182,7 @@ def test_rbf_spectrum_is_not_called_indefinite():
 
 def test_periodic_kernel_starts_from_its_own_data_defaults_and_shows_the_classes():
     from core.kernels import KERNELS, default_params_for
-    from ui.settings import log_grid, snap_log
+    from ui.state.settings import log_grid, snap_log
 
     spec = next(p for p in KERNELS["periodic"].params if p.name == "period")
     periods = log_grid(spec.low, spec.high, spec.default)  # the sidebar's period grid

@@ -8,7 +8,7 @@ import pytest
 
 from core.scale.pooling import pool_mean
 from core.scale import MAX_POOLED_SIDE
-from ui.charts import matrix_heatmap
+from ui.charts.shared import matrix_heatmap
 
 LIMIT_BYTES = 1_500_000
 

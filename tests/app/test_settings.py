@@ -1,4 +1,4 @@
-"""ui/settings.py without Streamlit: the log grids, snapping, and what Settings keys on."""
+"""ui/state/settings.py without Streamlit: the log grids, snapping, and what Settings keys on."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import sys
 import numpy as np
 
 from tests.app.conftest import ROOT
-from ui.settings import GAMMAS, UPLOAD, Settings, Upload, log_grid, snap_gamma, snap_log
+from ui.state.settings import GAMMAS, UPLOAD, Settings, Upload, log_grid, snap_gamma, snap_log
 
 
 def test_settings_import_no_streamlit():
-    code = "import sys, ui.settings; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, ui.state.settings; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

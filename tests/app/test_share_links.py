@@ -5,7 +5,7 @@ the address bar holds it (a selectbox or radio writes its label, a select_slider
 its formatted option, a multiselect one parameter per choice), and the value the
 control must then show, taken from the page's own definitions. Streamlit's
 binding does the seeding; these tests prove every control is bound, and that
-ui/url.py says when a value was refused.
+ui/state/url.py says when a value was refused.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from core.kernels.functions import KERNELS
 from tests.app.conftest import (address_bar, metric, no_exception, open_page, plotly_figures,
                                 widget)
 from tests.test_architecture import EXPECTED_PAGES
-from ui.settings import GAMMAS, N_MAX, snap_gamma
-from ui.url import is_known
+from ui.state.settings import GAMMAS, N_MAX, snap_gamma
+from ui.state.url import is_known
 
 PAGES = ["overview.py", "gram.py", "race.py", "anatomy.py",
          "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py", "fit.py",
@@ -149,7 +149,7 @@ def test_a_url_with_every_control_set_reproduces_the_page(page):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_bound_control_is_a_known_url_parameter(page):
-    """A page's bound widgets use names ui/url.py knows, so its URL is never called unknown."""
+    """A page's bound widgets use names ui/state/url.py knows, so its URL is never called unknown."""
     at = open_page(page)
     bound = set()
     for kind in ("selectbox", "select_slider", "slider", "radio", "number_input", "toggle",
@@ -271,7 +271,7 @@ def _away_from_default(spec, now: float) -> float:
     data's is 141: the value a fixed widget default dropped from the URL), else a
     value a few steps away.
     """
-    from ui.settings import log_grid
+    from ui.state.settings import log_grid
 
     if spec.log:
         grid = log_grid(spec.low, spec.high, spec.default)

@@ -12,7 +12,7 @@ from core.data import load_dataset
 from core.kernels.functions import median_heuristic_gamma
 from tests.app.conftest import ROOT, no_exception, open_page, url_value, widget
 from tests.test_architecture import EXPECTED_PAGES
-from ui.settings import snap_gamma
+from ui.state.settings import snap_gamma
 
 PAGE = "gram.py"
 DATA = ROOT / "tests" / "data"
@@ -196,10 +196,10 @@ def test_url_values_are_shown_as_code_never_as_markdown():
 
 def _sidebar_widgets(at) -> dict[str, bool]:
     """{key: shown} for every keyed widget in the sidebar; shown is False for one drawn
-    in the hidden container (ui.sidebar.UNUSED_KEY: still bound, not on screen)."""
+    in the hidden container (ui.state.sidebar.UNUSED_KEY: still bound, not on screen)."""
     from streamlit.testing.v1.element_tree import Block
 
-    from ui.sidebar import UNUSED_KEY
+    from ui.state.sidebar import UNUSED_KEY
 
     found: dict[str, bool] = {}
 

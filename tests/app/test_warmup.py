@@ -1,4 +1,4 @@
-"""The warm-up (ui/warmup.py) compiles what each page it covers needs at its defaults: after
+"""The warm-up (ui/server/warmup.py) compiles what each page it covers needs at its defaults: after
 it, opening those pages compiles no JAX program (a first visitor does not wait for one)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.warmup import STEPS, warmup_enabled
+from ui.server.warmup import STEPS, warmup_enabled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # covers through app.py in AppTest, counting the backend compilations JAX reports per page.
 AFTER_WARMUP = """
 import json, sys
-from ui.cpu_devices import split_cpu_into_devices
+from launch.cpu_devices import split_cpu_into_devices
 split_cpu_into_devices()
 import jax.monitoring
 from streamlit.testing.v1 import AppTest
-from ui import warmup
+from ui.server import warmup
 from ui.page_index import PAGES
 
 compiled, page = {}, ["warm-up"]

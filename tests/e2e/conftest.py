@@ -120,7 +120,7 @@ def warm_up(server: Server, tabs: Any) -> None:
 
 @pytest.fixture(scope="session")
 def server(e2e_ready: None, tabs: Any) -> Iterator[Server]:
-    # No background warm-up (ui/warmup.py): this server also serves the tests marked
+    # No background warm-up (ui/server/warmup.py): this server also serves the tests marked
     # `alone`, which measure its CPU; tests/e2e/test_warmup.py starts its own with it.
     with run_server(env={"VMAP_WARMUP": "0"}) as s:
         warm_up(s, tabs)

@@ -14,7 +14,7 @@ Playwright (`page.route_web_socket`), the Seed's rerun request is held back, and
 is sent to the server right before the page switch's request, back to back, as a
 loaded server receives them. Whether Streamlit then merges the two or starts the
 seed's run and cuts it short for the switch, the next page must show the new seed
-(ui.url.page_run and `_unsent`). In the runs made here the server merged them: with
+(ui.state.url.page_run and `_unsent`). In the runs made here the server merged them: with
 the address-bar part of the fix switched off the race page showed seed 4; the
 cut-short path (the preset from the session's value) is reasoned from Streamlit's
 code, not forced by this test.

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ui.fit_charts import SURFACE_TITLE
+from ui.charts.fit import SURFACE_TITLE
 
 pytestmark = pytest.mark.e2e
 

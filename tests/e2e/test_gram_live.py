@@ -20,7 +20,7 @@ from core.kernels import KERNELS
 from core.kernels.profiles import DISTANCE_PROFILES
 from core.scale.summary import cell_summary, decode_rules, preview_from_rules
 from core.lessons.projection import pca_2d
-from ui.settings import grid_label
+from ui.state.settings import grid_label
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ persisted widget's value over to the next page only for widgets found in
 only in `_new_widget_state` (no later run has compacted it), so it is dropped,
 and the new page's widget (a new element id: ids include the page's script
 hash) starts at its default. After any second run on the first page the values
-survive. The app's mitigation (`ui.url.page_run`, used by app.py) presets each
+survive. The app's mitigation (`ui.state.url.page_run`, used by app.py) presets each
 control in the first full run after a page switch to the value the session holds
 for it (the value it showed last, or a newer one whose run the switch cut short;
 tests/e2e/test_change_then_switch.py covers a change the server had not yet run),

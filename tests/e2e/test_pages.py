@@ -30,7 +30,7 @@ LIVE_CANVAS = {"workbench"}
 # Pages whose charts do not use the sidebar's data (they draw their own).
 OWN_DATA = {"precision", "scale"}
 # The shared sidebar controls each page shows (the others are drawn hidden:
-# ui.sidebar.render_sidebar's `uses`); a page not listed shows all three.
+# ui.state.sidebar.render_sidebar's `uses`); a page not listed shows all three.
 SIDEBAR_SHOWS = {
     "precision": set(),  # only the Seed
     "kernels": {"data", "precision"},  # its own kernel and gamma

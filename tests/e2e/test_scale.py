@@ -40,7 +40,7 @@ def test_the_block_engine_draws_its_result(app, screenshot_dir):
     app.open_page(PAGE)
     assert "Nothing computed yet" in app.main_text() and not app.plots()
     # app.py splits the CPU into one JAX device per core (at most 8), and the engine
-    # shards its rows over every device (ui/cpu_devices.py).
+    # shards its rows over every device (launch/cpu_devices.py).
     devices = min(len(os.sched_getaffinity(0)), 8)
     assert f"{devices} CPU device{'s' if devices > 1 else ''}, each walking" in app.main_text()
     app.button("Compute").click()

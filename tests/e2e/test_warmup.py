@@ -1,4 +1,4 @@
-"""The background warm-up (ui/warmup.py) never makes a visitor wait for it: with the
+"""The background warm-up (ui/server/warmup.py) never makes a visitor wait for it: with the
 warm-up thread started and held (VMAP_WARMUP_HOLD), the first visitor's page and the next
 page they open are drawn; released, the warm-up runs to its end on the same server."""
 

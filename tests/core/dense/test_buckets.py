@@ -107,7 +107,7 @@ def _backend_compiles(run) -> int:
 def test_two_hundred_sizes_compile_at_most_one_program_per_bucket():
     # The paths the app runs per N: the Gram explorer's distances (sqdist_for),
     # the registry's jitted methods (compute, as the race's reference and "auto"
-    # run them), the row panels and the other kernels' Method I (ui.cache).
+    # run them), the row panels and the other kernels' Method I (ui.state.cache).
     sizes = np.unique(np.linspace(10, 400, 200).astype(int))
     assert len(sizes) == 200
     buckets = {bucket_size(n) for n in sizes}

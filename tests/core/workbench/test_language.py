@@ -236,7 +236,7 @@ def test_concurrent_calls_share_no_counters():
 
 
 def test_reserved_names_cover_the_sidebar_and_the_kernel_parameters():
-    from ui.url import SIDEBAR_KEYS
+    from ui.state.url import SIDEBAR_KEYS
 
     assert SIDEBAR_KEYS - {"gamma"} <= RESERVED_PARAM_NAMES
     assert "gamma" not in RESERVED_PARAM_NAMES

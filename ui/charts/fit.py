@@ -1,6 +1,6 @@
 """Charts of the Fit page: the LML surface with the climb's path, the 1-D fit, held-out checks.
 
-Same conventions as `ui.charts`: a title, axis titles, hover values, NumPy arrays
+Same conventions as `ui.charts.shared`: a title, axis titles, hover values, NumPy arrays
 to Plotly, Viridis for values. The surface is drawn in log10 coordinates with
 ticks labelled in real units; cells where K has no Cholesky factor are NaN and
 left blank (Plotly draws no contour there, and no hover says "nan").

@@ -16,7 +16,7 @@ Set through `jax.config` in the app's process only, never through environment va
 a process this one spawns (the workbench's worker) starts from JAX's defaults, with no
 cache unless it asks for one. JAX reads the settings on its first compilation, so
 app.py calls `enable_compilation_cache()` first thing, before any page runs; JAX is
-imported only inside that call, after `split_cpu_into_devices` (ui/cpu_devices.py).
+imported only inside that call, after `split_cpu_into_devices` (launch/cpu_devices.py).
 """
 
 from __future__ import annotations

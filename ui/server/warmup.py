@@ -6,7 +6,7 @@ app.py calls `start_warmup()` at the end of every run: the first call of the pro
 `st.cache_resource`) starts one daemon thread, after the first visitor's page has been
 drawn. The thread then calls, page by page in menu order, the functions each page calls at
 its default settings (the same functions, shapes and dtypes, so the jit caches, and the
-`st.cache_data` entries of ui/cache.py where a page uses them, are the ones the page will
+`st.cache_data` entries of ui/state/cache.py where a page uses them, are the ones the page will
 find), and ends.
 
 It gives way to visitors: before each step it waits until no page's script is running
@@ -92,10 +92,10 @@ def _lowest_priority() -> None:
 
 def _sidebar_data():
     """The sidebar's default data (the first dataset, N = 400, noise 0.1, seed 0, float32)
-    as ui.cache.load_data gives it, and its median-heuristic gamma on the slider's grid."""
+    as ui.state.cache.load_data gives it, and its median-heuristic gamma on the slider's grid."""
     from core.data import DATASETS, load_dataset
     from core.kernels.functions import median_heuristic_gamma
-    from ui.settings import DEFAULT_N, snap_gamma
+    from ui.state.settings import DEFAULT_N, snap_gamma
 
     name = next(iter(DATASETS))
     noise = 0.1 if DATASETS[name].uses_noise else 0.0

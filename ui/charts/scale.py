@@ -13,7 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.charts import pooled_heatmap_figure, value_histogram
+from ui.charts.shared import pooled_heatmap_figure, value_histogram
 
 __all__ = ["pooled_heatmap", "row_sum_profile", "row_sum_histogram", "format_duration",
            "format_count"]

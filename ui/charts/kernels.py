@@ -1,6 +1,6 @@
 """Plotly figures of the Kernel lab: kernel profiles, GP draws, spectra against gamma.
 
-Same conventions as `ui.charts`: title, axis titles with units, hover values,
+Same conventions as `ui.charts.shared`: title, axis titles with units, hover values,
 NumPy arrays, Viridis for values, the Streamlit theme's colours for lines.
 """
 

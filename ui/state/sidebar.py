@@ -2,13 +2,13 @@
 
 Each page calls `render_sidebar()` first, so the sidebar works both under
 `st.navigation` (app.py runs the page) and when a page runs alone. Every control
-is keyed by its URL parameter name and drawn with `ui.url.bound`: Streamlit keeps
+is keyed by its URL parameter name and drawn with `ui.state.url.bound`: Streamlit keeps
 its value across pages and mirrors it in the address bar, so a copied URL
 reproduces the view. A page names the sections it uses (`render_sidebar(uses=...)`):
 the controls of the others are drawn in a hidden container, so they stay in the URL
 and keep their values for the other pages while the page shows only what changes
 it. The sidebar owns the upload: it validates the file, keeps
-the last good one, and hands it to pages inside `Settings` (ui/cache.py's
+the last good one, and hands it to pages inside `Settings` (ui/state/cache.py's
 `load_data` reads it from there).
 
 gamma is the widget key "gamma". It follows a default computed from the current
@@ -30,11 +30,11 @@ from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_t
 from core.dense.methods import METHODS
 from core.errors import DataError
 from core.kernels.functions import DATA_DEFAULT_RULES, KERNELS
-from ui.cache import data_defaults
+from ui.state.cache import data_defaults
 from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
-from ui.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload, grid_label,
+from ui.state.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload, grid_label,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
-from ui.url import bound, code, from_link, start
+from ui.state.url import bound, code, from_link, start
 
 __all__ = ["render_sidebar", "gamma_slider", "data_default_note", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
 

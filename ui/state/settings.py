@@ -1,7 +1,7 @@
 """What the user chose, without Streamlit: `Settings`, the upload it points at, log grids.
 
-The sidebar (ui/sidebar.py) fills a `Settings` from its widgets; pages and
-ui/cache.py read only this. Nothing here imports Streamlit, so the grids and
+The sidebar (ui/state/sidebar.py) fills a `Settings` from its widgets; pages and
+ui/state/cache.py read only this. Nothing here imports Streamlit, so the grids and
 the snapping are testable on their own.
 """
 

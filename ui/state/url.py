@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ui.settings import GAMMAS, grid_label, kernel_param_specs, log_grid
+from ui.state.settings import GAMMAS, grid_label, kernel_param_specs, log_grid
 
 __all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "WORKBENCH_PARAM_PREFIX", "KNOWN_KEYS", "bound", "start", "code", "from_link",
            "page_run"]

@@ -1,6 +1,6 @@
 """Charts of the vmap anatomy page: timings of the batched forms, the late-binding trap.
 
-Same conventions as `ui.charts`: a title, axis titles with units, hover values,
+Same conventions as `ui.charts.shared`: a title, axis titles with units, hover values,
 NumPy arrays to Plotly, the default Streamlit theme for light and dark.
 """
 

@@ -1,6 +1,6 @@
 """Charts of the Gradients page: gradient norms, a kernel's gradient field, s(gamma).
 
-Same conventions as `ui.charts`: a title, axis titles with units, hover values,
+Same conventions as `ui.charts.shared`: a title, axis titles with units, hover values,
 NumPy arrays to Plotly (arrows are NaN-separated segments, not lists), Viridis
 for values, the default Streamlit theme for light and dark.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.settings import grid_label
+from ui.state.settings import grid_label
 
 __all__ = ["gradient_norm_scatter", "gradient_field_chart", "summary_value_chart",
            "summary_derivative_chart", "arrow_segments"]

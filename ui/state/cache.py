@@ -22,7 +22,7 @@ from core.views.data import builtin_data, subsample_rows
 from core.views.gram import named_kernel_gram
 
 if TYPE_CHECKING:
-    from ui.settings import Settings
+    from ui.state.settings import Settings
 
 __all__ = ["Data", "load_data", "heuristic_gamma", "data_defaults", "sqdist", "gram_matrix"]
 

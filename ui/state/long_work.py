@@ -1,5 +1,5 @@
 """Helpers for pages that run long work: abandoning a computation as soon as the
-user asks for something else. (Choices survive page visits through `ui.url.bound`.)"""
+user asks for something else. (Choices survive page visits through `ui.state.url.bound`.)"""
 
 from __future__ import annotations
 

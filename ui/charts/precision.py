@@ -1,6 +1,6 @@
 """Plotly figures of the Precision lab: error against offset, on log-log axes.
 
-Same conventions as `ui.charts`: title, axis titles with units, hover values,
+Same conventions as `ui.charts.shared`: title, axis titles with units, hover values,
 NumPy arrays, the Streamlit theme's colours (light and dark).
 """
 
