@@ -28,7 +28,7 @@ from core.lessons.anatomy import (
 )
 from core.precision import dtype_scope
 from core.lessons.predict import BATCHED_PREDICTS, init_params, late_binding_demo, predict
-from core.bench.timing import format_seconds, format_timing
+from core.bench.report import format_seconds, format_timing
 from core.views.anatomy import LATE_BINDING_ROWS, MATMUL_MAX_ROWS, PREDICT_MAX_ROWS
 from ui.charts.anatomy import late_binding_chart, timing_bars
 from ui.state.cache import load_data

@@ -25,7 +25,7 @@ from core.lessons.predict import (
     per_sample_grads_loop_jit,
 )
 from core.lessons.projection import pca_2d
-from core.bench.timing import format_ratio, format_seconds, format_timing
+from core.bench.report import format_ratio, format_seconds, format_timing
 from ui.charts.anatomy import timing_bars
 from ui.state.cache import heuristic_gamma, load_data
 from ui.charts.shared import value_histogram

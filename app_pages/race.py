@@ -17,7 +17,8 @@ from core.dense.methods import METHODS
 from core.precision import dtype_scope
 from core.bench.race import BASELINE, REFERENCE, RaceRow, crossovers, race, scaling_race
 from core.bench.records import race_csv
-from core.bench.timing import TimingCancelled, environment_info, format_seconds
+from core.bench.timing import TimingCancelled, environment_info
+from core.bench.report import format_seconds
 from ui.state.cache import heuristic_gamma, load_data
 from ui.export import data_source, reproduce_control
 from ui.charts.race import (

@@ -25,7 +25,7 @@ from core.dense.memory import DENSE_MEMORY_BUDGET_BYTES, check_dense_budget, den
 from core.dense.methods import get_method, resolve
 from core.scale.pooling import pool_mean
 from core.scale.synthetic import MAX_SCALE_FEATURES, SCALE_DATASETS, synthetic_points
-from core.bench.timing import format_seconds
+from core.bench.report import format_seconds
 from core.scale import MAX_POOLED_SIDE
 from ui.charts.scale import (
     format_count,

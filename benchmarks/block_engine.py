@@ -54,7 +54,8 @@ from core.kernels.functions import median_heuristic_gamma  # noqa: E402
 from core.dense.memory import format_bytes  # noqa: E402
 from core.dense.methods import METHODS  # noqa: E402
 from core.scale.synthetic import synthetic_points  # noqa: E402
-from core.bench.timing import block, environment_info, format_seconds  # noqa: E402
+from core.bench.timing import block, environment_info  # noqa: E402
+from core.bench.report import format_seconds  # noqa: E402
 
 DENSE_N = 8000
 D = 4

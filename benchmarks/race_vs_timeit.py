@@ -42,7 +42,8 @@ import numpy as np  # noqa: E402
 
 from core.bench.race import race, standard_normal_data  # noqa: E402
 from core.compile_options import COMPILER_OPTIONS  # noqa: E402
-from core.bench.timing import environment_info, format_seconds, settle_allocator  # noqa: E402
+from core.bench.timing import environment_info, settle_allocator  # noqa: E402
+from core.bench.report import format_seconds  # noqa: E402
 from core.dense import METHODS, choose_auto  # noqa: E402
 from core.kernels.functions import median_heuristic_gamma  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402

@@ -13,7 +13,8 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from core.bench.timing import TimingResult, format_seconds
+from core.bench.timing import TimingResult
+from core.bench.report import format_seconds
 from core.errors import UserCodeError
 from core.views.workbench import FRAME_COUNT, FRAME_SIDE, frame_gammas  # the export's grid too
 from core.workbench.examples import EXAMPLES

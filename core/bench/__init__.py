@@ -9,9 +9,17 @@ from core.bench.timing import (  # noqa: F401
     TimingResult,
     block,
     environment_info,
-    format_seconds,
     time_call,
     time_jitted,
+)
+from core.bench.report import (  # noqa: F401
+    format_ratio,
+    format_seconds,
+    format_timing,
+)
+from core.bench.interleave import (  # noqa: F401
+    Interleaved,
+    time_interleaved,
 )
 from core.bench.race import (  # noqa: F401
     BASELINE,
@@ -29,6 +37,7 @@ from core.bench.records import (  # noqa: F401
 
 __all__ = [
     "BASELINE",
+    "Interleaved",
     "REFERENCE",
     "RaceRow",
     "TimingCancelled",
@@ -36,12 +45,15 @@ __all__ = [
     "block",
     "crossovers",
     "environment_info",
+    "format_ratio",
     "format_seconds",
+    "format_timing",
     "race",
     "race_csv",
     "race_records",
     "scaling_race",
     "standard_normal_data",
     "time_call",
+    "time_interleaved",
     "time_jitted",
 ]

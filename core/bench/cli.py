@@ -17,7 +17,8 @@ from core.dense.methods import METHODS
 from core.precision import SUPPORTED_DTYPES, dtype_scope
 from core.bench.records import race_csv
 from core.bench.race import BASELINE, RaceRow, race, standard_normal_data
-from core.bench.timing import environment_info, format_seconds
+from core.bench.timing import environment_info
+from core.bench.report import format_seconds
 
 __all__ = ["build_parser", "format_table", "main"]
 

@@ -21,7 +21,8 @@ from core.kernels.distances import check_feature_sizes
 from core.kernels.functions import median_heuristic_gamma
 from core.dense import METHODS, GramMethod, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
-from core.bench.timing import TimingCancelled, TimingResult, format_seconds, time_call, time_jitted
+from core.bench.timing import TimingCancelled, TimingResult, time_call, time_jitted
+from core.bench.report import format_seconds
 
 __all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "race_label", "scaling_race",
            "crossovers", "standard_normal_data"]

@@ -23,10 +23,9 @@ from core.bench.compiles import cache_used, fresh_program, no_persistent_writes,
 from core.compile_options import COMPILER_OPTIONS
 from core.errors import CoreError
 
-__all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "settle_threads",
-           "time_call", "time_jitted",
-           "environment_info", "format_seconds", "format_timing", "ratio_interval",
-           "format_ratio"]
+__all__ = ["TimingCancelled", "TimingResult", "Compiled", "block", "settle_allocator", "settle_threads",
+           "time_call", "compile_ahead", "time_jitted",
+           "environment_info"]
 
 
 class TimingCancelled(CoreError):
@@ -49,6 +48,8 @@ class TimingResult:
         disk (then `compile_s` is a lookup, not a compile). Always "" without
         `compile_s`.
       stopped_early: the time budget ended the run before all repeats were made.
+      run_id: set by `time_interleaved` (core.bench.interleave): results with the
+        same id were timed round by round together, sample i of each in round i.
     """
 
     times_s: tuple[float, ...]
@@ -57,6 +58,7 @@ class TimingResult:
     trace_s: float | None = None
     compile_cache: str = ""
     stopped_early: bool = False
+    run_id: int | None = None
 
     @property
     def repeats(self) -> int:
@@ -237,20 +239,40 @@ def time_call(
                         first_call_s=warmup_times[0] if warmup_times else None)
 
 
-def time_jitted(
+@dataclasses.dataclass(frozen=True)
+class Compiled:
+    """`jax.jit(fn)` compiled ahead of time for some arguments.
+
+    Attributes:
+      executable: the compiled program; it takes `dynamic_args` (the static ones baked in).
+      dynamic_args: the arguments that were not static, in order.
+      compile_s, trace_s, compile_cache: as in `TimingResult`.
+    """
+
+    executable: Any
+    dynamic_args: tuple
+    compile_s: float
+    trace_s: float
+    compile_cache: str
+
+    def __call__(self) -> Any:
+        return self.executable(*self.dynamic_args)
+
+
+def compile_ahead(
     fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
     donate_argnums: int | Sequence[int] = (),
     compiler_options: Mapping[str, Any] | None = COMPILER_OPTIONS, fresh: bool = False,
-    **time_call_kwargs: Any,
-) -> tuple[TimingResult, Any]:
-    """Compile `jax.jit(fn)` ahead of time for `args`, then time the executable.
+    clock: Callable[[], float] = time.perf_counter,
+) -> Compiled:
+    """Trace, lower and compile `jax.jit(fn)` for `args`, timing each part.
 
     Call it inside the arguments' `dtype_scope`: the executable accepts only the
     x64 mode it was compiled under.
 
     Args:
       fn, args: the function and all its arguments (static ones included).
-      static_argnums, donate_argnums: passed to `jax.jit`. Every repeat gets the
+      static_argnums, donate_argnums: passed to `jax.jit`. Every call gets the
         same buffers, so donate only where the backend ignores it (CPU).
       compiler_options: passed to `jax.jit`; by default the project's
         (`core.compile_options`), which every compiled method of the race runs with.
@@ -259,18 +281,12 @@ def time_jitted(
         then always a real trace + lower + XLA compile (what a first call costs in
         a new process), and the program is not written to the persistent cache.
         Without it, a program JAX already holds is reported as a cache hit
-        (`TimingResult.compile_cache`).
-      **time_call_kwargs: `warmup`, `repeats`, `budget_s`, ... as in `time_call`.
-
-    Returns:
-      `(result, output)`: timings with `compile_s`, `trace_s` and `compile_cache`
-      set; the last output.
+        (`compile_cache`).
     """
     static = {i + len(args) if i < 0 else i for i in np.atleast_1d(static_argnums).tolist()}
     program = fresh_program(fn) if fresh else fn
     jitted = jax.jit(program, static_argnums=tuple(sorted(static)),
                      donate_argnums=donate_argnums, compiler_options=compiler_options)
-    clock = time_call_kwargs.get("clock", time.perf_counter)
     with watch_compile() as counts, (no_persistent_writes() if fresh
                                       else contextlib.nullcontext()):
         start = clock()
@@ -278,17 +294,41 @@ def time_jitted(
         trace_s = clock() - start
         compiled = traced.lower().compile()
         compile_s = clock() - start
+    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+    return Compiled(compiled, dynamic, compile_s, trace_s, cache_used(counts))
+
+
+def time_jitted(
+    fn: Callable[..., Any], *args: Any, static_argnums: int | Sequence[int] = (),
+    donate_argnums: int | Sequence[int] = (),
+    compiler_options: Mapping[str, Any] | None = COMPILER_OPTIONS, fresh: bool = False,
+    **time_call_kwargs: Any,
+) -> tuple[TimingResult, Any]:
+    """Compile `jax.jit(fn)` ahead of time for `args` (`compile_ahead`), then time
+    the executable with `time_call`.
+
+    Args:
+      fn, args, static_argnums, donate_argnums, compiler_options, fresh: as in
+        `compile_ahead`.
+      **time_call_kwargs: `warmup`, `repeats`, `budget_s`, ... as in `time_call`.
+
+    Returns:
+      `(result, output)`: timings with `compile_s`, `trace_s` and `compile_cache`
+      set; the last output.
+    """
+    clock = time_call_kwargs.get("clock", time.perf_counter)
+    program = compile_ahead(fn, *args, static_argnums=static_argnums,
+                            donate_argnums=donate_argnums, compiler_options=compiler_options,
+                            fresh=fresh, clock=clock)
     last_out = [None]
 
-    def call(*dynamic_args: Any) -> Any:
-        last_out[0] = compiled(*dynamic_args)
+    def call() -> Any:
+        last_out[0] = program()
         return last_out[0]
 
-    # The compiled executable takes only the non-static arguments.
-    dynamic = [a for i, a in enumerate(args) if i not in static]
-    result = time_call(call, *dynamic, **time_call_kwargs)
-    return dataclasses.replace(result, compile_s=compile_s, trace_s=trace_s,
-                               compile_cache=cache_used(counts)), last_out[0]
+    result = time_call(call, **time_call_kwargs)
+    return dataclasses.replace(result, compile_s=program.compile_s, trace_s=program.trace_s,
+                               compile_cache=program.compile_cache), last_out[0]
 
 
 def environment_info() -> dict[str, Any]:
@@ -307,49 +347,3 @@ def environment_info() -> dict[str, Any]:
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "timestamp_utc": now.isoformat(timespec="seconds"),
     }
-
-
-def format_seconds(s: float | None, digits: int = 3) -> str:
-    """A duration to `digits` significant figures in s, ms, µs or ns ("12.3 ms", "1.20 s")."""
-    if s is None or not np.isfinite(s):
-        return "n/a"
-    s = float(f"{s:.{digits}g}")  # round first, so 0.9996 s reads "1.00 s", not "1000 ms"
-    units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
-    # Below 1 ns stays in ns ("0.52 ns", the block engine's cost per entry); only 0 reads "s".
-    unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[-1] if s else units[0])
-    v = s / scale
-    # Digits before the point; below 1 (only ns gets there) the zeros after it count too.
-    whole = len(str(int(abs(v)))) if abs(v) >= 1 or v == 0 else 1 + int(np.floor(np.log10(abs(v))))
-    return f"{v:.{max(digits - whole, 0)}f} {unit}"
-
-
-def format_timing(t: TimingResult) -> str:
-    """Median and spread to 2 significant figures: "1.2 ms (IQR 0.10 ms, 7 runs)".
-
-    Two figures because repeat-to-repeat noise on a shared machine is rarely below
-    a few per cent; the interquartile range says how far to trust them.
-    """
-    return (f"{format_seconds(t.median_s, 2)} (IQR {format_seconds(t.spread_s, 2)}, "
-            f"{t.repeats} run{'s' if t.repeats != 1 else ''})")
-
-
-def ratio_interval(slow: TimingResult, fast: TimingResult) -> tuple[float, float, float]:
-    """`slow / fast` as (ratio of medians, low, high), from the quartiles of each.
-
-    low = slow's 25th percentile over fast's 75th, high = 75th over 25th: the
-    ratio's range when both timings vary within their interquartile ranges.
-    """
-    (s25, s75), (f25, f75) = slow.quartiles_s, fast.quartiles_s
-    return slow.median_s / fast.median_s, s25 / f75, s75 / f25
-
-
-def _fig2(x: float) -> str:
-    """x to 2 significant figures, thousands separated: "1,700", "12", "0.95"."""
-    x = float(f"{x:.2g}")
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}" if abs(x) < 1 else f"{x:.1f}"
-
-
-def format_ratio(slow: TimingResult, fast: TimingResult) -> str:
-    """`ratio_interval` to 2 significant figures: "12×, range 9.5–15×"."""
-    ratio, low, high = ratio_interval(slow, fast)
-    return f"{_fig2(ratio)}×, range {_fig2(low)}–{_fig2(high)}×"

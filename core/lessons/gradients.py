@@ -34,7 +34,9 @@ from core.lessons.predict import (
     per_sample_grads_loop_jit,
     predict_vmap_in_axes,
 )
-from core.bench.timing import TimingResult, ratio_interval, time_call, time_jitted
+from core.bench.interleave import MachineLoad, time_interleaved
+from core.bench.timing import TimingResult, compile_ahead
+from core.bench.report import ratio_interval
 
 __all__ = [
     "regression_targets",
@@ -108,6 +110,7 @@ class PerSampleGrads:
     norms: np.ndarray
     residuals: np.ndarray
     tolerance: float
+    load: MachineLoad | None = None
 
     @property
     def agrees(self) -> bool:
@@ -119,23 +122,23 @@ class PerSampleGrads:
     @property
     def speedup(self) -> float:
         """Like with like, both compiled: loop of `jit(grad)` median over
-        `jit(vmap(grad))` median, on the same rows."""
-        return self.loop_jit.median_s / self.vmap_jit.median_s
+        `jit(vmap(grad))`, the median of their per-round ratios on the same rows."""
+        return self.speedup_interval[0]
 
     @property
     def speedup_eager(self) -> float:
         """Like with like, neither compiled: loop of `grad` median over `vmap(grad)`
-        median, on the same rows."""
-        return self.loop.median_s / self.vmap.median_s
+        the median of their per-round ratios on the same rows."""
+        return self.speedup_eager_interval[0]
 
     @property
     def speedup_interval(self) -> tuple[float, float, float]:
-        """`speedup` with its range from the quartiles (`ratio_interval`)."""
+        """`speedup` with its 95 % interval from the paired rounds (`ratio_interval`)."""
         return ratio_interval(self.loop_jit, self.vmap_jit)
 
     @property
     def speedup_eager_interval(self) -> tuple[float, float, float]:
-        """`speedup_eager` with its range from the quartiles (`ratio_interval`)."""
+        """`speedup_eager` with its 95 % interval from the paired rounds (`ratio_interval`)."""
         return ratio_interval(self.loop, self.vmap)
 
 
@@ -156,7 +159,7 @@ def compare_per_sample_grads(
       targets: shape (N,).
       loop_rows: the loop runs on the first min(N, loop_rows) rows (one `grad`
         call per row in Python is slow); the vmap timings use the same rows.
-      budget_s: seconds of timing per variant.
+      budget_s: seconds of timing for the four together (at least 5 rounds are made).
       on_progress: called with (fraction done in [0, 1], what runs next).
       should_stop: passed to `time_call`; True abandons the run.
 
@@ -178,22 +181,25 @@ def compare_per_sample_grads(
         last[0] = per_sample_grads_loop(p, x, t)  # kept: compared below with vmap's
         return last[0]
 
-    tick(0.0, f"Python loop of grad over {rows} rows …")
-    # One warm-up: the first call compiles the eager primitives and the final stack
-    # for this many rows; later calls still trace grad anew per row, which is the
-    # cost being shown.
-    loop_t = time_call(loop, params, Xr, tr, warmup=1, repeats=3, budget_s=budget_s,
-                       should_stop=should_stop)
-    tick(0.4, f"Python loop of jit(grad) over {rows} rows …")
-    # The warm-up compiles jit(grad) for one sample; the repeats then pay N dispatches.
-    loop_jit_t = time_call(per_sample_grads_loop_jit, params, Xr, tr, warmup=1, repeats=7,
-                           budget_s=budget_s, should_stop=should_stop)
-    tick(0.6, "vmap(grad) …")
-    vmap_t = time_call(per_sample_grads, params, Xr, tr, warmup=1, repeats=7, budget_s=budget_s,
-                       should_stop=should_stop)
-    tick(0.75, "jit(vmap(grad)): compiling, then timing …")
-    jit_t, by_vmap = time_jitted(per_sample_grads, params, Xr, tr, warmup=1, repeats=20,
-                                 budget_s=budget_s, should_stop=should_stop)
+    tick(0.0, "jit(vmap(grad)): compiling …")
+    program = compile_ahead(per_sample_grads, params, Xr, tr)
+    # The four run in turns, round by round, so load from other processes falls on all
+    # of them alike and each speedup is a median of per-round ratios. The first call of
+    # each is a warm-up: the eager loop's compiles its primitives and the final stack
+    # for this many rows (later calls still trace grad anew per row, the cost shown);
+    # the jit loop's compiles jit(grad) for one sample (its repeats pay N dispatches).
+    ways = {"loop": lambda: loop(params, Xr, tr),
+            "loop_jit": lambda: per_sample_grads_loop_jit(params, Xr, tr),
+            "vmap": lambda: per_sample_grads(params, Xr, tr),
+            "vmap_jit": program}
+    run = time_interleaved(
+        ways, budget_s=budget_s, min_rounds=5, max_rounds=40, should_stop=should_stop,
+        on_progress=lambda done, most: tick(0.1 + 0.8 * done / most,
+                                            f"The four ways in turn, round {done} …"))
+    loop_t, loop_jit_t, vmap_t = (run.results[k] for k in ("loop", "loop_jit", "vmap"))
+    jit_t = dataclasses.replace(run.results["vmap_jit"], compile_s=program.compile_s,
+                                trace_s=program.trace_s, compile_cache=program.compile_cache)
+    by_vmap = program()
     tick(0.9, "Gradient norms of every row …")
     by_loop_jit = per_sample_grads_loop_jit(params, Xr, tr)
     diff = max(float(jnp.max(jnp.abs(a - b)))
@@ -205,7 +211,8 @@ def compare_per_sample_grads(
     residuals = np.asarray(predict_vmap_in_axes(params, X) - targets)
     tick(1.0, "Done")
     tol = 8 * max(1.0, float(jnp.max(jnp.abs(Xr)))) * agreement_tolerance(params, Xr)
-    return PerSampleGrads(rows, diff, loop_t, vmap_t, jit_t, loop_jit_t, norms, residuals, tol)
+    return PerSampleGrads(rows, diff, loop_t, vmap_t, jit_t, loop_jit_t, norms, residuals, tol,
+                          run.load)
 
 
 def kernel_gradient_field(kernel_fn: KernelFn, params: Mapping, center: ArrayLike,

@@ -160,7 +160,8 @@ def linalg_batching(kernel: Callable[..., Any], params: Mapping[str, Any], X: np
       `(batches, detail)`: batches when the vmapped program took under half the loop's
       time; detail gives both times, the ratio and the custom-call targets.
     """
-    from core.bench.timing import format_seconds, time_call
+    from core.bench.timing import time_call
+    from core.bench.report import format_seconds
 
     n = X.shape[0]
     idx = np.arange(pairs) % n

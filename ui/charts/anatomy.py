@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.bench.timing import format_seconds
+from core.bench.report import format_seconds
 
 __all__ = ["timing_bars", "late_binding_chart"]
 

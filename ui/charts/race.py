@@ -22,7 +22,7 @@ from pandas.io.formats.style import Styler
 
 from core.dense.methods import METHODS
 from core.bench.race import BASELINE, REFERENCE, RaceRow
-from core.bench.timing import format_seconds
+from core.bench.report import format_seconds
 
 __all__ = ["ERROR_HINT", "raced_methods", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
            "scaling_chart", "crossing_sentences", "speedup_words"]

@@ -12,16 +12,9 @@ import pytest
 
 from core.errors import CoreError
 from core.precision import dtype_scope
-from core.bench.timing import (
-    TimingCancelled,
-    TimingResult,
-    block,
-    environment_info,
-    format_seconds,
-    settle_threads,
-    time_call,
-    time_jitted,
-)
+from core.bench.timing import (TimingCancelled, TimingResult, block, environment_info, settle_threads,
+                               time_call, time_jitted)
+from core.bench.report import format_seconds
 from core.bench import timing as timing_module
 
 
@@ -213,7 +206,8 @@ def test_format_seconds_to_two_significant_figures(seconds, text):
 
 
 def test_timing_and_ratio_text_carry_two_figures_and_the_spread():
-    from core.bench.timing import TimingResult, format_ratio, format_timing, ratio_interval
+    from core.bench.timing import TimingResult
+    from core.bench.report import format_ratio, format_timing, ratio_interval
 
     slow = TimingResult(times_s=(0.010, 0.012, 0.011, 0.013, 0.0105))
     fast = TimingResult(times_s=(0.0010, 0.0011, 0.0009))
