@@ -26,7 +26,8 @@ from core.kernels.distances import sqeuclidean_distances
 from core.kernels.gram import gram, mm, mv, vmap_matmul, vv
 from core.kernels.functions import rbf_kernel
 from core.lessons.predict import BATCHED_PREDICTS, Params, predict, predict_vmap_in_axes
-from core.bench.timing import TimingResult, time_call, time_jitted
+from core.bench.interleave import MachineLoad, time_interleaved
+from core.bench.timing import TimingResult, compile_ahead
 # The in_axes playground lives in its own module; its names stay importable from here.
 from core.lessons.playground import (  # noqa: F401
     AXIS_CHOICES,
@@ -160,6 +161,7 @@ class PredictForm:
     tolerance: float  # see `agreement_tolerance`
     eager: TimingResult
     jitted: TimingResult | None  # None for the forms that cannot be jitted whole
+    load: MachineLoad | None = None  # other processes' CPU while every form was timed
 
     @property
     def agrees(self) -> bool:
@@ -194,9 +196,10 @@ def compare_predict_forms(
     Args:
       params: `(w, b)`, w shape (D,).
       X: shape (N, D).
-      budget_s: seconds of timing per form and per compiled variant.
+      budget_s: about half the seconds of timing for all forms together (at least
+        5 rounds are made).
       on_progress: called with (fraction done in [0, 1], what runs next).
-      should_stop: passed to `time_call`; True abandons the run.
+      should_stop: checked between rounds; True abandons the run.
 
     Returns:
       One `PredictForm` per entry of `BATCHED_PREDICTS`, in its order.
@@ -205,36 +208,38 @@ def compare_predict_forms(
       TimingCancelled: `should_stop()` returned True.
     """
     X = jnp.asarray(X)
-    steps = len(BATCHED_PREDICTS) + len(JITTABLE_FORMS)
-    done = 0
-
-    def tick(label: str) -> None:
-        if on_progress is not None:
-            on_progress(done / steps, label)
-
+    tick = on_progress or (lambda fraction, label: None)
+    outputs: dict[str, Any] = {}
+    ways: dict[str, Callable[[], Any]] = {}
+    for label, fn in BATCHED_PREDICTS.items():
+        def run(fn=fn, label=label) -> Any:
+            outputs[label] = fn(params, X)  # kept: the output checked below is one that was timed
+            return outputs[label]
+        ways[label] = run
+    programs = {}
+    for i, label in enumerate(JITTABLE_FORMS):
+        tick(0.2 * i / len(JITTABLE_FORMS), f"Compiling jit({label}) …")
+        programs[label] = compile_ahead(BATCHED_PREDICTS[label], params, X)
+        ways[f"jit({label})"] = programs[label]
+    # Every form and every compiled form in turn, round by round: load from other
+    # processes falls on all of them alike (core.bench.interleave).
+    run_all = time_interleaved(
+        ways, budget_s=budget_s * 2, min_rounds=5, max_rounds=30, should_stop=should_stop,
+        on_progress=lambda done, most: tick(0.2 + 0.8 * done / most,
+                                            f"All forms in turn, round {done} …"))
     rows = []
     for label, fn in BATCHED_PREDICTS.items():
-        tick(f"Timing {label} …")
-        last: list[Any] = [None]
-
-        def run(p: Params, x: jax.Array, fn=fn, last=last) -> Any:
-            last[0] = fn(p, x)  # kept: the output checked below is one that was timed
-            return last[0]
-
-        eager = time_call(run, params, X, warmup=1, repeats=5, budget_s=budget_s,
-                          should_stop=should_stop)
-        done += 1
         jitted = None
-        if label in JITTABLE_FORMS:
-            tick(f"Compiling and timing jit({label}) …")
-            jitted, _ = time_jitted(fn, params, X, warmup=1, repeats=10, budget_s=budget_s,
-                                    should_stop=should_stop)
-            done += 1
-        rows.append((label, fn, np.asarray(last[0]), eager, jitted))
-    tick("Done")
+        if label in programs:
+            p = programs[label]
+            jitted = dataclasses.replace(run_all.results[f"jit({label})"], compile_s=p.compile_s,
+                                         trace_s=p.trace_s, compile_cache=p.compile_cache)
+        rows.append((label, fn, np.asarray(outputs[label]), run_all.results[label], jitted))
+    tick(1.0, "Done")
     reference = next(out for label, _, out, _, _ in rows if label == REFERENCE_FORM)
     tol = agreement_tolerance(params, X)
-    return [PredictForm(label, fn, out, float(np.max(np.abs(out - reference))), tol, eager, jitted)
+    return [PredictForm(label, fn, out, float(np.max(np.abs(out - reference))), tol, eager, jitted,
+                        run_all.load)
             for label, fn, out, eager, jitted in rows]
 
 

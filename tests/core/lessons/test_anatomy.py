@@ -122,6 +122,9 @@ def test_predict_forms_agree_and_are_timed():
     assert all(f.output.shape == (9,) for f in forms)
     assert {f.label for f in forms if f.jitted is not None} == set(JITTABLE_FORMS)
     assert all(f.jitted.compile_s > 0 for f in forms if f.jitted)
+    # Timed together, round by round: every timing pairs with every other.
+    timings = [f.eager for f in forms] + [f.jitted for f in forms if f.jitted]
+    assert len({(t.run_id, t.repeats) for t in timings}) == 1 and timings[0].repeats >= 5
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
