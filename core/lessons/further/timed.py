@@ -1,4 +1,8 @@
-"""Timing for the "vmap, further" page: compiled once, then timed; shown to 2 significant figures."""
+"""Timing for the "vmap, further" page: compiled once, then timed; shown to 2 significant figures.
+
+The rows a tab compares are compiled first and then timed together, round by round
+(`time_compiled_together`), so load from other processes falls on all of them alike.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,31 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.bench.timing import TimingResult, time_jitted
+import dataclasses
 
-__all__ = ["time_compiled", "format_timing", "format_seconds_2sf"]
+from core.bench.interleave import time_interleaved
+from core.bench.timing import TimingResult, compile_ahead
+
+__all__ = ["time_compiled_together", "format_timing", "format_seconds_2sf"]
 
 
-def time_compiled(fn: Callable[..., Any], *args: Any, budget_s: float = 0.3,
-                  static_argnums: int | tuple[int, ...] = ()) -> TimingResult:
-    """`jax.jit(fn)` compiled for `args` (compile time apart), then 3 to 7 timed calls
-    within about `budget_s` seconds, each forced with `block_until_ready`."""
-    result, _ = time_jitted(fn, *args, static_argnums=static_argnums, warmup=1, repeats=7,
-                            budget_s=budget_s, min_repeats=3)
-    return result
+def time_compiled_together(ways: dict[str, tuple[Callable[..., Any], tuple, tuple[int, ...]]],
+                           budget_s: float = 0.3,
+                           on_progress: Callable[[float], Any] | None = None
+                           ) -> dict[str, TimingResult]:
+    """Each of `ways`, {label: (fn, args, static_argnums)}, compiled ahead (compile time
+    apart), then all timed in turn, round by round, within about `budget_s` seconds
+    (at least 5 rounds); `on_progress(fraction)` as they go."""
+    tick = on_progress or (lambda fraction: None)
+    programs = {}
+    for i, (label, (fn, args, static)) in enumerate(ways.items()):
+        programs[label] = compile_ahead(fn, *args, static_argnums=static)
+        tick(0.5 * (i + 1) / len(ways))
+    run = time_interleaved(programs, budget_s=budget_s, min_rounds=5, max_rounds=30,
+                           on_progress=lambda done, most: tick(0.5 + 0.5 * done / most))
+    return {label: dataclasses.replace(run.results[label], compile_s=p.compile_s,
+                                       trace_s=p.trace_s, compile_cache=p.compile_cache)
+            for label, p in programs.items()}
 
 
 def format_seconds_2sf(s: float | None) -> str:
