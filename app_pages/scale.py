@@ -10,173 +10,42 @@ is shown marked as partial, never as a result.
 from __future__ import annotations
 
 import inspect
-import time
-
 
 import jax
 import numpy as np
 import streamlit as st
 
-from core.scale import (BlockRun, block_step, default_block_shape, plan_blocks, rbf_tile,
-                        symmetric_tile)
-from core.errors import CoreError, TooLargeError
-from core.kernels.functions import median_heuristic_gamma
-from core.dense.memory import DENSE_MEMORY_BUDGET_BYTES, check_dense_budget, dense_gram_bytes, format_bytes
-from core.dense.methods import get_method, resolve
-from core.scale.pooling import pool_mean
-from core.scale.synthetic import MAX_SCALE_FEATURES, SCALE_DATASETS, synthetic_points
+from core.scale import block_step, default_block_shape, rbf_tile, symmetric_tile
+from core.dense.memory import format_bytes
+from core.dense.methods import get_method
+from core.scale.synthetic import MAX_SCALE_FEATURES, SCALE_DATASETS
 from core.bench.report import format_seconds
 from core.scale import MAX_POOLED_SIDE
-from ui.charts.scale import (
-    format_count,
-    format_duration,
-    pooled_heatmap,
-    row_sum_histogram,
-    row_sum_profile,
-)
+from core.views.scale import block_results, dense_check, scale_points, scale_setup
+from ui.charts.scale import show_result
 from ui.export import reproduce_control
 from ui.state.sidebar import render_sidebar
 from ui.state.url import bound
-from ui.state.long_work import interruption_check
+from ui.state.scale_run import adopt_last_run, compute, run_requested, start_run
 from ui.charts.words import counted
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 GAMMA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
 ROWS_OPTIONS = ("auto", 32, 64, 128, 256, 512, 1024, 2048)
-PROGRESS_EVERY_S = 0.2  # progress text redraws at most this often
-LIVE_HEATMAP_EVERY_S = 3.0  # the partial heatmap redraws at most this often
-KEPT_RESULTS = 3
 PLATFORM = jax.devices()[0].platform
 AUTO_ROWS, AUTO_COLS = default_block_shape(PLATFORM)
 ss = st.session_state
 
 
 @st.cache_data(max_entries=2, show_spinner="Generating the points…")
-def points(kind: str, n: int, d: int, seed: int, dtype: str) -> np.ndarray:
-    return synthetic_points(kind, n, d, seed, dtype)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def heuristic(kind: str, n: int, d: int, seed: int, dtype: str, _X: np.ndarray) -> float:
-    return median_heuristic_gamma(_X)  # on a seeded subsample of 1,000 points
+def points(kind: str, n: int, d: int, seed: int, dtype: str) -> dict[str, np.ndarray]:
+    return scale_points(kind, n, d, seed, dtype)
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the dense matrix for the check…")
-def dense_check(key: tuple, method: str, _X: np.ndarray, gamma: float
-                ) -> tuple[np.ndarray, np.ndarray]:
-    K = get_method(method).compute(_X, None, gamma)
-    return pool_mean(K, MAX_POOLED_SIDE)[0], K.sum(axis=1, dtype=np.float64)
-
-
-def start_run(key: tuple) -> None:
-    ss["_scale_job"] = key
-    ss["_scale_results"].pop(key, None)
-    ss["_scale_partial"] = None
-
-
-def progress_text(done: int, total: int, elapsed: float, eta: float | None) -> str:
-    left = "estimating the time left…" if eta is None else f"about {format_duration(eta)} left"
-    return (f"{done:,} of {total:,} rows ({done / total:.0%}) · {format_duration(elapsed)} "
-            f"elapsed · {left}")
-
-
-def compute(key: tuple, X: np.ndarray, gamma: float, rows: int | None) -> None:
-    """Run the block engine under a progress bar; keep the result only if it finishes."""
-    try:
-        run = BlockRun(X, gamma, rows_per_device=rows, max_side=MAX_POOLED_SIDE)
-    except (CoreError, ValueError) as err:
-        st.error(f"The block engine could not start: {err}", icon=":material/error:")
-        return
-    # The run itself goes into the session before it starts: when a click or a new
-    # setting interrupts it, Streamlit raises at its next call (even an assignment
-    # to st.session_state), so nothing could be stored on the way out. The next
-    # page run finds it here, finished or not (`adopt_last_run`).
-    ss["_scale_active"] = dict(key=key, run=run)
-    n = run.plan.n
-    bar = st.progress(0.0, text="Compiling the block step (the first step includes it)…")
-    stop_slot = st.empty()
-    stop_slot.button("Stop", key="w_scale_stop", icon=":material/stop:",
-                     help="Abandons the computation after the current step; what was done is "
-                          "shown as partial.")
-    live = st.empty()
-    check = interruption_check()
-    last_text = last_live = time.perf_counter()
-    for p in run.steps():
-        now = time.perf_counter()
-        if now - last_text >= PROGRESS_EVERY_S:
-            bar.progress(p.fraction, text=progress_text(p.done_rows, n, p.elapsed_s, p.eta_s))
-            last_text = now
-        if now - last_live >= LIVE_HEATMAP_EVERY_S and not run.complete:
-            partial = run.result()
-            live.plotly_chart(pooled_heatmap(partial.pooled, partial.pool_factor, n,
-                                             "K so far", partial.done_rows),
-                              key=f"w_scale_live_{p.done_rows}")
-            last_live = now
-        if not run.complete:
-            check()
-    adopt_last_run()
-    st.rerun()  # redraw without the progress bar and the Stop button
-
-
-def adopt_last_run() -> None:
-    """File the last run away: a finished one as a result, an interrupted one as partial."""
-    active = ss.get("_scale_active")
-    if active is None:
-        return
-    run = active["run"]
-    if run.complete:
-        results = ss["_scale_results"]
-        results[active["key"]] = run.result()
-        while len(results) > KEPT_RESULTS:
-            results.pop(next(iter(results)))
-    else:
-        ss["_scale_partial"] = dict(key=active["key"], result=run.result())
-    ss["_scale_active"] = None  # frees the run's device copies of the data
-
-
-def show_result(result, n: int, partial: bool) -> None:
-    done = result.done_rows
-    if done == 0:
-        st.caption("No row was finished before it stopped.")
-        return
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Entries of K done", format_count(done * n),
-              help=f"{done:,} rows × {n:,} columns = {done * n:,} entries. "
-                   + ("K(X, X) is symmetric: the engine computes only the tiles from each "
-                      "step's diagonal on and mirrors the others into the later rows' sums."
-                      if result.symmetric else ""))
-    c2.metric("Wall time (one run)", format_seconds(result.elapsed_s, 2),
-              help="Including the one-off compilation of the block step.")
-    steady = result.steady_seconds_per_entry
-    c3.metric("Cost per entry (one run)",
-              "n/a" if steady is None else format_seconds(steady, 2),
-              help="Wall time per entry after the first step (which compiles the block step). "
-                   "Per entry of K done, computed or mirrored, so this is the number to "
-                   "compare across N (benchmarks/block_engine.py measures it, and the cost "
-                   "per computed entry, with their spread). With "
-                   f"the first step: {format_seconds(result.seconds_per_entry, 2)}.")
-    plan = result.plan
-    st.caption(f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows "
-               f"({counted(plan.n_devices, 'device')} × {plan.rows_per_device:,} rows), each "
-               f"walking the columns {'from its own diagonal on ' if result.symmetric else ''}"
-               f"in tiles of {plan.tile_cols:,} (at most {plan.n_tiles} a step).")
-    title = "K, pooled block by block"
-    st.plotly_chart(pooled_heatmap(result.pooled, result.pool_factor, n, title,
-                                   done if partial else None),
-                    key="w_scale_partial_heatmap" if partial else "w_scale_heatmap")
-    sums = result.row_sums[:done]
-    left, right = st.columns(2)
-    left.plotly_chart(row_sum_profile(sums, "Row sums along the points"),
-                      key="w_scale_profile_partial" if partial else "w_scale_profile")
-    right.plotly_chart(row_sum_histogram(sums, "How the row sums are spread"),
-                       key="w_scale_hist_partial" if partial else "w_scale_hist")
-    q = np.quantile(sums, [0, 0.5, 1])
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Smallest row sum", f"{q[0]:.6g}")
-    m2.metric("Median row sum", f"{q[1]:.6g}")
-    m3.metric("Largest row sum", f"{q[2]:.6g}")
-    st.caption("A row sum Σⱼ k(xᵢ, xⱼ) is the kernel mass around point i (the diagonal adds "
-               "1): large in dense regions, 1 for an isolated point, N when gamma → 0.")
+def checked(key: tuple, method: str, _X: np.ndarray, gamma: float, _pooled: np.ndarray,
+            _row_sums: np.ndarray) -> dict[str, np.ndarray]:
+    return dense_check(_X, gamma, method, _pooled, _row_sums)
 
 
 # --- the page ---------------------------------------------------------------------
@@ -218,52 +87,50 @@ rows_choice = bound(c2.select_slider, "Rows per step (per device)", ROWS_OPTIONS
                          f"{AUTO_ROWS} × about {AUTO_COLS:,} columns), shrunk so the "
                          "last step is not mostly padding.")
 
-X = points(kind, n, d, int(seed), dtype)
-gamma = factor * heuristic(kind, n, d, int(seed), dtype, X)
+data = points(kind, n, d, int(seed), dtype)
+X = data["X"]
 rows = None if rows_choice == "auto" else int(rows_choice)
-devices = jax.devices()
-plan = plan_blocks(n, n, n_devices=len(devices), rows_per_device=rows, platform=PLATFORM)
-itemsize = np.dtype(dtype).itemsize
-key = (kind, n, d, int(seed), dtype, float(gamma), rows)
-dense = resolve("auto", n, n, d, dtype)  # what the app's dense pages would run at this size
+setup = scale_setup(n, d, dtype, float(data["gamma_median"]), factor, rows)
+gamma = float(setup["gamma"])
+key = (kind, n, d, int(seed), dtype, gamma, rows)
+dense = get_method(str(setup["dense_method"]))  # what the app's dense pages would run here
+budget = format_bytes(int(setup["budget_bytes"]))
+dense_peak = format_bytes(int(setup["dense_peak_bytes"]))
 
 st.subheader("Memory: dense against blocks")
-dense_need = dense_gram_bytes(n, n, dtype)
+itemsize = np.dtype(dtype).itemsize
 m1, m2, m3 = st.columns(3)
-m1.metric("A dense K would need", format_bytes(dense_need),
-          help=f"N² × {itemsize} bytes = {n:,}² × {itemsize} = {dense_need:,} bytes, for K alone.")
-m2.metric("Budget for a dense result", format_bytes(DENSE_MEMORY_BUDGET_BYTES),
+m1.metric("A dense K would need", format_bytes(int(setup["dense_bytes"])),
+          help=f"N² × {itemsize} bytes = {n:,}² × {itemsize} = {int(setup['dense_bytes']):,} "
+               "bytes, for K alone.")
+m2.metric("Budget for a dense result", budget,
           help="Every dense computation in the app checks its estimate against this first.")
-m3.metric("The block engine holds about", format_bytes(
-    plan.device_bytes(d, itemsize) + plan.host_bytes(itemsize)),
-    help="The data, two steps in flight and one tile's temporaries on the device, plus the "
-         "results on the host (pooled sums, one float64 per row).")
-try:
-    check_dense_budget(n, n, dtype, copies=dense.copies, what="The dense method")
-    st.caption(f"At this N a dense K fits the budget ({dense.label} holds about "
-               f"{format_bytes(dense_gram_bytes(n, n, dtype, dense.copies))} at its peak): "
-               "the Gram explorer computes such matrices whole. Here it is computed in blocks "
-               "anyway, and you can check the two agree below.")
-except TooLargeError:
+m3.metric("The block engine holds about", format_bytes(int(setup["engine_bytes"])),
+          help="The data, two steps in flight and one tile's temporaries on the device, plus the "
+               "results on the host (pooled sums, one float64 per row).")
+if setup["dense_fits"]:
+    st.caption(f"At this N a dense K fits the budget ({dense.label} holds about {dense_peak} at "
+               "its peak): the Gram explorer computes such matrices whole. Here it is computed "
+               "in blocks anyway, and you can check the two agree below.")
+else:
     st.info(f"At N = {n:,} a dense K is out of reach: {dense.label} would hold about "
-            f"{format_bytes(dense_gram_bytes(n, n, dtype, dense.copies))} at its peak, above "
-            f"the {format_bytes(DENSE_MEMORY_BUDGET_BYTES)} budget, so every dense method "
+            f"{dense_peak} at its peak, above the {budget} budget, so every dense method "
             "refuses. The block engine below never holds it.", icon=":material/memory:")
 
 st.subheader("Compute")
 st.markdown(
     f"**{kind}**, N = {n:,}, D = {d}, {dtype}, gamma = {gamma:.3g}; "
-    f"{counted(plan.n_blocks, 'step')} of {plan.block_rows:,} rows on "
-    f"{counted(len(devices), devices[0].platform.upper() + ' device')}, each walking the "
-    f"columns from its own diagonal on (K is symmetric: the tiles left of it are mirrors, "
-    f"not computed) in tiles of {plan.tile_cols:,} columns; pooled {plan.pool}×{plan.pool} into "
-    f"{plan.pooled_shape[0]}×{plan.pooled_shape[1]} cells.")
+    f"{counted(int(setup['steps']), 'step')} of {int(setup['block_rows']):,} rows on "
+    f"{counted(int(setup['n_devices']), str(setup['platform']).upper() + ' device')}, each "
+    "walking the columns from its own diagonal on (K is symmetric: the tiles left of it are "
+    f"mirrors, not computed) in tiles of {int(setup['tile_cols']):,} columns; pooled "
+    f"{int(setup['pool'])}×{int(setup['pool'])} into {setup['pooled_shape'][0]}×"
+    f"{setup['pooled_shape'][1]} cells.")
 st.button("Compute", type="primary", key="w_scale_compute", icon=":material/play_arrow:",
           on_click=start_run, args=(key,), help="Any click or setting change stops it between "
                                                  "two steps.")
 
-job = ss.pop("_scale_job", None)
-if job == key:
+if run_requested(key):
     compute(key, X, gamma, rows)
 
 result = ss["_scale_results"].get(key)
@@ -271,15 +138,16 @@ partial = ss["_scale_partial"]
 
 if result is not None:
     st.success(f"Done: all {n:,} rows, {n * n:,} entries in {format_seconds(result.elapsed_s, 2)}, "
-               f"never more than {plan.block_rows:,} rows × {plan.tile_cols:,} columns at once.",
-               icon=":material/check_circle:")
-    show_result(result, n, partial=False)
+               f"never more than {int(setup['block_rows']):,} rows × {int(setup['tile_cols']):,} "
+               "columns at once.", icon=":material/check_circle:")
+    shown = block_results(result)
+    show_result(shown, n, partial=False)
 elif partial is not None and partial["key"] == key:
     p = partial["result"]
     st.warning(f"Stopped after {p.done_rows:,} of {n:,} rows ({p.fraction:.0%}): what is below "
                "is partial, the rest was never computed. Click **Compute** to start again.",
                icon=":material/stop_circle:")
-    show_result(p, n, partial=True)
+    show_result(block_results(p), n, partial=True)
 else:
     if partial is not None:
         old = partial["key"]
@@ -290,20 +158,17 @@ else:
 
 if result is not None:
     with st.expander("Check against the dense matrix"):
-        try:
-            check_dense_budget(n, n, dtype, copies=dense.copies + 1, what="The dense check")
-        except TooLargeError as err:
-            st.info(str(err), icon=":material/memory:")
-        else:
-            if st.button(f"Compute K densely with {dense.label} and compare", key="w_scale_check"):
-                pooled_dense, sums_dense = dense_check(key, dense.name, X, gamma)
-                k1, k2 = st.columns(2)
-                k1.metric("max |pooled(blocks) − pooled(dense)|",
-                          f"{np.max(np.abs(result.pooled - pooled_dense)):.2g}")
-                k2.metric("max relative difference of row sums",
-                          f"{np.max(np.abs(result.row_sums - sums_dense) / sums_dense):.2g}")
-                st.caption("Round-off only: the block engine sums in a different order "
-                           f"({dtype} within a pooled column group, float64 across them).")
+        if str(setup["dense_check_refusal"]):
+            st.info(str(setup["dense_check_refusal"]), icon=":material/memory:")
+        elif st.button(f"Compute K densely with {dense.label} and compare", key="w_scale_check"):
+            check = checked(key, dense.name, X, gamma, shown["pooled"], shown["row_sums"])
+            k1, k2 = st.columns(2)
+            k1.metric("max |pooled(blocks) − pooled(dense)|",
+                      f"{float(check['max_pooled_difference']):.2g}")
+            k2.metric("max relative difference of row sums",
+                      f"{float(check['max_row_sum_difference']):.2g}")
+            st.caption("Round-off only: the block engine sums in a different order "
+                       f"({dtype} within a pooled column group, float64 across them).")
 
 reproduce_control("scale", None, dict(
     kind=kind, n=n, d=d, seed=int(seed), dtype=dtype, gamma_factor=factor, rows_per_device=rows,

@@ -7,16 +7,16 @@ what does not depend on the machine (each method's agreement with float64).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from core.bench.race import RaceRow, race, scaling_race
+from core.bench.race import RaceRow, crossovers, race, scaling_race
 from core.bench.records import race_csv
 from core.bench.timing import environment_info
 from core.precision import dtype_scope
 
-__all__ = ["race_arrays", "race_view", "race_figure"]
+__all__ = ["race_arrays", "race_on_data", "scaling_with_n", "race_view", "race_figure"]
 
 
 def _number(value: float | None) -> float:
@@ -51,6 +51,61 @@ def _environment(dtype: str) -> dict[str, Any]:
         return {**environment_info(), "dtype": dtype}
 
 
+def race_on_data(X: np.ndarray, gamma: float, methods: Sequence[str], dtype: str, repeats: int,
+                 budget_s: float, dataset: str, *,
+                 on_step: Callable[[int, int, str, str], None] | None = None,
+                 on_row: Callable[[int, int, RaceRow], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """The page's "Race on the current data": each method timed on X and checked against float64.
+
+    Args:
+      X: (N, D) the data; gamma: the RBF's gamma; methods: registry names, in order;
+      dtype, repeats, budget_s: as in `race`; dataset: the data's label, for the CSV.
+      on_step, on_row, should_stop: `race`'s progress hooks (the page's progress bar).
+
+    Returns:
+      `race_arrays(rows, "race")`, "race_csv" (text, the page's CSV download), and for
+      the page's table and charts "rows" (the `RaceRow`s) and "env" (where it ran).
+    """
+    rows = race(X, None, gamma, methods, dtype, repeats=repeats, budget_s=budget_s,
+                on_step=on_step, on_row=on_row, should_stop=should_stop)
+    env = _environment(dtype)
+    csv = race_csv(rows, env, extra=dict(dataset=dataset, gamma=gamma, budget_s=budget_s))
+    return {**race_arrays(rows, "race"), "race_csv": np.asarray(csv), "rows": rows, "env": env}
+
+
+def scaling_with_n(n_values: Sequence[int], d: int, methods: Sequence[str], dtype: str, seed: int,
+                   repeats: int, budget_s: float, *,
+                   on_step: Callable[[int, int, str, str], None] | None = None,
+                   on_row: Callable[[int, int, RaceRow], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """The page's "Scaling with N": the race at each N on seeded standard normal (N, d) data.
+
+    Args:
+      n_values, d, methods, dtype, seed, repeats, budget_s: as in `scaling_race` (gamma
+        by the median heuristic at each N).
+      on_step, on_row, should_stop: progress hooks, as in `race_on_data`.
+
+    Returns:
+      `race_arrays(rows, "scaling")`, "scaling_csv" (text), the crossovers as
+      "scaling_crossover_n" (float64), "scaling_crossover_faster" and
+      "scaling_crossover_slower" (str); for the page "rows", "env" and "crossings"
+      (`crossovers(rows)`).
+    """
+    rows = scaling_race(n_values, d, methods, dtype, seed=seed, repeats=repeats,
+                        budget_s=budget_s, on_step=on_step, on_row=on_row,
+                        should_stop=should_stop)
+    env = _environment(dtype)
+    csv = race_csv(rows, env, extra=dict(dataset=f"standard normal, D = {d}",
+                                         gamma="median heuristic", budget_s=budget_s))
+    crossings = crossovers(rows)
+    return {**race_arrays(rows, "scaling"), "scaling_csv": np.asarray(csv),
+            "scaling_crossover_n": np.asarray([c[0] for c in crossings], dtype=np.float64),
+            "scaling_crossover_faster": np.asarray([c[1] for c in crossings], dtype=str),
+            "scaling_crossover_slower": np.asarray([c[2] for c in crossings], dtype=str),
+            "rows": rows, "env": env, "crossings": crossings}
+
+
 def race_view(X: np.ndarray, y: np.ndarray | None, *, race_run: Mapping[str, Any] | None = None,
               scaling_run: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
     """The races the page shows, run again on this machine.
@@ -64,26 +119,19 @@ def race_view(X: np.ndarray, y: np.ndarray | None, *, race_run: Mapping[str, Any
         median heuristic at each N).
 
     Returns:
-      `race_arrays(rows, "race")` and "race_csv" (the page's CSV download, text: the
-      rows of `race_csv` with the environment measured here); the same with "scaling".
+      The arrays of `race_on_data` (with "race_csv", the page's CSV download, text: the
+      rows of `race_csv` with the environment measured here) and of `scaling_with_n`.
     """
-    view: dict[str, np.ndarray] = {}
+    sections: dict[str, Any] = {}
     if race_run is not None:
         r = race_run
-        rows = race(X, None, r["gamma"], r["methods"], r["dtype"], repeats=r["repeats"],
-                    budget_s=r["budget_s"])
-        view.update(race_arrays(rows, "race"))
-        view["race_csv"] = np.asarray(race_csv(rows, _environment(r["dtype"]), extra=dict(
-            dataset=r["dataset"], gamma=r["gamma"], budget_s=r["budget_s"])))
+        sections.update(race_on_data(X, r["gamma"], r["methods"], r["dtype"], r["repeats"],
+                                     r["budget_s"], r["dataset"]))
     if scaling_run is not None:
         s = scaling_run
-        rows = scaling_race(s["n_values"], s["d"], s["methods"], s["dtype"], seed=s["seed"],
-                            repeats=s["repeats"], budget_s=s["budget_s"])
-        view.update(race_arrays(rows, "scaling"))
-        view["scaling_csv"] = np.asarray(race_csv(rows, _environment(s["dtype"]), extra=dict(
-            dataset=f"standard normal, D = {s['d']}", gamma="median heuristic",
-            budget_s=s["budget_s"])))
-    return view
+        sections.update(scaling_with_n(s["n_values"], s["d"], s["methods"], s["dtype"],
+                                       s["seed"], s["repeats"], s["budget_s"]))
+    return {name: value for name, value in sections.items() if isinstance(value, np.ndarray)}
 
 
 def race_figure(view: dict[str, np.ndarray]):

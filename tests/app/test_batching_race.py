@@ -18,6 +18,7 @@ import pytest
 from core.data import load_dataset
 from core.dense.methods import METHODS
 from core.bench.race import race
+from core.views.race import race_arrays, race_view, scaling_with_n
 from tests.app.conftest import no_exception, open_page, plotly_figures, widget
 
 RACED = ["map_stack", "jit_method1", "sklearn", "python_loop"]
@@ -114,6 +115,75 @@ def test_charts_have_log_axes_titles_and_units(raced):
     assert METHODS["python_loop"].label not in list(time["data"][0]["y"])
 
 
+def _covers(axis: dict, values) -> None:
+    """An axis shows all of `values`: Plotly's autorange, or a set range around them
+    (log axes: in log10 units)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if "range" in axis and axis.get("autorange") is not True and values.size:
+        if axis.get("type") == "log":
+            values = np.log10(values)
+        low, high = sorted(axis["range"])
+        assert low <= values.min() and values.max() <= high, (axis["range"], values)
+
+
+def test_figures_and_table_draw_the_views_race(raced):
+    """The table and the three charts against `race_view` run directly on the same data,
+    gamma, methods and dtype: labels, shapes and errors exactly (the errors do not
+    depend on timing), the timings only by label and shape (they differ run to run),
+    and against the race the page ran, every drawn time exactly."""
+    gamma = raced.session_state["gamma"]
+    X, _ = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
+    view = race_view(X, None, race_run=dict(gamma=gamma, methods=RACED, dtype="float32",
+                                            repeats=2, budget_s=0.1, dataset="blobs"))
+    ok = view["race_status"] == "ok"
+    labels = [METHODS[m].label for m in view["race_method"][ok]]
+    errors = view["race_max_abs_error"][ok]
+    # What the page ran (its session), as the view's arrays: the times it drew.
+    ran = race_arrays(raced.session_state["_race_result"]["rows"], "race")
+    assert list(ran["race_method"]) == list(view["race_method"])
+    assert list(ran["race_status"]) == list(view["race_status"])
+    mine = ran["race_status"] == "ok"
+
+    df = raced.dataframe[0].value
+    assert list(df["method"]) == labels
+    np.testing.assert_allclose(df["max |K − K_float64|"], errors, rtol=1e-6, atol=1e-12)
+    np.testing.assert_array_equal(df["median"], ran["race_median_s"][mine])
+    np.testing.assert_array_equal(np.isnan(df["compile (once)"]), np.isnan(view["race_compile_s"][ok]))
+
+    charts = plotly_figures(raced)
+    time = charts["w_race_time_chart"]
+    for trace, seconds in zip(time["data"], (ran["race_median_s"][mine], ran["race_compile_s"][mine])):
+        assert list(trace["y"]) == labels
+        np.testing.assert_allclose(np.asarray(trace["x"], dtype=float), seconds * 1e3, rtol=1e-12)
+        _covers(time["layout"]["xaxis"], trace["x"])
+    assert time["layout"]["xaxis"]["title"]["text"] == "time (ms, log scale)"
+
+    speedup = charts["w_race_speedup_chart"]["data"][0]
+    has = ~np.isnan(view["race_speedup"][ok])
+    assert list(speedup["y"]) == [lab for lab, h in zip(labels, has) if h]
+    np.testing.assert_allclose(np.asarray(speedup["x"], dtype=float),
+                               ran["race_speedup"][mine][has], rtol=1e-12)
+    layout = charts["w_race_speedup_chart"]["layout"]
+    assert layout["xaxis"]["title"]["text"].startswith("speedup over map + stack")
+    _covers(layout["xaxis"], speedup["x"])
+
+    error = charts["w_race_error_chart"]
+    bars = error["data"][0]
+    assert list(bars["y"]) == labels
+    drawn = np.asarray(bars["x"], dtype=float)
+    np.testing.assert_allclose(drawn[errors > 0], errors[errors > 0], rtol=1e-6)
+    assert (drawn[errors == 0] < errors[errors > 0].min()).all()  # a zero sits at the floor
+    assert error["layout"]["xaxis"]["title"]["text"].startswith("max |K − K_float64|")
+    assert error["layout"]["xaxis"]["type"] == "log"
+    _covers(error["layout"]["xaxis"], drawn)
+    # The CSV download is the view's CSV for the rows the page ran: same methods, same order.
+    records = list(csv.DictReader(io.StringIO(raced.session_state["_race_result"]["csv"])))
+    want = list(csv.DictReader(io.StringIO(str(view["race_csv"]))))
+    assert [r["method"] for r in records] == [r["method"] for r in want]
+    assert list(records[0]) == list(want[0])
+
+
 def test_csv_has_a_row_per_method_and_the_environment(raced):
     assert widget_download(raced, "w_race_csv")
     text = raced.session_state["_race_result"]["csv"]
@@ -172,6 +242,19 @@ def test_scaling_run_draws_a_log_log_chart():
     assert "N" in fig["layout"]["xaxis"]["title"]["text"]
     lines = [t for t in fig["data"] if t["name"] != "crossover"]
     assert [t["name"] for t in lines] == [METHODS["map_stack"].label, METHODS["jit_method1"].label]
+    # Against the view's scaling run with the same settings: each line's N exactly, its
+    # times by shape (they differ run to run), and exactly the times the page ran.
+    view = scaling_with_n([30, 100], 2, ["map_stack", "jit_method1"], "float32", 0, 2, 0.1)
+    ran = race_arrays(at.session_state["_race_scaling"]["rows"], "scaling")
+    for line, method in zip(lines, ("map_stack", "jit_method1")):
+        mine = (view["scaling_method"] == method) & (view["scaling_status"] == "ok")
+        np.testing.assert_array_equal(np.asarray(line["x"], dtype=float), view["scaling_n"][mine])
+        ours = (ran["scaling_method"] == method) & (ran["scaling_status"] == "ok")
+        np.testing.assert_allclose(np.asarray(line["y"], dtype=float),
+                                   ran["scaling_median_s"][ours] * 1e3, rtol=1e-12)
+    assert fig["layout"]["yaxis"]["title"]["text"] == "median time per call (ms, log scale)"
+    np.testing.assert_array_equal(np.asarray(fig["layout"]["xaxis"]["tickvals"], dtype=float),
+                                  np.unique(view["scaling_n"]))
     assert widget_download(at, "w_race_scale_csv")
     # Choices survive a visit to another page (the results are labelled with them).
     at.switch_page("app_pages/gram.py")

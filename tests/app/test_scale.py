@@ -21,7 +21,8 @@ from core.dense.memory import format_bytes
 from core.dense.methods import resolve
 from core.scale.synthetic import synthetic_points
 from core.scale import MAX_POOLED_SIDE
-from tests.app.conftest import no_exception, widget
+from core.views.scale import scale_view
+from tests.app.conftest import no_exception, plotly_figures, widget
 from tests.app.figures import assert_heatmap_shows, decode, figure_by_title
 
 N = 2000
@@ -94,6 +95,7 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
         scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}[unit]
         assert float(value) * scale == pytest.approx(steady, rel=0.06)
     assert key[1] == N and key[5] == pytest.approx(gamma)
+    _assert_figures_draw_the_view(at)
 
     # A run that a click interrupted after three of its eight steps (the page files
     # it away on its next run): shown as partial, never as the result. Steps of 250
@@ -116,6 +118,63 @@ def test_compute_shows_the_engine_result_then_a_stopped_run_as_partial(page, exp
     no_exception(at)
     assert any("abandoned" in i.value for i in at.info)
     assert not at.get("plotly_chart") and not at.warning
+
+
+def _bucket_means(values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Starts, min, mean, max of consecutive buckets of `size` values (the last may be shorter)."""
+    starts = np.arange(0, values.size, size)
+    parts = [values[s:s + size] for s in starts]
+    return (starts, np.array([p.min() for p in parts]), np.array([p.mean() for p in parts]),
+            np.array([p.max() for p in parts]))
+
+
+def _covers(axis: dict, values: np.ndarray) -> None:
+    """An axis shows all of `values`: Plotly's autorange, or a set range around them."""
+    if "range" in axis and axis.get("autorange") is not True:
+        low, high = sorted(axis["range"])
+        assert low <= np.nanmin(values) and np.nanmax(values) <= high, (axis["range"], values)
+
+
+def _assert_figures_draw_the_view(at) -> None:
+    """Every figure and number of a computed run at the defaults (N = 2,000) against
+    `scale_view` called directly with the same settings."""
+    view = scale_view(kind="blobs", n=N, d=2, seed=0, dtype="float32", gamma_factor=1.0)
+    figures = plotly_figures(at)
+    # Memory before the run: the view's bytes, as the page words them.
+    assert _metric(at, "A dense K would need") == format_bytes(int(view["dense_bytes"]))
+    assert _metric(at, "Budget for a dense result") == format_bytes(int(view["budget_bytes"]))
+    assert _metric(at, "The block engine holds about") == format_bytes(int(view["engine_bytes"]))
+    # The heatmap: the view's pooled means over the point indices they cover.
+    f = int(view["pool_factor"])
+    assert_heatmap_shows(figures["w_scale_heatmap"], pooled=view["pooled"], factor=f,
+                         shape=(N, N))
+    # Row sums along the points: bucket means in a min-max band, over point indices.
+    sums = view["row_sums"]
+    assert sums.shape == (N,) and sums.dtype == np.float64
+    profile = figures["w_scale_profile"]
+    high, low, mean = profile["data"]
+    size = -(-N // 1500)  # buckets of at most 1,500 points on screen (ui.charts.scale)
+    starts, b_low, b_mean, b_high = _bucket_means(sums, size)
+    for trace, want in ((high, b_high), (low, b_low), (mean, b_mean)):
+        np.testing.assert_array_equal(np.asarray(trace["x"]), starts)
+        np.testing.assert_allclose(np.asarray(trace["y"], dtype=float), want, rtol=1e-12)
+    assert profile["layout"]["xaxis"]["title"]["text"] == "point index i"
+    assert profile["layout"]["yaxis"]["title"]["text"].startswith("row sum")
+    _covers(profile["layout"]["xaxis"], starts)
+    _covers(profile["layout"]["yaxis"], sums)
+    # The histogram counts every point's row sum once.
+    hist = figures["w_scale_hist"]
+    counts, edges = np.histogram(sums, bins=60)
+    np.testing.assert_array_equal(np.asarray(hist["data"][0]["y"]), counts)
+    np.testing.assert_allclose(np.asarray(hist["data"][0]["x"], dtype=float),
+                               (edges[:-1] + edges[1:]) / 2, rtol=1e-12)
+    assert hist["layout"]["xaxis"]["title"]["text"].startswith("row sum")
+    assert hist["layout"]["yaxis"]["title"]["text"] == "number of points"
+    _covers(hist["layout"]["xaxis"], edges)
+    # The quantiles under them.
+    q = view["row_sum_quantiles"]
+    for label, value in zip(("Smallest", "Median", "Largest"), q):
+        assert _metric(at, f"{label} row sum") == f"{value:.6g}"
 
 
 def test_a_million_points_shows_the_dense_need_and_offers_the_block_engine(page):

@@ -1,8 +1,8 @@
-"""Figures and the results table (with its column settings) of the Batching race page.
+"""Figures and result sections of the Batching race page (the table: `ui.charts.race_table`).
 
 Times arrive in seconds (`RaceRow.timing`) and are drawn in milliseconds on log
 axes: one race spans a microsecond compiled call and a second-long Python loop.
-Only rows that ran ("ok") have bars and table rows; the page lists the others with
+Only rows that ran ("ok") have bars; the page lists the others with
 their reasons.
 Colours are left to the Streamlit theme except for the few marks that carry
 meaning (tolerance lines, crossovers), which use mid-grey and red readable on
@@ -15,24 +15,20 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from core.dense.methods import METHODS
 from core.bench.race import BASELINE, REFERENCE, RaceRow
 from core.bench.report import format_seconds
+from ui.state.settings import grid_label
+from ui.charts.race_table import (ERROR_HINT, REFERENCE_WORDS, race_table, race_table_columns,
+                                  ran_rows, speedup_words)
 
-__all__ = ["ERROR_HINT", "raced_methods", "race_table", "race_table_columns", "race_time_chart", "speedup_chart", "error_chart",
-           "scaling_chart", "crossing_sentences", "speedup_words"]
+__all__ = ["ERROR_HINT", "raced_methods", "race_table", "race_table_columns", "race_time_chart",
+           "speedup_chart", "error_chart", "scaling_chart", "crossing_sentences", "speedup_words",
+           "method_label", "changed_parts", "show_race", "show_scaling", "show_environment"]
 
-# Max |K - K_float64| above which the table flags a method. K's entries are at most
-# 1, so these are absolute: a few dozen unit round-offs of each dtype (the suite's
-# tolerances, tests/conftest.py).
-ERROR_HINT = {"float32": 2e-6, "float64": 1e-12}
-
-_FLAG = "rgba(255, 75, 75, 0.28)"   # translucent red: legible on light and dark
 _NEUTRAL = "#888888"
 _MARGIN = dict(l=10, r=10, t=60, b=10)
 # Log axes labelled at powers of ten only, with unlabelled minor grid lines between:
@@ -40,85 +36,8 @@ _MARGIN = dict(l=10, r=10, t=60, b=10)
 _DECADES = dict(dtick=1, minor=dict(dtick="D2", showgrid=True))
 
 
-def speedup_words(s: float | None) -> str:
-    """A speedup to 2 significant figures, "12×" or "6,700×" ("–" when there is none)."""
-    if s is None or not math.isfinite(s):
-        return "–"
-    s = float(f"{s:.2g}")
-    return f"{s:.2g}×" if s < 100 else f"{s:,.0f}×"
-
-
-def _ok(rows: Sequence[RaceRow]) -> list[RaceRow]:
-    return [r for r in rows if r.status == "ok" and r.timing is not None]
-
-
 def _ms(seconds: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if s is None else s * 1e3 for s in seconds], dtype=np.float64)
-
-
-# In the table, the error of the reference method itself (its own output is the
-# float64 reference it is compared with).
-REFERENCE_WORDS = "reference"
-CACHE_HIT_WORDS = "cache hit"  # on the time chart's hover; the table's cell says "(cached)"
-
-
-def race_table(rows: Sequence[RaceRow], dtype: str) -> Styler:
-    """One line per method that ran: the headline numbers (median, speedup, error)
-    first, then the rest of the timing. Methods that did not run are not in it (the
-    page lists each with its reason).
-
-    Errors above `ERROR_HINT[dtype]` get a red background and a ⚠ (not colour alone);
-    the reference method's error reads "0 (reference)". A compile JAX served from a
-    cache reads "… (cached)". The underlying values stay numeric (seconds), so
-    sorting a column sorts by time.
-    """
-    hint = ERROR_HINT[dtype]
-    ran = _ok(rows)
-    records = []
-    for r in ran:
-        t = r.timing
-        records.append({
-            "method": r.label,
-            "compiled": r.compiled,
-            "median": t.median_s,
-            "speedup": r.speedup_vs_baseline,
-            "max |K − K_float64|": r.max_abs_error,
-            "compile (once)": t.compile_s,
-            "first call": t.first_call_s,
-            "min": t.min_s,
-            "IQR": t.spread_s,
-            "repeats": t.repeats,
-        })
-    columns = list(race_table_columns(rows, dtype))
-    frame = pd.DataFrame.from_records(records, columns=columns).astype({
-        c: "float64" for c in ("compile (once)", "first call", "median", "min", "IQR",
-                               "speedup", "max |K − K_float64|")})
-    frame["repeats"] = frame["repeats"].astype("Int64")
-    frame["compiled"] = frame["compiled"].astype(bool)
-
-    def error(v: float) -> str:
-        return f"⚠ {v:.2e}" if v > hint else f"{v:.2e}"
-
-    def reference(v: float) -> str:
-        return f"0 ({REFERENCE_WORDS})" if v == 0 else f"{error(v)} ({REFERENCE_WORDS})"
-
-    def cached(v: float) -> str:
-        return f"{format_seconds(v, 2)} (cached)"
-
-    def flag(v: float) -> str:
-        return f"background-color: {_FLAG}" if pd.notna(v) and v > hint else ""
-
-    times = ["compile (once)", "first call", "median", "min", "IQR"]
-    refs = [i for i, r in enumerate(ran) if r.method == REFERENCE]
-    hits = [i for i, r in enumerate(ran) if r.timing.compile_cache]
-    return (frame.style
-            .format(lambda v: format_seconds(v, 2), subset=times, na_rep="–")
-            .format(cached, subset=pd.IndexSlice[hits, ["compile (once)"]], na_rep="–")
-            .format(speedup_words, subset=["speedup"], na_rep="–")
-            .format(error, subset=["max |K − K_float64|"], na_rep="–")
-            .format(reference, subset=pd.IndexSlice[refs, ["max |K − K_float64|"]], na_rep="–")
-            .format(na_rep="–", subset=["repeats"])
-            .map(flag, subset=["max |K − K_float64|"]))
 
 
 def _log_vline(fig: go.Figure, x: float, text: str) -> None:
@@ -132,50 +51,7 @@ def _log_vline(fig: go.Figure, x: float, text: str) -> None:
                        text=text, showarrow=False, font=dict(size=11))
 
 
-# Pixels per character of a method label in the grid's 14 px Source Sans, an upper
-# bound over the registry's labels (measured in Chromium: 5.5 to 6.7), and the cell's
-# padding (8 px a side). The table's check in Chromium measures the drawn text.
-_LABEL_PX_PER_CHAR, _CELL_PADDING_PX = 6.7, 16
-
-
-def race_table_columns(rows: Sequence[RaceRow], dtype: str) -> dict[str, Any]:
-    """`st.dataframe` column settings for `race_table`: widths that hold each column's
-    header and longest value (the grid draws on a canvas and cuts what does not fit
-    with "…"), and what each column means.
-
-    The numeric columns' widths hold their headers and their longest values ("⚠
-    9.64e-08", "0 (reference)", "720 µs (cached)"); the method column is as wide
-    as the longest label of `rows`, and pinned, so it stays in view where the window
-    is too narrow for the table and the grid scrolls sideways. Together they fit the
-    main area of a 1400 px window beside the sidebar for the default race.
-    """
-    labels = [r.label for r in _ok(rows)] or ["method"]
-    method_px = math.ceil(_LABEL_PX_PER_CHAR * max(map(len, labels))) + _CELL_PADDING_PX
-    col = st.column_config.Column
-    return {
-        "method": col(width=max(method_px, 80), pinned=True),
-        "compiled": st.column_config.CheckboxColumn(
-            width=72, help="Runs under jax.jit (for auto: its pick at this size)"),
-        "median": col(width=62, help="Steady-state time per call: median of the timed calls"),
-        "speedup": col(width=68, help="Over the notes' map + partial + np.stack: "
-                                      "map + stack's median / this median"),
-        "max |K − K_float64|": col(width=128, help=f"Largest absolute difference from the "
-                                                   f"float64 reference ({METHODS[REFERENCE].label}"
-                                                   f" run in float64); ⚠ marks values above "
-                                                   f"{ERROR_HINT[dtype]:.0e}, a few dozen "
-                                                   f"{dtype} round-offs"),
-        "compile (once)": col(width=110, help="Trace + lower + XLA compile of a fresh copy of "
-                                              "the program, paid on the first call only (– "
-                                              "where not compiled). Never read from a "
-                                              "compilation cache; one that was would say "
-                                              "(cached)"),
-        "first call": col(width=62, help="The warm-up call before the timed ones (for jit "
-                                         "methods: after compiling)"),
-        "min": col(width=58, help="The fastest timed call"),
-        "IQR": col(width=62, help="Spread: the interquartile range, 75th − 25th percentile "
-                                  "of the timed calls"),
-        "repeats": col(width=60, help="Timed calls made (the budget may stop them early)"),
-    }
+CACHE_HIT_WORDS = "cache hit"  # on the time chart's hover; the table's cell says "(cached)"
 
 
 def _hover_rows(rows: Sequence[RaceRow]) -> np.ndarray:
@@ -194,7 +70,7 @@ def _hover_rows(rows: Sequence[RaceRow]) -> np.ndarray:
 def race_time_chart(rows: Sequence[RaceRow], title: str) -> go.Figure:
     """Horizontal bars, log x in ms: each method's median steady-state time per call,
     a whisker down to its fastest call, and beside it its one-off compile time."""
-    ok = _ok(rows)
+    ok = ran_rows(rows)
     labels = np.array([r.label for r in ok], dtype=object)
     median = _ms([r.timing.median_s for r in ok])
     fastest = _ms([r.timing.min_s for r in ok])
@@ -228,7 +104,7 @@ def race_time_chart(rows: Sequence[RaceRow], title: str) -> go.Figure:
 
 def speedup_chart(rows: Sequence[RaceRow]) -> go.Figure:
     """Median of map + stack / median of each method, log x; 1× is the baseline."""
-    ok = [r for r in _ok(rows) if r.speedup_vs_baseline is not None]
+    ok = [r for r in ran_rows(rows) if r.speedup_vs_baseline is not None]
     labels = np.array([r.label for r in ok], dtype=object)
     speedup = np.array([r.speedup_vs_baseline for r in ok], dtype=np.float64)
     text = np.array([speedup_words(s) for s in speedup], dtype=object)
@@ -254,7 +130,7 @@ def error_chart(rows: Sequence[RaceRow], dtype: str) -> go.Figure:
     (1e-3 × the smallest nonzero error shown) and its hover says "0 (identical)";
     the reference method's bar is labelled "0 (reference)".
     """
-    ok = [r for r in _ok(rows) if r.max_abs_error is not None]
+    ok = [r for r in ran_rows(rows) if r.max_abs_error is not None]
     labels = np.array([r.label for r in ok], dtype=object)
     err = np.array([r.max_abs_error for r in ok], dtype=np.float64)
     hint = ERROR_HINT[dtype]
@@ -294,7 +170,7 @@ def scaling_chart(rows: Sequence[RaceRow],
     `crossovers` finds N); it carries no text on the chart, where labels of nearby
     crossovers would overlap: hover it, or read the list under the chart.
     """
-    ok = _ok(rows)
+    ok = ran_rows(rows)
     fig = go.Figure()
     lines: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in dict.fromkeys(r.method for r in ok):
@@ -358,3 +234,96 @@ def raced_methods(rows: Sequence[RaceRow]) -> tuple[list[str], str]:
     note = (f"In the app, \"auto\" ran {METHODS[picked[0]].label}; here that method is raced "
             "by its own name." if picked else "")
     return names, note
+
+
+def method_label(name: str) -> str:
+    """A registry method's label, as the page's choices and status lines name it."""
+    return METHODS[name].label
+
+
+def changed_parts(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The settings, in words, whose values differ between a result's key and today's."""
+    words = dict(data="the data (dataset, N, noise, seed or precision)", gamma="gamma",
+                 methods="the methods", repeats="repeats", budget="the time budget",
+                 n_values="the N values", d="D", dtype="the precision")
+    return [words[k] for k in new if old.get(k) != new.get(k)]
+
+
+def show_environment(env: dict[str, Any]) -> None:
+    """One caption: the devices, cores, library versions and dtype a run was timed with."""
+    devices = ", ".join(sorted({f"{x['platform']} ({x['device_kind']})"
+                                for x in env["jax_devices"]}))
+    st.caption(f"Timed on {devices}, {env['cpu_count']} CPU cores; jax {env['jax']}, "
+               f"numpy {env['numpy']}, scikit-learn {env['scikit-learn']}, scipy {env['scipy']}, "
+               f"Python {env['python']}; {env['dtype']}; {env['timestamp_utc']}.")
+
+
+def show_race(result: dict[str, Any]) -> None:
+    """A finished race on the data: the winner, the table, the reasons, the charts, the CSV.
+
+    Args:
+      result: `core.views.race.race_on_data`'s "rows", "env", "race_csv", with the
+        page's "key" (repeats, budget), "data" (label), "n", "d", "gamma".
+    """
+    rows, rkey = result["rows"], result["key"]
+    rdtype = rows[0].dtype
+    st.markdown(f"**Race on {result['data']}**: N = {result['n']:,}, D = {result['d']}, "
+                f"{rdtype}, gamma = {grid_label(result['gamma'])}, up to {rkey['repeats']} "
+                f"repeats, {rkey['budget']:g} s per method.")
+    ran = ran_rows(rows)
+    if ran:
+        fastest = min(ran, key=lambda r: r.timing.median_s)
+        versus = ("" if fastest.speedup_vs_baseline is None else
+                  f", {speedup_words(fastest.speedup_vs_baseline)} the speed of map + stack")
+        st.success(f"Fastest per call: **{fastest.label}**, "
+                   f"{format_seconds(fastest.timing.median_s, 2)} (median, IQR "
+                   f"{format_seconds(fastest.timing.spread_s, 2)}){versus}.",
+                   icon=":material/trophy:")
+        st.dataframe(race_table(rows, rdtype), key="w_race_table", hide_index=True,
+                     placeholder="—", column_config=race_table_columns(rows, rdtype))
+    for r in rows:
+        if r.status != "ok":
+            (st.info if r.status == "declined" else st.error)(
+                f"**{r.label}** {r.status}: {r.reason}", icon=":material/block:")
+    if ran:
+        st.plotly_chart(race_time_chart(rows, "Time per call (log scale): steady state and "
+                                              "one-off compile"), key="w_race_time_chart")
+        left, right = st.columns(2)
+        if any(r.speedup_vs_baseline is not None for r in ran):
+            left.plotly_chart(speedup_chart(rows), key="w_race_speedup_chart")
+        else:
+            left.caption(f"No speedups: {METHODS[BASELINE].label} did not run in this race.")
+        if any(r.max_abs_error is not None for r in ran):
+            right.plotly_chart(error_chart(rows, rdtype), key="w_race_error_chart")
+    show_environment(result["env"])
+    st.download_button("Download the results (CSV)", result["csv"],
+                       file_name=f"batching_race_n{result['n']}_{rdtype}.csv",
+                       mime="text/csv", key="w_race_csv", on_click="ignore",
+                       icon=":material/download:",
+                       help="One row per method with its timings, error and status, plus "
+                            "versions, device and dtype on every row.")
+
+
+def show_scaling(scaled: dict[str, Any], d: int, dtype: str) -> None:
+    """A finished scaling run: the log-log chart, its crossovers, what was skipped, the CSV.
+
+    Args:
+      scaled: `core.views.race.scaling_with_n`'s "rows", "crossings", "env", and "csv".
+      d, dtype: the page's D and precision (the CSV's file name).
+    """
+    st.plotly_chart(scaling_chart(scaled["rows"], scaled["crossings"]), key="w_race_scale_chart")
+    if scaled["crossings"]:
+        st.markdown("\n".join(f"- {s}" for s in crossing_sentences(scaled["crossings"])))
+    else:
+        st.caption("No clear crossover in this range: wherever the order of two methods "
+                   "changes, their repeats overlap at the sizes around it (or the order never "
+                   "changes).")
+    skipped = [r for r in scaled["rows"] if r.status != "ok"]
+    if skipped:
+        with st.expander(f"Skipped at some sizes ({len(skipped)})"):
+            for r in skipped:
+                st.markdown(f"- N = {r.n:,}, **{r.label}** {r.status}: {r.reason}")
+    show_environment(scaled["env"])
+    st.download_button("Download the scaling results (CSV)", scaled["csv"],
+                       file_name=f"batching_scaling_d{d}_{dtype}.csv", mime="text/csv",
+                       key="w_race_scale_csv", on_click="ignore", icon=":material/download:")

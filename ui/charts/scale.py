@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
+from core.bench.report import format_seconds
 from ui.charts.shared import pooled_heatmap_figure, value_histogram
+from ui.charts.words import counted
 
 __all__ = ["pooled_heatmap", "row_sum_profile", "row_sum_histogram", "format_duration",
-           "format_count"]
+           "format_count", "progress_text", "show_result"]
 
 MAX_PROFILE_POINTS = 1500
 
@@ -112,3 +117,60 @@ def format_count(count: int) -> str:
         if count >= scale and count >= 1e7:
             return f"{count / scale:.3g} {word}"
     return f"{count:,}"
+
+
+def progress_text(done: int, total: int, elapsed: float, eta: float | None) -> str:
+    """The progress bar's line: rows done, elapsed, and the time left once it is known."""
+    left = "estimating the time left…" if eta is None else f"about {format_duration(eta)} left"
+    return (f"{done:,} of {total:,} rows ({done / total:.0%}) · {format_duration(elapsed)} "
+            f"elapsed · {left}")
+
+
+def show_result(view: dict[str, Any], n: int, partial: bool) -> None:
+    """A block run's metrics, plan, heatmap, row-sum figures and quantiles.
+
+    Args:
+      view: `core.views.scale.block_results` of the run.
+      n: N, the points (K is N × N).
+      partial: the run stopped before its last row (titles and keys say so).
+    """
+    done = int(view["done_rows"])
+    if done == 0:
+        st.caption("No row was finished before it stopped.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Entries of K done", format_count(done * n),
+              help=f"{done:,} rows × {n:,} columns = {done * n:,} entries. "
+                   + ("K(X, X) is symmetric: the engine computes only the tiles from each "
+                      "step's diagonal on and mirrors the others into the later rows' sums."
+                      if view["symmetric"] else ""))
+    c2.metric("Wall time (one run)", format_seconds(float(view["elapsed_s"]), 2),
+              help="Including the one-off compilation of the block step.")
+    steady = float(view["steady_seconds_per_entry"])
+    c3.metric("Cost per entry (one run)",
+              "n/a" if math.isnan(steady) else format_seconds(steady, 2),
+              help="Wall time per entry after the first step (which compiles the block step). "
+                   "Per entry of K done, computed or mirrored, so this is the number to "
+                   "compare across N (benchmarks/block_engine.py measures it, and the cost "
+                   "per computed entry, with their spread). With "
+                   f"the first step: {format_seconds(float(view['seconds_per_entry']), 2)}.")
+    st.caption(f"{counted(int(view['steps']), 'step')} of {int(view['block_rows']):,} rows "
+               f"({counted(int(view['n_devices']), 'device')} × "
+               f"{int(view['rows_per_device']):,} rows), each walking the columns "
+               f"{'from its own diagonal on ' if view['symmetric'] else ''}"
+               f"in tiles of {int(view['tile_cols']):,} (at most {int(view['n_tiles'])} a step).")
+    st.plotly_chart(pooled_heatmap(view["pooled"], int(view["pool_factor"]), n,
+                                   "K, pooled block by block", done if partial else None),
+                    key="w_scale_partial_heatmap" if partial else "w_scale_heatmap")
+    left, right = st.columns(2)
+    left.plotly_chart(row_sum_profile(view["row_sums"], "Row sums along the points"),
+                      key="w_scale_profile_partial" if partial else "w_scale_profile")
+    right.plotly_chart(row_sum_histogram(view["row_sums"], "How the row sums are spread"),
+                       key="w_scale_hist_partial" if partial else "w_scale_hist")
+    q = view["row_sum_quantiles"]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Smallest row sum", f"{q[0]:.6g}")
+    m2.metric("Median row sum", f"{q[1]:.6g}")
+    m3.metric("Largest row sum", f"{q[2]:.6g}")
+    st.caption("A row sum Σⱼ k(xᵢ, xⱼ) is the kernel mass around point i (the diagonal adds "
+               "1): large in dense regions, 1 for an isolated point, N when gamma → 0.")
