@@ -8,61 +8,24 @@ small caches keyed on scalars, and draws.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core.lessons.accuracy import (
-    DEFAULT_LAB_METHODS,
-    LAB_METHODS,
-    SWEEP_OFFSETS,
-    backend,
-    cancellation_scale,
-    lab_accuracy,
-    matmul_precision_effect,
-    lab_data,
-    offset_sweep,
-)
 from core.dense.methods import METHODS
-from ui.charts.shared import matrix_heatmap
+from core.lessons.accuracy import (DEFAULT_LAB_METHODS, LAB_METHODS, SWEEP_OFFSETS, backend,
+                                   lab_accuracy)
+from core.views.precision import precision_at_offset, precision_matmul_effect, precision_sweep
+from ui.charts.precision import (OFFSETS, SCALES, error_heatmaps, error_table, floor_of,
+                                 matmul_table, number, sweep_chart)
 from ui.export import reproduce_control
-from ui.charts.precision import error_vs_offset_chart
 from ui.state.sidebar import render_sidebar
 from ui.state.url import bound
 
-# 0, then 1-2-5 steps: round numbers a user can read off the slider.
-OFFSETS = (0.0, *(float(f"{m * 10.0**e:.3g}") for e in range(-1, 5) for m in (1, 2, 5)), 1e5)
-SCALES = tuple(float(f"{m * 10.0**e:.3g}") for e in range(-2, 2) for m in (1, 2, 5)) + (100.0,)
 HEATMAP_COLUMNS = 3
-
-
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if x >= 1000 else f"{x:g}"
-
-
-def _label(method: str) -> str:
-    return METHODS[method].label
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def _point(n: int, d: int, scale: float, offset: float, seed: int, dtype: str,
-           methods: tuple[str, ...], precision: str | None):
-    """All methods at one offset, summaries only (the sweep's points)."""
-    return lab_accuracy(n, d, scale, offset, seed, dtype, methods, precision)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _with_errors(n: int, d: int, scale: float, offset: float, seed: int, dtype: str,
-                 methods: tuple[str, ...], precision: str | None):
-    """All methods at the current offset, with their (N, N) error matrices for the heatmaps."""
-    return lab_accuracy(n, d, scale, offset, seed, dtype, methods, precision, keep_error=True)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _matmul_effect(n: int, d: int, scale: float, offset: float, seed: int, dtype: str,
-                   method: str) -> float:
-    return matmul_precision_effect(lab_data(n, d, scale, offset, seed, dtype), method)
-
+# Small caches keyed on scalars: the sweep per point (a slider move recomputes one offset,
+# not thirteen), the current offset with its (N, N) error matrices, the matmul effect.
+_point = st.cache_data(max_entries=512, show_spinner=False)(lab_accuracy)
+_at_offset = st.cache_data(max_entries=4, show_spinner=False)(precision_at_offset)
+_matmul_effect = st.cache_data(max_entries=64, show_spinner=False)(precision_matmul_effect)
 
 # The lab draws its own points with its own precision and methods: the sidebar shows
 # only the Seed (the other controls are drawn hidden, bound to the URL, for the other pages).
@@ -85,16 +48,17 @@ c1, c2, c3 = st.columns(3)
 dtype = bound(c1.radio, "Lab precision (this page only)", ["float32", "float64"], horizontal=True,
               key="w_prec_dtype")
 offset = bound(c1.select_slider, "Offset added to every coordinate (log scale)", options=OFFSETS,
-               value=1000.0, format_func=_number, key="w_prec_offset",
-                          help="Moves the whole cloud away from the origin; distances do not change.")
+               value=1000.0, format_func=number, key="w_prec_offset",
+               help="Moves the whole cloud away from the origin; distances do not change.")
 scale = bound(c2.select_slider, "Spread: scale of the standard normal (log scale)", options=SCALES,
-              value=1.0, format_func=_number, key="w_prec_scale")
+              value=1.0, format_func=number, key="w_prec_scale")
 n = bound(c2.slider, "Number of points N", 20, 1000, 200, step=10, key="w_prec_n")
 d = bound(c3.slider, "Features D", 1, 64, 5, key="w_prec_d")
 highest = bound(c3.toggle, "JAX matmul precision \"highest\"", key="w_prec_matmul_highest",
                 help="Runs the methods inside jax.default_matmul_precision('highest').")
 methods = bound(st.multiselect, "Methods to compare", list(LAB_METHODS),
-                default=list(DEFAULT_LAB_METHODS), format_func=_label, key="w_prec_methods")
+                default=list(DEFAULT_LAB_METHODS), format_func=lambda m: METHODS[m].label,
+                key="w_prec_methods")
 st.caption(f"Seed {settings.seed} (from the sidebar). gamma: the median heuristic "
            "1/(2·median d²) of these data, so K spreads over (0, 1) at every spread.")
 if not methods:
@@ -103,28 +67,23 @@ if not methods:
     st.stop()
 
 precision = "highest" if highest else None
-args = (n, d, float(scale), float(offset), int(settings.seed), dtype)
-reproduce_control("precision", None, dict(zip(("n", "d", "scale", "offset", "seed", "dtype"), args),
+labels = [METHODS[m].label for m in methods]
+# The lab's data and methods, as every section of its view takes them.
+lab = dict(n=n, d=d, scale=float(scale), seed=int(settings.seed), dtype=dtype,
+           methods=tuple(methods))
+reproduce_control("precision", None, dict(n=n, d=d, scale=float(scale), offset=float(offset),
+                                          seed=int(settings.seed), dtype=dtype,
                                           methods=list(methods), precision=precision), notes=[
     "The lab's own data, standard normal × spread + offset (`X`), and each method's errors "
     "against a float64 vector-form reference at this offset (the table and the |ΔK| heatmaps), "
     "then the largest errors as the offset sweeps from 0.1 to 1e5 (`sweep_*`)."])
-floor = float(np.finfo(dtype).eps) / 100  # below float round-off: drawn as "exact"
+floor = floor_of(dtype)  # below float round-off: drawn as "exact"
 
 # --- errors at the current offset ------------------------------------------------
-st.subheader(f"Errors at offset {_number(offset)}, {dtype}")
+st.subheader(f"Errors at offset {number(offset)}, {dtype}")
 with st.spinner("Measuring each method against the float64 reference…"):
-    rows = _with_errors(*args, tuple(methods), precision)
-
-table = pd.DataFrame({
-    "method": [r.label for r in rows],
-    "max |ΔK|": [r.k_max_error for r in rows],
-    "median |ΔK|": [r.k_median_error for r in rows],
-    "max |Δd²|": [r.d2_max_error for r in rows],
-    "median |Δd²|": [r.d2_median_error for r in rows],
-    "d² < 0 before clipping": [r.negatives for r in rows],
-    "max |Kᵢᵢ − 1|": [r.diagonal_deviation for r in rows],
-})
+    at_offset = _at_offset(**lab, offset=float(offset), precision=precision)
+table = error_table(at_offset, labels)
 sci = st.column_config.NumberColumn(format="%.2e")
 st.dataframe(table, hide_index=True, key="w_prec_table", placeholder="—", column_config={
     "max |ΔK|": sci, "median |ΔK|": sci, "max |Δd²|": sci, "median |Δd²|": sci,
@@ -150,45 +109,30 @@ right.markdown(
     "both in the same order."
 )
 
-top = max(r.k_max_error for r in rows)
-zmin, zmax = np.log10(floor), np.log10(max(top, floor * 10))
 st.markdown(f"**|ΔK| per method, one shared colour scale** (log₁₀; entries below "
             f"{floor:.0e}, exact ones included, are drawn at {floor:.0e}).")
-for start in range(0, len(rows), HEATMAP_COLUMNS):
-    cols = st.columns(HEATMAP_COLUMNS)
-    for col, r in zip(cols, rows[start:start + HEATMAP_COLUMNS]):
-        fig, _ = matrix_heatmap(np.log10(np.maximum(r.k_abs_error, floor)),
-                                f"{r.label}<br>max |ΔK| = {r.k_max_error:.2e}", "log₁₀|ΔK|",
-                                zmin=zmin, zmax=zmax, height=340)
-        col.plotly_chart(fig, key=f"w_prec_heat_{r.method}")
+heatmaps = list(zip(methods, error_heatmaps(at_offset, labels, floor)))
+for start in range(0, len(heatmaps), HEATMAP_COLUMNS):
+    row = heatmaps[start:start + HEATMAP_COLUMNS]
+    for col, (method, fig) in zip(st.columns(HEATMAP_COLUMNS), row):
+        col.plotly_chart(fig, key=f"w_prec_heat_{method}")
 
 # --- error against offset --------------------------------------------------------
 st.subheader("Error against offset: catastrophic cancellation")
 metric = bound(st.radio, "Error of", ["K", "d²"], horizontal=True, key="w_prec_sweep_metric",
                format_func={"K": "the Gram matrix K", "d²": "the squared distances d²"}.get)
 progress = st.progress(0.0, text="Sweeping the offset…")
-sweep = offset_sweep(
-    n, d, float(scale), int(settings.seed), dtype, methods, SWEEP_OFFSETS, precision,
-    evaluate=_point,
+sweep = precision_sweep(
+    **lab, precision=precision, evaluate=_point,
     on_progress=lambda i, total: progress.progress(i / total, text=f"Sweeping the offset: {i}/{total}"),
 )
 progress.empty()
 left, right = st.columns([3, 2])
 with left:
-    if metric == "K":
-        errors = {_label(m): sweep.k_max_error[m] for m in methods}
-        fig = error_vs_offset_chart(sweep.offsets, errors, f"max |ΔK| against offset ({dtype}, "
-                                    f"N = {n}, D = {d}, spread {_number(scale)})",
-                                    "max |ΔK| (unitless)", floor, offset)
-    else:
-        errors = {_label(m): sweep.d2_max_error[m] for m in methods}
-        guide = ("eps·D·(offset² + spread²): round-off of one |x|²",
-                 cancellation_scale(sweep.offsets, float(scale), d, dtype))
-        fig = error_vs_offset_chart(sweep.offsets, errors, f"max |Δd²| against offset ({dtype}, "
-                                    f"N = {n}, D = {d}, spread {_number(scale)})",
-                                    "max |Δd²| (squared data units)", floor, offset, guide)
+    fig = sweep_chart(sweep, labels, metric, f"{dtype}, N = {n}, D = {d}, spread {number(scale)}",
+                      floor, offset)
     st.plotly_chart(fig, key="w_prec_sweep_chart")
-    st.caption(f"Offsets {_number(SWEEP_OFFSETS[0])} to {_number(SWEEP_OFFSETS[-1])}, two per "
+    st.caption(f"Offsets {number(SWEEP_OFFSETS[0])} to {number(SWEEP_OFFSETS[-1])}, two per "
                f"decade; errors below {floor:.0e} (exact zeros included) are drawn at "
                f"{floor:.0e}, hover shows the true value.")
 with right:
@@ -224,14 +168,13 @@ if not highest:
         "measure the difference here."
     )
 else:
-    effects = {m: _matmul_effect(*args, m) for m in methods}
-    st.dataframe(pd.DataFrame({"method": [_label(m) for m in methods],
-                               "max |K(highest) − K(default)|": list(effects.values())}),
-                 hide_index=True, key="w_prec_matmul_table",
-                 column_config={"max |K(highest) − K(default)|":
-                                st.column_config.NumberColumn(format="%.2e")})
+    effect = _matmul_effect(**lab, offset=float(offset))
+    effects = effect["matmul_effect"]
+    st.dataframe(matmul_table(effect, labels), hide_index=True,
+                 key="w_prec_matmul_table", column_config={"max |K(highest) − K(default)|":
+                                                           st.column_config.NumberColumn(format="%.2e")})
     where = backend()
-    if max(effects.values()) == 0.0:
+    if effects.max() == 0.0:
         st.info(f"Measured: **no difference** on this backend ({where}). XLA on CPU already "
                 "computes float32 matrix products in full float32, so \"highest\" changes "
                 "nothing here; on a GPU with TF32 or a TPU it would change the expansion's "
@@ -239,5 +182,5 @@ else:
                 icon=":material/info:")
     else:
         st.success(f"Measured on this backend ({where}): \"highest\" changes K by up to "
-                   f"{max(effects.values()):.2e}. The table and charts above use it.",
+                   f"{effects.max():.2e}. The table and charts above use it.",
                    icon=":material/check_circle:")

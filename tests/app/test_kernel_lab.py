@@ -6,6 +6,7 @@ a jitter too small must be explained (with the way out), never a traceback.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -155,17 +156,86 @@ def test_diagnosis_table_shows_a_dash_for_missing_values_and_the_sidebar_says_wh
                for c in at.sidebar.caption)
 
 
-def test_data_heatmap_draws_cores_K_in_label_order():
-    """The heatmap of K on the sidebar's data (Blobs, N = 400, RBF, gamma 1): core's K,
-    rows and columns ordered by label, over point indices 0 … 399."""
-    import numpy as np
+def _close(shown, expected, err_msg: str = "") -> None:
+    """float32 tolerance: the page and the test run the same code on the same values."""
+    np.testing.assert_allclose(np.asarray(shown, dtype=float), np.asarray(expected, dtype=float),
+                               rtol=1e-5, atol=1e-7, equal_nan=True, err_msg=err_msg)
 
-    from tests.app.figures import assert_heatmap_shows, figure_by_title
+
+def _titles(fig) -> tuple[str, str, str]:
+    layout = fig["layout"]
+    return tuple(str(t.get("text", "")) if isinstance(t, dict) else str(t or "")
+                 for t in (layout["title"], layout["xaxis"].get("title"),
+                           layout["yaxis"].get("title")))
+
+
+def test_figures_and_tables_draw_the_views_arrays():
+    """At the defaults (Blobs, N = 400, float32, RBF gamma 1, a 150-point grid, 5 draws),
+    every figure and table holds what `kernel_lab_view` returns for the same settings, on
+    axes that name what is drawn and cover it."""
+    from core.views.kernels import kernel_lab_view
+    from tests.app.conftest import plotly_figures
+    from tests.app.figures import assert_heatmap_shows
 
     at = open_page(PAGE)
     X, y = load_dataset("blobs", n=400, seed=0, noise=0.1, dtype="float32")
-    K = np.asarray(kernel_gram(KernelChoice.make("single", "rbf", {"gamma": 1.0}), X,
-                               dtype="float32"))
-    order = np.argsort(y, kind="stable")
-    assert_heatmap_shows(figure_by_title(at, "K on Blobs (N = 400)"), K[np.ix_(order, order)],
+    jitter = at.session_state["w_kern_jitter"]
+    view = kernel_lab_view(X, y, op="single", k1="rbf", p1={"gamma": 1.0}, k2="rbf", p2={},
+                           dtype="float32", n_grid=150, draws=5, seed=0, jitter=jitter)
+    figures = plotly_figures(at)
+
+    profile = figures["w_kern_profile"]
+    _close(profile["data"][0]["x"], view["profile_x"])
+    _close(profile["data"][0]["y"], view["profile_k"])
+    assert _titles(profile)[1:] == ("distance r = |x − y| (data units)", "kernel value k (unitless)")
+    assert all("range" not in profile["layout"][a] for a in ("xaxis", "yaxis"))  # fitted to the data
+
+    assert_heatmap_shows(figures["w_kern_grid_heatmap"], view["K_grid"], atol=1e-7)
+    order = view["data_order"]
+    np.testing.assert_array_equal(order, np.argsort(y, kind="stable"))
+    assert_heatmap_shows(figures["w_kern_data_heatmap"], view["K_data"][np.ix_(order, order)],
                          atol=1e-6)
+    assert _titles(figures["w_kern_data_heatmap"])[0] == "K on Blobs (N = 400)"
+
+    samples = figures["w_kern_samples"]
+    band, *lines = samples["data"]
+    x = view["grid_x"]
+    _close(band["x"], np.concatenate([x, x[::-1]]))
+    _close(band["y"], np.concatenate([2 * view["prior_sd"], -2 * view["prior_sd"][::-1]]))
+    assert [t["name"] for t in lines] == [f"draw {j + 1}" for j in range(5)]
+    for j, line in enumerate(lines):
+        _close(line["x"], x)
+        _close(line["y"], view["samples"][:, j], f"draw {j + 1}")
+    assert _titles(samples)[1:] == ("x (grid, data units)", "f(x) (prior draw, unitless)")
+
+    table = _diagnostics(at)
+    assert list(table["matrix"]) == ["1-D grid", "Blobs"]
+    assert list(view["diagnosed"]) == ["grid", "data"]
+    np.testing.assert_array_equal(table["N"], view["diagnosis_n"])
+    for column, field in (("smallest eigenvalue", "min_eigenvalue"),
+                          ("condition number", "condition_number"),
+                          ("smallest working jitter", "smallest_jitter")):
+        np.testing.assert_allclose(table[column], view[f"diagnosis_{field}"], rtol=1e-9,
+                                   err_msg=column)
+    for column, field in (("indefinite beyond round-off", "beyond_roundoff"),
+                          ("Cholesky, no jitter", "cholesky_ok"),
+                          (f"Cholesky, jitter {jitter:.0e}", "cholesky_with_jitter")):
+        assert list(table[column]) == list(view[f"diagnosis_{field}"]), column
+
+    gammas, eigenvalues = view["sweep_gammas"], view["sweep_eigenvalues"]
+    heatmap = figures["w_kern_sweep_heatmap"]["data"][0]
+    _close(heatmap["x"], np.log10(gammas))
+    np.testing.assert_array_equal(heatmap["y"], np.arange(1, eigenvalues.shape[1] + 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _close(heatmap["z"], np.where(eigenvalues > 0, np.log10(eigenvalues), np.nan).T)
+    assert _titles(figures["w_kern_sweep_heatmap"]) == (
+        "Eigenvalues of K on the 1-D grid against gamma", "log₁₀ gamma (gamma in 1/data units²)",
+        "eigenvalue index k (descending)")
+    rank = figures["w_kern_rank_chart"]
+    _close(rank["data"][0]["x"], gammas)
+    _close(rank["data"][0]["y"], view["sweep_effective_rank"])
+    low, high = rank["layout"]["yaxis"]["range"]
+    assert low <= view["sweep_effective_rank"].min() and view["sweep_effective_rank"].max() <= high
+    assert rank["layout"]["xaxis"]["type"] == "log" and "range" not in rank["layout"]["xaxis"]
+    assert _titles(rank)[1:] == ("gamma (1/data units², log scale)",
+                                 "effective rank (number of eigenvalues)")
