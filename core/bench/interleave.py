@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from core.bench.timing import TimingCancelled, TimingResult, block, settle_allocator
+from core.bench.timing import TimingCancelled, TimingResult, block, settle_allocator, settle_threads
 from core.bench.report import median_interval, paired_ratio
 
 __all__ = ["MachineLoad", "LoadMeter", "Interleaved", "time_interleaved", "format_load"]
@@ -136,6 +136,7 @@ def time_interleaved(
     min_rounds: int = 7, max_rounds: int = 60, target_width: float = 0.10,
     min_sample_s: float = 1e-3, max_loops: int = 1000,
     compile_s: Mapping[str, float] | None = None,
+    first_calls: Mapping[str, float] | None = None, settle: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.perf_counter,
@@ -155,6 +156,11 @@ def time_interleaved(
         is called `loops` times back to back per sample (timer resolution and the
         loop's own cost stay small next to it).
       compile_s: {name: seconds} compile times measured apart, carried into the results.
+      first_calls: {name: seconds} of a first call the caller already made (it
+        checked the output): that contender's first warm-up is not made again.
+      settle: before every sample, wait for the process's other threads to go idle
+        (`settle_threads`: BLAS workers left spinning by the contender before); for
+        benchmarks, whose samples then each start from a quiet process.
       on_progress: `on_progress(round, max_rounds)` after every round.
       should_stop: checked before every round; True raises `TimingCancelled`.
       clock: seconds as a float.
@@ -183,10 +189,11 @@ def time_interleaved(
         block(out)
         return (clock() - start) / loops
 
-    first, steady = {}, {}
+    first, steady = dict(first_calls or {}), {}
     for name in names:
         stop_check()
-        first[name] = timed(calls[name])
+        if name not in first:
+            first[name] = timed(calls[name])
         for _ in range(warmup - 1):
             timed(calls[name])
         steady[name] = timed(calls[name])  # one more: the loop count, from a warm call
@@ -198,6 +205,8 @@ def time_interleaved(
         stop_check()
         order = names[r % len(names):] + names[:r % len(names)]  # each goes first in turn
         for name in order:
+            if settle:
+                settle_threads()
             t = timed(calls[name], loops[name])
             times[name].append(t)
             spent += t * loops[name]

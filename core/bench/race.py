@@ -1,10 +1,11 @@
 """Batching races: registry methods timed on the same data, checked against float64.
 
 One harness for the app's "Batching race" page, `python -m core.bench` and the
-benchmarks. Compiled methods are compiled ahead of time (`time_jitted`: compile time
+benchmarks. Compiled methods are compiled ahead of time (`compile_ahead`: compile time
 apart from run time), each time from a fresh copy of the program, so the time is a real
 compile, never a read from JAX's in-memory or persistent compilation cache; the others
-are timed as called (`time_call`, first call = warm-up).
+are called once first (that call's output is the one checked). Then all methods that
+run are timed together, round by round (`time_interleaved`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,8 +23,9 @@ from core.kernels.distances import check_feature_sizes
 from core.kernels.functions import median_heuristic_gamma
 from core.dense import METHODS, GramMethod, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
-from core.bench.timing import TimingCancelled, TimingResult, time_call, time_jitted
-from core.bench.report import format_seconds
+from core.bench.interleave import time_interleaved
+from core.bench.timing import Compiled, TimingCancelled, TimingResult, block, compile_ahead
+from core.bench.report import format_seconds, ratio_interval
 
 __all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "race_label", "scaling_race",
            "crossovers", "standard_normal_data"]
@@ -43,7 +46,8 @@ class RaceRow:
       status, reason: "ok" with "", "declined" (never called) with why, or "error"
         (it raised; the race went on) with the message. timing: None unless ok.
       max_abs_error: max |K - K_ref| of the timed calls' output against float64.
-      speedup_vs_baseline: BASELINE's median / this median, when both ran.
+      speedup_vs_baseline: BASELINE's time / this one's, the median of their per-round
+        ratios (they are timed in the same rounds), when both ran.
       n, m, d, dtype: the race's sizes (K is (n, m)) and compute dtype.
     """
 
@@ -95,6 +99,10 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
          reference: bool = True, settle: bool = False) -> list[RaceRow]:
     """Time each method on the same data and compare its output with float64.
 
+    Each method is first prepared alone (compiled ahead, its first call checked);
+    then all that run are timed together, round by round, so that load from other
+    processes falls on all of them alike.
+
     Every method gets the arrays `GramMethod.prepare` makes (NumPy, in `dtype`), as
     `compute` does, so the O(N·D) copy of the inputs to the device is inside its times.
 
@@ -103,11 +111,16 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
       gamma: the RBF's gamma, cast to `dtype` (for the reference too).
       methods: registry names in the order to run; None: all of `METHODS`.
       dtype: "float32" or "float64"; the whole race runs in its `dtype_scope`.
-      repeats, budget_s, warmup: per method, as in `time_call`.
-      on_step: `on_step(i, total, name, phase)`, i = 1..total, phase "start" before
-        a method and "done" after it (declined or failed included).
-      should_stop: checked before each method and each call; True raises.
-      on_row: `on_row(i, total, row)` as each method finishes (before speedups).
+      repeats: rounds (each method's repeats); at least 3 are made even past the budget.
+      budget_s: seconds of timing per method that runs (the rounds stop once all
+        methods together spent this times their number); None: no limit.
+      warmup: untimed calls of each before the rounds (the checked first call is one).
+      on_step: `on_step(i, total, name, phase)`: phase "start" before a method is
+        prepared and "done" after it (declined or failed included), i = 1..total;
+        then phase "round" after each round of timing, i = round, total = `repeats`,
+        name "".
+      should_stop: checked before each method and each round; True raises.
+      on_row: `on_row(i, total, row)` for each method once all are timed (before speedups).
       reference: False skips the float64 reference (max_abs_error None), as does a
         size at which REFERENCE itself declines.
       settle: each method's first call waits for the threads the method before
@@ -129,21 +142,43 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
     ref = _reference(X, Y, gamma) if reference else None
     sizes = dict(n=X.shape[0], m=X.shape[0] if Y is None else Y.shape[0], d=X.shape[1],
                  dtype=dt.name)
-    timing_kwargs = dict(warmup=warmup, repeats=repeats, budget_s=budget_s,
-                         should_stop=should_stop, settle=settle)
-    rows, total = [], len(chosen)
+    rows, total, ways, firsts, compiles = [], len(chosen), {}, {}, {}
     with dtype_scope(dt):
+        # First each method alone: declined or not, compiled ahead (timed apart), one
+        # first call whose output is checked against the reference.
         for i, method in enumerate(chosen, start=1):
             if should_stop is not None and should_stop():
                 raise TimingCancelled("The race was cancelled; start it again for a result.")
             if on_step is not None:
                 on_step(i, total, method.name, "start")
-            row = dataclasses.replace(_run_one(method, X, Y, gamma, ref, timing_kwargs), **sizes)
-            rows.append(row)
-            if on_row is not None:
-                on_row(i, total, row)
+            row, call, first_s, compiled = _prepare_one(method, X, Y, gamma, ref)
+            rows.append(dataclasses.replace(row, **sizes))
+            if call is not None:
+                ways[method.name], firsts[method.name] = call, first_s
+                if compiled is not None:
+                    compiles[method.name] = compiled
             if on_step is not None:
                 on_step(i, total, method.name, "done")
+        # Then every method that runs, in turn, round by round: load from other
+        # processes falls on all of them alike, and each speedup is a median of
+        # per-round ratios (core.bench.interleave).
+        if ways:
+            run = time_interleaved(
+                ways, warmup=max(warmup, 1), first_calls=firsts, min_rounds=min(repeats, 3),
+                max_rounds=repeats, target_width=0.0, settle=settle, should_stop=should_stop,
+                budget_s=float("inf") if budget_s is None else budget_s * len(ways),
+                on_progress=None if on_step is None else (
+                    lambda done, most: on_step(done, most, "", "round")))
+            for k, row in enumerate(rows):
+                if row.method in run.results:
+                    timing, c = run.results[row.method], compiles.get(row.method)
+                    if c is not None:
+                        timing = dataclasses.replace(timing, compile_s=c.compile_s, trace_s=c.trace_s,
+                                                     compile_cache=c.compile_cache)
+                    rows[k] = dataclasses.replace(row, timing=timing)
+    if on_row is not None:
+        for i, row in enumerate(rows, start=1):
+            on_row(i, total, row)
     return _with_speedups(rows)
 
 
@@ -163,7 +198,10 @@ def race_label(method: GramMethod, n: int, m: int, d: int, dtype: DTypeLike) -> 
     return method.label if runs is method else f"{method.name} → {runs.label}"
 
 
-def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
+def _prepare_one(method: GramMethod, X, Y, gamma, ref
+                 ) -> tuple[RaceRow, Callable[[], Any] | None, float | None, Compiled | None]:
+    """A method's row before timing, the call to time (None where it declined or
+    failed), its first call's seconds and, for a compiled method, its program."""
     n, m, d = X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1]
     # What really runs ("auto": its pick), the one answer the page's code list uses too.
     runs = method.resolve(n, m, d, X.dtype)
@@ -171,27 +209,27 @@ def _run_one(method: GramMethod, X, Y, gamma, ref, timing_kwargs) -> RaceRow:
                   picked="" if runs is method else runs.name)
     reason = method.declines(n, m, d, X.dtype)
     if reason:
-        return dataclasses.replace(row, reason=reason)
+        return dataclasses.replace(row, reason=reason), None, None, None
+    compiled = None
     try:
         args = runs.prepare(X, Y, gamma, X.dtype)
         if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs:
             # a fresh copy of the program, so no compilation cache can serve it
-            timing, out = time_jitted(runs.fn, *args, fresh=True, **timing_kwargs)
+            compiled = compile_ahead(runs.fn, *args, fresh=True)
+            call = compiled
         else:
-            last = [None]  # the last timed output (one, not all: N×M each), for accuracy
-
-            def call(*a: Any) -> Any:
-                last[0] = runs.runner(*a)
-                return last[0]
-
-            timing = time_call(call, *args, **timing_kwargs)
-            out = last[0]
+            def call(args=args) -> Any:
+                return runs.runner(*args)
+        start = time.perf_counter()
+        out = block(call())
+        first_s = time.perf_counter() - start
         error = None if ref is None else _max_abs_error(out, ref)
     except TimingCancelled:
         raise
     except Exception as exc:  # one failing method must not end the race
-        return dataclasses.replace(row, status="error", reason=f"{type(exc).__name__}: {exc}")
-    return dataclasses.replace(row, status="ok", timing=timing, max_abs_error=error)
+        return (dataclasses.replace(row, status="error", reason=f"{type(exc).__name__}: {exc}"),
+                None, None, None)
+    return dataclasses.replace(row, status="ok", max_abs_error=error), call, first_s, compiled
 
 
 def _max_abs_error(out: Any, ref: np.ndarray) -> float:
@@ -205,7 +243,8 @@ def _with_speedups(rows: list[RaceRow]) -> list[RaceRow]:
     base = next((r for r in rows if r.method == BASELINE and r.status == "ok"), None)
     if base is None:
         return rows
-    return [dataclasses.replace(r, speedup_vs_baseline=base.timing.median_s / r.timing.median_s)
+    # Timed in the same rounds: the median of the per-round ratios (`ratio_interval`).
+    return [dataclasses.replace(r, speedup_vs_baseline=ratio_interval(base.timing, r.timing)[0])
             if r.status == "ok" and r.timing.median_s > 0 else r for r in rows]
 
 
@@ -218,7 +257,8 @@ def scaling_race(n_values: Sequence[int], d: int = 2, methods: Sequence[str] | N
     Args:
       n_values: the sizes, e.g. (100, 300, 1000, 3000).
       gamma: None: `median_heuristic_gamma` of each X.
-      on_step: as in `race`, with i and total counted over all sizes together.
+      on_step: as in `race`, with i and total counted over all sizes together (a
+        "round" step counts the rounds of its size's race).
       **race_kwargs: `repeats`, `budget_s`, `should_stop`, `reference`, ...
 
     Returns:
@@ -229,8 +269,8 @@ def scaling_race(n_values: Sequence[int], d: int = 2, methods: Sequence[str] | N
     for k, n in enumerate(n_values):
         X, _ = standard_normal_data(n, d, seed=seed)
         step = None if on_step is None else (
-            lambda i, _total, name, phase, offset=k * len(names):
-            on_step(offset + i, total, name, phase))
+            lambda i, of, name, phase, offset=k * len(names):
+            on_step(i, of, name, phase) if phase == "round" else on_step(offset + i, total, name, phase))
         rows += race(X, None, median_heuristic_gamma(X) if gamma is None else gamma, names,
                      dtype, on_step=step, **race_kwargs)
     return rows

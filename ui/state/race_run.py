@@ -44,10 +44,14 @@ def run_with_progress(what: str, steps: int, work: Callable[..., dict[str, Any]]
     done: dict[str, Any] | None = None
     with st.status(f"Running the {what}…", expanded=True) as status:
         def on_step(i: int, total: int, name: str, phase: str) -> None:
-            if phase == "start":
+            if phase == "round":  # every method in turn: round i of at most `total`
+                progress.progress(i / total, text=f"Timing every method in turn: round {i} of "
+                                                  f"at most {total}")
+                status.update(label=f"Timing every method in turn, round {i}")
+            elif phase == "start":
                 text = f"{describe(i, name)} ({i} of {total})"
                 progress.progress((i - 1) / total, text=text)
-                status.update(label=f"Timing {text}")
+                status.update(label=f"Preparing {text}")
             else:
                 progress.progress(i / total, text=f"{i} of {total} done")
 

@@ -60,11 +60,11 @@ def test_compile_time_is_reported_only_for_compiled_methods(float32_rows):
 
 def test_speedups_are_relative_to_map_stack(float32_rows):
     by_name = {r.method: r for r in float32_rows}
-    base = by_name["map_stack"].timing.median_s
+    base = np.asarray(by_name["map_stack"].timing.times_s)
     assert by_name["map_stack"].speedup_vs_baseline == 1.0
     for name in ("jit_method1", "python_loop", "sklearn"):
-        row = by_name[name]
-        assert row.speedup_vs_baseline == pytest.approx(base / row.timing.median_s)
+        row = by_name[name]  # timed in the same rounds: the median of the per-round ratios
+        assert row.speedup_vs_baseline == pytest.approx(np.median(base / np.asarray(row.timing.times_s)))
 
 
 def test_no_speedups_without_the_baseline(small_data):
@@ -109,8 +109,23 @@ def test_on_step_reports_start_and_done_for_each_method(small_data):
     steps = []
     race(small_data, gamma=0.5, methods=["sklearn", "scipy_cdist"],
          on_step=lambda *a: steps.append(a), **SMALL)
-    assert steps == [(1, 2, "sklearn", "start"), (1, 2, "sklearn", "done"),
-                     (2, 2, "scipy_cdist", "start"), (2, 2, "scipy_cdist", "done")]
+    assert steps[:4] == [(1, 2, "sklearn", "start"), (1, 2, "sklearn", "done"),
+                         (2, 2, "scipy_cdist", "start"), (2, 2, "scipy_cdist", "done")]
+    # Then one step per round of timing, both methods in each round.
+    rounds = steps[4:]
+    assert rounds == [(r, SMALL["repeats"], "", "round") for r in range(1, len(rounds) + 1)]
+    assert 1 <= len(rounds) <= SMALL["repeats"]
+
+
+def test_the_methods_are_timed_together_round_by_round(small_data):
+    rows = race(small_data, gamma=0.5, methods=["map_stack", "vmap_nojit", "jit_centered"], **SMALL)
+    timings = [r.timing for r in rows]
+    assert all(r.status == "ok" for r in rows)
+    assert len({(t.run_id, t.repeats) for t in timings}) == 1  # paired samples
+    base, fast = timings[0], timings[2]
+    ratio = np.median(np.asarray(base.times_s) / np.asarray(fast.times_s))
+    assert rows[2].speedup_vs_baseline == pytest.approx(ratio)
+    assert timings[2].compile_s > 0 and timings[0].compile_s is None
 
 
 def test_should_stop_after_the_first_step_cancels_the_race(small_data):
