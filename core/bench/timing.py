@@ -25,8 +25,8 @@ from core.errors import CoreError
 
 __all__ = ["TimingCancelled", "TimingResult", "block", "settle_allocator", "settle_threads",
            "time_call", "time_jitted",
-           "environment_info", "format_seconds", "format_timing", "ratio_interval",
-           "format_ratio"]
+           "environment_info", "format_seconds", "format_timing", "format_median_iqr",
+           "ratio_interval", "format_ratio", "format_ratio_interval"]
 
 
 class TimingCancelled(CoreError):
@@ -329,8 +329,13 @@ def format_timing(t: TimingResult) -> str:
     Two figures because repeat-to-repeat noise on a shared machine is rarely below
     a few per cent; the interquartile range says how far to trust them.
     """
-    return (f"{format_seconds(t.median_s, 2)} (IQR {format_seconds(t.spread_s, 2)}, "
-            f"{t.repeats} run{'s' if t.repeats != 1 else ''})")
+    return format_median_iqr(t.median_s, t.spread_s, t.repeats)
+
+
+def format_median_iqr(median_s: float, spread_s: float, repeats: int) -> str:
+    """`format_timing` from its three numbers (a view's timing record keeps these, not the run)."""
+    return (f"{format_seconds(median_s, 2)} (IQR {format_seconds(spread_s, 2)}, "
+            f"{repeats} run{'s' if repeats != 1 else ''})")
 
 
 def ratio_interval(slow: TimingResult, fast: TimingResult) -> tuple[float, float, float]:
@@ -351,5 +356,9 @@ def _fig2(x: float) -> str:
 
 def format_ratio(slow: TimingResult, fast: TimingResult) -> str:
     """`ratio_interval` to 2 significant figures: "12×, range 9.5–15×"."""
-    ratio, low, high = ratio_interval(slow, fast)
+    return format_ratio_interval(*ratio_interval(slow, fast))
+
+
+def format_ratio_interval(ratio: float, low: float, high: float) -> str:
+    """`format_ratio` from `ratio_interval`'s three numbers: "12×, range 9.5–15×"."""
     return f"{_fig2(ratio)}×, range {_fig2(low)}–{_fig2(high)}×"
