@@ -13,8 +13,8 @@ import numpy as np
 
 from core.bench.timing import TimingResult
 
-__all__ = ["format_seconds", "format_timing", "ratio_interval", "median_interval", "paired_ratio",
-           "within_noise", "format_ratio"]
+__all__ = ["format_seconds", "format_timing", "format_median_iqr", "ratio_interval",
+           "median_interval", "paired_ratio", "within_noise", "format_ratio", "format_ratio_interval"]
 
 
 def format_seconds(s: float | None, digits: int = 3) -> str:
@@ -37,9 +37,14 @@ def format_timing(t: TimingResult) -> str:
     Two figures because repeat-to-repeat noise on a shared machine is rarely below
     a few per cent; the interquartile range says how far to trust them.
     """
-    if t.repeats == 1:  # one run has no spread to show
-        return f"{format_seconds(t.median_s, 2)} (1 run)"
-    return f"{format_seconds(t.median_s, 2)} (IQR {format_seconds(t.spread_s, 2)}, {t.repeats} runs)"
+    return format_median_iqr(t.median_s, t.spread_s, t.repeats)
+
+
+def format_median_iqr(median_s: float, spread_s: float, repeats: int) -> str:
+    """`format_timing` from its three numbers (a view's timing record keeps these, not the run)."""
+    if repeats == 1:  # one run has no spread to show
+        return f"{format_seconds(median_s, 2)} (1 run)"
+    return f"{format_seconds(median_s, 2)} (IQR {format_seconds(spread_s, 2)}, {repeats} runs)"
 
 
 def ratio_interval(slow: TimingResult, fast: TimingResult) -> tuple[float, float, float]:
@@ -109,9 +114,13 @@ def within_noise(slow: TimingResult, fast: TimingResult) -> bool:
 
 
 def format_ratio(slow: TimingResult, fast: TimingResult) -> str:
-    """`ratio_interval` to 2 significant figures: "12×, range 9.5–15×"; where the
+    """`ratio_interval` to 2 significant figures (`format_ratio_interval`)."""
+    return format_ratio_interval(*ratio_interval(slow, fast))
+
+
+def format_ratio_interval(ratio: float, low: float, high: float) -> str:
+    """A ratio and its range to 2 significant figures: "12×, range 9.5–15×"; where the
     range holds 1, "1.1×, within noise on this machine now (range 0.90–1.3×)"."""
-    ratio, low, high = ratio_interval(slow, fast)
     if low <= 1.0 <= high:
         return f"{_fig2(ratio)}×, within noise on this machine now (range {_fig2(low)}–{_fig2(high)}×)"
     return f"{_fig2(ratio)}×, range {_fig2(low)}–{_fig2(high)}×"

@@ -99,6 +99,8 @@ class PerSampleGrads:
       norms: per-sample gradient norms sqrt(|dw|² + db²) for *all* N rows, shape (N,).
       residuals: `predict(params, x) − target` for all rows, shape (N,).
       tolerance: how far two correct computations may differ (see `agrees`).
+      by_loop, by_vmap: `(dw, db)` of those rows, shapes (rows, D) and (rows,), from the
+        timed loop of `grad` and the timed `jit(vmap(grad))`: the gradients compared.
     """
 
     rows: int
@@ -110,6 +112,8 @@ class PerSampleGrads:
     norms: np.ndarray
     residuals: np.ndarray
     tolerance: float
+    by_loop: tuple[np.ndarray, np.ndarray]
+    by_vmap: tuple[np.ndarray, np.ndarray]
     load: MachineLoad | None = None
 
     @property
@@ -212,7 +216,8 @@ def compare_per_sample_grads(
     tick(1.0, "Done")
     tol = 8 * max(1.0, float(jnp.max(jnp.abs(Xr)))) * agreement_tolerance(params, Xr)
     return PerSampleGrads(rows, diff, loop_t, vmap_t, jit_t, loop_jit_t, norms, residuals, tol,
-                          run.load)
+                          tuple(np.asarray(a) for a in last[0]),
+                          tuple(np.asarray(a) for a in by_vmap), run.load)
 
 
 def kernel_gradient_field(kernel_fn: KernelFn, params: Mapping, center: ArrayLike,

@@ -1,19 +1,42 @@
-"""Charts of the Gradients page: gradient norms, a kernel's gradient field, s(gamma).
+"""What the Gradients page draws: the timings, gradient norms, a kernel's gradient field
+(a fragment), s(gamma); each from core.views.gradients.
 
-Same conventions as `ui.charts.shared`: a title, axis titles with units, hover values,
-NumPy arrays to Plotly (arrows are NaN-separated segments, not lists), Viridis
-for values, the default Streamlit theme for light and dark.
+Charts follow `ui.charts.shared`: a title, axis titles with units, hover values, NumPy
+arrays to Plotly (arrows are NaN-separated segments, not lists), Viridis for values,
+the default Streamlit theme for light and dark.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
-from ui.state.settings import grid_label
+from core.kernels.functions import KERNELS
+from core.views.gradients import ARROW_SIDE, gradient_field
+from ui.charts.anatomy import timing_bars
+from ui.export import data_source, reproduce_control
+from ui.state.settings import Settings, grid_label
+from ui.state.url import bound
 
-__all__ = ["gradient_norm_scatter", "gradient_field_chart", "summary_value_chart",
+__all__ = ["gradient_timing_chart", "norm_axis_titles", "gradient_norm_scatter",
+           "gradient_field_chart", "field_section", "summary_value_chart",
            "summary_derivative_chart", "arrow_segments"]
+
+
+def gradient_timing_chart(view: dict[str, np.ndarray]) -> go.Figure:
+    """The four variants' time per call on the same rows (median, IQR bars)."""
+    t, rows = view["grad_timings"], int(view["grad_rows"])
+    return timing_bars([f"{v} ({rows} rows)" for v in t["variant"]], t["median_s"],
+                       "Per-sample gradients: time per call (median; bars: IQR)",
+                       t["q75_s"] - t["q25_s"])
+
+
+def norm_axis_titles(view: dict[str, np.ndarray], d: int) -> tuple[str, str]:
+    """The norm scatter's axes: the features for D ≤ 2, else the principal components."""
+    explained = view["norm_explained"]
+    return ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
+                                         f"PC 2 ({explained[1]:.0%})")
 
 _ACCENT = "#ff4b4b"
 
@@ -118,6 +141,53 @@ def gradient_field_chart(xs: np.ndarray, ys: np.ndarray, surface: np.ndarray,
                       yaxis=dict(title="x₂ (data units)", range=[ys[0], ys[-1]], scaleanchor="x"),
                       legend=dict(orientation="h", y=-0.12))
     return fig
+
+
+@st.fragment
+def field_section(settings: Settings, X: np.ndarray, data_name: str, loop_rows: int,
+                  default_gamma: float, export_note: str) -> None:
+    """Section 2: ∇ₓk(x, c) around a centre point the user picks (2-D data only).
+
+    A fragment: moving the centre reruns only this section, and the export follows it.
+    """
+    n, d = X.shape
+    kernel = KERNELS[settings.kernel]
+    st.header("2. The gradient field of the kernel")
+    center_index = (bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
+                    if d == 2 else 0)
+    reproduce_control("gradients", data_source(settings), dict(
+        seed=int(settings.seed), kernel=settings.kernel, params=dict(settings.params),
+        loop_rows=int(loop_rows), center_index=int(center_index),
+        default_gamma=float(default_gamma)), notes=[export_note])
+    if d != 2:
+        st.info(f"The field is drawn for 2-D data only: {data_name} has D = {d} features, and "
+                "arrows in a 2-D projection would not be the gradient. Choose Blobs, Two moons, "
+                "Circles or Uniform square in the sidebar.", icon=":material/info:")
+        return
+    st.markdown(
+        f"For a centre point c, `vmap(grad(lambda x: k(params, x, c)))` over a grid gives "
+        f"∇ₓk(x, c) at every grid point: the direction in which the {kernel.label} kernel's "
+        "similarity to c grows fastest. It points towards c and vanishes at c itself."
+    )
+    field = gradient_field(X, kernel=settings.kernel, params=settings.params,
+                           center_index=center_index)
+    st.plotly_chart(gradient_field_chart(
+        field["field_xs"], field["field_ys"], field["field_surface"], field["field_points"],
+        field["field_gradients"], field["field_center"], X,
+        f"∇ₓ k(x, c) around point {center_index} ({kernel.label})"), key="w_grad_field_chart")
+    c1, c2 = st.columns(2)
+    at_center = field["field_at_center"]
+    # + 0.0 turns a signed zero into 0: "-0" would read as a (tiny) negative gradient.
+    c1.metric("∇ₓk at x = c", f"({at_center[0] + 0.0:.3g}, {at_center[1] + 0.0:.3g})",
+              help="Zero for the smooth kernels: the kernel peaks at c.")
+    if "field_rbf_gap" in field:
+        c2.metric("max |vmap(grad) − (−2γ(x − c)k)|", f"{field['field_rbf_gap']:.3g}",
+                  help="Against the RBF gradient in closed form.")
+    elif settings.kernel == "laplacian":
+        c2.caption("The Laplacian kernel has a kink at c: there `grad` returns one of its "
+                   "subgradients, not zero.")
+    st.caption(f"Arrows on a {ARROW_SIDE}×{ARROW_SIDE} grid, scaled together so the longest "
+               "fills one grid cell; hover an arrow's tail for its value.")
 
 
 def _mark_gamma(fig: go.Figure, gamma: float) -> None:

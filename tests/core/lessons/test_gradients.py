@@ -291,6 +291,12 @@ def test_per_sample_grads_loop_equals_vmap(rng):
     dw, db = per_sample_grads(params, X, targets)
     expected = np.sqrt(np.sum(np.asarray(dw, np.float64) ** 2, axis=1) + np.asarray(db, np.float64) ** 2)
     assert out.norms.shape == (15,)  # every row, not only the looped ones
+    # The gradients compared are kept (the page's view shows them): the looped rows, each
+    # within its bound of the eager vmap's.
+    for got_dw, got_db in (out.by_loop, out.by_vmap):
+        assert got_dw.shape == (6, 3) and got_db.shape == (6,)
+        assert_within(got_dw, np.asarray(dw)[:6], 2 * gw[:6], "kept dw")
+        assert_within(got_db, np.asarray(db)[:6], 2 * gb[:6], "kept db")
     # Compiled against eager float32: |‖a‖ - ‖b‖| <= ‖a - b‖, each gradient within its
     # bound of the truth, plus the float64 norm's own rounding.
     gap = 2 * np.sqrt(np.sum(gw**2, axis=1) + gb**2)
