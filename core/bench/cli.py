@@ -121,10 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def on_step(i: int, total: int, name: str, phase: str) -> None:
         if phase == "start":
-            print(f"[{i}/{total}] {name} … ", end="", file=sys.stderr, flush=True)
+            print(f"preparing {name} ({i} of {total}) …", file=sys.stderr, flush=True)
+        elif phase == "round":
+            print(f"every method in turn, round {i} of at most {total} …", file=sys.stderr, flush=True)
 
     def on_row(i: int, total: int, row: RaceRow) -> None:
-        print(row.summary(), file=sys.stderr, flush=True)
+        print(f"[{i}/{total}] {row.method} … {row.summary()}", file=sys.stderr, flush=True)
 
     rows = race(X, Y, gamma, names, args.dtype, repeats=args.repeats, budget_s=args.budget,
                 on_step=on_step, on_row=on_row)
