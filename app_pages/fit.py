@@ -10,15 +10,15 @@ import streamlit as st
 
 from core.data import load_table
 from core.errors import CoreError, DataError
-from core.lessons.fit import (
+from core.lessons.fit.model import (
     _point_log_density,
     log_density_of_points,
     log_density_of_points_loop,
     lml_surface,
     lml_surface_loop,
 )
-from core.lessons.fit_climb import climb
-from core.lessons.fit_compare import (
+from core.lessons.fit.climb import climb
+from core.lessons.fit.compare import (
     GAMMA_RANGE,
     NOISE_RANGE,
     compute_surface,
@@ -26,7 +26,7 @@ from core.lessons.fit_compare import (
     held_out,
     time_surface,
 )
-from core.lessons.fit_data import REGRESSION_SETS, load_regression, regression_from_table
+from core.data.regression import REGRESSION_SETS, load_regression, regression_from_table
 from core.precision import dtype_scope
 from ui.export import reproduce_control
 from ui.charts.fit import fit_chart, held_out_chart, surface_chart, timing_table

@@ -9,9 +9,9 @@ import numpy as np
 
 from core.data.uploads import load_table
 from core.errors import CoreError
-from core.lessons.fit_climb import climb
-from core.lessons.fit_compare import compute_surface, fit_curve, held_out, time_surface
-from core.lessons.fit_data import RegressionData, load_regression, regression_from_table
+from core.lessons.fit.climb import climb
+from core.lessons.fit.compare import compute_surface, fit_curve, held_out, time_surface
+from core.data.regression import RegressionData, load_regression, regression_from_table
 from core.precision import dtype_scope
 
 __all__ = ["fit_data", "fit_view", "fit_figure"]

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from core.lessons.fit_compare import surface_axes
-from core.lessons.fit_data import load_regression
+from core.lessons.fit.compare import surface_axes
+from core.data.regression import load_regression
 from tests.app.conftest import metric, no_exception, plotly_figures, widget
 
 SMALL = {"fit_n": "50", "fit_side": "16"}
