@@ -7,13 +7,13 @@ numbers come from `core.lessons.further.collectives`.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.lessons.further import collectives
 from core.lessons.further.collectives import COLLECTIVE_ROWS
 from core.precision import dtype_scope
+from core.views.further import axis_size_copies, collective_rows
 from ui.charts.shared import matrix_heatmap
 from ui.charts.further import source
 from ui.state.settings import grid_label
@@ -34,24 +34,22 @@ def render_collectives(settings, data) -> None:
     name = bound(st.radio, "Collective", list(COLLECTIVE_ROWS), horizontal=True,
                  captions=[label for label, _ in COLLECTIVE_ROWS.values()],
                  key="further_collective")
+    rows = collective_rows(X, settings.dtype, settings.gamma, collective=name, max_rows=n)
     with dtype_scope(settings.dtype):
-        K = np.asarray(collectives.batched_rows(name, X, settings.gamma))
-        seen = np.asarray(collectives.axis_size_seen(X))
         jaxpr = collectives.collective_jaxpr(name, n, d, settings.dtype)
-    reference = collectives.numpy_reference(name, X, settings.gamma)
     c1, c2, c3 = st.columns(3)
-    c1.metric("max |Δ| to NumPy", f"{np.max(np.abs(K - reference)):.2g}",
+    c1.metric("max |Δ| to NumPy", f"{float(rows['max_abs_diff']):.2g}",
               help="Against the whole matrix built in float64 NumPy.")
     if name == "psum":
-        c2.metric("largest eigenvalue", f"{np.linalg.eigvalsh(K.astype(np.float64))[-1]:.4f}",
+        c2.metric("largest eigenvalue", f"{float(rows['top_eigenvalue']):.4f}",
                   help="1 for D^-1/2 K D^-1/2: its eigenvector is D^1/2·1.")
     else:
-        c2.metric("largest |row sum|", f"{np.max(np.abs(K.sum(axis=1))):.2g}",
+        c2.metric("largest |row sum|", f"{float(rows['max_row_sum']):.2g}",
                   help="0 once centred, up to round-off.")
-    c3.metric("lax.axis_size", f"{int(seen[0]):,}",
+    c3.metric("lax.axis_size", f"{int(rows['axis_size'][0]):,}",
               help="Inside each call: the size of the batch it is part of, N rows.")
-    fig, _ = matrix_heatmap(K, f"{name}: {n} rows, gamma = {grid_label(settings.gamma)}", "value",
-                            height=460)
+    fig, _ = matrix_heatmap(rows["K"], f"{name}: {n} rows, gamma = {grid_label(settings.gamma)}",
+                            "value", height=460)
     st.plotly_chart(fig, key="w_further_collective_chart")
     if n < data.X.shape[0]:
         st.caption(f"The first {n} of {data.X.shape[0]:,} rows.")
@@ -64,8 +62,7 @@ def render_collectives(settings, data) -> None:
 
     st.subheader("axis_size: a batch with no mapped input")
     copies = bound(st.slider, "copies", 1, 8, 3, key="further_copies")
-    with dtype_scope(settings.dtype):
-        out = np.asarray(collectives.copies_without_a_mapped_input(X[0], copies))
+    out = axis_size_copies(X, settings.dtype, copies=copies)["copies"]
     st.markdown(f"With `in_axes=None` no argument says how long the batch is; `axis_size="
                 f"{copies}` does. Row k is (k + 1) · x₀ (`lax.axis_index` gives k): output "
                 f"shape **{out.shape}**.")
