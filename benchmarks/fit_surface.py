@@ -4,8 +4,8 @@
     python benchmarks/fit_surface.py --quick    # N = 200 only, float32
 
 For each N: the data the page uses (the 1-D sine set, seed 0, noise sd 0.2), the
-surface `core.lessons.fit.lml_surface` on the page's 64 × 64 grid
-(`core.lessons.fit_compare.surface_axes`), one gamma row at a time as the page
+surface `core.lessons.fit.model.lml_surface` on the page's 64 × 64 grid
+(`core.lessons.fit.compare.surface_axes`), one gamma row at a time as the page
 calls it: compiled apart (first call), then timed by `core.bench.timing.time_call`
 (a warm-up, 7 repeats, results forced): median, interquartile range, min. Beside it
 the plain nested vmap (every gamma at once: 3 repeats) and the Python double loop
@@ -38,9 +38,9 @@ if str(ROOT) not in sys.path:
 import jax.numpy as jnp  # noqa: E402
 
 from core.bench.timing import environment_info, time_call  # noqa: E402
-from core.lessons.fit import lml_surface, lml_surface_loop  # noqa: E402
-from core.lessons.fit_compare import ALL_AT_ONCE_MAX_BYTES, all_at_once_bytes, surface_axes  # noqa: E402
-from core.lessons.fit_data import load_regression  # noqa: E402
+from core.lessons.fit.model import lml_surface, lml_surface_loop  # noqa: E402
+from core.lessons.fit.compare import ALL_AT_ONCE_MAX_BYTES, all_at_once_bytes, surface_axes  # noqa: E402
+from core.data.regression import load_regression  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
 from ui.charts.fit import seconds_2sf as _s2  # noqa: E402
 

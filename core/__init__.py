@@ -30,7 +30,7 @@ from core.dense import METHODS, GramMethod, choose_auto, get_method
 from core.precision import dtype_scope
 from core.data import load_dataset, load_table
 from core.scale import BlockReductions, run_blocks
-from core.lessons.fit import gp_log_marginal_likelihood, gp_posterior
+from core.lessons.fit.model import gp_log_marginal_likelihood, gp_posterior
 from core.workbench import user_kernel
 from core.workbench.run import user_gram
 from core.lessons.predict import (

@@ -7,16 +7,18 @@ from typing import Mapping
 
 import numpy as np
 
+from core.data.regression import RegressionData, load_regression, regression_from_table
 from core.data.uploads import load_table
 from core.errors import CoreError
-from core.lessons.fit_climb import climb
-from core.lessons.fit_compare import compute_surface, fit_curve, held_out, time_surface
-from core.lessons.fit_data import RegressionData, load_regression, regression_from_table
+from core.lessons.fit.climb import climb
+from core.lessons.fit.compare import compute_surface, fit_curve, held_out, time_surface
 from core.precision import dtype_scope
 
-__all__ = ["fit_data", "fit_view", "fit_figure"]
+__all__ = ["fit_data", "surface_section", "surface_timing_section", "climb_section",
+           "curve_section", "held_out_section", "fit_view", "fit_figure"]
 
 CLIMB_COLUMNS = ("gamma", "noise", "amplitude", "lml", "grad_norm")
+_TIMING_RECORD = [("program", "U40"), ("median_s", "f8"), ("spread_s", "f8"), ("repeats", "i8")]
 
 
 def fit_data(data: str, n: int, noise_sd: float, seed: int, dtype: str,
@@ -25,6 +27,135 @@ def fit_data(data: str, n: int, noise_sd: float, seed: int, dtype: str,
     if data == "upload":
         return regression_from_table(load_table(upload_path), target, n, seed, dtype)
     return load_regression(data, n, noise_sd, seed, dtype)
+
+
+def _timing_table(rows) -> np.ndarray:
+    """(name, TimingResult) pairs as records of program, median_s, spread_s, repeats."""
+    table = np.zeros(len(rows), dtype=_TIMING_RECORD)
+    for row, (name, r) in zip(table, rows):
+        row["program"], row["median_s"], row["spread_s"], row["repeats"] = (
+            name, r.median_s, r.spread_s, r.repeats)
+    return table
+
+
+def surface_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int,
+                    amplitude: float) -> dict[str, np.ndarray]:
+    """Section 1: the LML over a side × side grid of (gamma, noise), one jitted call.
+
+    Returns:
+      "gammas" (G,), "noises" (S,), "lml" (G, S) (NaN where K has no Cholesky factor);
+      "best_gamma", "best_noise", "best_lml" () the grid's largest finite cell (NaN if
+      none), "failed" () how many cells are NaN.
+    """
+    with dtype_scope(dtype):
+        s = compute_surface(X, y, side, amplitude)
+    return {"gammas": s.gammas, "noises": s.noises, "lml": s.lml,
+            "best_gamma": np.asarray(s.best_gamma), "best_noise": np.asarray(s.best_noise),
+            "best_lml": np.asarray(s.best_lml), "failed": np.asarray(s.failed, dtype=np.int64)}
+
+
+def surface_timing_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int, amplitude: float,
+                           on_progress=None) -> dict[str, np.ndarray]:
+    """Section 1's timing: the one call (by rows, every gamma at once where it fits) against
+    the double loop on a few rows, measured where this runs.
+
+    Returns:
+      "surface_timing": one record per program ("program", "median_s", "spread_s",
+      "repeats"); "surface_speedup" () the loop scaled to all cells over the one call by
+      rows; "surface_loop_all_s" () that scaled loop; "surface_cells", "surface_loop_cells"
+      (); "surface_all_at_once_bytes" () what every gamma at once factors;
+      "surface_max_abs_diff" () |loop − one call| over the cells both computed.
+    """
+    with dtype_scope(dtype):
+        t = time_surface(X, y, side, amplitude, on_progress=on_progress)
+    rows = [("one jitted call, by rows", t.by_row)]
+    if t.all_at_once is not None:
+        rows.append(("one jitted call, all at once", t.all_at_once))
+    rows.append((f"double loop, {t.loop_cells} cells", t.loop))
+    return {"surface_timing": _timing_table(rows), "surface_speedup": np.asarray(t.speedup),
+            "surface_loop_all_s": np.asarray(t.loop_all_s), "surface_cells": np.asarray(t.cells),
+            "surface_loop_cells": np.asarray(t.loop_cells),
+            "surface_all_at_once_bytes": np.asarray(t.all_at_once_bytes),
+            "surface_max_abs_diff": np.asarray(t.max_abs_diff)}
+
+
+def climb_section(X: np.ndarray, y: np.ndarray, dtype: str, *, gamma: float, noise: float,
+                  amplitude: float, steps: int, learning_rate: float,
+                  on_step=None) -> dict[str, np.ndarray]:
+    """Section 2: Adam up the LML from (gamma, noise, amplitude), grad through the Cholesky.
+
+    Args:
+      on_step: called with the rows so far ((k, 5) array) after each step (the page draws
+        the path as it grows; an exception there stops the climb).
+
+    Returns:
+      "climb" (k, 5): per step (row 0 the start) the CLIMB_COLUMNS, to where K stopped
+      factoring if it did; "climb_error" () the message then, "" otherwise.
+    """
+    rows, error = [], ""
+    with dtype_scope(dtype):
+        try:
+            for s in climb(X, y, gamma, noise, amplitude, steps=steps, learning_rate=learning_rate):
+                rows.append([getattr(s, c) for c in CLIMB_COLUMNS])
+                if on_step is not None:
+                    on_step(np.asarray(rows, dtype=np.float64))
+        except CoreError as err:  # K stopped factoring: the climb stops here, and says why
+            error = str(err)
+    return {"climb": np.asarray(rows, dtype=np.float64).reshape(-1, len(CLIMB_COLUMNS)),
+            "climb_error": np.asarray(error)}
+
+
+def curve_section(d: RegressionData, dtype: str, gamma: float, noise: float,
+                  amplitude: float) -> dict[str, np.ndarray]:
+    """Section 3 (1-D data): the GP's fit at the chosen point beside kernel ridge regression.
+
+    Returns:
+      "grid" (200,); "posterior_mean", "posterior_sd" (a new observation's, noise
+      included) and "posterior_f_sd" (f's) there; "krr_mean" kernel ridge regression with
+      λ = noise; "krr_relative_gap" () max |GP mean − kernel ridge mean| / max |GP mean|;
+      "truth" the true function on the grid (synthetic sets only).
+
+    Raises:
+      CoreError: K has no Cholesky factor at the chosen point.
+    """
+    with dtype_scope(dtype):
+        curve = fit_curve(d.X, d.y, gamma, noise, amplitude)
+    variance = curve.posterior.variance
+    view = {"grid": curve.grid, "posterior_mean": curve.posterior.mean,
+            "posterior_sd": np.sqrt(np.maximum(variance, 0.0)),
+            "posterior_f_sd": np.sqrt(np.maximum(variance - noise, 0.0)),
+            "krr_mean": curve.krr_mean,
+            "krr_relative_gap": np.asarray(curve.max_gap / max(curve.scale, np.finfo(dtype).tiny))}
+    if d.spec.truth is not None:
+        view["truth"] = d.spec.truth(curve.grid[:, None])
+    return view
+
+
+def held_out_section(d: RegressionData, dtype: str, gamma: float, noise: float,
+                     amplitude: float) -> dict[str, np.ndarray]:
+    """Section 4: the held-out predictive densities by vmap and by a loop, checked and timed.
+
+    Returns:
+      "heldout_log_density" (M,) by vmap and "heldout_log_density_loop" by a loop;
+      "heldout_mean" and "heldout_sd" (M,); "heldout_mean_log_density",
+      "heldout_max_abs_diff", "heldout_speedup" (); "heldout_seconds" (2,) the medians of
+      vmap and the loop, and "heldout_timing" their records, measured here.
+
+    Raises:
+      CoreError: K has no Cholesky factor at the chosen point.
+    """
+    with dtype_scope(dtype):
+        h = held_out(d.X, d.y, d.X_test, d.y_test, gamma, noise, amplitude)
+    m = len(h.batched)
+    return {"heldout_log_density": h.batched, "heldout_log_density_loop": h.loop,
+            "heldout_mean": h.posterior.mean,
+            "heldout_sd": np.sqrt(np.maximum(h.posterior.variance, 0.0)),
+            "heldout_mean_log_density": np.asarray(h.mean_log_density),
+            "heldout_max_abs_diff": np.asarray(h.max_abs_diff),
+            "heldout_speedup": np.asarray(h.speedup),
+            "heldout_seconds": np.asarray([h.vmap_timing.median_s, h.loop_timing.median_s]),
+            "heldout_timing": _timing_table([(f"vmap over the {m} held-out points", h.vmap_timing),
+                                             (f"loop over the {m} points", h.loop_timing)])}
 
 
 def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side: int,
@@ -43,66 +174,29 @@ def fit_view(*, data: str, n: int, noise_sd: float, seed: int, dtype: str, side:
         again here (timings are measured where this runs, never copied).
 
     Returns:
-      "X", "y", "X_test", "y_test" the data; "gammas" (G,), "noises" (S,) and "lml"
-      (G, S) the surface (NaN where K has no Cholesky factor); with `climbed`, "climb"
-      (steps + 1, 5): per step the CLIMB_COLUMNS (to where K stopped factoring, if it
-      did); for 1-D data "grid" (200,) with the GP's "posterior_mean" and
-      "posterior_sd" (a new observation's, noise included) and "krr_mean" kernel ridge
-      regression with λ = noise; "heldout_log_density" (M,) by vmap and
-      "heldout_log_density_loop" by a loop, "heldout_mean" and "heldout_sd" (M,);
-      "heldout_seconds" (2,) the medians of vmap and the loop, measured here. Where K has
+      "X", "y", "X_test", "y_test" the data, and the sections' arrays: the surface
+      (`surface_section`), with `timed_surface` its timing (`surface_timing_section`),
+      with `climbed` the climb (`climb_section`), for 1-D data the fit on a grid
+      (`curve_section`), and the held-out densities (`held_out_section`). Where K has
       no Cholesky factor at the chosen point, the fit and held-out entries are left out
-      (with a warning that says why), as the page shows the error instead. With
-      `timed_surface`, "surface_timing": one record per program ("program", "median_s",
-      "spread_s", "repeats": the one call by rows, every gamma at once where it fits, the
-      double loop on a few rows) and "surface_speedup" (the loop scaled to all cells over
-      the one call).
+      (with a warning that says why), as the page shows the error instead.
     """
     d = fit_data(data, n, noise_sd, seed, dtype, upload_path, target)
     view = {"X": d.X, "y": d.y, "X_test": d.X_test, "y_test": d.y_test}
-    with dtype_scope(dtype):
-        surface = compute_surface(d.X, d.y, side, amplitude)
-        view.update(gammas=surface.gammas, noises=surface.noises, lml=surface.lml)
-        if timed_surface:
-            view.update(surface_timing_view(time_surface(d.X, d.y, side, amplitude)))
-        if climbed is not None:
-            steps = []
-            try:
-                for s in climb(d.X, d.y, climbed["gamma"], climbed["noise"], climbed["amplitude"],
-                               steps=climbed["steps"], learning_rate=climbed["learning_rate"]):
-                    steps.append([getattr(s, c) for c in CLIMB_COLUMNS])
-            except CoreError:
-                pass  # the page stops the climb there too, and says why
-            view["climb"] = np.asarray(steps, dtype=np.float64).reshape(-1, len(CLIMB_COLUMNS))
-        try:
-            if d.X.shape[1] == 1:
-                curve = fit_curve(d.X, d.y, gamma, noise, amplitude)
-                view.update(grid=curve.grid, posterior_mean=curve.posterior.mean,
-                            posterior_sd=np.sqrt(np.maximum(curve.posterior.variance, 0.0)),
-                            krr_mean=curve.krr_mean)
-            h = held_out(d.X, d.y, d.X_test, d.y_test, gamma, noise, amplitude)
-        except CoreError as err:  # K has no Cholesky factor at the chosen point: so says the page
-            warnings.warn(str(err), stacklevel=2)
-            return view
-    view.update(heldout_log_density=h.batched, heldout_log_density_loop=h.loop,
-                heldout_mean=h.posterior.mean,
-                heldout_sd=np.sqrt(np.maximum(h.posterior.variance, 0.0)),
-                heldout_seconds=np.asarray([h.vmap_timing.median_s, h.loop_timing.median_s]))
+    view.update(surface_section(d.X, d.y, dtype, side, amplitude))
+    if timed_surface:
+        view.update(surface_timing_section(d.X, d.y, dtype, side, amplitude))
+    if climbed is not None:
+        view.update(climb_section(d.X, d.y, dtype, gamma=climbed["gamma"], noise=climbed["noise"],
+                                  amplitude=climbed["amplitude"], steps=climbed["steps"],
+                                  learning_rate=climbed["learning_rate"]))
+    try:
+        if d.X.shape[1] == 1:
+            view.update(curve_section(d, dtype, gamma, noise, amplitude))
+        view.update(held_out_section(d, dtype, gamma, noise, amplitude))
+    except CoreError as err:  # K has no Cholesky factor at the chosen point: so says the page
+        warnings.warn(str(err), stacklevel=2)
     return view
-
-
-def surface_timing_view(t) -> dict[str, np.ndarray]:
-    """A `SurfaceTiming` as the page's table: one record per program, and the speedup."""
-    rows = [("one jitted call, by rows", t.by_row)]
-    if t.all_at_once is not None:
-        rows.append(("one jitted call, all at once", t.all_at_once))
-    rows.append((f"double loop, {t.loop_cells} cells", t.loop))
-    table = np.zeros(len(rows), dtype=[("program", "U40"), ("median_s", "f8"), ("spread_s", "f8"),
-                                       ("repeats", "i8")])
-    for row, (name, r) in zip(table, rows):
-        row["program"], row["median_s"], row["spread_s"], row["repeats"] = (
-            name, r.median_s, r.spread_s, r.repeats)
-    return {"surface_timing": table, "surface_speedup": np.asarray(t.speedup)}
 
 
 def fit_figure(view: dict[str, np.ndarray]):

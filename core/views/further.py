@@ -22,7 +22,8 @@ from core.lessons.further.randomness import noise_one_key, noise_split_keys
 from core.lessons.further.sharding import sharded_gram
 from core.precision import dtype_scope
 
-__all__ = ["newton_inputs", "further_view", "further_figure", "TAB_VIEWS"]
+__all__ = ["collective_rows", "axis_size_copies", "newton_inputs", "further_view", "further_figure",
+           "TAB_VIEWS"]
 
 
 def _timings(rows, prefix: str) -> dict[str, np.ndarray]:
@@ -32,17 +33,38 @@ def _timings(rows, prefix: str) -> dict[str, np.ndarray]:
             for key in ("median_s", "spread_s", "compile_s")}
 
 
-def collectives_tab(X, dtype: str, gamma: float, *, collective: str, copies: int,
+def collective_rows(X, dtype: str, gamma: float, *, collective: str,
                     max_rows: int) -> dict[str, np.ndarray]:
-    """"K" (n, n) built row by row with the collective, "reference" the same in float64
-    NumPy, "axis_size" (n,) what each call saw, "copies" (copies, D) rows made by axis_size."""
+    """The Collectives tab's matrix: "K" (n, n) built row by row under vmap with the
+    collective ("psum" or "pmean") over the batch, n = min(N, max_rows); "reference" the
+    same in float64 NumPy, "max_abs_diff" () between them; "axis_size" (n,) what each
+    call saw; "top_eigenvalue" () for psum (1 for D^-1/2 K D^-1/2), "max_row_sum" () for
+    pmean (0 once centred)."""
     X = X[:max_rows]
     with dtype_scope(dtype):
-        view = {"K": np.asarray(batched_rows(collective, X, gamma)),
-                "axis_size": np.asarray(axis_size_seen(X)),
-                "copies": np.asarray(copies_without_a_mapped_input(X[0], copies))}
+        K = np.asarray(batched_rows(collective, X, gamma))
+        view = {"K": K, "axis_size": np.asarray(axis_size_seen(X))}
     view["reference"] = numpy_reference(collective, X, gamma)
+    view["max_abs_diff"] = np.asarray(np.max(np.abs(K - view["reference"])))
+    if collective == "psum":
+        view["top_eigenvalue"] = np.asarray(np.linalg.eigvalsh(K.astype(np.float64))[-1])
+    else:
+        view["max_row_sum"] = np.asarray(np.max(np.abs(K.sum(axis=1))))
     return view
+
+
+def axis_size_copies(X, dtype: str, *, copies: int) -> dict[str, np.ndarray]:
+    """"copies" (copies, D): rows made by `vmap(axis_size=copies)` from X's first row, with
+    no mapped input (row k is (k + 1)·x₀)."""
+    with dtype_scope(dtype):
+        return {"copies": np.asarray(copies_without_a_mapped_input(X[0], copies))}
+
+
+def collectives_tab(X, dtype: str, gamma: float, *, collective: str, copies: int,
+                    max_rows: int) -> dict[str, np.ndarray]:
+    """The Collectives tab: `collective_rows` and `axis_size_copies`."""
+    return {**collective_rows(X, dtype, gamma, collective=collective, max_rows=max_rows),
+            **axis_size_copies(X[:max_rows], dtype, copies=copies)}
 
 
 def newton_inputs(X: np.ndarray, decades: int) -> np.ndarray:

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from core.lessons.fit_compare import surface_axes
-from core.lessons.fit_data import load_regression
+from core.lessons.fit.compare import surface_axes
+from core.data.regression import load_regression
+from core.views.fit import fit_view
 from tests.app.conftest import metric, no_exception, plotly_figures, widget
 
 SMALL = {"fit_n": "50", "fit_side": "16"}
@@ -43,12 +44,75 @@ def test_page_renders_the_surface_with_the_grid_shape_and_sklearns_values(page):
     assert metric(at, "Cells (16 × 16)") == "256"
 
 
-def test_the_default_view_is_complete_and_the_sidebar_keeps_its_precision(page):
+def _trace(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
+
+
+def _covers(axis: dict, values: np.ndarray) -> None:
+    """An axis shows `values`: Plotly's autorange (no range set) or a range around them."""
+    if "range" in axis:
+        lo, hi = sorted(axis["range"])
+        assert lo <= np.nanmin(values) and np.nanmax(values) <= hi, (axis["range"], values)
+
+
+def test_the_default_view_is_complete_and_draws_the_views_arrays(page):
+    """At its defaults the page draws `core.views.fit`'s arrays: the surface, the chosen
+    point, the fit beside kernel ridge regression, the held-out predictions, and their metrics."""
     at = page("fit.py")
     assert widget(at, "fit_dtype").value == "float64"
-    z = contour_z(at)
+    settings = at.session_state["_export_fit"][1]  # what the page's export calls fit_view with
+    assert (settings["data"], settings["n"], settings["side"], settings["gamma"], settings["noise"],
+            settings["climbed"]) == ("sine_1d", 100, 64, 1.0, 0.1, None)
+    view = fit_view(**settings)
+    figures = plotly_figures(at)
+    close = dict(rtol=1e-12, atol=1e-12)  # float64, the same code: round-off at most
+
+    surface = figures["fit_surface"]
+    contour = next(t for t in surface["data"] if t["type"] == "contour")
+    z = np.asarray(contour["z"], dtype=float)
     assert z.shape == (64, 64) and np.isfinite(z).all(), f"{np.isnan(z).sum()} blank cells"
+    np.testing.assert_allclose(z, view["lml"].T, **close)  # drawn as z[noise, gamma]
+    np.testing.assert_allclose(contour["x"], np.log10(view["gammas"]), **close)
+    np.testing.assert_allclose(contour["y"], np.log10(view["noises"]), **close)
+    chosen = _trace(surface, "chosen point")
+    assert (float(chosen["x"][0]), float(chosen["y"][0])) == pytest.approx((0.0, -1.0))
+    layout = surface["layout"]
+    assert layout["xaxis"]["title"]["text"] == "gamma (log scale)"
+    assert layout["yaxis"]["title"]["text"] == "noise variance (log scale)"
+    _covers(layout["xaxis"], np.log10(view["gammas"]))
+    _covers(layout["yaxis"], np.log10(view["noises"]))
+    assert metric(at, "Grid maximum LML") == f"{np.nanmax(view['lml']):.5g}"
     assert not any("cells are blank" in i.value for i in at.info)
+
+    grid, mean = view["grid"], view["posterior_mean"]
+    for key in ("fit_fit_chart", "fit_krr_chart"):
+        fig = figures[key]
+        np.testing.assert_allclose(_trace(fig, "posterior mean")["x"], grid, **close)
+        np.testing.assert_allclose(_trace(fig, "posterior mean")["y"], mean, **close)
+        band = np.asarray(_trace(fig, "± 2 sd, new observation")["y"], dtype=float)
+        np.testing.assert_allclose(band[:grid.size], mean + 2 * view["posterior_sd"], **close)
+        band_f = np.asarray(_trace(fig, "± 2 sd, f")["y"], dtype=float)
+        np.testing.assert_allclose(band_f[:grid.size], mean + 2 * view["posterior_f_sd"], **close)
+        np.testing.assert_allclose(_trace(fig, "training data")["x"], view["X"][:, 0], **close)
+        np.testing.assert_allclose(_trace(fig, "training data")["y"], view["y"], **close)
+        np.testing.assert_allclose(_trace(fig, "true function")["y"], view["truth"], **close)
+        assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("x", "y")
+        _covers(fig["layout"]["xaxis"], np.concatenate([grid, view["X"][:, 0]]))
+    np.testing.assert_allclose(_trace(figures["fit_krr_chart"], "kernel ridge mean")["y"], view["krr_mean"],
+                               **close)
+    assert metric(at, "max |GP mean − kernel ridge mean|") == f"{float(view['krr_relative_gap']):.2g}"
+
+    held = figures["fit_heldout_chart"]
+    point = _trace(held, "held-out point")
+    np.testing.assert_allclose(point["x"], view["y_test"], **close)
+    np.testing.assert_allclose(point["y"], view["heldout_mean"], **close)
+    np.testing.assert_allclose(point["error_y"]["array"], 2 * view["heldout_sd"], **close)
+    assert held["layout"]["xaxis"]["title"]["text"] == "true y"
+    assert held["layout"]["yaxis"]["title"]["text"] == "predicted mean ± 2 sd"
+    assert metric(at, "Mean log density (held out)") == f"{np.mean(view['heldout_log_density']):.4g}"
+    # Timings are measured anew: their labels only, never their values.
+    assert [str(p) for p in view["heldout_timing"]["program"]] == [
+        "vmap over the 25 held-out points", "loop over the 25 points"]
     assert at.session_state["dtype"] == "float32"  # every other page's default precision
 
 

@@ -7,7 +7,10 @@ import jax
 import numpy as np
 import pytest
 
+from core.views.data import builtin_data
+from core.views.further import further_view
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
+from tests.app.figures import assert_heatmap_shows
 
 PAGE = "further.py"
 
@@ -23,9 +26,28 @@ def _table(at, column: str):
     return next(df.value for df in at.dataframe if column in df.value.columns)
 
 
+def _assert_collectives_draws_its_view(at) -> None:
+    """Collectives, the tab a visit opens on, draws `core.views.further`'s arrays for the
+    sidebar's data: the heatmap is the view's K, the metrics its numbers, the table its copies."""
+    source, settings = at.session_state["_export_further"][:2]  # what the page's export calls
+    assert settings["tab"] == "Collectives" and settings["controls"]["collective"] == "psum"
+    X, _ = builtin_data(source.dataset, source.n, source.seed, source.noise, source.dtype)
+    view = further_view(X, None, tab="Collectives", dtype=settings["dtype"], gamma=settings["gamma"],
+                        controls=settings["controls"])
+    rtol = {"float32": 1e-6, "float64": 1e-12}[settings["dtype"]]
+    n = min(X.shape[0], settings["controls"]["max_rows"])
+    assert view["K"].shape == (n, n)
+    assert_heatmap_shows(plotly_figures(at)["w_further_collective_chart"], view["K"], rtol=rtol, atol=rtol)
+    assert metric(at, "max |Δ| to NumPy") == f"{float(view['max_abs_diff']):.2g}"
+    assert metric(at, "largest eigenvalue") == f"{float(view['top_eigenvalue']):.4f}"
+    assert metric(at, "lax.axis_size") == f"{int(view['axis_size'][0]):,}" == f"{n:,}"
+    np.testing.assert_allclose(_table(at, "x0").to_numpy(dtype=float), view["copies"], rtol=rtol)
+
+
 def test_collectives_tab_is_the_default_and_follows_its_controls():
     at = open_page(PAGE)
     assert at.title[0].value == "vmap, further"
+    _assert_collectives_draws_its_view(at)
     assert float(metric(at, "max |Δ| to NumPy")) < 1e-5
     assert metric(at, "largest eigenvalue") == "1.0000"
     assert metric(at, "lax.axis_size") == "300"

@@ -9,13 +9,15 @@ left blank (Plotly draws no contour there, and no hover says "nan").
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 __all__ = ["surface_chart", "fit_chart", "held_out_chart", "seconds_2sf", "timing_text", "timing_table",
-           "SURFACE_TITLE"]
+           "surface_timing_table", "held_out_timing_table", "climb_drawer", "draw_surface_timing",
+           "draw_climb_result", "SURFACE_TITLE"]
 
 _ACCENT = "#ff4b4b"
 SURFACE_TITLE = "Log marginal likelihood over (gamma, noise)"
@@ -47,20 +49,46 @@ def timing_table(rows: Sequence[tuple[str, float, float, int]]) -> str:
     return "\n".join(lines)
 
 
+def surface_timing_table(t: dict[str, np.ndarray]) -> str:
+    """The surface's timings (`core.views.fit.surface_timing_section`) as the page's table:
+    the one call by rows, every gamma at once (where it ran), the loop, the loop scaled."""
+    records = {str(r["program"]): r for r in t["surface_timing"]}
+    cells, loop_cells = int(t["surface_cells"]), int(t["surface_loop_cells"])
+    by_row, loop = records["one jitted call, by rows"], records[f"double loop, {loop_cells} cells"]
+    row = lambda what, r: (what, float(r["median_s"]), float(r["spread_s"]), int(r["repeats"]))  # noqa: E731
+    rows = [row(f"one jitted call, one gamma row at a time (lax.map), all {cells:,} cells", by_row)]
+    if "one jitted call, all at once" in records:
+        rows.append(row(f"one jitted call, every gamma at once (plain nested vmap, "
+                        f"{float(t['surface_all_at_once_bytes']) / 1e6:,.0f} MB of matrices)",
+                        records["one jitted call, all at once"]))
+    rows += [row(f"double loop, {loop_cells:,} cells (evenly spaced gamma rows)", loop),
+             (f"double loop, scaled to all {cells:,} cells", float(t["surface_loop_all_s"]),
+              float(loop["spread_s"]) * cells / loop_cells, int(loop["repeats"]))]
+    return timing_table(rows)
+
+
+def held_out_timing_table(records: np.ndarray, m: int) -> str:
+    """The timings of the densities of m held-out points (`heldout_timing`: vmap, then the
+    loop) as a table."""
+    whats = (f"vmap over the {m} held-out points (one call)", f"loop over the {m} points ({m} calls)")
+    return timing_table([(what, float(r["median_s"]), float(r["spread_s"]), int(r["repeats"]))
+                         for what, r in zip(whats, records)])
+
+
 def _log_ticks(lo: float, hi: float) -> dict:
     ticks = list(range(math.ceil(lo), math.floor(hi) + 1))
     return dict(tickvals=ticks, ticktext=[f"{10.0 ** t:g}" for t in ticks])
 
 
 def surface_chart(gammas: np.ndarray, noises: np.ndarray, lml: np.ndarray,
-                  chosen: tuple[float, float], path: Sequence[tuple[float, float]] | None = None,
+                  chosen: tuple[float, float], path: np.ndarray | None = None,
                   clickable: bool = True) -> go.Figure:
     """Contours of the LML (G, S) over log10 gamma (x) and log10 noise (y).
 
     Args:
       gammas: shape (G,). noises: shape (S,). lml: shape (G, S), NaN where K did not factor.
       chosen: (gamma, noise) of the chosen point, drawn as a cross.
-      path: the climb's (gamma, noise) points so far, drawn as a line.
+      path: shape (k, 2): the climb's (gamma, noise) points so far, drawn as a line.
       clickable: add an invisible marker on every grid cell, so that a click
         selects a cell (Plotly fires no click on contour traces).
     """
@@ -88,7 +116,7 @@ def surface_chart(gammas: np.ndarray, noises: np.ndarray, lml: np.ndarray,
             x=xx.ravel(), y=yy.ravel(), mode="markers", name="click to choose",
             marker=dict(size=9, color="rgba(0,0,0,0)"), showlegend=False,
             hovertemplate="click: start here<extra></extra>"))
-    if path:
+    if path is not None and len(path):
         p = np.log10(np.asarray(path, dtype=float))
         fig.add_trace(go.Scatter(
             x=p[:, 0], y=p[:, 1], mode="lines+markers", name="climb", line=dict(color=_ACCENT, width=3),
@@ -105,17 +133,15 @@ def surface_chart(gammas: np.ndarray, noises: np.ndarray, lml: np.ndarray,
 
 
 def fit_chart(X: np.ndarray, y: np.ndarray, grid: np.ndarray, mean: np.ndarray,
-              variance: np.ndarray, noise: float, title: str,
+              sd_y: np.ndarray, sd_f: np.ndarray, title: str,
               truth: np.ndarray | None = None, other_mean: np.ndarray | None = None,
               other_name: str = "") -> go.Figure:
     """1-D data (N,), the posterior mean on `grid` (G,), and ± 2 sd bands.
 
-    The wide band is for a new observation (variance includes the noise), the
-    narrow one for f itself (variance − noise). `other_mean` (G,), if given, is
-    drawn dashed on top (kernel ridge regression).
+    The wide band is for a new observation (`sd_y`, noise included), the narrow one
+    for f itself (`sd_f`). `other_mean` (G,), if given, is drawn dashed on top
+    (kernel ridge regression).
     """
-    sd_y = np.sqrt(np.maximum(variance, 0.0))
-    sd_f = np.sqrt(np.maximum(variance - noise, 0.0))
     fig = go.Figure()
     for sd, name, alpha in ((sd_y, "± 2 sd, new observation", 0.15), (sd_f, "± 2 sd, f", 0.3)):
         fig.add_trace(go.Scatter(
@@ -138,14 +164,14 @@ def fit_chart(X: np.ndarray, y: np.ndarray, grid: np.ndarray, mean: np.ndarray,
     return fig
 
 
-def held_out_chart(y_test: np.ndarray, mean: np.ndarray, variance: np.ndarray, title: str) -> go.Figure:
+def held_out_chart(y_test: np.ndarray, mean: np.ndarray, sd: np.ndarray, title: str) -> go.Figure:
     """Held-out targets (M,) against the predicted mean, with ± 2 sd error bars."""
     lo, hi = float(min(y_test.min(), mean.min())), float(max(y_test.max(), mean.max()))
     fig = go.Figure([
         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect prediction",
                    line=dict(color="gray", dash="dot")),
         go.Scatter(x=y_test, y=mean, mode="markers", name="held-out point",
-                   error_y=dict(type="data", array=2 * np.sqrt(np.maximum(variance, 0.0)), visible=True,
+                   error_y=dict(type="data", array=2 * sd, visible=True,
                                 thickness=1),
                    marker=dict(size=6, color="#1f77b4")),
     ])
@@ -153,3 +179,51 @@ def held_out_chart(y_test: np.ndarray, mean: np.ndarray, variance: np.ndarray, t
                       xaxis_title="true y", yaxis_title="predicted mean ± 2 sd",
                       legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def climb_drawer(slot, bar, surface: dict[str, np.ndarray], chosen: tuple[float, float], steps: int,
+                 check: Callable[[], None]) -> Callable[[np.ndarray], None]:
+    """The climb's `on_step`: every 5 steps, the path so far on the surface in `slot` and the
+    progress in `bar`; `check()` first (it raises when a click or a new setting abandons it)."""
+    def on_step(rows: np.ndarray) -> None:
+        check()
+        if len(rows) % 5 == 1:  # steps 0, 5, 10, ...
+            slot.plotly_chart(surface_chart(surface["gammas"], surface["noises"], surface["lml"], chosen,
+                                            rows[:, :2], clickable=False))
+            bar.progress((len(rows) - 1) / steps,
+                         text=f"Step {len(rows) - 1} of at most {steps}: LML {rows[-1, 3]:.5g}")
+    return on_step
+
+
+def draw_surface_timing(t: dict[str, np.ndarray], best_lml: float, dtype: str) -> None:
+    """The surface's timings (`core.views.fit.surface_timing_section`): the table, the speedup
+    and what they mean."""
+    st.markdown(surface_timing_table(t))
+    st.metric("Loop (scaled) / one call by rows", f"{float(t['surface_speedup']):.2g}×",
+              help="Medians. The first call of each was a warm-up (it compiled).")
+    if len(t["surface_timing"]) == 2:
+        st.caption(f"The plain nested vmap was not run: it would factor "
+                   f"{float(t['surface_all_at_once_bytes']) / 1e9:.2g} GB of matrices at once.")
+    st.caption(f"Why the page goes by rows: vmap over everything turns {int(t['surface_cells']):,} small "
+               "Cholesky factorizations into one batched call on all the matrices at once. On a CPU that "
+               "batch does not fit in cache, so each pass over it goes to main memory; one gamma row at a "
+               "time keeps the batch small, in the same single call, with the same numbers. Compare "
+               "the two rows above on this machine.")
+    st.caption(f"Largest |loop − one call| over the cells both computed: {float(t['surface_max_abs_diff']):.2g} "
+               f"(LML values of order {abs(best_lml):.2g}; round-off in {dtype}).")
+
+
+def draw_climb_result(climbed: dict[str, np.ndarray], move_to: Callable[..., None]) -> None:
+    """Where the climb (`core.views.fit.climb_section`) ended: its error if K stopped factoring,
+    the LML gained, the gradient left, and a button that calls `move_to(gamma, noise, amplitude)`."""
+    (g0, n0, a0, lml0, _), (g1, n1, a1, lml1, grad1) = climbed["climb"][0], climbed["climb"][-1]
+    last_step = len(climbed["climb"]) - 1
+    if error := str(climbed["climb_error"]):
+        st.error(f"The climb stopped at step {last_step}: {error}", icon=":material/error:")
+    r1, r2 = st.columns(2)
+    r1.metric("LML", f"{lml1:.5g}", delta=f"{lml1 - lml0:+.3g} from the start")
+    r2.metric("|∇θ LML| at the end", f"{grad1:.2g}", help=f"After {last_step} steps.")
+    st.markdown(f"The climb ended after {last_step} steps at gamma = **{g1:.3g}**, noise = "
+                f"**{n1:.3g}**, amplitude = **{a1:.3g}** (started at {g0:.3g}, {n0:.3g}, {a0:.3g}).")
+    st.button("Move the chosen point to the climb's end", key="fit_use_end", on_click=move_to,
+              args=(float(g1), float(n1), float(a1)))

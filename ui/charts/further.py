@@ -6,16 +6,18 @@ significant figures; sizes and times that span decades get log axes.
 
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.lessons.further.timed import format_seconds_2sf
 
 __all__ = ["time_bars", "steps_chart", "noise_scatter", "size_lines", "memory_chart",
-           "equation_bars"]
+           "equation_bars", "source"]
 
 _MARGIN = dict(l=10, r=10, t=60, b=10)
 
@@ -120,3 +122,8 @@ def equation_bars(counts: dict[str, dict[str, int]], title: str) -> go.Figure:
                       xaxis=dict(title="primitive"), yaxis=dict(title="equations in the jaxpr"),
                       legend=dict(orientation="h", y=-0.3))
     return fig
+
+
+def source(*fns) -> None:
+    """Show the source of the functions that just ran."""
+    st.code("\n\n".join(inspect.getsource(f) for f in fns), language="python")

@@ -180,8 +180,8 @@ def _precision() -> None:
 
 
 def _fit() -> None:
-    from core.lessons.fit_compare import compute_surface, fit_curve, held_out
-    from core.lessons.fit_data import REGRESSION_SETS, load_regression
+    from core.lessons.fit.compare import compute_surface, fit_curve, held_out
+    from core.data.regression import REGRESSION_SETS, load_regression
     from core.precision import dtype_scope
 
     # The page's defaults: its first set, N = 100, noise sd 0.2, seed 0, float64; a 64 x 64

@@ -307,7 +307,8 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
         reproduces it.
 
     Returns:
-      The widget's value.
+      The widget's value (`st.tabs`: its tab containers, as `st.tabs` returns them; the
+      first argument is then the list of tab labels).
     """
     ss = st.session_state
     last = ss.setdefault(_LAST, {})
@@ -317,9 +318,15 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
         # was drawn again (then `last` still has the older one); or a change the server
         # never saw, from the address bar.
         value = ss.get(key, last[key])
-        unsent = _unsent(ss.get(_AT_SWITCH, {}).get(key), value, args, kwargs)
+        options = (label, *args) if widget is st.tabs else args  # st.tabs: the labels come first
+        unsent = _unsent(ss.get(_AT_SWITCH, {}).get(key), value, options, kwargs)
         ss[key] = value if unsent is None else unsent
-    value = widget(label, *args, key=key, bind="query-params", persist_state="session", **kwargs)
+    if widget is st.tabs:  # no persist_state; it returns its containers, its value is the open tab
+        drawn = widget(label, *args, key=key, bind="query-params", **kwargs)
+        value = ss.get(key)
+    else:
+        drawn = value = widget(label, *args, key=key, bind="query-params", persist_state="session",
+                               **kwargs)
     last[key] = value
     pending = ss.get(_PENDING) or {}
     if key in pending:
@@ -328,4 +335,4 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
         if not _honoured(raw, value, format_func):
             where = notices if notices is not None else getattr(widget, "__self__", st)
             where.warning(_notice(key, raw, value, format_func), icon=":material/link_off:")
-    return value
+    return drawn

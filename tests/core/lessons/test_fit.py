@@ -1,4 +1,4 @@
-"""Tests of `core.lessons.fit`, `fit_climb` and `fit_data`: GP regression equals scikit-learn.
+"""Tests of `core.lessons.fit` (model, climb) and `core.data.regression`: GP regression equals scikit-learn.
 
 scikit-learn's `GaussianProcessRegressor` with the fixed kernel
 `ConstantKernel(amplitude) * RBF(length_scale) + WhiteKernel(noise)`, `optimizer=None`,
@@ -18,15 +18,15 @@ from jax.test_util import check_grads
 from scipy.stats import norm
 
 from core import CoreError, DataError, gp_log_marginal_likelihood, gp_posterior
-from core.lessons.fit import (
+from core.lessons.fit.model import (
     kernel_ridge_mean,
     lml_surface,
     lml_surface_loop,
     predictive_log_density,
     predictive_log_density_loop,
 )
-from core.lessons.fit_climb import climb, negative_lml
-from core.lessons.fit_data import REGRESSION_SETS, held_out_size, load_regression, regression_from_table
+from core.lessons.fit.climb import climb, negative_lml
+from core.data.regression import REGRESSION_SETS, held_out_size, load_regression, regression_from_table
 from core.lessons.gp import CholeskyError
 
 sk_gp = pytest.importorskip("sklearn.gaussian_process")

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from core.bench.timing import TimingResult, time_call
-from core.lessons.fit import (
+from core.lessons.fit.model import (
     GPPosterior,
     gp_posterior,
     factor_K,

@@ -19,7 +19,7 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from core.lessons.fit import _lml, not_positive_definite_error
+from core.lessons.fit.model import _lml, not_positive_definite_error
 
 __all__ = ["ClimbStep", "negative_lml", "climb", "GRAD_TOL"]
 

@@ -31,7 +31,8 @@ from jax.scipy.linalg import cho_solve, solve_triangular
 from jax.typing import ArrayLike
 
 from core.errors import DataError
-from core.kernels.distances import sqeuclidean_distances
+from core.kernels.functions import rbf_kernel
+from core.kernels.gram import gram
 from core.lessons.gp import CholeskyError, smallest_jitter
 
 __all__ = [
@@ -70,7 +71,7 @@ class GPPosterior(NamedTuple):
 
 
 def rbf_covariance(X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike, amplitude: ArrayLike) -> jax.Array:
-    """amplitude·exp(−gamma·|x − x'|²) for every row pair, by the notes' nested vmap.
+    """amplitude·exp(−gamma·|x − x'|²) for every row pair, by the notes' nested vmap (`gram`).
 
     Args:
       X1: shape (N, D). X2: shape (M, D). gamma, amplitude: scalars.
@@ -78,8 +79,7 @@ def rbf_covariance(X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike, amplitude: Ar
     Returns:
       shape (N, M), dtype of the inputs.
     """
-    d2 = jax.vmap(jax.vmap(sqeuclidean_distances, in_axes=(None, 0)), in_axes=(0, None))(X1, X2)
-    return amplitude * jnp.exp(-gamma * d2)
+    return amplitude * gram(rbf_kernel, {"gamma": gamma}, X1, X2)
 
 
 def _cholesky_of_K(X: jax.Array, gamma, noise, amplitude) -> jax.Array:

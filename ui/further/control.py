@@ -1,0 +1,74 @@
+"""The "Control flow" tab of vmap, further: `lax.cond` becomes `select_n` under
+vmap, and a batched `while_loop` runs until the slowest element.
+
+Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
+numbers come from `core.lessons.further.control`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.lessons.further import control
+from core.lessons.further.timed import format_timing
+from core.precision import dtype_scope
+from core.views.further import newton_inputs
+from ui.charts.further import source, steps_chart, time_bars
+from ui.state.further import COND_FRACTIONS, CONTROL_MAX_ROWS, once_per_key
+from ui.state.url import bound
+
+__all__ = ["render_control"]
+
+
+def render_control(settings, data) -> None:
+    """The Control flow tab, for the sidebar's `settings` and `data`."""
+    st.markdown(
+        "**Control flow under vmap.** When the predicate differs per row, `lax.cond` cannot "
+        "branch: vmap turns it into a `select_n` that runs **both** branches on every row. A "
+        "batched `lax.while_loop` keeps going until the **slowest** row is done.")
+    X = data.X[:CONTROL_MAX_ROWS]
+    n, d = X.shape
+    st.subheader("lax.cond becomes select_n")
+    fractions = COND_FRACTIONS
+    with dtype_scope(settings.dtype):
+        one, many = control.cond_jaxpr(n, d, settings.dtype)
+        rows = once_per_key("cond", (data.key, settings.dtype, settings.gamma),
+                       lambda: control.cond_timings(X, settings.gamma, fractions))
+    st.plotly_chart(time_bars([r["label"] for r in rows], [r["timing"].median_s for r in rows],
+                              [r["timing"].spread_s for r in rows],
+                              f"Density-or-norm of {n:,} points (measured here)"),
+                    key="w_further_cond_chart")
+    st.dataframe(pd.DataFrame({
+        "program": [r["label"] for r in rows],
+        "rows above threshold": [r["costly_rows"] for r in rows],
+        "median (± spread)": [format_timing(r["timing"]) for r in rows],
+        "compile": [f"{r['timing'].compile_s:.2g} s" for r in rows],
+    }), hide_index=True, key="w_further_cond_table")
+    st.caption("Both branches run for every row, whatever the fraction (the batched jaxpr "
+               "below holds the costly branch's (N, N) block): so the fraction should barely "
+               "move the bars above, which are this machine's medians, not a promise.")
+    source(control.density_or_norm)
+    left, right = st.columns(2)
+    left.markdown("**One point**: a real `cond`")
+    left.code(one, language=None)
+    right.markdown(f"**vmap over {n:,} points**: `select_n`, both branches")
+    right.code(many, language=None)
+
+    st.subheader("lax.while_loop runs until the slowest element")
+    decades = bound(st.slider, "Largest input a (decades: a up to 10^k)", 1, 30, 12,
+                    key="further_decades")
+    a = newton_inputs(X, decades)
+    with dtype_scope(settings.dtype):
+        result = control.newton_trips(a)
+    steps = result["steps"]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("batched loop trips", f"{result['trips']}")
+    c2.metric("slowest element's steps", f"{int(steps.max())}")
+    c3.metric("mean steps", f"{steps.mean():.3g}")
+    st.markdown(f"Newton's method for √a on {n:,} inputs a, one per point, spread on a log "
+                f"scale from 1 to 10^{decades} by the rank of |x|². Rows that are done wait, "
+                "frozen by a select, while the loop runs for the others.")
+    st.plotly_chart(steps_chart(steps, result["trips"], "Steps each element needs, and the "
+                                "trips the batched loop made"), key="w_further_while_chart")
+    source(control.newton_sqrt, control.newton_trips)

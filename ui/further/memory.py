@@ -1,0 +1,67 @@
+"""The "Memory" tab of vmap, further: `lax.map`'s batch_size against XLA's
+memory analysis and time.
+
+Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
+numbers come from `core.lessons.further.memory`.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.lessons.further import memory
+from core.lessons.further.timed import format_timing
+from core.precision import dtype_scope
+from ui.charts.further import memory_chart, source
+from ui.state.further import MEMORY_MAX_ROWS, once_per_key
+from ui.state.url import bound
+
+__all__ = ["render_memory"]
+
+
+def render_memory(settings, data) -> None:
+    """The Memory tab, for the sidebar's `settings` and `data`."""
+    st.markdown(
+        "**Memory against time.** `lax.map(f, xs, batch_size=b)` runs vmap on b rows at a "
+        "time inside a loop: b = 1 is a loop, b = N is vmap. XLA's memory analysis of the "
+        "compiled program (`jax.jit(f).lower(...).compile().memory_analysis()`) says how "
+        "much scratch memory each choice needs before anything runs.")
+    X = data.X[:MEMORY_MAX_ROWS]
+    n = X.shape[0]
+    k = bound(st.select_slider, "Neighbours k", (1, 2, 4, 8, 16), 8, key="further_knn_k")
+    if k > n:
+        st.info(f"k = {k} is more than the N = {n} points; using k = {n}. Raise N in the "
+                "sidebar for more neighbours.", icon=":material/info:")
+        k = n
+    st.markdown(f"f(x) is the mean squared distance from x to its k = {k} nearest points of "
+                f"X ({n:,} × {X.shape[1]}): `top_k` needs all {n:,} distances of a row at "
+                "once, so a batch of b rows holds a (b, N) array.")
+    sizes = memory.batch_sizes(n)
+    bar = st.progress(0.0, text="Compiling and timing each batch size …")
+    with dtype_scope(settings.dtype):
+        rows = once_per_key("memory", (data.key, settings.dtype, k), lambda: memory.memory_sweep(
+            X, k, sizes, on_progress=lambda f: bar.progress(
+                f, text="Compiling and timing each batch size …")))
+    bar.empty()
+    labels = ["vmap" if r["batch_size"] is None else str(r["batch_size"]) for r in rows]
+    st.plotly_chart(memory_chart(labels, [r["temp_bytes"] for r in rows],
+                                 [r["timing"].median_s for r in rows],
+                                 [r["timing"].spread_s for r in rows],
+                                 f"lax.map over {n:,} rows, by batch size (measured here)"),
+                    key="w_further_memory_chart")
+    itemsize = np.dtype(X.dtype).itemsize
+    st.dataframe(pd.DataFrame({
+        "batch_size": labels,
+        "scratch (temp) bytes": [f"{r['temp_bytes']:,}" for r in rows],
+        "b × N distances in bytes": [f"{(r['batch_size'] or n) * n * itemsize:,}" for r in rows],
+        "arguments + output bytes": [f"{r['argument_bytes'] + r['output_bytes']:,}" for r in rows],
+        "median (± spread)": [format_timing(r["timing"]) for r in rows],
+    }), hide_index=True, key="w_further_memory_table")
+    st.caption("The scratch memory is at least the b × N block of distances, so it grows "
+               "with b once that block outweighs the loop's own bookkeeping; b = N and plain "
+               "vmap compile to the same memory. Which is "
+               "fastest depends on the machine: these are this machine's medians.")
+    source(memory.knn_sqdist, memory.mapped)
