@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 import streamlit as st
 
+from core.bench.report import format_load
 from core.lessons.anatomy import JITTABLE_FORMS, REFERENCE_FORM, matmul_source
 from core.lessons.predict import BATCHED_PREDICTS, late_binding_demo, predict
 from core.views.anatomy import (LATE_BINDING_ROWS, MATMUL_MAX_ROWS, PREDICT_MAX_ROWS,
@@ -82,9 +83,10 @@ st.plotly_chart(forms_chart(forms, rows), key="w_anatomy_forms_chart")
 st.caption(
     "\"First call\" includes JAX compiling each operation the first time it meets a shape. "
     f"Only the vmap forms can be compiled whole ({', '.join(JITTABLE_FORMS)}); the loop forms "
-    "would unroll into one operation per row. Timings are medians of a few calls within "
-    "about half a second per form, to 2 significant figures, with their interquartile range "
-    "(IQR)."
+    "would unroll into one operation per row. Every form ran in turn, round by round (so "
+    "load from other programs falls on all alike); timings are medians over the rounds, to 2 "
+    "significant figures, with their interquartile range (IQR). "
+    + format_load(float(forms["predict_other_cores"]))
 )
 st.button("Time again", key="w_anatomy_retime",
           on_click=lambda: st.session_state.pop("_anatomy_forms", None))

@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 import streamlit as st
 
-from core.bench.report import format_ratio_interval, format_seconds
+from core.bench.report import format_load, format_ratio_interval, format_seconds
 from core.kernels.functions import KERNELS
 from core.lessons.predict import per_sample_grads, per_sample_grads_loop, per_sample_grads_loop_jit
 from core.views.gradients import (SUMMARY_MAX_POINTS, gamma_curve, gamma_span, kernel_has_gamma,
@@ -93,14 +93,15 @@ row.metric("jit(vmap(grad))", timing_text(vmap_jit),
            help=f"One compiled call for all rows; compiled once first, in "
                 f"{format_seconds(vmap_jit['compile_s'], 2)}.", width="content")
 row.metric("Speedup, both compiled", format_ratio_interval(*grads["grad_speedup"]),
-           help="Loop of jit(grad) median / jit(vmap(grad)) median; the range pairs each "
-                "timing's quartiles (slow 25th / fast 75th to slow 75th / fast 25th).",
+           help="The four ways run in turn, round by round, so load on the machine falls on "
+                "all alike: the median of the per-round ratios loop of jit(grad) / "
+                "jit(vmap(grad)), and its 95 % interval.",
            width="content")
 st.caption(f"Without jit, like with like: a loop of grad takes {timing_text(loop)}, "
-           f"vmap(grad) {timing_text(by_vmap)}: "
-           f"{format_ratio_interval(*grads['grad_speedup_eager'])} faster. Comparing the eager "
+           f"vmap(grad) {timing_text(by_vmap)}; the loop over vmap: "
+           f"{format_ratio_interval(*grads['grad_speedup_eager'])}. Comparing the eager "
            "loop with the compiled vmap would mix two effects (batching and compiling) in one "
-           "number.")
+           "number. " + format_load(float(grads["grad_other_cores"])))
 if grads["grad_agrees"]:
     st.success(f"Equal: the loops and vmap(grad) give the same {int(grads['grad_rows'])} "
                "gradients (to round-off).", icon=":material/check_circle:")

@@ -42,7 +42,7 @@ from core.lessons.fit.model import lml_surface, lml_surface_loop  # noqa: E402
 from core.lessons.fit.compare import ALL_AT_ONCE_MAX_BYTES, all_at_once_bytes, surface_axes  # noqa: E402
 from core.data.regression import load_regression  # noqa: E402
 from core.precision import dtype_scope  # noqa: E402
-from ui.charts.fit import seconds_2sf as _s2  # noqa: E402
+from core.bench.report import format_seconds  # noqa: E402
 
 SIDE, LOOP_ROWS, TARGET_S = 64, 4, 1.0
 RESULTS = ROOT / "benchmarks" / "results"
@@ -88,14 +88,14 @@ def main() -> None:
              "| loop / by rows | target < 1 s (N = 200, float32) |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        nested = (f"{_s2(r['all_at_once_median_s'])} ({_s2(r['all_at_once_spread_s'])})"
+        nested = (f"{format_seconds(r['all_at_once_median_s'], 2)} ({format_seconds(r['all_at_once_spread_s'], 2)})"
                   if r["all_at_once_median_s"] is not None else "not run (over the memory cap)")
         target = ("met" if r["median_s"] < TARGET_S else "**not met**") \
             if (r["n"], r["dtype"]) == (200, "float32") else ""
-        lines.append(f"| {r['n']} | {r['dtype']} | {_s2(r['median_s'])} ({_s2(r['spread_s'])}) | "
-                     f"{_s2(r['min_s'])} | {_s2(r['first_call_s'])} | {nested} "
-                     f"| {_s2(r['loop_median_scaled_s'])} "
-                     f"({_s2(r['loop_spread_scaled_s'])}) | {r['speedup']:.2g}× | {target} |")
+        lines.append(f"| {r['n']} | {r['dtype']} | {format_seconds(r['median_s'], 2)} ({format_seconds(r['spread_s'], 2)}) | "
+                     f"{format_seconds(r['min_s'], 2)} | {format_seconds(r['first_call_s'], 2)} | {nested} "
+                     f"| {format_seconds(r['loop_median_scaled_s'], 2)} "
+                     f"({format_seconds(r['loop_spread_scaled_s'], 2)}) | {r['speedup']:.2g}× | {target} |")
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"fit_surface_{stamp}.md").write_text(text, encoding="utf-8")

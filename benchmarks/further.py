@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from core.bench.timing import environment_info  # noqa: E402
 from core.lessons.further import jacobians, memory  # noqa: E402
-from core.lessons.further.timed import format_timing  # noqa: E402
+from core.bench.report import format_timing  # noqa: E402
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from core.bench.timing import TimingCancelled, TimingResult, block, settle_allocator, settle_threads
-from core.bench.report import median_interval, paired_ratio
+from core.bench.report import BUSY_CORES, median_interval, paired_ratio
 
-__all__ = ["MachineLoad", "LoadMeter", "Interleaved", "time_interleaved", "format_load"]
+__all__ = ["MachineLoad", "LoadMeter", "Interleaved", "time_interleaved"]
 
 _run_ids = itertools.count(1)
 
@@ -53,7 +53,7 @@ class MachineLoad:
     @property
     def busy(self) -> bool:
         """Other processes kept at least a quarter of a core busy during the run."""
-        return self.others_cores >= 0.25
+        return self.others_cores >= BUSY_CORES
 
 
 def _machine_cpu_s() -> float | None:
@@ -86,18 +86,6 @@ class LoadMeter:
         # under this process's own CPU; never below zero.
         return MachineLoad(wall_s=wall, others_cpu_s=max(machine - self._machine - own, 0.0),
                            cores=os.cpu_count() or 1)
-
-
-def format_load(load: MachineLoad | None) -> str:
-    """One sentence on the machine during a run, for a caption; "" where unknown."""
-    if load is None:
-        return ""
-    share = f"{load.others_cores:.1f} of {load.cores} cores"
-    if load.busy:
-        return (f"The machine was busy: other processes used {share} while this ran, so every "
-                "time is higher than on a quiet machine; the contenders ran in turn, round by "
-                "round, so the ratios are affected less.")
-    return f"The machine was quiet while this ran (other processes: {share})."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,4 +214,7 @@ def time_interleaved(
                                compile_s=compile_s.get(n), run_id=run_id,
                                stopped_early=False)
                for n in names}
-    return Interleaved(results=results, loops=loops, load=meter.stop())
+    load = meter.stop()
+    if load is not None:  # every result says what else ran on the machine meanwhile
+        results = {n: dataclasses.replace(r, other_cores=load.others_cores) for n, r in results.items()}
+    return Interleaved(results=results, loops=loops, load=load)

@@ -8,13 +8,15 @@ samples; where its range holds 1 it says so instead of naming a winner.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from core.bench.timing import TimingResult
 
 __all__ = ["format_seconds", "format_timing", "format_median_iqr", "ratio_interval",
-           "median_interval", "paired_ratio", "within_noise", "format_ratio", "format_ratio_interval"]
+           "median_interval", "paired_ratio", "within_noise", "format_ratio", "format_ratio_interval",
+           "BUSY_CORES", "format_load"]
 
 
 def format_seconds(s: float | None, digits: int = 3) -> str:
@@ -124,3 +126,24 @@ def format_ratio_interval(ratio: float, low: float, high: float) -> str:
     if low <= 1.0 <= high:
         return f"{_fig2(ratio)}×, within noise on this machine now (range {_fig2(low)}–{_fig2(high)}×)"
     return f"{_fig2(ratio)}×, range {_fig2(low)}–{_fig2(high)}×"
+
+
+BUSY_CORES = 0.25  # other processes' CPU from which a run counts as taken on a busy machine
+
+
+def format_load(other_cores: float | None, cores: int | None = None) -> str:
+    """One sentence on the machine while a comparison ran, for a caption; "" if unknown.
+
+    Args:
+      other_cores: other processes' CPU during the run, in cores kept busy on average
+        (`TimingResult.other_cores`); None or NaN: not measured.
+      cores: the machine's CPUs (default: this machine's).
+    """
+    if other_cores is None or not np.isfinite(other_cores):
+        return ""
+    share = f"{other_cores:.1f} of {cores or os.cpu_count() or 1} cores"
+    if other_cores >= BUSY_CORES:
+        return (f"The machine was busy while this ran (other processes used {share}): every "
+                "time is higher than on a quiet machine; the contenders ran in turn, round by "
+                "round, so their ratios are affected less.")
+    return f"The machine was quiet while this ran (other processes used {share})."

@@ -50,6 +50,8 @@ class TimingResult:
       stopped_early: the time budget ended the run before all repeats were made.
       run_id: set by `time_interleaved` (core.bench.interleave): results with the
         same id were timed round by round together, sample i of each in round i.
+      other_cores: set by `time_interleaved`: other processes' CPU during the run, as
+        cores kept busy on average (`format_load` says it in words).
     """
 
     times_s: tuple[float, ...]
@@ -59,6 +61,7 @@ class TimingResult:
     compile_cache: str = ""
     stopped_early: bool = False
     run_id: int | None = None
+    other_cores: float | None = None
 
     @property
     def repeats(self) -> int:

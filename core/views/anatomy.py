@@ -62,14 +62,16 @@ def predict_forms(X: np.ndarray, *, seed: int, budget_s: float = 0.5,
     Args:
       X: (N, D) data, float32 or float64 (the dtype computed in).
       seed: of `init_params(D, seed)`.
-      budget_s: seconds of timing per form.
+      budget_s: about half the seconds of timing for all forms together.
       on_progress: called with (fraction done, what runs next).
 
     Returns:
       "predict_forms" (F,) the forms' labels; "predict_outputs" (F, R) each form's
       predictions; "predict_max_abs_diff" (F,) against the in_axes form and
       "predict_agrees" (F,) bool (within round-off); "predict_tolerance" () that round-off;
-      "predict_timings" (F,) records (`forms_timing_table`, measured here).
+      "predict_timings" (F,) records (`forms_timing_table`, measured here, every form
+      and compiled form in turn, round by round); "predict_other_cores" () other
+      processes' CPU during the timing, in cores (NaN: not measured).
     """
     n, d = X.shape
     params = init_params(d, seed, dtype=X.dtype.type)
@@ -81,7 +83,9 @@ def predict_forms(X: np.ndarray, *, seed: int, budget_s: float = 0.5,
             "predict_max_abs_diff": np.array([f.max_abs_diff for f in forms]),
             "predict_agrees": np.array([f.agrees for f in forms]),
             "predict_tolerance": np.array(forms[0].tolerance),
-            "predict_timings": forms_timing_table(forms)}
+            "predict_timings": forms_timing_table(forms),
+            "predict_other_cores": np.array(np.nan if forms[0].eager.other_cores is None
+                                            else forms[0].eager.other_cores)}
 
 
 def playground_arrays(fn_name: str, shape_a: str, shape_b: str, in_axes: tuple, out_axes: int,

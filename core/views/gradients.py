@@ -63,7 +63,7 @@ def per_sample_gradients(X: np.ndarray, targets: np.ndarray, *, seed: int, loop_
       X: (N, D) data, float32 or float64 (the dtype computed in); targets: (N,).
       seed: of `init_params(D, seed)`.
       loop_rows: the loops run on the first R rows.
-      budget_s: seconds of timing per variant.
+      budget_s: seconds of timing for the four together.
       on_progress: called with (fraction done, what runs next).
 
     Returns:
@@ -73,8 +73,10 @@ def per_sample_gradients(X: np.ndarray, targets: np.ndarray, *, seed: int, loop_
       R; "grad_norms" (N,) every row's gradient norm; "grad_timings" (4,) records measured
       here (compile_s: jit(vmap(grad))'s only); "grad_speedup" (3,) loop of jit(grad) over
       jit(vmap(grad)) and "grad_speedup_eager" (3,) loop of grad over vmap(grad), each
-      (ratio of medians, low, high); "grad_loop_per_row_s" () and "grad_loop_all_rows_s" ()
-      the loop of grad's median per row, and that times N.
+      (median of the per-round ratios, low, high: its 95 % interval; the four are timed
+      in turns, round by round); "grad_loop_per_row_s" () and "grad_loop_all_rows_s" ()
+      the loop of grad's median per row, and that times N; "grad_other_cores" () other
+      processes' CPU during the timing, in cores (NaN: not measured).
     """
     n, d = X.shape
     weights = init_params(d, seed, dtype=X.dtype.type)
@@ -89,7 +91,9 @@ def per_sample_gradients(X: np.ndarray, targets: np.ndarray, *, seed: int, loop_
             "grad_norms": result.norms, "grad_timings": _timings(result),
             "grad_speedup": np.array(ratio_interval(result.loop_jit, result.vmap_jit)),
             "grad_speedup_eager": np.array(ratio_interval(result.loop, result.vmap)),
-            "grad_loop_per_row_s": np.array(per_row), "grad_loop_all_rows_s": np.array(per_row * n)}
+            "grad_loop_per_row_s": np.array(per_row), "grad_loop_all_rows_s": np.array(per_row * n),
+            "grad_other_cores": np.array(np.nan if result.loop.other_cores is None
+                                         else result.loop.other_cores)}
 
 
 def norm_projection(X: np.ndarray) -> dict[str, np.ndarray]:

@@ -143,14 +143,19 @@ def test_timings_compare_like_with_like_with_two_figures_and_a_spread():
     at = open_page(PAGE, {"n": "60"})
     # Compiled against compiled: the headline speedup is loop of jit(grad) / jit(vmap(grad)).
     speedup = metric(at, "Speedup, both compiled")
-    assert re.fullmatch(r"[\d,.]+×, range [\d,.]+–[\d,.]+×", speedup), speedup
+    # "12×, range 9.5–15×", or where the range holds 1 it says so rather than name a winner
+    assert re.fullmatch(r"[\d,.]+×, (range [\d,.]+–[\d,.]+×|within noise on this machine now "
+                        r"\(range [\d,.]+–[\d,.]+×\))", speedup), speedup
     for label in ("Loop of jit(grad)", "jit(vmap(grad))"):
         value = metric(at, label)
         # e.g. "1.2 ms (IQR 0.10 ms, 7 runs)": 2 significant figures, then the spread
         assert re.fullmatch(r"\d(\.\d|\d)?\d? [mµn]?s \(IQR [\d.]+ [mµn]?s, \d+ runs?\)",
                             value), value
     caption = next(c.value for c in at.caption if c.value.startswith("Without jit"))
-    assert "faster" in caption and "range" in caption
+    assert "the loop over vmap: " in caption and "range" in caption
+    # What else ran on the machine meanwhile, measured for this run
+    assert re.search(r"The machine was (busy|quiet) while this ran \(other processes used "
+                     r"\d+\.\d of \d+ cores\)", caption), caption
     names = plotly_figures(at)["w_grad_timing_chart"]["data"][0]["y"]
     assert {n.split(" (")[0] for n in names} == {"loop of grad", "vmap(grad)", "loop of jit(grad)",
                                                   "jit(vmap(grad))"}

@@ -15,7 +15,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-__all__ = ["surface_chart", "fit_chart", "held_out_chart", "seconds_2sf", "timing_text", "timing_table",
+from core.bench.report import format_seconds
+
+__all__ = ["surface_chart", "fit_chart", "held_out_chart", "timing_text", "timing_table",
            "surface_timing_table", "held_out_timing_table", "climb_drawer", "draw_surface_timing",
            "draw_climb_result", "SURFACE_TITLE"]
 
@@ -23,28 +25,15 @@ _ACCENT = "#ff4b4b"
 SURFACE_TITLE = "Log marginal likelihood over (gamma, noise)"
 
 
-def seconds_2sf(s: float) -> str:
-    """A duration to 2 significant figures in s, ms, µs or ns ("12 ms", "1.3 s")."""
-    if s is None or not np.isfinite(s):
-        return "n/a"
-    s = float(f"{s:.2g}")
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if abs(s) >= scale or unit == "ns":
-            v = s / scale
-            decimals = max(0, 1 - int(math.floor(math.log10(abs(v))))) if v else 0
-            return f"{v:.{decimals}f} {unit}"
-    return f"{s:.2g} s"
-
-
 def timing_text(median_s: float, spread_s: float) -> str:
     """"median ± spread" (spread: the interquartile range), both to 2 significant figures."""
-    return f"{seconds_2sf(median_s)} ± {seconds_2sf(spread_s)}"
+    return f"{format_seconds(median_s, 2)} ± {format_seconds(spread_s, 2)}"
 
 
 def timing_table(rows: Sequence[tuple[str, float, float, int]]) -> str:
     """A Markdown table of timings: (what, median s, spread s, repeats) per row, 2 significant figures."""
     lines = ["| | median | spread (IQR) | repeats |", "|---|---:|---:|---:|"]
-    lines += [f"| {what} | {seconds_2sf(median)} | {seconds_2sf(spread)} | {repeats} |"
+    lines += [f"| {what} | {format_seconds(median, 2)} | {format_seconds(spread, 2)} | {repeats} |"
               for what, median, spread, repeats in rows]
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.lessons.further.timed import format_seconds_2sf
+from core.bench.report import format_seconds
 
 __all__ = ["time_bars", "steps_chart", "noise_scatter", "size_lines", "memory_chart",
            "equation_bars", "source"]
@@ -26,7 +26,7 @@ def time_bars(labels: Sequence[str], medians_s: Sequence[float], spreads_s: Sequ
               title: str, height: int = 320) -> go.Figure:
     """Horizontal bars of median seconds per call (log axis), in the order given, top down."""
     med = np.asarray(medians_s, np.float64)[::-1]
-    text = np.asarray([format_seconds_2sf(v) for v in med], dtype=object)
+    text = np.asarray([format_seconds(v, 2) for v in med], dtype=object)
     fig = go.Figure(go.Bar(
         x=med, y=np.asarray(labels, dtype=object)[::-1], orientation="h", text=text,
         textposition="auto", customdata=text,
@@ -79,7 +79,7 @@ def size_lines(sizes: Sequence[int], series: dict[str, tuple[Sequence[float], Se
         fig.add_trace(go.Scatter(
             x=np.asarray(sizes), y=med, mode="lines+markers", name=name,
             error_y=dict(type="data", array=np.asarray(spreads, np.float64) / 2, visible=True),
-            customdata=np.asarray([format_seconds_2sf(v) for v in med], dtype=object),
+            customdata=np.asarray([format_seconds(v, 2) for v in med], dtype=object),
             hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{customdata}}<extra></extra>"))
     fig.update_layout(title=title, height=360, margin=_MARGIN,
                       xaxis=dict(title=x_title, type="log"),
@@ -101,7 +101,7 @@ def memory_chart(labels: Sequence[str], temp_bytes: Sequence[int], medians_s: Se
     med = np.asarray(medians_s, np.float64)
     fig.add_trace(go.Bar(x=names, y=med, showlegend=False,
                          error_y=dict(type="data", array=np.asarray(spreads_s) / 2, visible=True),
-                         customdata=np.asarray([format_seconds_2sf(v) for v in med], dtype=object),
+                         customdata=np.asarray([format_seconds(v, 2) for v in med], dtype=object),
                          hovertemplate="batch %{x}<br>%{customdata}<extra></extra>"), 1, 2)
     fig.update_yaxes(title_text="bytes (log scale)", type="log", row=1, col=1)
     fig.update_yaxes(title_text="seconds (log scale)", type="log", row=1, col=2)

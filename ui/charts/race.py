@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.dense.methods import METHODS
 from core.bench.race import BASELINE, REFERENCE, RaceRow
-from core.bench.report import format_seconds
+from core.bench.report import format_load, format_seconds, within_noise
 from ui.state.settings import grid_label
 from ui.charts.race_table import (ERROR_HINT, REFERENCE_WORDS, race_table, race_table_columns,
                                   ran_rows, speedup_words)
@@ -272,13 +272,17 @@ def show_race(result: dict[str, Any]) -> None:
                 f"repeats, {rkey['budget']:g} s per method.")
     ran = ran_rows(rows)
     if ran:
-        fastest = min(ran, key=lambda r: r.timing.median_s)
+        fastest, *others = sorted(ran, key=lambda r: r.timing.median_s)
         versus = ("" if fastest.speedup_vs_baseline is None else
                   f", {speedup_words(fastest.speedup_vs_baseline)} the speed of map + stack")
+        tied = [r.label for r in others if within_noise(r.timing, fastest.timing)]
+        tie = (f" Within noise of it on this machine now: {', '.join(tied)} (the methods ran in "
+               "turn, round by round, and these ratios' ranges hold 1)." if tied else "")
         st.success(f"Fastest per call: **{fastest.label}**, "
                    f"{format_seconds(fastest.timing.median_s, 2)} (median, IQR "
-                   f"{format_seconds(fastest.timing.spread_s, 2)}){versus}.",
+                   f"{format_seconds(fastest.timing.spread_s, 2)}){versus}.{tie}",
                    icon=":material/trophy:")
+        st.caption(format_load(fastest.timing.other_cores))
         st.dataframe(race_table(rows, rdtype), key="w_race_table", hide_index=True,
                      placeholder="—", column_config=race_table_columns(rows, rdtype))
     for r in rows:

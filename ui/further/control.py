@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.lessons.further import control
-from core.lessons.further.timed import format_timing
+from core.bench.report import format_load, format_ratio, format_timing
 from core.precision import dtype_scope
 from core.views.further import newton_inputs
 from ui.charts.further import source, steps_chart, time_bars
@@ -42,12 +42,16 @@ def render_control(settings, data) -> None:
     st.dataframe(pd.DataFrame({
         "program": [r["label"] for r in rows],
         "rows above threshold": [r["costly_rows"] for r in rows],
-        "median (± spread)": [format_timing(r["timing"]) for r in rows],
+        "median (IQR, runs)": [format_timing(r["timing"]) for r in rows],
         "compile": [f"{r['timing'].compile_s:.2g} s" for r in rows],
     }), hide_index=True, key="w_further_cond_table")
+    cond = [r for r in rows if r["fraction"] is not None]
     st.caption("Both branches run for every row, whatever the fraction (the batched jaxpr "
                "below holds the costly branch's (N, N) block): so the fraction should barely "
-               "move the bars above, which are this machine's medians, not a promise.")
+               "move the bars above, which are this machine's medians, not a promise. "
+               f"{cond[-1]['label']} over {cond[0]['label']}: "
+               f"{format_ratio(cond[-1]['timing'], cond[0]['timing'])} (all rows ran in turn, "
+               "round by round). " + format_load(rows[0]["timing"].other_cores))
     source(control.density_or_norm)
     left, right = st.columns(2)
     left.markdown("**One point**: a real `cond`")

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.bench.report import format_load
+
 from core.lessons.further import jacobians
 from core.precision import dtype_scope
 from ui.charts.further import size_lines, source
@@ -66,4 +68,6 @@ def render_jacobians(settings, data) -> None:
     st.plotly_chart(size_lines(SWEEP_SIZES, series, "inputs n" if vary == "n" else "outputs m",
                                f"Jacobian of tanh(W x), {other} (measured here)"),
                     key="w_further_jac_chart")
+    st.caption("At each size the two ways ran in turn, round by round. "
+               + format_load(rows[0]["timing"].other_cores))
     source(jacobians.layer, jacobians.jacobian_by_jvp, jacobians.jacobian_by_vjp)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.lessons.further import memory
-from core.lessons.further.timed import format_timing
+from core.bench.report import format_load, format_timing
 from core.precision import dtype_scope
 from ui.charts.further import memory_chart, source
 from ui.state.further import MEMORY_MAX_ROWS, once_per_key
@@ -58,10 +58,11 @@ def render_memory(settings, data) -> None:
         "scratch (temp) bytes": [f"{r['temp_bytes']:,}" for r in rows],
         "b × N distances in bytes": [f"{(r['batch_size'] or n) * n * itemsize:,}" for r in rows],
         "arguments + output bytes": [f"{r['argument_bytes'] + r['output_bytes']:,}" for r in rows],
-        "median (± spread)": [format_timing(r["timing"]) for r in rows],
+        "median (IQR, runs)": [format_timing(r["timing"]) for r in rows],
     }), hide_index=True, key="w_further_memory_table")
     st.caption("The scratch memory is at least the b × N block of distances, so it grows "
                "with b once that block outweighs the loop's own bookkeeping; b = N and plain "
                "vmap compile to the same memory. Which is "
-               "fastest depends on the machine: these are this machine's medians.")
+               "fastest depends on the machine: these are this machine's medians, every batch "
+               "size timed in turn, round by round. " + format_load(rows[0]["timing"].other_cores))
     source(memory.knn_sqdist, memory.mapped)

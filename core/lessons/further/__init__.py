@@ -43,4 +43,4 @@ from core.lessons.further.jacobians import (  # noqa: F401
 from core.lessons.further.memory import batch_sizes, knn_sqdist, memory_sweep  # noqa: F401
 from core.lessons.further.randomness import noise_one_key, noise_split_keys, noisy_copy  # noqa: F401
 from core.lessons.further.sharding import sharded_gram  # noqa: F401
-from core.lessons.further.timed import format_timing, time_compiled_together  # noqa: F401
+from core.lessons.further.timed import time_compiled_together  # noqa: F401

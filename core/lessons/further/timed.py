@@ -1,4 +1,4 @@
-"""Timing for the "vmap, further" page: compiled once, then timed; shown to 2 significant figures.
+"""Timing for the "vmap, further" page: compiled once, then timed (shown by core.bench.report).
 
 The rows a tab compares are compiled first and then timed together, round by round
 (`time_compiled_together`), so load from other processes falls on all of them alike.
@@ -15,7 +15,7 @@ import dataclasses
 from core.bench.interleave import time_interleaved
 from core.bench.timing import TimingResult, compile_ahead
 
-__all__ = ["time_compiled_together", "format_timing", "format_seconds_2sf"]
+__all__ = ["time_compiled_together"]
 
 
 def time_compiled_together(ways: dict[str, tuple[Callable[..., Any], tuple, tuple[int, ...]]],
@@ -35,19 +35,3 @@ def time_compiled_together(ways: dict[str, tuple[Callable[..., Any], tuple, tupl
     return {label: dataclasses.replace(run.results[label], compile_s=p.compile_s,
                                        trace_s=p.trace_s, compile_cache=p.compile_cache)
             for label, p in programs.items()}
-
-
-def format_seconds_2sf(s: float | None) -> str:
-    """A duration to 2 significant figures in s, ms, µs or ns ("1.2 ms", "35 µs")."""
-    if s is None or not np.isfinite(s):
-        return "n/a"
-    s = float(f"{s:.2g}")
-    units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
-    unit, scale = next(((u, k) for u, k in units if abs(s) >= k), units[-1])
-    v = s / scale
-    return f"{v:.0f} {unit}" if abs(v) >= 10 else f"{v:.2g} {unit}"
-
-
-def format_timing(result: TimingResult) -> str:
-    """Median and interquartile spread: "1.2 ms (± 0.1 ms)"."""
-    return f"{format_seconds_2sf(result.median_s)} (± {format_seconds_2sf(result.spread_s)})"

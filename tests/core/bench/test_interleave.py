@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from core.bench.interleave import LoadMeter, format_load, time_interleaved
-from core.bench.report import format_ratio, median_interval, ratio_interval, within_noise
+from core.bench.interleave import LoadMeter, time_interleaved
+from core.bench.report import format_load, format_ratio, median_interval, ratio_interval, within_noise
 from core.bench.timing import TimingCancelled, TimingResult
 
 
@@ -131,5 +131,5 @@ def test_the_load_meter_sees_another_process_keep_a_core_busy():
         pytest.skip("/proc/stat is not readable here")
     # The spinner ran about a second of CPU (less where the machine was shared).
     assert load.others_cpu_s >= 0.3 and load.busy
-    assert "busy" in format_load(load)
-    assert format_load(None) == ""
+    assert "busy" in format_load(load.others_cores, load.cores)
+    assert "quiet" in format_load(0.1, 2) and format_load(None) == "" == format_load(float("nan"))
