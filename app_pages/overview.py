@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core.lessons.anatomy import vmap_ladder
 from core.kernels.distances import sqeuclidean_distances
-from core.precision import dtype_scope
-from core.lessons.predict import init_params, predict
-from core.lessons.projection import pca_2d
-from core.views.overview import shape_text
+from core.lessons.predict import predict
+from core.views.overview import data_2d, vmap_ladder_table
 from ui.state.cache import load_data
-from ui.charts.shared import scatter_2d
+from ui.charts.shared import projection_axis_titles, scatter_2d
 from ui.export import data_source, reproduce_control
 from ui.page_index import PAGES
 from ui.state.sidebar import render_sidebar
@@ -43,25 +39,21 @@ st.markdown("Two functions in vector form, exactly as this app runs them:")
 # side, their ~80-character lines were cut off behind a scroll bar at every width.
 st.code(inspect.getsource(predict), language="python", wrap_lines=True)
 st.code(inspect.getsource(sqeuclidean_distances), language="python", wrap_lines=True)
-params = init_params(d, settings.seed, dtype=np.dtype(settings.dtype).type)
-with dtype_scope(settings.dtype):
-    steps = vmap_ladder(data.X, params)
+ladder = vmap_ladder_table(data.X, settings.seed)
 st.markdown("The same functions at three batch levels, shapes measured just now "
             "(`x = X[0]`, `y = X[1]`, `params = init_params(D, seed)`):")
 st.dataframe(pd.DataFrame({
-    "call": [" ".join(s.code.split()) for s in steps],
-    "inputs": [s.inputs for s in steps],
-    "output shape": [shape_text(s.shape) for s in steps],
+    "call": ladder["ladder_calls"], "inputs": ladder["ladder_inputs"],
+    "output shape": ladder["ladder_shapes"],
 }), hide_index=True, key="w_overview_ladder", width="stretch")
 st.caption("The last row is traced with `jax.eval_shape`, not run: its unjitted form "
            f"would hold an ({n:,}, {n:,}, {d}) difference array. The Gram explorer "
            "computes the full matrix.")
 
-Z, explained = pca_2d(data.X)
-axis = ("x₁", "x₂") if d <= 2 else (f"PC 1 ({explained[0]:.0%} of variance)",
-                                     f"PC 2 ({explained[1]:.0%})")
+points = data_2d(data.X)
 shown = "" if d <= 2 else f", projected from {d}-D onto its first two principal components"
-st.plotly_chart(scatter_2d(Z, data.y, f"The current data: {data.name}{shown}", axis),
+st.plotly_chart(scatter_2d(points["Z"], data.y, f"The current data: {data.name}{shown}",
+                           projection_axis_titles(d, points["explained"])),
                 key="w_overview_scatter")
 if data.note:
     st.caption(data.note)

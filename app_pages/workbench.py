@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from core.scale.pooling import pool_mean
+from core.views.gram import display_order
+from core.views.workbench import pooled_frame
 from core.workbench.run import start_workers, time_ways, workbench_view
 from ui.state.cache import heuristic_gamma, load_data
 from core.export import user_kernel_cell
@@ -21,7 +21,7 @@ start_workers()  # the worker processes import JAX while this page draws (once p
 settings = render_sidebar(gamma_in_page=True, uses=frozenset({"data", "seed", "precision"}))
 data = load_data(settings)
 n, d = data.X.shape
-order = np.argsort(data.y, kind="stable") if data.y is not None else np.arange(n)
+order = display_order(data.y, True, n)  # as the export's workbench_arrays orders them
 X = data.X[order]  # display order: classes show as blocks
 
 st.title("Workbench")
@@ -61,9 +61,10 @@ def kernel_view() -> None:
     if quick is None:
         return
     if frames is not None and frames.frames is not None:
-        pooled, factor = pool_mean(quick.K, FRAME_SIDE)
+        pooled = pooled_frame(quick.K)
         live_heatmap(frames_payload(frames.frames, frames.gammas, n, frames.factor, order),
-                     pooled_exact_payload(pooled, factor, n, gamma, 1.0, -1, [], token=0),
+                     pooled_exact_payload(pooled["K_pooled"], int(pooled["factor"]), n, gamma, 1.0, -1,
+                                          [], token=0),
                      key=LIVE_KEY, on_gamma=lambda: hand_released_gamma(LIVE_KEY), on_picked=lambda: None)
         st.caption(f"Drag gamma: the heatmap follows in your browser from {len(frames.gammas)} "
                    "matrices computed at once (one more `vmap`, over gamma); on release the exact "

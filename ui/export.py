@@ -132,15 +132,19 @@ def gram_method_note(current: Settings, n: int, d: int) -> str:
 
 
 def gram_settings(current: Settings, n: int, d: int, order_by_label: bool,
-                  spectrum_clicked: bool = False) -> dict[str, Any]:
+                  spectrum_clicked: bool = False, compare_with: str | None = None) -> dict[str, Any]:
     """The Gram explorer's view settings: the kernel, and the distances its method computes
-    ("auto" resolved to the method it picked; other kernels' distances are Method I's), and
-    the spectrum where the user pressed its button (above the size it is computed unasked)."""
+    ("auto" resolved to the method it picked; other kernels' distances are Method I's), the
+    spectrum where the user pressed its button (above the size it is computed unasked), and
+    the distances of the method the page compares with (`compare_with`, a METHODS name)."""
     from core.dense.methods import METHODS, resolve
 
     method = (resolve(current.method, n, n, d, current.dtype) if current.kernel == "rbf"
               else METHODS["jit_method1"])
+    other = resolve(compare_with, n, n, d, current.dtype) if compare_with else None
     return {"kernel": current.kernel, "params": dict(current.params),
             "distances": method.distance_method, "exact_diagonal": method.zero_diagonal,
             "order_by_label": bool(order_by_label),
-            **({"spectrum": True} if spectrum_clicked else {})}
+            **({"spectrum": True} if spectrum_clicked else {}),
+            **({"compare_distances": other.distance_method,
+                "compare_exact_diagonal": other.zero_diagonal} if other is not None else {})}

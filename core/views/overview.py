@@ -9,12 +9,36 @@ from core.lessons.predict import init_params
 from core.lessons.projection import pca_2d
 from core.precision import dtype_scope
 
-__all__ = ["shape_text", "overview_view", "overview_figure"]
+__all__ = ["shape_text", "data_2d", "vmap_ladder_table", "overview_view", "overview_figure"]
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
     """A shape as the ladder's table writes it: "(400, 400)", or "() scalar"."""
     return str(tuple(shape)) if shape else "() scalar"
+
+
+def data_2d(X: np.ndarray) -> dict[str, np.ndarray]:
+    """The data as the scatter plots draw it: "Z" (N, 2) float64, X itself centred when
+    D ≤ 2, else its first two principal components; "explained" (2,) the fraction of
+    variance each axis keeps."""
+    Z, explained = pca_2d(X)
+    return {"Z": Z, "explained": explained}
+
+
+def vmap_ladder_table(X: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """The vmap ladder on X (N, D), computed in X's dtype with `init_params(D, seed)`.
+
+    Returns:
+      "ladder_calls", "ladder_inputs" and "ladder_shapes" (5,) strings: each call, what
+      it is given, and the output shape measured by running it (the last only traced:
+      `jax.eval_shape`).
+    """
+    params = init_params(X.shape[1], seed, dtype=X.dtype.type)
+    with dtype_scope(X.dtype):
+        steps = vmap_ladder(X, params)
+    return {"ladder_calls": np.array([" ".join(s.code.split()) for s in steps]),
+            "ladder_inputs": np.array([s.inputs for s in steps]),
+            "ladder_shapes": np.array([shape_text(s.shape) for s in steps])}
 
 
 def overview_view(X: np.ndarray, y: np.ndarray | None, *, seed: int) -> dict[str, np.ndarray]:
@@ -27,17 +51,12 @@ def overview_view(X: np.ndarray, y: np.ndarray | None, *, seed: int) -> dict[str
     Returns:
       "Z" (N, 2) float64, the scatter plot's points (X itself, centred, when D ≤ 2; else
       its first two principal components), "explained" (2,) the fraction of variance
-      each axis keeps, "y" (N,) when labelled; "ladder_calls" and "ladder_shapes" (5,)
-      strings, the ladder's calls and the output shapes measured by running them (the
-      last only traced: `jax.eval_shape`).
+      each axis keeps (`data_2d`), "y" (N,) when labelled; "ladder_calls", "ladder_inputs"
+      and "ladder_shapes" (5,) strings, the ladder's calls, their inputs and the output
+      shapes measured by running them (the last only traced: `jax.eval_shape`;
+      `vmap_ladder_table`).
     """
-    params = init_params(X.shape[1], seed, dtype=X.dtype.type)
-    with dtype_scope(X.dtype):
-        steps = vmap_ladder(X, params)
-    Z, explained = pca_2d(X)
-    view = {"Z": Z, "explained": explained,
-            "ladder_calls": np.array([" ".join(s.code.split()) for s in steps]),
-            "ladder_shapes": np.array([shape_text(s.shape) for s in steps])}
+    view = {**data_2d(X), **vmap_ladder_table(X, seed)}
     if y is not None:
         view["y"] = y
     return view

@@ -16,12 +16,13 @@ import jax
 import numpy as np
 
 from core.precision import dtype_scope
+from core.scale.pooling import pool_mean
 from core.views.gram import display_order
 from core.workbench.timings import time_kernel_ways
 from core.workbench.ways import WAYS, gamma_frames
 
-__all__ = ["FRAME_COUNT", "FRAME_SIDE", "FRAME_DECADES", "frame_gammas", "timing_table",
-           "workbench_arrays", "workbench_figure"]
+__all__ = ["FRAME_COUNT", "FRAME_SIDE", "FRAME_DECADES", "frame_gammas", "pooled_frame",
+           "timing_table", "workbench_arrays", "workbench_figure"]
 
 # The live heatmap's precomputed gammas: 64 from a thousandth to a thousand times the
 # data's default, each K pooled to at most 128 × 128 cells.
@@ -33,6 +34,13 @@ def frame_gammas(default_gamma: float) -> np.ndarray:
     """The live heatmap's gammas: `FRAME_COUNT` log-spaced around the data's default gamma."""
     centre = math.log10(default_gamma)
     return np.logspace(centre - FRAME_DECADES, centre + FRAME_DECADES, FRAME_COUNT)
+
+
+def pooled_frame(K: np.ndarray) -> dict[str, np.ndarray]:
+    """K (N, N) as the live heatmap shows it after a release: "K_pooled", block means at
+    most `FRAME_SIDE` cells a side (K itself up to that), and "factor" () the block's side."""
+    pooled, factor = pool_mean(K, FRAME_SIDE)
+    return {"K_pooled": pooled, "factor": np.asarray(factor)}
 
 
 def timing_table(timings: Mapping[str, Any]) -> np.ndarray:
@@ -69,7 +77,8 @@ def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | 
       "X" (N, D) in the page's row order; "K" (N, N) by Method I (nested vmap),
       "K_method_two" and "K_pair_list" the same matrix batched the other two ways;
       with a gamma, "frame_gammas" (FRAME_COUNT,) and "frames" (FRAME_COUNT, c, c)
-      float32, K pooled to at most FRAME_SIDE cells a side at each of them; with `timed`,
+      float32, K pooled to at most FRAME_SIDE cells a side at each of them, and
+      "K_pooled" (c, c), K pooled so at the gamma of `params` (`pooled_frame`); with `timed`,
       "timings": each way and the built-in RBF timed here, on this machine (`timing_table`).
     """
     X = X[display_order(y, True, X.shape[0])]
@@ -85,6 +94,7 @@ def workbench_arrays(kernel: Callable[..., Any], X: np.ndarray, y: np.ndarray | 
             batch = int(max(1, min(gammas.size, _FRAME_CHUNK_BYTES // max(1, view["K"].nbytes))))
             frames = jax.jit(gamma_frames(kernel, FRAME_SIDE, batch))(X, gammas, rest)
             view["frame_gammas"], view["frames"] = gammas, np.asarray(frames)
+            view["K_pooled"] = pooled_frame(view["K"])["K_pooled"]
     if timed:  # measured where this runs, never copied from the app
         view["timings"] = timing_table(time_kernel_ways(kernel, "", X, params, X.dtype.name))
     return view

@@ -125,6 +125,18 @@ def test_difference_of_two_methods_equals_core():
                       - METHODS["jit_method1"].compute(X, None, g)).max()
     metric = next(m for m in at.metric if m.label.startswith("max |K("))
     assert float(metric.value) == pytest.approx(expected, rel=0.05, abs=3e-7)
+    # The view's comparison (what the export reproduces, with the other method's distances)
+    # is the heatmap drawn, cell for cell.
+    from core.dense.methods import resolve
+    from tests.app.figures import assert_heatmap_shows
+
+    n, d = X.shape
+    other = resolve("jit_expansion", n, n, d, X.dtype)
+    _, _, view = _view_of(at, compare_distances=other.distance_method,
+                          compare_exact_diagonal=other.zero_diagonal)
+    assert at.session_state["_export_gram"][1]["compare_distances"] == other.distance_method
+    assert float(metric.value) == pytest.approx(float(view["max_abs_difference"]), rel=1e-3)
+    assert_heatmap_shows(plotly_figures(at)["w_gram_diff"], view["K_difference"], atol=1e-7)
 
 
 def test_spectrum_metrics_equal_core():
@@ -225,3 +237,91 @@ def test_periodic_heatmap_draws_cores_K_over_point_indices():
     fig = plotly_figures(at)["w_gram_heatmap"]
     assert_heatmap_shows(fig, K[np.ix_(order, order)], atol=2e-6)
     assert fig["layout"]["title"]["text"].startswith(f"K, gamma = {grid_label(ss['gamma'])}")
+    # The same cells as the view's K_pooled, and its histogram of K's values off the
+    # diagonal drawn bar for bar (counts exactly: the page computes them from the same K).
+    _, _, view = _view_of(at, spectrum=False)
+    assert_heatmap_shows(fig, pooled=view["K_pooled"], factor=2, shape=(600, 600), atol=1e-6)
+    hist = plotly_figures(at)["w_gram_hist"]
+    bars = hist["data"][0]
+    np.testing.assert_array_equal(bars["y"], view["histogram_counts"])
+    edges = view["histogram_edges"]
+    np.testing.assert_allclose(bars["x"], (edges[:-1] + edges[1:]) / 2, rtol=1e-6)
+    assert int(np.sum(bars["y"])) == 600 * 599 // 2  # every pair once: no sample at N = 600
+    assert hist["layout"]["xaxis"]["title"]["text"] == "k(x<sub>i</sub>, x<sub>j</sub>)"
+    assert hist["layout"]["yaxis"]["title"]["text"] == "number of entries"
+    assert hist["layout"]["title"]["text"] == "Kernel values off the diagonal"
+
+
+def _view_of(at, **overrides):
+    """core's `gram_view` called directly on the page's data and sidebar settings."""
+    from core.views.gram import gram_view
+    from core.dense.methods import resolve
+
+    X, y = data_of(at)
+    ss = at.session_state
+    kernel = ss["kernel"]
+    params = default_params(kernel, **{p.name: ss[p.name] for p in KERNELS[kernel].params
+                                       if p.name != "gamma"})
+    if "gamma" in params:
+        params["gamma"] = ss["gamma"]
+    n, d = X.shape
+    method = resolve(ss["method"] if kernel == "rbf" else "jit_method1", n, n, d, X.dtype)
+    view = gram_view(X, y, kernel=kernel, params=params, distances=method.distance_method,
+                     exact_diagonal=method.zero_diagonal, **overrides)
+    return X, y, view
+
+
+def test_every_figure_at_the_default_view_draws_the_views_arrays():
+    """The page at its defaults (RBF, live heatmap, N = 400): the live heatmap's exact K and
+    its distances, the scatter plot, the distance heatmap, the spectrum and its metrics are
+    `gram_view`'s arrays (called directly), on axes that name them and cover them."""
+    from tests.app.figures import assert_heatmap_shows, figure_by_title
+    from ui.components.live_heatmap import decode_distances
+    from ui.charts.shared import projection_axis_titles
+
+    at = open_page(PAGE)
+    X, y, view = _view_of(at)
+    n, d = X.shape
+    order = view["order"]
+    np.testing.assert_array_equal(order, np.argsort(y, kind="stable"))  # label order by default
+    shown = lambda M: M[np.ix_(order, order)]  # noqa: E731
+    payloads = {el.key: el.proto.bytes for el in at.get("bidi_component")}
+    # The live heatmap: K after release (float32 either side: the very numbers) and its distances.
+    exact = decode_exact(payloads["w_gram_live_exact"])
+    assert exact["gamma"] == at.session_state["gamma"] and exact["factor"] == 1
+    np.testing.assert_array_equal(exact["K"], shown(view["K"]))
+    sent = decode_distances(payloads["w_gram_live"])
+    np.testing.assert_array_equal(sent["order"], order)
+    np.testing.assert_array_equal(sent["body"], shown(view["sqdist"]))
+    # The distance heatmap: the same distances, over point indices 0 … N − 1.
+    dist = figure_by_title(at, "Squared distances")
+    assert_heatmap_shows(dist, shown(view["sqdist"]))
+    assert dist["data"][0]["colorbar"]["title"]["text"] == "d²"
+    # The scatter: one trace per label, the view's Z, axes titled by what they are.
+    scatter = plotly_figures(at)["w_gram_scatter"]
+    labels = np.unique(y)
+    assert len(scatter["data"]) == labels.size
+    for trace, label in zip(scatter["data"], labels):
+        assert trace["name"] == f"label {label}"
+        np.testing.assert_array_equal(trace["x"], view["Z"][y == label, 0])
+        np.testing.assert_array_equal(trace["y"], view["Z"][y == label, 1])
+    titles = projection_axis_titles(d, view["explained"])
+    layout = scatter["layout"]
+    assert (layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"]) == titles
+    for axis, column in (("xaxis", 0), ("yaxis", 1)):  # autorange, or a range that holds every point
+        lo, hi = sorted(layout[axis].get("range", [-np.inf, np.inf]))
+        assert lo <= view["Z"][:, column].min() and view["Z"][:, column].max() <= hi
+    # The spectrum (automatic at N = 400): every eigenvalue, at its index, on a log axis of |λ|.
+    spec = plotly_figures(at)["w_gram_spec"]
+    index = np.concatenate([np.asarray(t["x"]) for t in spec["data"]])
+    drawn = np.concatenate([np.asarray(t["customdata"]) for t in spec["data"]])
+    ev = view["eigenvalues"]
+    np.testing.assert_array_equal(np.sort(index), np.arange(1, n + 1))
+    np.testing.assert_allclose(drawn[np.argsort(index)], ev, rtol=1e-9, atol=1e-12)
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "index k (descending order)"
+    assert spec["layout"]["yaxis"]["title"]["text"].startswith("|eigenvalue|")
+    shown_metrics = {m.label: float(m.value) for m in at.metric}
+    assert shown_metrics["Effective rank"] == pytest.approx(float(view["effective_rank"]), abs=0.051)
+    assert shown_metrics["Condition number"] == pytest.approx(float(view["condition_number"]), rel=5e-3)
+    assert shown_metrics["Smallest eigenvalue"] == pytest.approx(float(view["min_eigenvalue"]), rel=5e-3)

@@ -29,6 +29,39 @@ def test_the_app_opens_on_the_overview_with_a_link_to_every_other_page():
     assert len(labels) == len(titles)
     assert not any("Overview" in label for label in labels)  # no link to itself
     assert ladder_shapes(at) == ["() scalar", "(400,)", "() scalar", "(400,)", "(400, 400)"]
+    assert_draws_the_view(at)
+
+
+def assert_draws_the_view(at) -> None:
+    """The ladder's table and the scatter plot are `overview_view`'s arrays, called directly
+    on the sidebar's data and seed; the scatter's axes name what they show and hold every point."""
+    from core.views.overview import overview_view
+
+    ss = at.session_state
+    noise = ss["noise"] if "noise" in ss else 0.1  # not drawn for blobs: its default applies
+    X, y = load_dataset(ss["dataset"], n=ss["n"], seed=ss["seed"], noise=noise, dtype=ss["dtype"])
+    view = overview_view(X, y, seed=ss["seed"])
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["call", "inputs", "output shape"]
+    assert list(table["call"]) == list(view["ladder_calls"])
+    assert list(table["inputs"]) == list(view["ladder_inputs"])
+    assert list(table["output shape"]) == list(view["ladder_shapes"])
+    scatter = plotly_figures(at)["w_overview_scatter"]
+    labels = np.unique(y)
+    assert [t["name"] for t in scatter["data"]] == [f"label {g}" for g in labels]
+    for trace, label in zip(scatter["data"], labels):
+        np.testing.assert_array_equal(trace["x"], view["Z"][y == label, 0])
+        np.testing.assert_array_equal(trace["y"], view["Z"][y == label, 1])
+    layout = scatter["layout"]
+    titles = (layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"])
+    if X.shape[1] <= 2:
+        assert titles == ("x₁", "x₂")
+    else:
+        assert titles == (f"PC 1 ({view['explained'][0]:.0%} of variance)",
+                          f"PC 2 ({view['explained'][1]:.0%})")
+    for axis, column in (("xaxis", 0), ("yaxis", 1)):  # autorange, or a range holding every point
+        lo, hi = sorted(layout[axis].get("range", [-np.inf, np.inf]))
+        assert lo <= view["Z"][:, column].min() and view["Z"][:, column].max() <= hi
 
 
 def test_the_scatter_and_the_shapes_follow_the_data():

@@ -167,3 +167,32 @@ def test_frames_payload_keeps_each_value_to_one_colour_step_and_marks_nan_cells(
     # A kernel whose values lie in [0, 1] keeps the Gram explorer's colour scale.
     unit = decode_frames(frames_payload(np.full((1, 2, 2), 0.3), np.array([1.0]), 2, 1, np.arange(2)))
     assert (unit["lo"], unit["hi"]) == (0.0, 1.0)
+
+
+def test_at_its_defaults_the_live_heatmap_draws_the_export_views_arrays():
+    """The notes' RBF at the page's defaults (N = 400, pooled 4 × 4 to 100 × 100 cells): the
+    exact K after release and the 64 frames are `workbench_arrays`' (the export's view),
+    called here on the same data with the kernel as plain Python; rows in the same order."""
+    from core.export import user_kernel_cell
+    from core.kernels.functions import median_heuristic_gamma
+    from core.views.workbench import workbench_arrays
+
+    at = open_page(PAGE)
+    no_exception(at)
+    X, y = data_of(at)
+    gamma = float(at.session_state["gamma"])
+    namespace: dict = {}
+    exec(user_kernel_cell(EXAMPLES[next(iter(EXAMPLES))].source), namespace)  # the notes' RBF
+    view = workbench_arrays(namespace["make_kernel"](), X, y, params={"gamma": gamma},
+                            default_gamma=median_heuristic_gamma(X), timed=False)
+    sent = payloads(at)
+    exact = decode_exact(sent[LIVE_KEY + "_exact"])
+    assert exact["n"] == X.shape[0] == 400 and exact["factor"] == 4 and exact["gamma"] == gamma
+    np.testing.assert_allclose(exact["K"], view["K_pooled"], atol=2e-6)
+    frames = decode_frames(sent[LIVE_KEY])
+    np.testing.assert_array_equal(frames["order"], np.argsort(y, kind="stable"))
+    np.testing.assert_allclose(frames["gammas"], view["frame_gammas"], rtol=1e-6)
+    assert frames["frames"].shape == view["frames"].shape == (64, 100, 100)
+    step = (frames["hi"] - frames["lo"]) / 254  # one byte a cell over the frames' range
+    np.testing.assert_allclose(frames["frames"], view["frames"], atol=step / 2 + 2e-6)
+    assert list(at.dataframe[0].value["agrees"]) == ["yes"] * 3

@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 
 from core.scale.pooling import MAX_POOLED_SIDE, pool_mean
 
-__all__ = ["cell_centres", "pooled_heatmap_figure", "matrix_heatmap", "scatter_2d", "value_histogram", "spectrum_chart"]
+__all__ = ["cell_centres", "pooled_heatmap_figure", "matrix_heatmap", "projection_axis_titles",
+           "scatter_2d", "value_histogram", "histogram_bars", "spectrum_chart"]
 
 
 def cell_centres(n: int, factor: int) -> np.ndarray:
@@ -115,6 +116,14 @@ def matrix_heatmap(
     return pooled_heatmap_figure(pooled, factor, M.shape, title, value_name, **options), factor
 
 
+def projection_axis_titles(d: int, explained: np.ndarray) -> tuple[str, str]:
+    """The scatter's axis titles for D-dimensional data in 2-D: x₁, x₂ up to D = 2, else
+    the principal components with the share of variance each keeps (`explained` (2,))."""
+    if d <= 2:
+        return "x₁", "x₂"
+    return f"PC 1 ({explained[0]:.0%} of variance)", f"PC 2 ({explained[1]:.0%})"
+
+
 def scatter_2d(Z: np.ndarray, labels: np.ndarray | None, title: str, axis_titles: tuple[str, str],
                selected: Sequence[int] = ()) -> go.Figure:
     """Points Z (N, 2), coloured by label; selected points drawn larger."""
@@ -148,6 +157,11 @@ def value_histogram(values: np.ndarray, title: str, value_name: str) -> go.Figur
     values = np.asarray(values).ravel()
     values = values[np.isfinite(values)]
     counts, edges = np.histogram(values, bins=60) if values.size else (np.zeros(0, int), np.zeros(1))
+    return histogram_bars(counts, edges, title, value_name)
+
+
+def histogram_bars(counts: np.ndarray, edges: np.ndarray, title: str, value_name: str) -> go.Figure:
+    """A histogram already counted: `counts` (B,) in the bins between `edges` (B + 1,)."""
     centres = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges),
                            hovertemplate=f"{value_name} ≈ %{{x:.3g}}<br>count %{{y}}<extra></extra>"))

@@ -10,21 +10,22 @@ scalar key in front of them identifies them (see STYLE.md on hash collisions).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import streamlit as st
 
 from core.data import DATASETS
 from core.kernels.functions import default_params_for, median_heuristic_gamma
-from core.dense.methods import rbf_from_sqdist, sqdist_for
+from core.dense.methods import resolve
 from core.views.data import builtin_data, subsample_rows
-from core.views.gram import named_kernel_gram
+from core.views.gram import gram_distances, gram_kernel, gram_spectrum
 
 if TYPE_CHECKING:
     from ui.state.settings import Settings
 
-__all__ = ["Data", "load_data", "heuristic_gamma", "data_defaults", "sqdist", "gram_matrix"]
+__all__ = ["Data", "load_data", "heuristic_gamma", "data_defaults", "sqdist", "gram_matrix",
+           "spectrum_of"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +91,11 @@ def data_defaults(settings: Settings) -> dict[str, float]:
 
 @st.cache_data(max_entries=8, show_spinner="Computing squared distances (once per data, method and dtype)…")
 def _sqdist(key: tuple, method: str, ordered: bool, _X: np.ndarray, _order: np.ndarray) -> np.ndarray:
-    d2 = sqdist_for(method, _X)
+    n, d = _X.shape
+    picked = resolve(method, n, n, d, _X.dtype)  # "auto": the method it picks for these data
     # Stored already in display order: a gamma change then needs one exp, no reindexing.
-    return d2[np.ix_(_order, _order)] if ordered else d2
+    return gram_distances(_X, distances=picked.distance_method, exact_diagonal=picked.zero_diagonal,
+                          order=_order if ordered else None)
 
 
 def sqdist(data: Data, method: str, order: np.ndarray | None = None) -> np.ndarray:
@@ -106,8 +109,9 @@ def sqdist(data: Data, method: str, order: np.ndarray | None = None) -> np.ndarr
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the Gram matrix…")
-def _other_gram(key: tuple, kernel: str, params: tuple, _X: np.ndarray) -> np.ndarray:
-    return named_kernel_gram(kernel, dict(params), _X)  # the Gram explorer's view computes K so
+def _other_gram(key: tuple, kernel: str, params: tuple, ordered: bool, _X: np.ndarray,
+                _order: np.ndarray) -> np.ndarray:
+    return gram_kernel(_X, None, kernel=kernel, params=dict(params), order=_order if ordered else None)
 
 
 def gram_matrix(data: Data, settings: Settings, order: np.ndarray | None = None) -> np.ndarray:
@@ -115,6 +119,15 @@ def gram_matrix(data: Data, settings: Settings, order: np.ndarray | None = None)
     RBF via the chosen method's cached distances, any other kernel by jitted
     Method I (`gram`), cached on its parameters."""
     if settings.kernel == "rbf":
-        return rbf_from_sqdist(sqdist(data, settings.method, order), settings.gamma)
-    K = _other_gram(data.key, settings.kernel, tuple(sorted(settings.params.items())), data.X)
-    return K if order is None else K[np.ix_(order, order)]
+        return gram_kernel(data.X, sqdist(data, settings.method, order), kernel="rbf",
+                           params=settings.params)
+    ordered = order is not None
+    return _other_gram(data.key, settings.kernel, tuple(sorted(settings.params.items())), ordered,
+                       data.X, order if ordered else np.arange(0))
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues (O(N³))…")
+def spectrum_of(key: tuple, dtype: str, _K: Callable[[], np.ndarray]) -> dict[str, np.ndarray]:
+    """The Gram explorer's `gram_spectrum(K(), dtype)`, cached on `key` (data, kernel,
+    parameters, method, order): once per gamma (K is built only on a cache miss)."""
+    return gram_spectrum(_K(), dtype)
