@@ -20,7 +20,7 @@ from ui.charts.kernels import (data_heatmap, diagnosis_tables, draws_caption, gp
                                profile_figure, sweep_figures, sweep_overflow_warning)
 from ui.export import data_source, reproduce_control
 from ui.state.cache import heuristic_gamma, load_data
-from ui.state.kernel_lab import (DEFAULT_JITTER, JITTERS, cached_data_gram, cached_diagnosis,
+from ui.state.kernel_lab import (JITTERS, cached_data_gram, cached_diagnosis,
                                  cached_draws, cached_grid_gram, cached_profile, cached_spectrum,
                                  diagnose, follow_smallest_jitter, gamma_keys, jitter_at_least,
                                  kernel_controls, set_gamma, set_jitter)
@@ -105,12 +105,15 @@ except CoreError as err:
     grid_diagnosis = None
     st.error(f"The grid's K cannot be diagnosed: {err}", icon=":material/error:")
 need = None if grid_diagnosis is None else float(grid_diagnosis["smallest_jitter"])
-follow_smallest_jitter(need)  # until the user moves it: the draws work from the start
+auto_jitter = follow_smallest_jitter(need)  # until the user moves it: draws work at once
 g1, g2, g3 = st.columns(3)
 draws = bound(g1.slider, "Number of draws", 1, 10, 5, key="w_kern_draws")
 seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
+# The widget's own default is the followed one: Streamlit leaves a control at its default
+# out of the URL, and a user's jitter equal to a fixed DEFAULT_JITTER vanished from a copied
+# link, which then opened this K's own jitter.
 jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
-               value=DEFAULT_JITTER, key="w_kern_jitter",
+               value=auto_jitter, key="w_kern_jitter",
                format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 with export_slot:
     reproduce_control("kernels", data_source(settings), dict(

@@ -7,6 +7,7 @@ user's first visit does) and then the page.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -60,29 +61,52 @@ def widget(at: AppTest, key: str):
     raise KeyError(f"no widget with key {key!r}")
 
 
-def address_bar(at: AppTest) -> dict[str, list[str]]:
-    """The query string a browser would show now: each bound control away from its default.
+def _wire_number(v: float) -> str:
+    """A number as the browser writes it into the URL (JavaScript's String(v))."""
+    return str(int(v)) if math.isfinite(v) and v == int(v) else repr(float(v))
 
-    AppTest has no address bar: Streamlit's frontend writes a bound widget's value
-    into the URL, in the widget's wire form (a select slider's label, a slider's
-    number), and leaves it out while the value equals the widget's own default (the
-    proto's `default`). This reads the same from the widgets drawn in the last run.
+
+def _option(options, index) -> str | None:
+    return options[int(index)] if 0 <= int(index) < len(options) else None
+
+
+def address_bar(at: AppTest) -> dict[str, list[str]]:
+    """The query string a browser shows now: each bound control away from its widget default.
+
+    Streamlit's frontend writes a bound widget's wire value (a selectbox's or radio's
+    label, a multiselect's labels, a slider's numbers, a toggle's true/false) into the
+    URL, and leaves it out while it equals the widget's own default (the proto's
+    `default`). AppTest has no address bar: this reads the same from the widgets drawn
+    in the last run. A number is written in full, as the browser's String(v) does (not
+    rounded to 6 digits: a slider's value that needed more would reopen another value).
     """
     url: dict[str, list[str]] = {}
-    for kind in ("select_slider", "slider", "selectbox", "radio", "number_input"):
+    kinds = ("select_slider", "slider", "selectbox", "radio", "multiselect", "number_input",
+             "toggle", "checkbox", "text_area", "text_input")
+    for kind in kinds:
         for w in getattr(at, kind, []):
             key = getattr(w.proto, "query_param_key", "")
             if not key:
                 continue
-            state = w._widget_state
-            if kind == "select_slider":
+            state, proto = w._widget_state, w.proto
+            if kind in ("select_slider", "multiselect"):
                 value = list(state.string_array_value.data)
-                default = [w.options[int(i)] for i in w.proto.default]
+                default = [_option(list(proto.options), i) for i in proto.default]
             elif kind == "slider":
-                value, default = list(state.double_array_value.data), list(w.proto.default)
-                value = [f"{v:g}" for v in value] if value != default else value
-            else:
-                continue  # not needed by the tests that use this (kernel parameters, gamma)
+                value = [_wire_number(v) for v in state.double_array_value.data]
+                default = [_wire_number(v) for v in proto.default]
+            elif kind in ("selectbox", "radio"):
+                value = [state.string_value]
+                default = ([_option(list(proto.options), proto.default)]
+                           if proto.HasField("default") else [])  # index=None: no default
+            elif kind == "number_input":
+                field = state.WhichOneof("value")
+                value = [_wire_number(getattr(state, field))]
+                default = [_wire_number(proto.default)]
+            elif kind in ("toggle", "checkbox"):
+                value, default = [str(state.bool_value).lower()], [str(proto.default).lower()]
+            else:  # text
+                value, default = [state.string_value], [proto.default]
             if value != default:
                 url[key] = value
     return url

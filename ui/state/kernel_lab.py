@@ -102,13 +102,18 @@ def set_jitter(jitter: float) -> None:
     st.session_state["w_kern_jitter"] = jitter_at_least(jitter)
 
 
-def follow_smallest_jitter(need: float | None) -> None:
+def follow_smallest_jitter(need: float | None) -> float:
     """Set the jitter slider to the smallest grid value ≥ `need` (the smallest jitter with
     which the grid's K factors; None: unknown, DEFAULT_JITTER) while it still shows the
     lab's own last choice, so the draws work from the start.
 
     Call before the slider is drawn. A jitter the user moved is kept, and so is one a
     shared link names (its first run does not follow).
+
+    Returns:
+      The jitter it follows: the slider's widget default (`value=`), so a control at it
+      stays out of the URL and a link follows the same K to it, while any other jitter,
+      DEFAULT_JITTER included, is in the URL.
     """
     auto_jitter = DEFAULT_JITTER if need is None else jitter_at_least(need)
     ss = st.session_state
@@ -116,6 +121,7 @@ def follow_smallest_jitter(need: float | None) -> None:
                                            == ss.get(_AUTO_JITTER, auto_jitter)):
         ss["w_kern_jitter"] = auto_jitter
     ss[_AUTO_JITTER] = auto_jitter
+    return auto_jitter
 
 
 cached_profile = st.cache_data(max_entries=32, show_spinner=False)(kernel_profile)
