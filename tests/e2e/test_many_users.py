@@ -44,7 +44,7 @@ import pytest
 from core.dense.methods import METHODS
 from tests.e2e.app_page import APP_PAGES, VIEWPORT, AppPage, page_url_path
 from tests.e2e.async_tab import Tab
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.server import Server, run_server
 from ui.state.settings import GAMMAS, grid_label
 
