@@ -319,8 +319,9 @@ class AppPage:
         listbox = self.page.get_by_test_id("stSelectboxVirtualDropdown")
         for attempt in range(3):
             # The dropdown closes when its container scrolls: scroll first, then open.
+            # click() waits until the box stands still for two frames, so the scroll
+            # (and the scroll event that would close the list) is over by then.
             box.scroll_into_view_if_needed()
-            self.page.wait_for_timeout(200)
             box.click()
             try:
                 expect(listbox).to_be_visible(timeout=5_000)
@@ -358,6 +359,12 @@ class AppPage:
         """The page's button named `text` (the header's own Stop button is not one)."""
         return self.main.get_by_role("button", name=text, exact=True)
 
+    def transitions_done(self, locator: Any) -> None:
+        """Wait until the CSS transitions running in `locator` and its descendants (e.g.
+        the sidebar sliding open) have ended: the browser's own Animation.finished."""
+        locator.evaluate("""e => Promise.all(e.getAnimations({subtree: true})
+            .filter(a => a instanceof CSSTransition).map(a => a.finished.catch(() => null)))""")
+
     # health and screenshots
 
     def assert_healthy(self) -> None:
@@ -377,7 +384,9 @@ class AppPage:
         height = max(heights)
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 8000)})
         try:
-            self.page.wait_for_timeout(300)  # charts re-lay out to the new size
+            # Charts re-lay out to the new size. No attribute or event marks the end of a
+            # re-layout (Plotly redraws from a resize handler, over a few frames): pause.
+            self.page.wait_for_timeout(300)
             self.wait_idle()
             self.page.screenshot(path=str(path), full_page=True, animations="disabled")
         finally:
