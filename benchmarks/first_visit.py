@@ -5,7 +5,7 @@
     python benchmarks/first_visit.py --cache-dir ~/.cache/vmap-explorer/jax   # the user's own cache
 
 Each run starts a fresh `python -m streamlit run app.py` (as tests/e2e/server.py does), opens
-`/` in Debian's Chromium (Playwright; `VMAP_CHROMIUM` as in tests/e2e/conftest.py), then
+`/` in Debian's Chromium (Playwright; `VMAP_CHROMIUM` as in tests/e2e/browser.py), then
 clicks every page of the menu in its order (ui/page_index.py) twice: the first round gives
 each page's first visit on this server, the second its second visit. Recorded per run:
 
@@ -53,8 +53,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.app_page import VIEWPORT, AppPage, expect  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.server import free_port, stop_process_group  # noqa: E402
+from tests.e2e.waits import run_sync, settled  # noqa: E402
 from ui.page_index import PAGES  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -122,21 +123,16 @@ def server(env: dict[str, str]):
 
 def drawn_at(app: AppPage, sent_before: int) -> float:
     """The wall time at which the tab first showed the answered run drawn (see the module
-    docstring), polled every 25 ms; then `wait_idle` checks it stays so."""
-    p, wire = app.page, app.wire
-    state = p.get_by_test_id("stApp")
-    undrawn = p.get_by_test_id("stPlotlyChart").filter(has_not=p.locator(".js-plotly-plot .main-svg"))
+    docstring): `wait_idle`'s conditions (tests/e2e/waits.py, `settled`), looked at every
+    25 ms; then `wait_idle` checks it stays so."""
     deadline = time.time() + TIMEOUT_S
     while time.time() < deadline:
-        if (wire._sent_at > sent_before and wire.answered()
-                and state.get_attribute("data-test-script-state") == "notRunning"
-                and p.get_by_test_id("stStatusWidget").count() == 0
-                and p.get_by_test_id("stSkeleton").count() == 0 and undrawn.count() == 0):
+        if app.wire._sent_at > sent_before and run_sync(settled(app.page, app.wire)):
             t = time.time()
             app.wait_idle(TIMEOUT_S * 1000)
             return t
-        p.wait_for_timeout(25)
-    raise RuntimeError(f"not drawn within {TIMEOUT_S} s:\n{wire.tail()}")
+        app.page.wait_for_timeout(25)  # a sampling interval: the time it first holds is measured
+    raise RuntimeError(f"not drawn within {TIMEOUT_S} s:\n{app.wire.tail()}")
 
 
 def visit(app: AppPage, title: str) -> tuple[float, float]:

@@ -211,8 +211,9 @@ def browser_latency(n: int, presses: int) -> dict[str, Any]:
     """Seconds from an arrow key on the gamma slider to the redrawn heatmap, live."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, AppPage, run_server,
-                                    warm_up)
+    from tests.e2e.app_page import VIEWPORT, AppPage, warm_up
+    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.e2e.server import run_server
 
     # The heatmap's title as Plotly holds it (what tests/e2e reads too).
     # "K, gamma = 0.1" must not match "K, gamma = 0.158 (pooled ...)".

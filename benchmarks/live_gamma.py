@@ -179,7 +179,8 @@ def browser_measures(sizes: list[int], repeats: int) -> dict:
     """(a) fps while dragging, (b) release to exact, (c) websocket bytes per release."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.e2e.conftest import AppPage, run_server
+    from tests.e2e.app_page import AppPage
+    from tests.e2e.server import run_server
 
     out: dict = {"fps": {}, "release_ms": [], "ws_bytes_per_release": {}}
     with run_server() as server, sync_playwright() as p:

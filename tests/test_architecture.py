@@ -18,7 +18,7 @@ PAGES_DIR = "app_pages"
 
 # The app's pages in menu order: {file in app_pages/: its address}. Written out here
 # rather than read from the code, so that a page lost, renamed or moved fails a test;
-# the e2e tests (tests/e2e/conftest.py) open each of these. One line per page.
+# the e2e tests (tests/e2e/app_page.py) open each of these. One line per page.
 EXPECTED_PAGES: dict[str, str] = {
     "overview.py": "overview",
     "gram.py": "gram",
@@ -236,9 +236,6 @@ def test_the_router_serves_exactly_the_expected_pages():
     assert [(file, info.url_path) for file, info in PAGES.items()] == list(EXPECTED_PAGES.items())
     files = sorted(p.name for p in (ROOT / PAGES_DIR).glob("*.py"))
     assert files == sorted(EXPECTED_PAGES), "app_pages/ holds files that are not pages, or lacks one"
-    # Streamlit runs a pages/ folder beside app.py as a legacy multipage app on a fresh
-    # server's first visit ("Page not found", a menu of file names): there must be none.
-    assert not (ROOT / "pages").exists()
     titles = [info.title for info in PAGES.values()]
     assert len(set(titles)) == len(titles), "two pages share a title"
     assert all(info.icon.startswith(":material/") and info.blurb for info in PAGES.values())
@@ -250,9 +247,3 @@ def test_every_page_draws_the_shared_sidebar_first():
         source = (ROOT / PAGES_DIR / name).read_text(encoding="utf-8")
         assert "render_sidebar(" in source, f"{name} does not call render_sidebar()"
 
-
-def test_the_router_lists_no_folder_and_hard_codes_no_page():
-    # app.py builds its pages from ui.page_index alone: no glob that would add a stray file.
-    source = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert "glob" not in source and "listdir" not in source and "iterdir" not in source
-    assert not any(name in source for name in EXPECTED_PAGES)

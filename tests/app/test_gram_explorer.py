@@ -104,13 +104,19 @@ def test_other_kernels_show_their_gram_matrix(kernel):
 
 def test_changing_dataset_dtype_kernel_and_method_reruns_cleanly():
     at = open_page(PAGE, {"n": "100"})
-    for key, value in [("dataset", "wine"), ("dtype", "float64"), ("kernel", "matern52"),
-                       ("kernel", "rbf"), ("method", "jit_broadcast"), ("dataset", "grid1d")]:
+    # Each change, and what the page then says about it (its summary line or a caption).
+    for key, value, said in [("dataset", "wine", "**Wine**: N = 100"),
+                             ("dtype", "float64", "dimensions, float64"),
+                             ("kernel", "matern52", "Kernel: Matérn 5/2"),
+                             ("kernel", "rbf", "Kernel: RBF (Gaussian)"),
+                             ("method", "jit_broadcast", "Batching method: **jit · manual broadcasting**"),
+                             ("dataset", "grid1d", "**1-D grid**: N = 100")]:
         widget(at, key).set_value(value).run()
         no_exception(at)
         X, _ = data_of(at)  # the data the sidebar now names (a dataset's N may be capped by its rows)
         assert shown_K(at).shape == (X.shape[0], X.shape[0]), (key, value)
         assert at.session_state["dtype"] in at.markdown[0].value, (key, value)
+        assert any(said in text.value for text in [at.markdown[0], *at.caption]), (key, value)
 
 
 def test_difference_of_two_methods_equals_core():
@@ -189,6 +195,8 @@ def test_periodic_kernel_on_digits_is_called_indefinite_and_every_eigenvalue_is_
 
 def test_rbf_spectrum_is_not_called_indefinite():
     at = open_page(PAGE, {"n": "120", "dataset": "blobs"})
+    assert "w_gram_spec" in plotly_figures(at)  # the spectrum is drawn, and judged positive
+    assert any(c.value.startswith("K is positive") for c in at.caption), [c.value for c in at.caption]
     assert not any("indefinite" in w.value for w in at.warning)
 
 

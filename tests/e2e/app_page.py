@@ -8,7 +8,12 @@ keeps it on the element) and the page's scroll height for a screenshot; and one
 script added to every tab (COUNT_RUNS_JS) counts the script runs it starts, so that
 "a run has started since the click" can be waited for even when that run is over.
 `Wire` (tests/e2e/wire.py) reads the tab's websocket, so that `wait_idle` also waits
-until the server has answered every rerun request the tab sent.
+until the server has answered every rerun request the tab sent. The waits that
+`Tab` (tests/e2e/async_tab.py) shares, idle, title and health, are written once in
+tests/e2e/waits.py.
+
+This module, tests/e2e/server.py and tests/e2e/browser.py are what the benchmarks
+import; tests/e2e/conftest.py holds only the fixtures.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import math
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.e2e.waits import healthy, idle, run_sync, title_shown, until
 from tests.e2e.wire import Wire
 from tests.test_architecture import EXPECTED_PAGES
 
@@ -66,6 +72,16 @@ HOME_PAGE = next(iter(APP_PAGES))
 def page_url_path(page_file: str) -> str:
     """The address of a page: the default page (the first) is served at "/"."""
     return "" if page_file == HOME_PAGE else APP_PAGES[page_file]
+
+
+def warm_up(server: Any, tabs: Any) -> None:
+    """One visit to the main page in a new tab of `tabs` (a browser or a context): compiles
+    the JAX functions the pages share, so that what comes next does not pay for it."""
+    page = tabs.new_page()
+    try:
+        AppPage(page, server.url).open()
+    finally:
+        page.close()
 
 
 class AppPage:
@@ -117,37 +133,15 @@ class AppPage:
 
     def wait_idle(self, timeout_ms: int = ACTION_TIMEOUT_MS, quiet_ms: int = 400) -> None:
         """Wait until the app is idle: every rerun request this tab sent answered by a
-        run that started after it and ran to its end (`Wire.answered`: the browser
-        shows "not running" from the moment a request leaves until the server starts
-        its run, on a loaded server a second or more); connected, the script run over
-        (Streamlit's own data-test-* state on stApp, as its e2e suite waits), no running
-        indicator, no element still loading its code, every Plotly chart drawn; and still
-        so after `quiet_ms` (the browser may send a request, or draw what it received,
-        a moment after the run's end reached it, e.g. a component's value)."""
-        app = self.page.get_by_test_id("stApp")
-        undrawn = self.page.get_by_test_id("stPlotlyChart").filter(
-            has_not=self.page.locator(".js-plotly-plot .main-svg"))
+        whole run, the run over, nothing loading, every chart drawn, and still so after
+        `quiet_ms` (`waits.idle`, the conditions `Tab.wait_idle` waits for too)."""
+        run_sync(idle(self.page, self.wire, expect, timeout_ms, quiet_ms))
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout_ms: int = ACTION_TIMEOUT_MS) -> None:
+        """Wait until `check()` holds, for state that Playwright's event handlers update
+        (`waits.until`); AssertionError naming `what` after `timeout_ms`."""
         deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            while not self.wire.answered():
-                assert time.monotonic() < deadline, (
-                    f"the server did not answer a rerun request within {timeout_ms} ms; "
-                    f"websocket, last messages (> sent, < received):\n{self.wire.tail()}")
-                self.page.wait_for_timeout(50)  # Playwright delivers the websocket's events meanwhile
-            left = max(1_000, int((deadline - time.monotonic()) * 1000))
-            expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=left)
-            expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=left)
-            expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=left)
-            expect(self.page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=left)
-            expect(undrawn).to_have_count(0, timeout=left)
-            shape = self.page.locator("[data-testid]").count()
-            self.page.wait_for_timeout(quiet_ms)
-            if (self.wire.answered()
-                    and app.get_attribute("data-test-script-state") == "notRunning"
-                    and self.page.get_by_test_id("stStatusWidget").count() == 0
-                    and self.page.locator("[data-testid]").count() == shape):
-                return
-            assert time.monotonic() < deadline, f"the app did not settle within {timeout_ms} ms"
+        run_sync(until(self.page, check, deadline, lambda: f"{what} within {timeout_ms} ms"))
 
     def runs_started(self) -> str:
         """How many script runs this document has started so far (COUNT_RUNS_JS), as text."""
@@ -166,8 +160,7 @@ class AppPage:
 
     def wait_for_title(self, title: str) -> None:
         """Wait until the page's title (its one h1) reads `title`, then for the run."""
-        expect(self.main.get_by_role("heading", level=1).first).to_have_text(title)
-        self.wait_idle()
+        run_sync(title_shown(self.page, self.wire, expect, title, ACTION_TIMEOUT_MS))
 
     def wait_for_query(self, key: str, value: str) -> None:
         """Wait until the address bar holds `key=value` (the app writes its state there)."""
@@ -326,8 +319,9 @@ class AppPage:
         listbox = self.page.get_by_test_id("stSelectboxVirtualDropdown")
         for attempt in range(3):
             # The dropdown closes when its container scrolls: scroll first, then open.
+            # click() waits until the box stands still for two frames, so the scroll
+            # (and the scroll event that would close the list) is over by then.
             box.scroll_into_view_if_needed()
-            self.page.wait_for_timeout(200)
             box.click()
             try:
                 expect(listbox).to_be_visible(timeout=5_000)
@@ -365,17 +359,18 @@ class AppPage:
         """The page's button named `text` (the header's own Stop button is not one)."""
         return self.main.get_by_role("button", name=text, exact=True)
 
+    def transitions_done(self, locator: Any) -> None:
+        """Wait until the CSS transitions running in `locator` and its descendants (e.g.
+        the sidebar sliding open) have ended: the browser's own Animation.finished."""
+        locator.evaluate("""e => Promise.all(e.getAnimations({subtree: true})
+            .filter(a => a instanceof CSSTransition).map(a => a.finished.catch(() => null)))""")
+
     # health and screenshots
 
     def assert_healthy(self) -> None:
         """No Python exception on screen, no JS error, no dialog or Streamlit pop-up,
-        still connected."""
-        assert self.exceptions() == [], self.exceptions()
-        assert self.errors == [], self.errors
-        assert self.dialogs == [], self.dialogs
-        assert self.modals() == [], self.modals()
-        state = self.page.get_by_test_id("stApp").get_attribute("data-test-connection-state")
-        assert state == "CONNECTED", state
+        still connected (`waits.healthy`)."""
+        run_sync(healthy(self.page, self.errors, self.dialogs))
 
     def screenshot(self, path: Path) -> None:
         """The whole page (the main area scrolls inside the window): grow the
@@ -389,7 +384,9 @@ class AppPage:
         height = max(heights)
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 8000)})
         try:
-            self.page.wait_for_timeout(300)  # charts re-lay out to the new size
+            # Charts re-lay out to the new size. No attribute or event marks the end of a
+            # re-layout (Plotly redraws from a resize handler, over a few frames): pause.
+            self.page.wait_for_timeout(300)
             self.wait_idle()
             self.page.screenshot(path=str(path), full_page=True, animations="disabled")
         finally:

@@ -1,23 +1,24 @@
 """`Tab`: one browser context with one tab, driven by Playwright's async API.
 
-The async twin of `AppPage` (tests/e2e/app_page.py) for tests that drive many
-sessions at once from one thread: the sync API cannot share one browser between
-threads, and one browser per thread would not be "many users in one browser".
-It has only the waits and reads such a test needs, with `AppPage`'s conditions,
-including `Wire` (tests/e2e/wire.py), which reads the tab's websocket (Streamlit's
-own protobuf messages), so that `wait_idle` also waits until the server has
-answered every rerun request the tab sent (the browser shows "not running" while a
-request waits for its run to start: on a loaded server, seconds), and a failing
-test can print which request carried which value and what the server drew.
+For tests that drive many sessions at once from one thread: the sync API cannot share
+one browser between threads, and one browser per thread would not be "many users in
+one browser". It has only the waits and reads such a test needs; the waits are
+`AppPage`'s (tests/e2e/app_page.py) conditions, written once in tests/e2e/waits.py and
+driven here by `run_async`, including `Wire` (tests/e2e/wire.py), which reads the
+tab's websocket (Streamlit's own protobuf messages), so that `wait_idle` also waits
+until the server has answered every rerun request the tab sent (the browser shows
+"not running" while a request waits for its run to start: on a loaded server,
+seconds), and a failing test can print which request carried which value and what
+the server drew.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.e2e.waits import healthy, idle, run_async, title_shown
 from tests.e2e.wire import Wire
 
 
@@ -39,8 +40,8 @@ SMALL_VIEWPORT = {"width": 1100, "height": 760}
 class Tab:
     """One browser context with one tab: one user's Streamlit session.
 
-    The async twin of `AppPage`'s waits (same conditions), plus the few reads this
-    test needs. `errors`, `dialogs`: uncaught JavaScript errors and dialogs seen.
+    `AppPage`'s waits (the same conditions, tests/e2e/waits.py), plus the few reads
+    this test needs. `errors`, `dialogs`: uncaught JavaScript errors and dialogs seen.
     """
 
     def __init__(self, context: Any, page: Any, base_url: str) -> None:
@@ -65,34 +66,8 @@ class Tab:
         return self.page.get_by_test_id("stMain")
 
     async def wait_idle(self, quiet_ms: int = 400) -> None:
-        """`AppPage.wait_idle`, the same conditions: every rerun request this tab sent
-        answered by a whole run (`Wire.answered`: "not running" alone is also true
-        while a request waits for the server to start its run), connected, the run
-        over, nothing loading, every chart drawn; and still so after `quiet_ms`."""
-        app = self.page.get_by_test_id("stApp")
-        status = self.page.get_by_test_id("stStatusWidget")
-        undrawn = self.page.get_by_test_id("stPlotlyChart").filter(
-            has_not=self.page.locator(".js-plotly-plot .main-svg"))
-        deadline = time.monotonic() + STEP_MS / 1000
-        while True:
-            while not self.wire.answered():
-                assert time.monotonic() < deadline, (
-                    f"the server did not answer a rerun request within {STEP_MS} ms")
-                await asyncio.sleep(0.05)
-            left = max(1_000, int((deadline - time.monotonic()) * 1000))
-            await expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=left)
-            await expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=left)
-            await expect(status).to_have_count(0, timeout=left)
-            await expect(self.page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=left)
-            await expect(undrawn).to_have_count(0, timeout=left)
-            shape = await self.page.locator("[data-testid]").count()
-            await self.page.wait_for_timeout(quiet_ms)
-            if (self.wire.answered()
-                    and await app.get_attribute("data-test-script-state") == "notRunning"
-                    and await status.count() == 0
-                    and await self.page.locator("[data-testid]").count() == shape):
-                return
-            assert time.monotonic() < deadline, f"the app did not settle within {STEP_MS} ms"
+        """`AppPage.wait_idle`: the same conditions (`waits.idle`), within STEP_MS."""
+        await run_async(idle(self.page, self.wire, expect, STEP_MS, quiet_ms))
 
     async def open(self, path: str, query: dict[str, Any]) -> None:
         await self.page.goto(f"{self.base_url}/{path}?{urlencode(query, doseq=True)}",
@@ -103,15 +78,9 @@ class Tab:
         """Click `title` in the sidebar's page menu: the same session, another page."""
         self.wire.note(f"go to {title}")
         await self.page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
-        await expect(self.main.get_by_role("heading", level=1).first).to_have_text(title)
-        await self.wait_idle()
+        await run_async(title_shown(self.page, self.wire, expect, title, STEP_MS))
 
     async def assert_healthy(self) -> None:
-        """`AppPage.assert_healthy`: no exception on screen, no JS error, no dialog or
-        pop-up, still connected."""
-        shown = await self.page.get_by_test_id("stException").all_inner_texts()
-        assert shown == [], shown
-        assert self.errors == [] and self.dialogs == [], (self.errors, self.dialogs)
-        assert await self.page.get_by_role("dialog").all_inner_texts() == []
-        state = await self.page.get_by_test_id("stApp").get_attribute("data-test-connection-state")
-        assert state == "CONNECTED", state
+        """`AppPage.assert_healthy` (`waits.healthy`): no exception on screen, no JS
+        error, no dialog or pop-up, still connected."""
+        await run_async(healthy(self.page, self.errors, self.dialogs))

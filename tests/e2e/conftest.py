@@ -1,9 +1,11 @@
 """End-to-end fixtures: the real app (`streamlit run app.py`) driven by Debian's Chromium.
 
-Playwright's own browser download is blocked, so the tests launch the system
-Chromium (`VMAP_CHROMIUM`, default /usr/bin/chromium). Where Chromium or the
-playwright package is missing the tests are skipped with the reason, unless
-`VMAP_REQUIRE_E2E=1` (set by `.ci/run`): then the same check fails them.
+Fixtures only; the helpers are modules of their own, which the benchmarks import too:
+the Chromium launched (tests/e2e/browser.py: the system one, `VMAP_CHROMIUM`), the
+server (tests/e2e/server.py), a tab and its waits (tests/e2e/app_page.py, whose
+conditions tests/e2e/waits.py writes once for the sync and the async API). Where
+Chromium or the playwright package is missing the tests are skipped with the reason,
+unless `VMAP_REQUIRE_E2E=1` (set by `.ci/run`): then the same check fails them.
 
 One server (session scope) serves every test; each test gets a fresh tab, which is
 a Streamlit session of its own (tabs share one browser context, so the app's
@@ -25,36 +27,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.e2e.app_page import (
-    ACTION_TIMEOUT_MS,
-    APP_PAGES,
-    HOME_PAGE,
-    LOAD_TIMEOUT_MS,
-    VIEWPORT,
-    AppPage,
-    page_url_path,
-)
-from tests.e2e.server import (
-    ROOT,
-    Server,
-    assert_server_goes_idle,
-    free_port,
-    run_server,
-)
-
-# The helpers (tests/e2e/app_page.py, tests/e2e/server.py), importable from here as before.
-__all__ = ["ACTION_TIMEOUT_MS", "APP_PAGES", "HOME_PAGE", "LOAD_TIMEOUT_MS", "VIEWPORT", "AppPage",
-           "page_url_path", "ROOT", "Server", "assert_server_goes_idle", "free_port", "run_server"]
+from tests.e2e.app_page import VIEWPORT, AppPage, warm_up
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, why_unavailable
+from tests.e2e.server import ROOT, Server, run_server
 
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 REFRESH_SCREENSHOTS = os.environ.get("VMAP_REFRESH_SCREENSHOTS", "").strip() not in ("", "0", "false", "no")
-CHROMIUM = os.environ.get("VMAP_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("VMAP_REQUIRE_E2E", "").strip() not in ("", "0", "false", "no")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # runs as root in a container
-    "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
 
 
 @pytest.fixture(scope="session")
@@ -65,17 +44,6 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- availability: skip, or fail under VMAP_REQUIRE_E2E ----------------------------
-
-def _why_unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as err:
-        return f"the playwright package is not installed ({err}); pip install playwright"
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return (f"Chromium not found at {CHROMIUM} (apt-get install chromium, or point "
-                "VMAP_CHROMIUM at a Chromium binary)")
-    return None
-
 
 def _unavailable(reason: str) -> None:
     message = f"end-to-end browser tests cannot run: {reason}"
@@ -88,7 +56,7 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def e2e_ready() -> None:
     """Skips (or, with VMAP_REQUIRE_E2E=1, fails) every e2e test when the browser is missing."""
-    reason = _why_unavailable()
+    reason = why_unavailable()
     if reason:
         _unavailable(reason)
 
@@ -107,16 +75,6 @@ def browser(e2e_ready: None) -> Iterator[Any]:
 
 
 # --- the server ------------------------------------------------------------------
-
-def warm_up(server: Server, tabs: Any) -> None:
-    """One visit to the main page: compiles the JAX functions the pages share, so
-    that the first test does not pay for it."""
-    page = tabs.new_page()
-    try:
-        AppPage(page, server.url).open()
-    finally:
-        page.close()
-
 
 @pytest.fixture(scope="session")
 def server(e2e_ready: None, tabs: Any) -> Iterator[Server]:

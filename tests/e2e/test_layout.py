@@ -96,7 +96,7 @@ def open_sidebar_width(app: AppPage) -> float:
     """The sidebar's width once it shows its menu (the open animation is over)."""
     expect(app.sidebar).to_have_attribute("data-collapsed", "false")
     expect(app.sidebar.get_by_role("link", name="Kernel lab")).to_be_visible()
-    app.page.wait_for_timeout(500)
+    app.transitions_done(app.sidebar)
     return app.sidebar.bounding_box()["width"]
 
 
@@ -123,7 +123,9 @@ def test_sidebar_starts_collapsed_below_1000_px_once_and_then_as_the_user_leaves
 def test_sidebar_starts_open_on_a_wide_window(at_width: Any) -> None:
     app = at_width(1440).open_page("gram.py")
     assert open_sidebar_width(app) > 200
-    app.page.wait_for_timeout(1000)  # nothing collapses it later either
+    # Nothing collapses it later either: the one script that would
+    # (ui/components/narrow_sidebar.js) has marked the session handled, and left it open.
+    app.page.wait_for_function("() => sessionStorage.getItem('vmap-narrow-sidebar-session') !== null")
     assert app.sidebar.get_attribute("data-collapsed") == "false"
     app.assert_healthy()
 

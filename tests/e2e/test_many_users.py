@@ -44,7 +44,7 @@ import pytest
 from core.dense.methods import METHODS
 from tests.e2e.app_page import APP_PAGES, VIEWPORT, AppPage, page_url_path
 from tests.e2e.async_tab import Tab
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.server import Server, run_server
 from ui.state.settings import GAMMAS, grid_label
 
@@ -320,13 +320,15 @@ class Peak:
 async def settled_rss(browser: Any, server: Server, proc: psutil.Process) -> float:
     """RSS (MB) once disconnected sessions have expired: wait past their TTL, then
     one short visit (the session store drops expired sessions when one is added)."""
+    # Streamlit's session store drops a session only once its TTL has passed: a clock,
+    # not a condition the browser or the server shows.
     await asyncio.sleep(SESSION_TTL_S + 1)
     tab = await Tab.new(browser, server.url)
     try:
         await tab.open(APP_PAGES["gram.py"], {"n": SIZES[0]})
     finally:
         await tab.context.close()
-    await asyncio.sleep(1)
+    await asyncio.sleep(1)  # the closed session's memory goes back a moment later: no condition shows it
     return proc.memory_info().rss / MB
 
 

@@ -5,6 +5,7 @@ computation and leaves the app working."""
 from __future__ import annotations
 
 import os
+import re
 
 import psutil
 import pytest
@@ -54,9 +55,12 @@ def test_the_block_engine_draws_its_result(app, screenshot_dir):
 
 def test_stop_or_a_new_setting_ends_a_running_computation(app):
     app.open_page(PAGE)
-    for wait_ms in (0, 700):  # Stop early, and a few steps in
+    for steps_in in (False, True):  # Stop at once, and once another step has come in
         start_long_run(app)
-        app.page.wait_for_timeout(wait_ms)
+        if steps_in:  # the progress bar's text: "12,000 of 1,000,000 rows (1%) · 2 s elapsed · …"
+            progress = app.main.get_by_test_id("stProgress")
+            rows = re.search(r"[\d,]+(?= of 1,000,000 rows)", progress.inner_text()).group()
+            expect(progress).not_to_contain_text(re.compile(rf"(^|[^\d,]){re.escape(rows)} of "))
         app.button("Stop").click()
         app.wait_for_text("Stopped after")
         assert "of 1,000,000 rows" in app.main_text() and "partial" in app.main_text()
@@ -95,9 +99,7 @@ def test_closing_the_tab_stops_the_computation_on_the_server(server, new_tab):
     app = new_tab()
     app.open_page(PAGE)
     start_long_run(app)
-    proc.cpu_percent()
-    app.page.wait_for_timeout(1500)
-    assert proc.cpu_percent() > 20, "the computation is not running on the server"
+    assert proc.cpu_percent(interval=1.5) > 20, "the computation is not running on the server"
     app.page.close()
 
     assert_server_goes_idle(proc, "the computation")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import AppPage, page_url_path
+from tests.e2e.app_page import AppPage, page_url_path
 from tests.test_architecture import EXPECTED_PAGES
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +69,7 @@ def _after(app: AppPage, before: str, action: Callable[[], None]) -> None:
     """
     from playwright.sync_api import Error, expect
 
-    from tests.e2e.conftest import ACTION_TIMEOUT_MS
+    from tests.e2e.app_page import ACTION_TIMEOUT_MS
 
     runs = app.runs_started()
     action()

@@ -19,7 +19,7 @@ def _wait_for_log(server, text: str, within_s: float) -> None:
     while text not in server.log_tail(20_000):
         assert server.proc.poll() is None, server.log_tail()
         assert time.monotonic() < deadline, f"{text!r} not in the server's log:\n{server.log_tail()}"
-        time.sleep(0.5)
+        time.sleep(0.5)  # the server's log file: no browser condition can wait for it
 
 
 def test_pages_are_served_while_the_warmup_is_held_and_it_ends_once_released(browser, tmp_path):

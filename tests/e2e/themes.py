@@ -140,7 +140,9 @@ def shoot_widths(app: AppPage, folder: Path, name: str, theme: str) -> list[Path
     try:
         for width in WIDTHS:
             app.page.set_viewport_size({"width": width, "height": SHOT_HEIGHT})
-            app.page.wait_for_timeout(300)  # charts re-lay out to the new width
+            # Charts re-lay out to the new width. No attribute or event marks the end of a
+            # re-layout (Plotly redraws from a resize handler, over a few frames): pause.
+            app.page.wait_for_timeout(300)
             app.wait_idle()
             assert app.exceptions() == [], app.exceptions()
             assert_no_horizontal_scroll(app, width)

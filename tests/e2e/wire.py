@@ -1,9 +1,9 @@
 """`Wire`: what one browser tab and its Streamlit server said to each other.
 
 Read from the tab's websocket (Playwright's `websocket` event, framesent and
-framereceived) and decoded with Streamlit's own protobuf classes. Used by both
-waits, the sync `AppPage.wait_idle` (tests/e2e/app_page.py) and the async
-`Tab.wait_idle` (tests/e2e/async_tab.py): "idle" includes "the server has answered
+framereceived) and decoded with Streamlit's own protobuf classes. Used by the one
+idle condition (tests/e2e/waits.py), which the sync `AppPage.wait_idle` and the async
+`Tab.wait_idle` both drive: "idle" includes "the server has answered
 every rerun request this tab sent" (`Wire.answered`), which the browser's own run
 state cannot tell. The handlers are plain functions, so the same object serves a
 sync or an async page.
