@@ -54,6 +54,11 @@ def surface_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int,
             "best_lml": np.asarray(s.best_lml), "failed": np.asarray(s.failed, dtype=np.int64)}
 
 
+def _other_cores(t) -> np.ndarray:
+    """A timing's `other_cores` as a 0-d array, NaN where it was not measured."""
+    return np.asarray(np.nan if t.other_cores is None else t.other_cores)
+
+
 def surface_timing_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int, amplitude: float,
                            on_progress=None) -> dict[str, np.ndarray]:
     """Section 1's timing: the one call (by rows, every gamma at once where it fits) against
@@ -62,7 +67,9 @@ def surface_timing_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int, 
     Returns:
       "surface_timing": one record per program ("program", "median_s", "spread_s",
       "repeats"); "surface_speedup" () the loop scaled to all cells over the one call by
-      rows; "surface_loop_all_s" () that scaled loop; "surface_cells", "surface_loop_cells"
+      rows, the median of the per-round ratios (every way is timed in turn, round by
+      round), and "surface_speedup_interval" (3,) (ratio, low, high); "surface_other_cores"
+      () other processes' CPU meanwhile, in cores (NaN: not measured); "surface_loop_all_s" () that scaled loop; "surface_cells", "surface_loop_cells"
       (); "surface_all_at_once_bytes" () what every gamma at once factors;
       "surface_max_abs_diff" () |loop − one call| over the cells both computed.
     """
@@ -73,6 +80,8 @@ def surface_timing_section(X: np.ndarray, y: np.ndarray, dtype: str, side: int, 
         rows.append(("one jitted call, all at once", t.all_at_once))
     rows.append((f"double loop, {t.loop_cells} cells", t.loop))
     return {"surface_timing": _timing_table(rows), "surface_speedup": np.asarray(t.speedup),
+            "surface_speedup_interval": np.asarray(t.speedup_interval),
+            "surface_other_cores": _other_cores(t.by_row),
             "surface_loop_all_s": np.asarray(t.loop_all_s), "surface_cells": np.asarray(t.cells),
             "surface_loop_cells": np.asarray(t.loop_cells),
             "surface_all_at_once_bytes": np.asarray(t.all_at_once_bytes),
@@ -138,7 +147,10 @@ def held_out_section(d: RegressionData, dtype: str, gamma: float, noise: float,
     Returns:
       "heldout_log_density" (M,) by vmap and "heldout_log_density_loop" by a loop;
       "heldout_mean" and "heldout_sd" (M,); "heldout_mean_log_density",
-      "heldout_max_abs_diff", "heldout_speedup" (); "heldout_seconds" (2,) the medians of
+      "heldout_max_abs_diff", "heldout_speedup" () loop over vmap, the median of the
+      per-round ratios (the two are timed in turn), and "heldout_speedup_interval" (3,)
+      (ratio, low, high); "heldout_other_cores" () other processes' CPU meanwhile, in
+      cores (NaN: not measured); "heldout_seconds" (2,) the medians of
       vmap and the loop, and "heldout_timing" their records, measured here.
 
     Raises:
@@ -153,6 +165,8 @@ def held_out_section(d: RegressionData, dtype: str, gamma: float, noise: float,
             "heldout_mean_log_density": np.asarray(h.mean_log_density),
             "heldout_max_abs_diff": np.asarray(h.max_abs_diff),
             "heldout_speedup": np.asarray(h.speedup),
+            "heldout_speedup_interval": np.asarray(h.speedup_interval),
+            "heldout_other_cores": _other_cores(h.vmap_timing),
             "heldout_seconds": np.asarray([h.vmap_timing.median_s, h.loop_timing.median_s]),
             "heldout_timing": _timing_table([(f"vmap over the {m} held-out points", h.vmap_timing),
                                              (f"loop over the {m} points", h.loop_timing)])}

@@ -14,7 +14,9 @@ from typing import Callable
 import jax.numpy as jnp
 import numpy as np
 
-from core.bench.timing import TimingResult, time_call
+from core.bench.interleave import time_interleaved
+from core.bench.report import ratio_interval
+from core.bench.timing import TimingResult
 from core.lessons.fit.model import (
     GPPosterior,
     gp_posterior,
@@ -108,9 +110,16 @@ class SurfaceTiming:
         return self.loop.median_s * self.cells / self.loop_cells
 
     @property
+    def speedup_interval(self) -> tuple[float, float, float]:
+        """Loop (scaled to every cell) / the page's call: the median of the per-round
+        ratios (timed in the same rounds) and its range (`ratio_interval`)."""
+        scale = self.cells / self.loop_cells
+        return tuple(scale * r for r in ratio_interval(self.loop, self.by_row))
+
+    @property
     def speedup(self) -> float:
-        """Loop (scaled to every cell) / the page's call, medians."""
-        return self.loop_all_s / self.by_row.median_s
+        """`speedup_interval`'s ratio."""
+        return self.speedup_interval[0]
 
 
 def time_surface(X: np.ndarray, y: np.ndarray, side: int, amplitude: float, loop_rows: int = 4,
@@ -126,16 +135,17 @@ def time_surface(X: np.ndarray, y: np.ndarray, side: int, amplitude: float, loop
     Xj, yj, amp = jnp.asarray(X), jnp.asarray(y), X.dtype.type(amplitude)
     rows = gammas[np.linspace(0, side - 1, min(loop_rows, side)).round().astype(int)]
     report = on_progress or (lambda f, label: None)
-    report(0.0, "Timing the one jitted call, one gamma row at a time …")
-    by_row = time_call(lml_surface, Xj, yj, gammas, noises, amp, warmup=1, repeats=5, budget_s=budget_s)
     size = all_at_once_bytes(X.shape[0], side, X.dtype.itemsize)
-    all_at_once = None
+    ways = {"by_row": lambda: lml_surface(Xj, yj, gammas, noises, amp),
+            "loop": lambda: lml_surface_loop(Xj, yj, rows, noises, amp)}
     if size <= ALL_AT_ONCE_MAX_BYTES:
-        report(0.35, "Timing the plain nested vmap, every gamma at once …")
-        all_at_once = time_call(lambda *a: lml_surface(*a, gammas_at_once=side), Xj, yj, gammas, noises,
-                                amp, warmup=1, repeats=3, budget_s=budget_s)
-    report(0.7, f"Timing the double loop on {len(rows)} gamma rows …")
-    loop = time_call(lml_surface_loop, Xj, yj, rows, noises, amp, warmup=1, repeats=3, budget_s=budget_s)
+        ways["all_at_once"] = lambda: lml_surface(Xj, yj, gammas, noises, amp, gammas_at_once=side)
+    report(0.0, "Compiling, then timing every way in turn …")
+    # In turn, round by round: load from other processes falls on all of them alike.
+    run = time_interleaved(ways, budget_s=budget_s * len(ways), min_rounds=3, max_rounds=9,
+                           on_progress=lambda done, most: report(
+                               done / most, f"Every way in turn, round {done} …"))
+    by_row, loop, all_at_once = (run.results.get(k) for k in ("by_row", "loop", "all_at_once"))
     fast = np.asarray(lml_surface(Xj, yj, rows, noises, amp), dtype=np.float64)
     slow = lml_surface_loop(Xj, yj, rows, noises, amp)
     both = np.isfinite(fast) & np.isfinite(slow)
@@ -196,9 +206,14 @@ class HeldOut:
     loop_timing: TimingResult
 
     @property
+    def speedup_interval(self) -> tuple[float, float, float]:
+        """Loop / vmap: the median of the per-round ratios and its range (`ratio_interval`)."""
+        return ratio_interval(self.loop_timing, self.vmap_timing)
+
+    @property
     def speedup(self) -> float:
-        """Loop median / vmap median."""
-        return self.loop_timing.median_s / self.vmap_timing.median_s
+        """`speedup_interval`'s ratio."""
+        return self.speedup_interval[0]
 
     @property
     def mean_log_density(self) -> float:
@@ -223,10 +238,11 @@ def held_out(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarra
     args = (jnp.asarray(X_test), jnp.asarray(y_test), Xj, L, alpha, *hyper)
     batched = np.asarray(log_density_of_points(*args), np.float64)  # compiles, outside the timing
     loop = log_density_of_points_loop(*args)
-    vmap_timing = time_call(log_density_of_points, *args, warmup=1, repeats=7, min_repeats=3,
-                            budget_s=budget_s)
-    loop_timing = time_call(log_density_of_points_loop, *args, warmup=1, repeats=5, min_repeats=3,
-                            budget_s=budget_s)
+    # Both in turn, round by round (core.bench.interleave).
+    run = time_interleaved({"vmap": lambda: log_density_of_points(*args),
+                            "loop": lambda: log_density_of_points_loop(*args)},
+                           budget_s=2 * budget_s, min_rounds=5, max_rounds=25)
+    vmap_timing, loop_timing = run.results["vmap"], run.results["loop"]
     return HeldOut(batched, loop, float(np.max(np.abs(batched - loop))),
                    GPPosterior(np.asarray(post.mean, np.float64), np.asarray(post.variance, np.float64)),
                    vmap_timing, loop_timing)
