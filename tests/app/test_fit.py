@@ -115,12 +115,15 @@ def test_the_default_view_is_complete_and_draws_the_views_arrays(page):
     # Timings are measured anew: their labels only, never their values.
     assert [str(p) for p in view["heldout_timing"]["program"]] == [
         "vmap over the 25 held-out points", "loop over the 25 points"]
-    # The speedup is never bare: its range (or "within noise"), why where it is small,
+    # The speedup is never bare: its range (or "within noise" where the range holds 1)
     # and what else ran on the machine meanwhile.
     words = next(c.value for c in at.caption if c.value.startswith("The loop over vmap: "))
-    low = float(re.search(r"range ([\d.]+)–", words.replace(",", "")).group(1))
+    low, high = (float(v) for v in re.search(r"range ([\d.]+)–([\d.]+)×", words.replace(",", "")).groups())
+    if "within noise on this machine now" in words:
+        assert low <= 1 <= high
+    else:  # shown to 2 figures: a range just above 1 may read "1.0"
+        assert low >= 1 or high <= 1
     assert re.search(r"The machine was (busy|quiet) while this ran", words)
-    assert ("triangular solve" in words) == (low < 1.5)  # the why, where it is not clearly faster
     assert at.session_state["dtype"] == "float32"  # every other page's default precision
 
 

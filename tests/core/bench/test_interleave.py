@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.bench.interleave import LoadMeter, time_interleaved
-from core.bench.report import format_load, format_ratio, median_interval, ratio_interval, within_noise
+from core.bench.report import format_load, format_ratio, format_timing, median_interval, ratio_interval, within_noise
 from core.bench.timing import TimingCancelled, TimingResult
 
 
@@ -133,3 +133,9 @@ def test_the_load_meter_sees_another_process_keep_a_core_busy():
     assert load.others_cpu_s >= 0.3 and load.busy
     assert "busy" in format_load(load.others_cores, load.cores)
     assert "quiet" in format_load(0.1, 2) and format_load(None) == "" == format_load(float("nan"))
+
+
+def test_one_run_shows_no_spread():
+    one = TimingResult(times_s=(0.0123,))
+    assert format_timing(one) == "12 ms (1 run)"
+    assert format_timing(TimingResult(times_s=(0.01, 0.012))) == "11 ms (IQR 1.0 ms, 2 runs)"
