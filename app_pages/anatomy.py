@@ -52,49 +52,8 @@ if rows < n:
     st.caption(f"Run on the first {rows:,} of {n:,} rows: the loop forms stack one array per "
                "row, and JAX compiles that stack anew for every N.")
 
-timing_key = (data.key, settings.seed, rows)
-held = st.session_state.get("_anatomy_forms")
-if held is None or held[0] != timing_key:
-    # Each progress update is also where Streamlit stops this run if the user
-    # changes a control meanwhile: the timing is abandoned, not waited for.
-    bar = st.progress(0.0, text="Timing the four forms …")
-    forms = predict_forms(data.X, seed=settings.seed, budget_s=0.5,
-                          on_progress=lambda f, label: bar.progress(f, text=label))
-    bar.empty()
-    st.session_state["_anatomy_forms"] = (timing_key, forms)
-else:
-    forms = held[1]
-
-c1, c2, c3 = st.columns(3)
-c1.metric("Largest |difference| between forms", f"{np.max(forms['predict_max_abs_diff']):.3g}",
-          help=f"Each form against {REFERENCE_FORM}, over all rows.")
-c2.metric("Allowed (round-off of w·x + b)", f"{forms['predict_tolerance']:.2g}",
-          help="About D·ε·max Σ|wⱼxⱼ|: the forms add the products in different orders.")
-c3.metric("Output shape", str(forms["predict_outputs"].shape[1:]))
-if np.all(forms["predict_agrees"]):
-    st.success("Pass: all four forms give the same predictions (to round-off).",
-               icon=":material/check_circle:")
-else:
-    st.error("Fail: the forms disagree by more than round-off.", icon=":material/error:")
-# A static table: its cells wrap, so all seven columns fit an 800 px window (a dataframe
-# of them is about 1,000 px wide and cuts off its last column).
-st.table(forms_table(forms), hide_index=True)
-st.plotly_chart(forms_chart(forms, rows), key="w_anatomy_forms_chart")
-st.caption(
-    "\"First call\" includes JAX compiling each operation the first time it meets a shape. "
-    f"Only the vmap forms can be compiled whole ({', '.join(JITTABLE_FORMS)}); the loop forms "
-    "would unroll into one operation per row. Every form ran in turn, round by round (so "
-    "load from other programs falls on all alike); timings are medians over the rounds, to 2 "
-    "significant figures, with their interquartile range (IQR). "
-    + format_load(float(forms["predict_other_cores"]))
-)
-st.button("Time again", key="w_anatomy_retime",
-          on_click=lambda: st.session_state.pop("_anatomy_forms", None))
-with st.expander("The source of each form (the code that just ran)"):
-    st.code(inspect.getsource(predict), language="python")
-    for label, fn in BATCHED_PREDICTS.items():
-        st.markdown(f"**{label}**")
-        st.code(inspect.getsource(fn), language="python")
+# Filled at the end of the page: the forms are timed once everything else is drawn.
+forms_slot = st.container()
 
 # --- 2. in_axes / out_axes playground (a fragment: the export follows its choice) ------
 playground(settings, ANATOMY_EXPORT_NOTE)
@@ -143,3 +102,49 @@ st.markdown(
 st.dataframe(matmul_table(matmul_stages(data.X)), hide_index=True, key="w_anatomy_matmul_table",
              width="stretch")
 st.code(matmul_source(), language="python")
+
+# --- 1, timed last: the four forms in the slot kept for them above ------------------
+with forms_slot:
+    timing_key = (data.key, settings.seed, rows)
+    held = st.session_state.get("_anatomy_forms")
+    if held is None or held[0] != timing_key:
+        # Each progress update is also where Streamlit stops this run if the user
+        # changes a control meanwhile: the timing is abandoned, not waited for.
+        bar = st.progress(0.0, text="Timing the four forms …")
+        forms = predict_forms(data.X, seed=settings.seed, budget_s=0.5,
+                              on_progress=lambda f, label: bar.progress(f, text=label))
+        bar.empty()
+        st.session_state["_anatomy_forms"] = (timing_key, forms)
+    else:
+        forms = held[1]
+
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Largest |difference| between forms", f"{np.max(forms['predict_max_abs_diff']):.3g}",
+              help=f"Each form against {REFERENCE_FORM}, over all rows.")
+    c2.metric("Allowed (round-off of w·x + b)", f"{forms['predict_tolerance']:.2g}",
+              help="About D·ε·max Σ|wⱼxⱼ|: the forms add the products in different orders.")
+    c3.metric("Output shape", str(forms["predict_outputs"].shape[1:]))
+    if np.all(forms["predict_agrees"]):
+        st.success("Pass: all four forms give the same predictions (to round-off).",
+                   icon=":material/check_circle:")
+    else:
+        st.error("Fail: the forms disagree by more than round-off.", icon=":material/error:")
+    # A static table: its cells wrap, so all seven columns fit an 800 px window (a dataframe
+    # of them is about 1,000 px wide and cuts off its last column).
+    st.table(forms_table(forms), hide_index=True)
+    st.plotly_chart(forms_chart(forms, rows), key="w_anatomy_forms_chart")
+    st.caption(
+        "\"First call\" includes JAX compiling each operation the first time it meets a shape. "
+        f"Only the vmap forms can be compiled whole ({', '.join(JITTABLE_FORMS)}); the loop forms "
+        "would unroll into one operation per row. Every form ran in turn, round by round (so "
+        "load from other programs falls on all alike); timings are medians over the rounds, to 2 "
+        "significant figures, with their interquartile range (IQR). "
+        + format_load(float(forms["predict_other_cores"]))
+    )
+    st.button("Time again", key="w_anatomy_retime",
+              on_click=lambda: st.session_state.pop("_anatomy_forms", None))
+    with st.expander("The source of each form (the code that just ran)"):
+        st.code(inspect.getsource(predict), language="python")
+        for label, fn in BATCHED_PREDICTS.items():
+            st.markdown(f"**{label}**")
+            st.code(inspect.getsource(fn), language="python")

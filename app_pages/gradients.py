@@ -65,74 +65,8 @@ loop_rows = bound(
     help="A Python loop calls grad once per row, tracing it anew each time: a few "
          "milliseconds per row. The other three variants are timed on the same rows.")
 rows = min(n, loop_rows)
-key = (data.key, settings.seed, rows)
-held = st.session_state.get("_grad_compare")
-if held is None or held[0] != key:
-    # Every progress update is also where Streamlit abandons this run if a control changes.
-    bar = st.progress(0.0, text="Timing …")
-    grads = per_sample_gradients(data.X, targets["targets"], seed=settings.seed, loop_rows=rows,
-                                 budget_s=0.5,
-                                 on_progress=lambda f, label: bar.progress(f, text=label))
-    bar.empty()
-    st.session_state["_grad_compare"] = (key, grads)
-else:
-    grads = held[1]
-loop, by_vmap, loop_jit, vmap_jit = grads["grad_timings"]
-
-# One row that wraps, each metric as wide as its text: in four columns the timings
-# (median, IQR, runs) were cut off at 800 px.
-row = st.container(horizontal=True, gap="medium")
-row.metric("max |loop − vmap|", f"{grads['grad_max_abs_diff']:.3g}",
-           help="Over every entry of dw (rows × D) and db (rows) on the timed rows, both loops "
-                "against jit(vmap(grad)).", width="content")
-row.metric("Loop of jit(grad)", timing_text(loop_jit),
-           help="jit(grad(loss)) compiled once for one sample, then called once per row from "
-                "Python. Median, interquartile range (IQR) and the number of timed runs.",
-           width="content")
-row.metric("jit(vmap(grad))", timing_text(vmap_jit),
-           help=f"One compiled call for all rows; compiled once first, in "
-                f"{format_seconds(vmap_jit['compile_s'], 2)}.", width="content")
-row.metric("Speedup, both compiled", format_ratio_interval(*grads["grad_speedup"]),
-           help="The four ways run in turn, round by round, so load on the machine falls on "
-                "all alike: the median of the per-round ratios loop of jit(grad) / "
-                "jit(vmap(grad)), and its 95 % interval.",
-           width="content")
-st.caption(f"Without jit, like with like: a loop of grad takes {timing_text(loop)}, "
-           f"vmap(grad) {timing_text(by_vmap)}; the loop over vmap: "
-           f"{format_ratio_interval(*grads['grad_speedup_eager'])}. Comparing the eager "
-           "loop with the compiled vmap would mix two effects (batching and compiling) in one "
-           "number. " + format_load(float(grads["grad_other_cores"])))
-if grads["grad_agrees"]:
-    st.success(f"Equal: the loops and vmap(grad) give the same {int(grads['grad_rows'])} "
-               "gradients (to round-off).", icon=":material/check_circle:")
-else:
-    st.error("The loops and vmap(grad) disagree by more than round-off.", icon=":material/error:")
-if rows < n:
-    st.info(f"The loops ran on the first {rows:,} of {n:,} rows: at "
-            f"{format_seconds(grads['grad_loop_per_row_s'], 2)} per row, a loop of grad over "
-            f"all {n:,} would take about {format_seconds(grads['grad_loop_all_rows_s'], 2)}. The "
-            "gradient norms below cover every row (jit(vmap(grad)) on all of them).",
-            icon=":material/info:")
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(gradient_timing_chart(grads), key="w_grad_timing_chart")
-    st.caption("vmap(grad) without jit traces grad once per call, the loop once per row; "
-               "jit traces each once, ever, so the compiled pair differs only in N calls "
-               "from Python against one.")
-with right:
-    projection = norm_projection(data.X)
-    st.plotly_chart(gradient_norm_scatter(projection["norm_points"], grads["grad_norms"],
-                                          "Per-sample gradient norm of every point",
-                                          norm_axis_titles(projection, d)),
-                    key="w_grad_norm_chart")
-    st.caption("A sample's gradient is 2·(prediction − target)·(1 − tanh²)·(x, 1): large where "
-               "the residual is large and tanh is not saturated. A point already fitted pulls "
-               "little, and so does one predicted wrongly with a saturated tanh.")
-with st.expander("The code that just ran"):
-    st.code("\n\n".join(inspect.getsource(f) for f in (
-        per_sample_grads, per_sample_grads_loop, per_sample_grads_loop_jit)), language="python")
-    st.plotly_chart(value_histogram(grads["grad_norms"], "Per-sample gradient norms", "‖∇ loss‖"),
-                    key="w_grad_norm_hist")
+# Filled at the end of the page: the four ways are timed once everything else is drawn.
+grads_slot = st.container()
 
 # --- 2. gradient field (a fragment: the export follows its centre point) ---------------
 field_section(settings, data.X, data.name, loop_rows, heuristic_gamma(settings),
@@ -174,3 +108,74 @@ else:
                "it is the finite difference that is off, not grad: in float32, s(γ + h) and "
                "s(γ − h) are two numbers near 1 that differ only in their last digits at small γ, "
                "and subtracting them loses those digits.")
+
+# --- 1, timed last: the four ways in the slot kept for them above -------------------
+with grads_slot:
+    key = (data.key, settings.seed, rows)
+    held = st.session_state.get("_grad_compare")
+    if held is None or held[0] != key:
+        # Every progress update is also where Streamlit abandons this run if a control changes.
+        bar = st.progress(0.0, text="Timing …")
+        grads = per_sample_gradients(data.X, targets["targets"], seed=settings.seed, loop_rows=rows,
+                                     budget_s=0.5,
+                                     on_progress=lambda f, label: bar.progress(f, text=label))
+        bar.empty()
+        st.session_state["_grad_compare"] = (key, grads)
+    else:
+        grads = held[1]
+    loop, by_vmap, loop_jit, vmap_jit = grads["grad_timings"]
+
+    # One row that wraps, each metric as wide as its text: in four columns the timings
+    # (median, IQR, runs) were cut off at 800 px.
+    row = st.container(horizontal=True, gap="medium")
+    row.metric("max |loop − vmap|", f"{grads['grad_max_abs_diff']:.3g}",
+               help="Over every entry of dw (rows × D) and db (rows) on the timed rows, both loops "
+                    "against jit(vmap(grad)).", width="content")
+    row.metric("Loop of jit(grad)", timing_text(loop_jit),
+               help="jit(grad(loss)) compiled once for one sample, then called once per row from "
+                    "Python. Median, interquartile range (IQR) and the number of timed runs.",
+               width="content")
+    row.metric("jit(vmap(grad))", timing_text(vmap_jit),
+               help=f"One compiled call for all rows; compiled once first, in "
+                    f"{format_seconds(vmap_jit['compile_s'], 2)}.", width="content")
+    row.metric("Speedup, both compiled", format_ratio_interval(*grads["grad_speedup"]),
+               help="The four ways run in turn, round by round, so load on the machine falls on "
+                    "all alike: the median of the per-round ratios loop of jit(grad) / "
+                    "jit(vmap(grad)), and its 95 % interval.",
+               width="content")
+    st.caption(f"Without jit, like with like: a loop of grad takes {timing_text(loop)}, "
+               f"vmap(grad) {timing_text(by_vmap)}; the loop over vmap: "
+               f"{format_ratio_interval(*grads['grad_speedup_eager'])}. Comparing the eager "
+               "loop with the compiled vmap would mix two effects (batching and compiling) in one "
+               "number. " + format_load(float(grads["grad_other_cores"])))
+    if grads["grad_agrees"]:
+        st.success(f"Equal: the loops and vmap(grad) give the same {int(grads['grad_rows'])} "
+                   "gradients (to round-off).", icon=":material/check_circle:")
+    else:
+        st.error("The loops and vmap(grad) disagree by more than round-off.", icon=":material/error:")
+    if rows < n:
+        st.info(f"The loops ran on the first {rows:,} of {n:,} rows: at "
+                f"{format_seconds(grads['grad_loop_per_row_s'], 2)} per row, a loop of grad over "
+                f"all {n:,} would take about {format_seconds(grads['grad_loop_all_rows_s'], 2)}. The "
+                "gradient norms below cover every row (jit(vmap(grad)) on all of them).",
+                icon=":material/info:")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(gradient_timing_chart(grads), key="w_grad_timing_chart")
+        st.caption("vmap(grad) without jit traces grad once per call, the loop once per row; "
+                   "jit traces each once, ever, so the compiled pair differs only in N calls "
+                   "from Python against one.")
+    with right:
+        projection = norm_projection(data.X)
+        st.plotly_chart(gradient_norm_scatter(projection["norm_points"], grads["grad_norms"],
+                                              "Per-sample gradient norm of every point",
+                                              norm_axis_titles(projection, d)),
+                        key="w_grad_norm_chart")
+        st.caption("A sample's gradient is 2·(prediction − target)·(1 − tanh²)·(x, 1): large where "
+                   "the residual is large and tanh is not saturated. A point already fitted pulls "
+                   "little, and so does one predicted wrongly with a saturated tanh.")
+    with st.expander("The code that just ran"):
+        st.code("\n\n".join(inspect.getsource(f) for f in (
+            per_sample_grads, per_sample_grads_loop, per_sample_grads_loop_jit)), language="python")
+        st.plotly_chart(value_histogram(grads["grad_norms"], "Per-sample gradient norms", "‖∇ loss‖"),
+                        key="w_grad_norm_hist")

@@ -330,7 +330,8 @@ def test_a_compile_served_from_a_cache_says_so():
     # The issue: "compile (once)" read 720 µs, a cache hit, as if it were a compile.
     from core.bench.race import RaceRow
     from core.bench.timing import TimingResult
-    from ui.charts.race import race_table, race_time_chart
+    from ui.charts.race import race_time_chart
+    from ui.charts.race_table import race_table
 
     def row(method, cache):
         timing = TimingResult(times_s=(1e-3,), compile_s=7.2e-4, compile_cache=cache)

@@ -25,9 +25,9 @@ from ui.state.settings import grid_label
 from ui.charts.race_table import (ERROR_HINT, REFERENCE_WORDS, race_table, race_table_columns,
                                   ran_rows, speedup_words)
 
-__all__ = ["ERROR_HINT", "raced_methods", "race_table", "race_table_columns", "race_time_chart",
-           "speedup_chart", "error_chart", "scaling_chart", "crossing_sentences", "speedup_words",
-           "method_label", "changed_parts", "show_race", "show_scaling", "show_environment"]
+__all__ = ["raced_methods", "race_time_chart", "speedup_chart", "error_chart", "scaling_chart",
+           "crossing_sentences", "method_label", "changed_parts", "show_race", "show_scaling",
+           "show_environment"]
 
 _NEUTRAL = "#888888"
 _MARGIN = dict(l=10, r=10, t=60, b=10)
