@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.views.data import builtin_data
-from core.views.further import further_view
+from core.views.further import cond_section, further_view, newton_section
 from tests.app.conftest import metric, no_exception, open_page, plotly_figures, widget
 from tests.app.figures import assert_heatmap_shows
 
@@ -62,8 +62,33 @@ def test_collectives_tab_is_the_default_and_follows_its_controls():
     assert not at.warning, [w.value for w in at.warning]
 
 
+def _assert_control_draws_its_view(at) -> None:
+    """Control flow draws its view's sections for the sidebar's data: the bars' and the
+    table's programs are "cond_label", the costly rows "cond_costly_rows"; Newton's bars
+    are "steps" (sorted) with each one's input "a" as customdata, the dashed line "trips"."""
+    source, settings = at.session_state["_export_further"][:2]
+    assert settings["tab"] == "Control flow"
+    controls = settings["controls"]
+    X, _ = builtin_data(source.dataset, source.n, source.seed, source.noise, source.dtype)
+    cond = cond_section(X, settings["dtype"], settings["gamma"], fractions=controls["fractions"],
+                        max_rows=controls["max_rows"])
+    bars = plotly_figures(at)["w_further_cond_chart"]["data"][0]
+    assert list(bars["y"])[::-1] == cond["cond_label"].tolist()  # drawn top down
+    table = _table(at, "rows above threshold")
+    assert list(table["program"]) == cond["cond_label"].tolist()
+    np.testing.assert_array_equal(table["rows above threshold"], cond["cond_costly_rows"])
+    newton = newton_section(X, settings["dtype"], decades=controls["decades"],
+                            max_rows=controls["max_rows"])
+    steps, trips = plotly_figures(at)["w_further_while_chart"]["data"]
+    rank = np.argsort(newton["steps"], kind="stable")
+    np.testing.assert_array_equal(np.asarray(steps["y"]), newton["steps"][rank])
+    np.testing.assert_array_equal(np.asarray(steps["customdata"]), newton["a"][rank])
+    assert list(trips["y"]) == [int(newton["trips"])] * 2
+
+
 def test_control_flow_tab_counts_trips_and_shows_select_n():
     at = _open_tab(open_page(PAGE), "Control flow")
+    _assert_control_draws_its_view(at)
     trips = int(metric(at, "batched loop trips"))
     assert trips == int(metric(at, "slowest element's steps"))
     assert any("select_n" in c.value for c in at.code) and any("cond[" in c.value for c in at.code)

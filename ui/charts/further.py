@@ -38,11 +38,18 @@ def time_bars(labels: Sequence[str], medians_s: Sequence[float], spreads_s: Sequ
     return fig
 
 
-def steps_chart(steps: np.ndarray, trips: int, title: str) -> go.Figure:
-    """Each element's own Newton steps (sorted) and the batched loop's trip count."""
-    order = np.sort(np.asarray(steps))
-    fig = go.Figure(go.Bar(x=np.arange(order.size), y=order, name="steps this element needs",
-                           hovertemplate="element %{x} (sorted)<br>%{y} steps<extra></extra>"))
+def steps_chart(steps: np.ndarray, trips: int, title: str,
+                inputs: np.ndarray | None = None) -> go.Figure:
+    """Each element's own Newton steps (sorted) and the batched loop's trip count; with
+    `inputs`, each bar's input a (in the same order) is its hover's customdata."""
+    rank = np.argsort(np.asarray(steps), kind="stable")
+    order = np.asarray(steps)[rank]
+    bar = dict(hovertemplate="element %{x} (sorted)<br>%{y} steps<extra></extra>")
+    if inputs is not None:
+        bar = dict(customdata=np.asarray(inputs)[rank],
+                   hovertemplate="element %{x} (sorted), a = %{customdata:.3g}<br>%{y} steps"
+                                 "<extra></extra>")
+    fig = go.Figure(go.Bar(x=np.arange(order.size), y=order, name="steps this element needs", **bar))
     fig.add_trace(go.Scatter(x=np.array([0, order.size - 1]), y=np.array([trips, trips]),
                              mode="lines", name=f"trips the batched loop ran: {trips}",
                              line=dict(color="#ff4b4b", dash="dash")))

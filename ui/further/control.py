@@ -2,7 +2,7 @@
 vmap, and a batched `while_loop` runs until the slowest element.
 
 Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
-numbers come from `core.lessons.further.control`.
+numbers come from its view, `core.views.further` (which runs `core.lessons.further.control`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import numpy as np
+
 from core.lessons.further import control
-from core.bench.report import format_load, format_ratio, format_timing
+from core.bench.report import format_load, format_median_iqr, format_ratio_interval
 from core.precision import dtype_scope
-from core.views.further import newton_inputs
+from core.views.further import cond_section, newton_section
 from ui.charts.further import source, steps_chart, time_bars
 from ui.state.further import COND_FRACTIONS, CONTROL_MAX_ROWS, once_per_key
 from ui.state.url import bound
@@ -33,25 +35,27 @@ def render_control(settings, data) -> None:
     fractions = COND_FRACTIONS
     with dtype_scope(settings.dtype):
         one, many = control.cond_jaxpr(n, d, settings.dtype)
-        rows = once_per_key("cond", (data.key, settings.dtype, settings.gamma),
-                       lambda: control.cond_timings(X, settings.gamma, fractions))
-    st.plotly_chart(time_bars([r["label"] for r in rows], [r["timing"].median_s for r in rows],
-                              [r["timing"].spread_s for r in rows],
+    view = once_per_key("cond", (data.key, settings.dtype, settings.gamma),
+                        lambda: cond_section(X, settings.dtype, settings.gamma, fractions=fractions,
+                                             max_rows=n))
+    labels = view["cond_label"].tolist()
+    st.plotly_chart(time_bars(labels, view["cond_median_s"], view["cond_spread_s"],
                               f"Density-or-norm of {n:,} points (measured here)"),
                     key="w_further_cond_chart")
     st.dataframe(pd.DataFrame({
-        "program": [r["label"] for r in rows],
-        "rows above threshold": [r["costly_rows"] for r in rows],
-        "median (IQR, runs)": [format_timing(r["timing"]) for r in rows],
-        "compile": [f"{r['timing'].compile_s:.2g} s" for r in rows],
+        "program": labels,
+        "rows above threshold": view["cond_costly_rows"],
+        "median (IQR, runs)": [format_median_iqr(*t) for t in zip(
+            view["cond_median_s"], view["cond_spread_s"], view["cond_repeats"].tolist())],
+        "compile": [f"{c:.2g} s" for c in view["cond_compile_s"]],
     }), hide_index=True, key="w_further_cond_table")
-    cond = [r for r in rows if r["fraction"] is not None]
+    cond = np.flatnonzero(~np.isnan(view["cond_fraction"]))  # the vmap(cond) rows, by fraction
     st.caption("Both branches run for every row, whatever the fraction (the batched jaxpr "
                "below holds the costly branch's (N, N) block): so the fraction should barely "
                "move the bars above, which are this machine's medians, not a promise. "
-               f"{cond[-1]['label']} over {cond[0]['label']}: "
-               f"{format_ratio(cond[-1]['timing'], cond[0]['timing'])} (all rows ran in turn, "
-               "round by round). " + format_load(rows[0]["timing"].other_cores))
+               f"{labels[cond[-1]]} over {labels[cond[0]]}: "
+               f"{format_ratio_interval(*view['cond_ratio_full_over_none'])} (all rows ran in "
+               "turn, round by round). " + format_load(view["cond_other_cores"][0]))
     source(control.density_or_norm)
     left, right = st.columns(2)
     left.markdown("**One point**: a real `cond`")
@@ -62,17 +66,16 @@ def render_control(settings, data) -> None:
     st.subheader("lax.while_loop runs until the slowest element")
     decades = bound(st.slider, "Largest input a (decades: a up to 10^k)", 1, 30, 12,
                     key="further_decades")
-    a = newton_inputs(X, decades)
-    with dtype_scope(settings.dtype):
-        result = control.newton_trips(a)
+    result = newton_section(X, settings.dtype, decades=decades, max_rows=n)
     steps = result["steps"]
     c1, c2, c3 = st.columns(3)
-    c1.metric("batched loop trips", f"{result['trips']}")
+    c1.metric("batched loop trips", f"{int(result['trips'])}")
     c2.metric("slowest element's steps", f"{int(steps.max())}")
     c3.metric("mean steps", f"{steps.mean():.3g}")
     st.markdown(f"Newton's method for √a on {n:,} inputs a, one per point, spread on a log "
                 f"scale from 1 to 10^{decades} by the rank of |x|². Rows that are done wait, "
                 "frozen by a select, while the loop runs for the others.")
-    st.plotly_chart(steps_chart(steps, result["trips"], "Steps each element needs, and the "
-                                "trips the batched loop made"), key="w_further_while_chart")
+    st.plotly_chart(steps_chart(steps, int(result["trips"]), "Steps each element needs, and the "
+                                "trips the batched loop made", inputs=result["a"]),
+                    key="w_further_while_chart")
     source(control.newton_sqrt, control.newton_trips)

@@ -2,18 +2,18 @@
 `pure_callback`'s `vmap_method`.
 
 Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
-numbers come from `core.lessons.further.custom`.
+numbers come from its view, `core.views.further` (which runs `core.lessons.further.custom`).
 """
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.lessons.further import custom, forms
+from core.lessons.further import custom
 from core.precision import dtype_scope
+from core.views.further import callback_methods, custom_rule
 from ui.charts.further import source
 from ui.charts.words import counted
 from ui.state.further import CALLBACK_MAX_ROWS, once_per_key
@@ -30,12 +30,11 @@ def render_custom(settings, data) -> None:
         "batch with |x − y|² = |x|² + |y|² − 2 x·y, a matrix-vector product.")
     X = data.X[:CALLBACK_MAX_ROWS]
     n, d = X.shape
+    rule = custom_rule(X, settings.dtype, settings.gamma, max_rows=n)
     with dtype_scope(settings.dtype):
-        K = np.asarray(custom.custom_gram(X, settings.gamma))
-        K_plain = np.asarray(forms.gram_nested_vmap(X, settings.gamma))
         one, batched = custom.custom_jaxpr(n, d, settings.dtype)
     st.metric("max |Δ| between the rule's Gram matrix and plain nested vmap",
-              f"{np.max(np.abs(K - K_plain)):.2g}",
+              f"{np.max(np.abs(rule['K'] - rule['K_plain'])):.2g}",
               help="The rule adds |x|² + |y|² − 2x·y in a different order: round-off only.")
     source(custom.rbf_pair, custom.rbf_pair_rule, custom.custom_gram)
     left, right = st.columns(2)
@@ -47,27 +46,23 @@ def render_custom(settings, data) -> None:
     st.subheader("pure_callback: how vmap reaches host code")
     st.markdown("`jax.pure_callback` runs NumPy on the host. Under vmap, `vmap_method` says "
                 f"how: below, the callback computes one Gram row for each of {n} rows.")
-    labels = {m: str(m) for m in custom.VMAP_METHODS}
-    method = bound(st.radio, "vmap_method", list(labels.values()), horizontal=True,
-                   key="further_vmap_method")
-    chosen = None if method == "None" else method
-    with dtype_scope(settings.dtype):
-        results = once_per_key("callbacks", (data.key, settings.dtype, settings.gamma), lambda: {
-            m: custom.callback_calls(m, X, settings.gamma) for m in custom.VMAP_METHODS})
-    mine = results[chosen]
-    if mine["error"]:
-        st.info(f"JAX refused, as documented: {mine['error']}", icon=":material/block:")
+    labels = [str(m) for m in custom.VMAP_METHODS]
+    method = bound(st.radio, "vmap_method", labels, horizontal=True, key="further_vmap_method")
+    view = once_per_key("callbacks", (data.key, settings.dtype, settings.gamma), lambda:
+                        callback_methods(X, settings.dtype, settings.gamma, max_rows=n))
+    mine = view["vmap_methods"].tolist().index(method)
+    if view["callback_error"][mine]:
+        st.info(f"JAX refused, as documented: {view['callback_error'][mine]}", icon=":material/block:")
     else:
-        st.success(f"{counted(len(mine['calls']), 'host call')}; the first received x, X, "
-                   f"gamma of shapes {mine['calls'][0]}.", icon=":material/check_circle:")
+        st.success(f"{counted(int(view['host_calls'][mine]), 'host call')}; the first received x, X, "
+                   f"gamma of shapes {view['callback_first_call'][mine]}.",
+                   icon=":material/check_circle:")
     st.dataframe(pd.DataFrame({
-        "vmap_method": [labels[m] for m in results],
+        "vmap_method": view["vmap_methods"],
         "what it does": list(custom.VMAP_METHODS.values()),
-        "host calls": [len(r["calls"]) for r in results.values()],
-        "shapes in the first call": [str(r["calls"][0]) if r["calls"] else "—"
-                                     for r in results.values()],
-        "max |Δ| to the rule": [f"{np.max(np.abs(r['output'] - K)):.2g}"
-                                if r["output"] is not None else "refused"
-                                for r in results.values()],
+        "host calls": view["host_calls"],
+        "shapes in the first call": [c or "—" for c in view["callback_first_call"].tolist()],
+        "max |Δ| to the rule": ["refused" if np.isnan(v) else f"{v:.2g}"
+                                for v in view["callback_max_abs_diff"]],
     }), hide_index=True, key="w_further_callback_table")
     source(custom.host_rbf, custom.callback_calls)

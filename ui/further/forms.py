@@ -2,17 +2,16 @@
 (`jnp.vectorize`, nested vmap, broadcasting).
 
 Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
-numbers come from `core.lessons.further.forms`.
+numbers come from its view, `core.views.further` (which runs `core.lessons.further.forms`).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.lessons.further import forms
-from core.precision import dtype_scope
+from core.views.further import forms_tab
 from ui.charts.further import equation_bars, source
 from ui.state.further import FORMS_JAXPR_ROWS
 from ui.state.url import bound
@@ -29,27 +28,22 @@ def render_forms(settings, data) -> None:
         "arithmetic on the (N, N, D) and (N, N) arrays is the same, equation for equation.")
     n, d = data.X.shape
     rows = bound(st.slider, "Rows in the jaxprs", 2, 8, FORMS_JAXPR_ROWS, key="further_forms_rows")
-    with dtype_scope(settings.dtype):
-        info = forms.form_jaxprs(rows, d, settings.dtype)
-        K = {name: np.asarray(v) for name, v in forms.form_results(data.X, settings.gamma).items()}
-        flops = {name: forms.compiled_flops(name, n, d, settings.dtype) for name in forms.FORMS}
-    base = info["broadcasting"]["arithmetic"]
+    view = forms_tab(data.X, settings.dtype, settings.gamma, rows=rows)
+    names = view["forms"].tolist()
+    counts = {name: {p: c for p, c in zip(view["primitives"].tolist(), row) if c}
+              for name, row in zip(names, view["equations"].tolist())}
     st.dataframe(pd.DataFrame({
-        "form": list(forms.FORMS),
-        "equations": [sum(v["counts"].values()) for v in info.values()],
-        "reshaping equations": [sum(c for p, c in v["counts"].items() if p in forms.RESHAPING)
-                                for v in info.values()],
-        "same arithmetic as broadcasting": ["yes" if v["arithmetic"] == base else "no"
-                                            for v in info.values()],
-        f"XLA flops, N = {n:,}": [f"{flops[k]:,.0f}" for k in forms.FORMS],
-        "max |Δ| to broadcasting": [f"{np.max(np.abs(K[k] - K['broadcasting'])):.2g}"
-                                    for k in forms.FORMS],
+        "form": names,
+        "equations": view["equations"].sum(axis=1),
+        "reshaping equations": view["equations"][:, view["reshaping"]].sum(axis=1),
+        "same arithmetic as broadcasting": ["yes" if same else "no" for same in view["same_arithmetic"]],
+        f"XLA flops, N = {n:,}": [f"{f:,.0f}" for f in view["flops"]],
+        "max |Δ| to broadcasting": [f"{v:.2g}" for v in view["max_abs_diff"]],
     }), hide_index=True, key="w_further_forms_table")
-    st.plotly_chart(equation_bars({k: dict(v["counts"]) for k, v in info.items()},
-                                  f"Equations in each jaxpr, X of shape ({rows}, {d})"),
+    st.plotly_chart(equation_bars(counts, f"Equations in each jaxpr, X of shape ({rows}, {d})"),
                     key="w_further_forms_chart")
     columns = st.columns(3)
-    for col, (name, v) in zip(columns, info.items()):
+    for col, name, text in zip(columns, names, view["jaxpr"].tolist()):
         col.markdown(f"**{name}**")
-        col.code(v["text"], language=None)
+        col.code(text, language=None)
     source(forms.rbf, forms.gram_vectorize, forms.gram_nested_vmap, forms.gram_broadcast)

@@ -2,21 +2,21 @@
 keys, one a row.
 
 Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
-numbers come from `core.lessons.further.randomness`.
+numbers come from its view, `core.views.further` (which runs `core.lessons.further.randomness`).
 """
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import streamlit as st
 
 from core.lessons.further import randomness
-from core.precision import dtype_scope
+from core.views.further import random_tab
 from ui.charts.further import noise_scatter, source
 from ui.state.url import bound
 
 __all__ = ["render_randomness"]
+
 
 def render_randomness(settings, data) -> None:
     """The Random keys tab, for the sidebar's `settings` and `data`."""
@@ -29,10 +29,8 @@ def render_randomness(settings, data) -> None:
     seed = bound(c1.number_input, "Key seed", 0, 2**31 - 1, 0, key="further_key_seed")
     scale = bound(c2.select_slider, "Noise scale", (0.01, 0.03, 0.1, 0.3, 1.0), 0.1,
                   key="further_noise_scale")
-    with dtype_scope(settings.dtype):
-        key = jax.random.key(int(seed))
-        one = np.asarray(randomness.noise_one_key(key, X, scale)) - X
-        split = np.asarray(randomness.noise_split_keys(key, X, scale)) - X
+    view = random_tab(X, settings.dtype, settings.gamma, key_seed=seed, noise_scale=scale)
+    one, split = view["noise_one_key"], view["noise_split_keys"]
     # Noise read back as (x + noise) - x carries round-off of size eps·|x|: compare above it.
     tol = 8 * np.finfo(X.dtype).eps * (np.abs(X).max() + scale)
     same = lambda noise: int(np.sum(np.max(np.abs(noise - noise[0]), axis=1) <= tol))  # noqa: E731

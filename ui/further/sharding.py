@@ -2,7 +2,7 @@
 `shard_map` or `spmd_axis_name`.
 
 Its controls are keyed `further_*` and bound to the URL (`ui.state.url.bound`); the
-numbers come from `core.lessons.further.sharding`.
+numbers come from its view, `core.views.further` (which runs `core.lessons.further.sharding`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.lessons.further import forms, sharding
-from core.precision import dtype_scope
+from core.lessons.further import sharding
+from core.views.further import devices_tab
 from ui.charts.further import source
 from ui.state.further import DEVICES_MAX_ROWS
 from ui.state.url import bound
@@ -39,16 +39,13 @@ def render_sharding(settings, data) -> None:
                 f"device would get no row: raise N in the sidebar to at least {count}.",
                 icon=":material/info:")
         return
-    X = data.X[:n]
-    with dtype_scope(settings.dtype):
-        result = sharding.sharded_gram(X, settings.gamma, "shard_map" if how == "shard_map"
-                                       else "spmd")
-        K_plain = np.asarray(forms.gram_nested_vmap(X, settings.gamma))
+    view = devices_tab(data.X, settings.dtype, settings.gamma, way=how, max_rows=DEVICES_MAX_ROWS)
     c1, c2, c3 = st.columns(3)
-    c1.metric("devices", f"{result['devices']}", help=", ".join(str(d) for d in jax.devices()))
-    c2.metric("output sharding", result["spec"])
-    c3.metric("max |Δ| to one-device vmap", f"{np.max(np.abs(np.asarray(result['K']) - K_plain)):.2g}")
-    shards = [(device, " × ".join(f"{n:,}" for n in shape)) for device, shape in result["shards"]]
+    c1.metric("devices", f"{int(view['devices'])}", help=", ".join(str(d) for d in jax.devices()))
+    c2.metric("output sharding", str(view["spec"]))
+    c3.metric("max |Δ| to one-device vmap", f"{np.max(np.abs(view['K'] - view['K_plain'])):.2g}")
+    shards = [(device, " × ".join(f"{n:,}" for n in shape))
+              for device, shape in zip(view["shard_devices"].tolist(), view["shard_shapes"].tolist())]
     st.dataframe(pd.DataFrame(shards, columns=["device", "rows × columns it holds"]),
                  hide_index=True, key="w_further_shards_table")
     if count == 1:
@@ -58,4 +55,4 @@ def render_sharding(settings, data) -> None:
     source(sharding.gram_row, sharding.gram_shard_map if how == "shard_map"
            else sharding.gram_spmd, sharding.sharded_gram)
     with st.expander("The program (jaxpr): `@rows` marks an axis split over the mesh"):
-        st.code(result["jaxpr"], language=None)
+        st.code(str(view["jaxpr"]), language=None)
