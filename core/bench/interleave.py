@@ -22,7 +22,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from core.bench.timing import TimingCancelled, TimingResult, block, settle_allocator, settle_threads
+from core.bench.timing import (Compiled, TimingCancelled, TimingResult, block, settle_allocator,
+                               settle_threads)
 from core.bench.report import BUSY_CORES, median_interval, paired_ratio
 
 __all__ = ["MachineLoad", "LoadMeter", "Interleaved", "time_interleaved"]
@@ -123,7 +124,6 @@ def time_interleaved(
     calls: Mapping[str, Callable[[], Any]], *, warmup: int = 1, budget_s: float = 1.0,
     min_rounds: int = 7, max_rounds: int = 60, target_width: float = 0.10,
     min_sample_s: float = 1e-3, max_loops: int = 1000,
-    compile_s: Mapping[str, float] | None = None,
     first_calls: Mapping[str, float] | None = None, settle: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -133,7 +133,8 @@ def time_interleaved(
 
     Args:
       calls: {name: a function of no arguments}, in display order; the first is the
-        reference the stopping rule measures the others against.
+        reference the stopping rule measures the others against. A `Compiled` program
+        (`compile_ahead`) carries its compile time, trace time and cache use into its result.
       warmup: untimed calls of each before the rounds (the first is `first_call_s`).
       budget_s: stop after the round in which the rounds' total time passes this,
         once `min_rounds` are done (warm-ups not counted).
@@ -143,7 +144,6 @@ def time_interleaved(
       min_sample_s: a sample is this long at least: a contender faster than that
         is called `loops` times back to back per sample (timer resolution and the
         loop's own cost stay small next to it).
-      compile_s: {name: seconds} compile times measured apart, carried into the results.
       first_calls: {name: seconds} of a first call the caller already made (it
         checked the output): that contender's first warm-up is not made again.
       settle: before every sample, wait for the process's other threads to go idle
@@ -209,11 +209,12 @@ def time_interleaved(
         if all(high / low - 1 < target_width for _, low, high in widths if low > 0):
             break
     run_id = next(_run_ids)
-    compile_s = compile_s or {}
-    results = {n: TimingResult(times_s=tuple(times[n]), first_call_s=first[n],
-                               compile_s=compile_s.get(n), run_id=run_id,
-                               stopped_early=False)
-               for n in names}
+    results = {}
+    for n in names:
+        c = calls[n] if isinstance(calls[n], Compiled) else None
+        results[n] = TimingResult(times_s=tuple(times[n]), first_call_s=first[n], run_id=run_id,
+                                  compile_s=c and c.compile_s, trace_s=c and c.trace_s,
+                                  compile_cache=c.compile_cache if c else "")
     load = meter.stop()
     if load is not None:  # every result says what else ran on the machine meanwhile
         results = {n: dataclasses.replace(r, other_cores=load.others_cores) for n, r in results.items()}

@@ -24,7 +24,7 @@ from core.kernels.functions import median_heuristic_gamma
 from core.dense import METHODS, GramMethod, get_method
 from core.precision import as_float_array, canonical_dtype, dtype_scope
 from core.bench.interleave import time_interleaved
-from core.bench.timing import Compiled, TimingCancelled, TimingResult, block, compile_ahead
+from core.bench.timing import TimingCancelled, TimingResult, block, compile_ahead
 from core.bench.report import format_seconds, ratio_interval
 
 __all__ = ["BASELINE", "REFERENCE", "RaceRow", "race", "race_label", "scaling_race",
@@ -142,7 +142,7 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
     ref = _reference(X, Y, gamma) if reference else None
     sizes = dict(n=X.shape[0], m=X.shape[0] if Y is None else Y.shape[0], d=X.shape[1],
                  dtype=dt.name)
-    rows, total, ways, firsts, compiles = [], len(chosen), {}, {}, {}
+    rows, total, ways, firsts = [], len(chosen), {}, {}
     with dtype_scope(dt):
         # First each method alone: declined or not, compiled ahead (timed apart), one
         # first call whose output is checked against the reference.
@@ -151,12 +151,10 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
                 raise TimingCancelled("The race was cancelled; start it again for a result.")
             if on_step is not None:
                 on_step(i, total, method.name, "start")
-            row, call, first_s, compiled = _prepare_one(method, X, Y, gamma, ref)
+            row, call, first_s = _prepare_one(method, X, Y, gamma, ref)
             rows.append(dataclasses.replace(row, **sizes))
-            if call is not None:
+            if call is not None:  # a compiled one is a `Compiled`: its result carries the compile
                 ways[method.name], firsts[method.name] = call, first_s
-                if compiled is not None:
-                    compiles[method.name] = compiled
             if on_step is not None:
                 on_step(i, total, method.name, "done")
         # Then every method that runs, in turn, round by round: load from other
@@ -171,11 +169,7 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
                     lambda done, most: on_step(done, most, "", "round")))
             for k, row in enumerate(rows):
                 if row.method in run.results:
-                    timing, c = run.results[row.method], compiles.get(row.method)
-                    if c is not None:
-                        timing = dataclasses.replace(timing, compile_s=c.compile_s, trace_s=c.trace_s,
-                                                     compile_cache=c.compile_cache)
-                    rows[k] = dataclasses.replace(row, timing=timing)
+                    rows[k] = dataclasses.replace(row, timing=run.results[row.method])
     if on_row is not None:
         for i, row in enumerate(rows, start=1):
             on_row(i, total, row)
@@ -199,9 +193,9 @@ def race_label(method: GramMethod, n: int, m: int, d: int, dtype: DTypeLike) -> 
 
 
 def _prepare_one(method: GramMethod, X, Y, gamma, ref
-                 ) -> tuple[RaceRow, Callable[[], Any] | None, float | None, Compiled | None]:
+                 ) -> tuple[RaceRow, Callable[[], Any] | None, float | None]:
     """A method's row before timing, the call to time (None where it declined or
-    failed), its first call's seconds and, for a compiled method, its program."""
+    failed; a compiled method's is its `Compiled` program) and its first call's seconds."""
     n, m, d = X.shape[0], X.shape[0] if Y is None else Y.shape[0], X.shape[1]
     # What really runs ("auto": its pick), the one answer the page's code list uses too.
     runs = method.resolve(n, m, d, X.dtype)
@@ -209,14 +203,12 @@ def _prepare_one(method: GramMethod, X, Y, gamma, ref
                   picked="" if runs is method else runs.name)
     reason = method.declines(n, m, d, X.dtype)
     if reason:
-        return dataclasses.replace(row, reason=reason), None, None, None
-    compiled = None
+        return dataclasses.replace(row, reason=reason), None, None
     try:
         args = runs.prepare(X, Y, gamma, X.dtype)
         if row.compiled:  # ahead-of-time compile at the exact N, timed apart from the runs:
             # a fresh copy of the program, so no compilation cache can serve it
-            compiled = compile_ahead(runs.fn, *args, fresh=True)
-            call = compiled
+            call = compile_ahead(runs.fn, *args, fresh=True)
         else:
             def call(args=args) -> Any:
                 return runs.runner(*args)
@@ -228,8 +220,8 @@ def _prepare_one(method: GramMethod, X, Y, gamma, ref
         raise
     except Exception as exc:  # one failing method must not end the race
         return (dataclasses.replace(row, status="error", reason=f"{type(exc).__name__}: {exc}"),
-                None, None, None)
-    return dataclasses.replace(row, status="ok", max_abs_error=error), call, first_s, compiled
+                None, None)
+    return dataclasses.replace(row, status="ok", max_abs_error=error), call, first_s
 
 
 def _max_abs_error(out: Any, ref: np.ndarray) -> float:

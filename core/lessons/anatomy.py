@@ -231,9 +231,7 @@ def compare_predict_forms(
     for label, fn in BATCHED_PREDICTS.items():
         jitted = None
         if label in programs:
-            p = programs[label]
-            jitted = dataclasses.replace(run_all.results[f"jit({label})"], compile_s=p.compile_s,
-                                         trace_s=p.trace_s, compile_cache=p.compile_cache)
+            jitted = run_all.results[f"jit({label})"]
         rows.append((label, fn, np.asarray(outputs[label]), run_all.results[label], jitted))
     tick(1.0, "Done")
     reference = next(out for label, _, out, _, _ in rows if label == REFERENCE_FORM)

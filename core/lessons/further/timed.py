@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
-
-import dataclasses
-
 from core.bench.interleave import time_interleaved
 from core.bench.timing import TimingResult, compile_ahead
 
@@ -32,6 +28,4 @@ def time_compiled_together(ways: dict[str, tuple[Callable[..., Any], tuple, tupl
         tick(0.5 * (i + 1) / len(ways))
     run = time_interleaved(programs, budget_s=budget_s, min_rounds=5, max_rounds=30,
                            on_progress=lambda done, most: tick(0.5 + 0.5 * done / most))
-    return {label: dataclasses.replace(run.results[label], compile_s=p.compile_s,
-                                       trace_s=p.trace_s, compile_cache=p.compile_cache)
-            for label, p in programs.items()}
+    return run.results
