@@ -29,7 +29,8 @@ def time_bars(labels: Sequence[str], medians_s: Sequence[float], spreads_s: Sequ
     text = np.asarray([format_seconds(v, 2) for v in med], dtype=object)
     fig = go.Figure(go.Bar(
         x=med, y=np.asarray(labels, dtype=object)[::-1], orientation="h", text=text,
-        textposition="auto", customdata=text,
+        # at the bar's base: its end carries the spread's whisker, which the text would cover
+        textposition="inside", insidetextanchor="start", customdata=text,
         error_x=dict(type="data", array=np.asarray(spreads_s, np.float64)[::-1] / 2, visible=True),
         hovertemplate="%{y}<br>median %{customdata} per call<extra></extra>"))
     fig.update_layout(title=title, height=height, margin=_MARGIN,
