@@ -37,6 +37,8 @@ CASES = {
                      "w_anatomy_forms_chart", ["w_anatomy_late_chart", "code:def late_binding_demo"]),
     "Gradients": ("gradients.py", {}, "core.views.gradients.per_sample_gradients",
                   "w_grad_timing_chart", ["w_grad_summary_chart", "w_grad_derivative_chart"]),
+    "Fit": ("fit.py", {}, "core.views.fit.held_out_section", "fit_heldout_chart",
+            ["fit_surface", "fit_fit_chart", "fit_krr_chart"]),
     "further, Control flow": ("further.py", {"further_topic": "Control flow"},
                               "ui.further.control.cond_section", "w_further_cond_chart",
                               ["w_further_while_chart", "code:select_n", "code:def newton_sqrt"]),
