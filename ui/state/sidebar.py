@@ -34,7 +34,7 @@ from ui.state.cache import data_defaults
 from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
 from ui.state.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload, grid_label,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
-from ui.state.url import bound, code, from_link, start
+from ui.state.url import bound, code, from_link, start, url_keys
 
 __all__ = ["render_sidebar", "gamma_slider", "data_default_note", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
 
@@ -51,6 +51,10 @@ UNUSED_KEY = "sidebar_unused"  # container of the controls a page does not use: 
 _PARAM_SPECS = kernel_param_specs()
 _PARAM_GRIDS = {p.name: log_grid(p.low, p.high, p.default) for p in _PARAM_SPECS.values() if p.log}
 _DTYPES = ["float32", "float64"]
+# The sidebar's URL names, shared by every page: its controls' keys, and each kernel
+# parameter's besides gamma (`_PARAM_SPECS`), keyed by its name.
+URL = url_keys("sidebar", **{name: name for name in ("dataset", "n", "noise", "seed", "dtype", "kernel",
+                                                     "gamma", "method", *_PARAM_SPECS)})
 
 
 def _on_upload() -> None:
@@ -137,7 +141,7 @@ def gamma_slider(container: Any, settings: Settings, shown: bool = True, note: b
         st.html(f"<style>.st-key-{_HIDDEN_SLIDER} {{display: none;}}</style>")
     # The widget's own default is the data's: Streamlit leaves a control at its
     # default out of the URL, and a link opened elsewhere computes the same default.
-    gamma = bound(where.select_slider, "gamma (log scale)", key="gamma", options=GAMMAS,
+    gamma = bound(where.select_slider, "gamma (log scale)", key=URL.gamma, options=GAMMAS,
                   value=auto["gamma"], format_func=grid_label,
                   help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
                        "large gamma: only a point itself (K → identity).")
@@ -216,7 +220,7 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
     options = list(DATASETS) + ([UPLOAD] if upload else [])
     label = (lambda name: f"Your upload: {upload.name}" if name == UPLOAD and upload
              else DATASETS[name].label if name in DATASETS else str(name))
-    dataset = bound(sb.selectbox, "Dataset", options, key="dataset", format_func=label,
+    dataset = bound(sb.selectbox, "Dataset", options, key=URL.dataset, format_func=label,
                     notices=top)
     spec = DATASETS.get(dataset)
     cap = _n_cap(dataset, upload)
@@ -226,15 +230,15 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
     else:
         if ss.get("n", DEFAULT_N) > cap:
             ss["n"] = cap  # before the slider: it shows the cap, not a value it cannot hold
-        n = bound(sb.slider, "Number of points N", key="n", min_value=N_MIN, max_value=cap,
+        n = bound(sb.slider, "Number of points N", key=URL.n, min_value=N_MIN, max_value=cap,
                   value=min(DEFAULT_N, cap), step=10 if cap >= 200 else 1, notices=top,
                   help="Rows of X. The Gram matrix has N² entries; real datasets and uploads "
                        "cap N at their number of rows.")
     if spec is not None and spec.uses_noise:
-        bound(sb.slider, "Noise", key="noise", min_value=0.0, max_value=1.0, value=0.1, step=0.01,
+        bound(sb.slider, "Noise", key=URL.noise, min_value=0.0, max_value=1.0, value=0.1, step=0.01,
               notices=top)
     if own_seed or spec is None or spec.uses_seed:
-        bound((st.sidebar if own_seed else sb).number_input, "Seed", key="seed", min_value=0,
+        bound((st.sidebar if own_seed else sb).number_input, "Seed", key=URL.seed, min_value=0,
               max_value=2**31 - 1, value=0, step=1, notices=top)
     with sb.expander("Upload CSV or .npy", expanded=_upload_error(ss.get(_UPLOADER)) is not None):
         file = st.file_uploader("Your own data: rows are points, columns are features",
@@ -310,9 +314,9 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
     if "kernel" in uses:
         sb.header("Kernel")
     # Under "Kernel" where the kernel is shown; alone, its own label says what it is.
-    dtype = bound(where["precision"].radio, "Precision", _DTYPES, key="dtype", horizontal=True,
+    dtype = bound(where["precision"].radio, "Precision", _DTYPES, key=URL.dtype, horizontal=True,
                   notices=top)
-    kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key="kernel",
+    kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key=URL.kernel,
                    format_func=lambda k: KERNELS[k].label, notices=top)
     settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
                         dtype=dtype, kernel=kernel, gamma=1.0, kernel_params={}, method="auto",
@@ -334,7 +338,7 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
     sb = where["batching"]
     if "batching" in uses:
         sb.header("Batching")
-    method = bound(sb.selectbox, "Batching method (RBF Gram matrix)", list(METHODS), key="method",
+    method = bound(sb.selectbox, "Batching method (RBF Gram matrix)", list(METHODS), key=URL.method,
                    index=list(METHODS).index("auto"), format_func=lambda m: METHODS[m].label,
                    notices=top,
                    help="How the Gram matrix is batched. 'auto' picks the fastest accurate method.")
