@@ -15,6 +15,7 @@ of the runs' median, and, busy, no run states the opposite.
 
     python benchmarks/steady_lessons.py              # 10 quiet runs, then 10 busy ones
     python benchmarks/steady_lessons.py --runs 3 --mode busy --out /tmp/steady.json
+    python benchmarks/steady_lessons.py --only batching_race
 
 The Scale page is not here: it shows one run of one engine, no comparison.
 """
@@ -118,18 +119,18 @@ def verdict(low: float, high: float) -> str:
     return "stated" if low > 1 else "opposite" if high < 1 else "within noise"
 
 
-def run_mode(mode: str, runs: int) -> list[dict]:
-    """`runs` rounds of every comparison; in "busy" mode another process spins on one core."""
+def run_mode(mode: str, runs: int, comparisons=COMPARISONS) -> list[dict]:
+    """`runs` rounds of each comparison; in "busy" mode another process spins on one core."""
     X, y = _data()
     spinner = None
     if mode == "busy":
         spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     records = []
     try:
-        for fn in COMPARISONS:  # compile everything once, outside the runs
+        for fn in comparisons:  # compile everything once, outside the runs
             fn(X, y)
         for i in range(runs):
-            for fn in COMPARISONS:
+            for fn in comparisons:
                 start = time.perf_counter()
                 for lesson, (ratio, low, high) in fn(X, y).items():
                     records.append(dict(mode=mode, run=i + 1, lesson=lesson, ratio=ratio, low=low,
@@ -172,10 +173,13 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--mode", choices=("quiet", "busy", "both"), default="both")
     parser.add_argument("--out", type=Path, help="write every run's record as JSON here")
+    parser.add_argument("--only", nargs="+", choices=[fn.__name__ for fn in COMPARISONS],
+                        help="run these comparisons only (default: all)")
     args = parser.parse_args(argv)
+    comparisons = [fn for fn in COMPARISONS if not args.only or fn.__name__ in args.only]
     records = []
     for mode in (("quiet", "busy") if args.mode == "both" else (args.mode,)):
-        records += run_mode(mode, args.runs)
+        records += run_mode(mode, args.runs, comparisons)
     table, ok = summary(records)
     env = environment_info()
     with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:

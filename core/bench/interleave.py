@@ -123,7 +123,7 @@ def _calls_per_sample(seconds: float, min_sample_s: float, max_loops: int) -> in
 def time_interleaved(
     calls: Mapping[str, Callable[[], Any]], *, warmup: int = 1, budget_s: float = 1.0,
     min_rounds: int = 7, max_rounds: int = 60, target_width: float = 0.10,
-    min_sample_s: float = 1e-3, max_loops: int = 1000,
+    min_sample_s: float = 1e-2, max_loops: int = 1000,
     first_calls: Mapping[str, float] | None = None, settle: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,

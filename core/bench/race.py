@@ -90,6 +90,14 @@ def standard_normal_data(n: int, d: int, m: int | None = None,
     return X, None if m is None else rng.standard_normal((m, d))
 
 
+# Each sample of a fast method is this long at least (its calls back to back): the race
+# makes few rounds (its repeats, 5 by default), and a 0.2 ms program's mean over 10 ms
+# still moved with the state its slow neighbour (map + stack, 0.5 s of eager Python) left
+# the machine in; over 50 ms its ratio to that neighbour held within ±25 % from run to
+# run (benchmarks/steady_lessons.py).
+SAMPLE_S = 0.05
+
+
 def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
          methods: Sequence[str] | None = None, dtype: DTypeLike = "float32", repeats: int = 5,
          budget_s: float | None = 1.0, warmup: int = 1,
@@ -164,6 +172,7 @@ def race(X: ArrayLike, Y: ArrayLike | None = None, gamma: float = 1.0,
             run = time_interleaved(
                 ways, warmup=max(warmup, 1), first_calls=firsts, min_rounds=min(repeats, 3),
                 max_rounds=repeats, target_width=0.0, settle=settle, should_stop=should_stop,
+                min_sample_s=SAMPLE_S,
                 budget_s=float("inf") if budget_s is None else budget_s * len(ways),
                 on_progress=None if on_step is None else (
                     lambda done, most: on_step(done, most, "", "round")))

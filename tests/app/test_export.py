@@ -110,7 +110,8 @@ def test_gram_export_of_an_upload_reads_the_file_the_user_names_and_gives_the_pa
     csv = tmp_path / "mine.csv"
     csv.write_text("a,b,c\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
     table = load_table(str(csv))  # what the sidebar does with an uploaded file
-    settings = Settings(UPLOAD, 60, 0.1, 5, "float32", "rbf", 0.3, {}, "jit_method1",
+    settings = Settings(dataset=UPLOAD, n=60, noise=0.1, seed=5, dtype="float32", kernel="rbf",
+                        gamma=0.3, kernel_params={}, method="jit_method1",
                         upload=Upload("mine.csv", "sha", table))
     data = load_data(settings)  # the page's data: a seeded sample of 60 of the 90 rows
     script, _ = export_files("gram", data_source(settings), gram_settings(settings, 60, 3, True))

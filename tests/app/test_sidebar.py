@@ -10,7 +10,7 @@ import pytest
 
 from core.data import load_dataset
 from core.kernels.functions import median_heuristic_gamma
-from tests.app.conftest import ROOT, no_exception, open_page, url_value, widget
+from tests.app.conftest import ROOT, TIMEOUT_S, no_exception, open_page, url_value, widget
 from tests.test_architecture import EXPECTED_PAGES
 from ui.state.settings import snap_gamma
 
@@ -262,3 +262,53 @@ def test_values_set_on_the_gram_page_survive_a_lab_that_hides_them():
         assert {k: shown.get(k) for k in url} == url, page  # a link copied on the lab keeps them
     assert at.markdown[0].value.startswith("**Two moons**: N = 150") and "float64" in at.markdown[0].value
     assert "Kernel: Laplacian" in at.markdown[0].value
+
+
+def _one_run_of_state():
+    """A run that draws the sidebar, loads the data as a page does, and records what it got."""
+    import streamlit as st
+
+    from ui.state.cache import load_data
+    from ui.state.sidebar import render_sidebar
+
+    settings = render_sidebar()
+    first, second = load_data(settings), load_data(settings)
+    st.session_state["_seen"] = dict(same=first is second, writable=bool(first.X.flags.writeable),
+                                     gamma=settings.gamma, data=first)
+
+
+def test_the_data_is_loaded_once_per_choice_and_shared_read_only():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_one_run_of_state, default_timeout=TIMEOUT_S).run()
+    assert not at.exception, [e.value for e in at.exception]
+    seen = at.session_state["_seen"]
+    assert seen["same"] and not seen["writable"]  # one Data for the sidebar and the page
+    before = seen["data"]
+    at.run()  # a rerun with the same choice finds the same data, not a reloaded copy
+    assert at.session_state["_seen"]["data"] is before
+    at.slider(key="n").set_value(200).run()  # another choice: loaded anew
+    after = at.session_state["_seen"]["data"]
+    assert after is not before and after.X.shape[0] == 200
+    assert at.session_state["_seen"]["gamma"] == at.select_slider(key="gamma").value
+
+
+def test_set_gamma_is_the_one_setter_the_slider_url_and_caption_follow():
+    from streamlit.testing.v1 import AppTest
+
+    def run():
+        import streamlit as st
+
+        from ui.state.sidebar import render_sidebar, set_gamma
+
+        if st.session_state.get("_set"):
+            set_gamma(st.session_state.pop("_set"))
+        st.session_state["_gamma"] = render_sidebar().gamma
+
+    at = AppTest.from_function(run, default_timeout=TIMEOUT_S).run()
+    default = at.session_state["_gamma"]
+    at.session_state["_set"] = 0.2  # not on the grid: the nearest value, 0.1995, is what shows
+    at.run()
+    assert at.session_state["_gamma"] == at.select_slider(key="gamma").value == 0.1995 != default
+    assert at.query_params["gamma"] == "0.1995"  # the URL holds what the slider shows
+    assert any("set by you" in c.value for c in at.caption)

@@ -45,20 +45,23 @@ def render_jacobians(settings, data) -> None:
     winner = "forward (jvp)" if flops["vmap of jvp"] < flops["vmap of vjp"] else "reverse (vjp)"
     st.markdown(f"With n = {n} inputs and m = {m} outputs, **{winner}** needs fewer flops: "
                 "forward does n pushes, reverse m pulls.")
-    fixed = m if vary == "n" else n
-    bar = st.progress(0.0, text="Timing both ways at each size …")
-    sweep = once_per_key("jac", (vary, fixed, settings.dtype), lambda: jacobian_sweep(
-        settings.dtype, n=n, m=m, vary=vary, sweep_sizes=SWEEP_SIZES,
-        on_progress=lambda f: bar.progress(f, text="Timing both ways at each size …")))
-    bar.empty()
-    series = {}
-    for name in ("vmap of jvp", "vmap of vjp"):
-        mine = sweep["sweep_method"] == name
-        series[name] = (sweep["sweep_median_s"][mine].tolist(), sweep["sweep_spread_s"][mine].tolist())
-    other = f"m = {fixed}" if vary == "n" else f"n = {fixed}"
-    st.plotly_chart(size_lines(SWEEP_SIZES, series, "inputs n" if vary == "n" else "outputs m",
-                               f"Jacobian of tanh(W x), {other} (measured here)"),
-                    key="w_further_jac_chart")
-    st.caption("At each size the two ways ran in turn, round by round. "
-               + format_load(sweep["sweep_other_cores"][0]))
+    timed_slot = st.container()  # filled last: the sweep runs once the tab is drawn
     source(jacobians.layer, jacobians.jacobian_by_jvp, jacobians.jacobian_by_vjp)
+
+    with timed_slot:
+        fixed = m if vary == "n" else n
+        bar = st.progress(0.0, text="Timing both ways at each size …")
+        sweep = once_per_key("jac", (vary, fixed, settings.dtype), lambda: jacobian_sweep(
+            settings.dtype, n=n, m=m, vary=vary, sweep_sizes=SWEEP_SIZES,
+            on_progress=lambda f: bar.progress(f, text="Timing both ways at each size …")))
+        bar.empty()
+        series = {}
+        for name in ("vmap of jvp", "vmap of vjp"):
+            mine = sweep["sweep_method"] == name
+            series[name] = (sweep["sweep_median_s"][mine].tolist(), sweep["sweep_spread_s"][mine].tolist())
+        other = f"m = {fixed}" if vary == "n" else f"n = {fixed}"
+        st.plotly_chart(size_lines(SWEEP_SIZES, series, "inputs n" if vary == "n" else "outputs m",
+                                   f"Jacobian of tanh(W x), {other} (measured here)"),
+                        key="w_further_jac_chart")
+        st.caption("At each size the two ways ran in turn, round by round. "
+                   + format_load(sweep["sweep_other_cores"][0]))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.data import DATASETS
 from core.kernels.functions import default_params_for, median_heuristic_gamma
@@ -22,7 +23,7 @@ from core.views.data import builtin_data, subsample_rows
 from core.views.gram import gram_distances, gram_kernel, gram_spectrum
 
 if TYPE_CHECKING:
-    from ui.state.settings import Settings
+    from ui.state.settings import DataChoice, Settings
 
 __all__ = ["Data", "load_data", "heuristic_gamma", "data_defaults", "sqdist", "gram_matrix",
            "spectrum_of"]
@@ -44,23 +45,45 @@ def _builtin(name: str, n: int, seed: int, noise: float, dtype: str) -> tuple[np
     return builtin_data(name, n, seed, noise, dtype)
 
 
-def load_data(settings: Settings) -> Data:
-    """The data the sidebar points at: a built-in set, or the upload `settings` carries."""
-    if settings.dataset == "upload":
-        if settings.upload is None:
-            raise ValueError("settings.dataset is 'upload' but settings.upload is None")
-        full = settings.upload.X
-        X = subsample_rows(full, settings.n, settings.seed).astype(settings.dtype)
+_HELD = "_cache_data"  # (data key, Data): the data this session's runs last loaded
+
+
+def load_data(choice: DataChoice) -> Data:
+    """The data the sidebar points at: a built-in set, or the upload `choice` carries.
+
+    Loaded once per choice in a session: the sidebar, the gamma control's default and
+    the page share the one `Data` (its arrays read-only), and a fragment's rerun finds it
+    without reloading or copying it.
+    """
+    key = choice.data_key
+    held = st.session_state.get(_HELD) if get_script_run_ctx() is not None else None
+    if held is not None and held[0] == key:
+        return held[1]
+    data = _load(choice)
+    for array in (data.X, data.y):
+        if array is not None:
+            array.setflags(write=False)
+    if get_script_run_ctx() is not None:
+        st.session_state[_HELD] = (key, data)
+    return data
+
+
+def _load(choice: DataChoice) -> Data:
+    if choice.dataset == "upload":
+        if choice.upload is None:
+            raise ValueError("choice.dataset is 'upload' but choice.upload is None")
+        full = choice.upload.X
+        X = subsample_rows(full, choice.n, choice.seed).astype(choice.dtype)
         note = (f"Using {X.shape[0]:,} of {full.shape[0]:,} uploaded rows (seeded sample; "
                 "raise N to use more)." if X.shape[0] < full.shape[0] else "")
-        return Data(X, None, settings.upload.name, settings.data_key, note)
-    spec = DATASETS[settings.dataset]
-    _, n, noise, seed, dtype = settings.data_key
-    X, y = _builtin(settings.dataset, n, seed, noise, dtype)
+        return Data(X, None, choice.upload.name, choice.data_key, note)
+    spec = DATASETS[choice.dataset]
+    _, n, noise, seed, dtype = choice.data_key
+    X, y = _builtin(choice.dataset, n, seed, noise, dtype)
     note = ""
     if spec.n_available is not None and n >= spec.n_available:
         note = f"All {spec.n_available:,} rows of {spec.label}."
-    return Data(X, y, spec.label, settings.data_key, note)
+    return Data(X, y, spec.label, choice.data_key, note)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -68,9 +91,9 @@ def _heuristic(key: tuple, _X: np.ndarray) -> float:
     return median_heuristic_gamma(_X)
 
 
-def heuristic_gamma(settings: Settings) -> float:
+def heuristic_gamma(choice: DataChoice) -> float:
     """The median-heuristic gamma of the current data (cached per data)."""
-    data = load_data(settings)
+    data = load_data(choice)
     return _heuristic(data.key, data.X)
 
 
@@ -79,11 +102,10 @@ def _data_defaults(key: tuple, kernel: str, _X: np.ndarray) -> dict[str, float]:
     return default_params_for(kernel, _X)
 
 
-def data_defaults(settings: Settings) -> dict[str, float]:
-    """The sidebar kernel's parameters that suit the current data (`default_params_for`),
-    with the RBF gamma for kernels without one (a switch back to one finds it); cached."""
-    data = load_data(settings)
-    values = _data_defaults(data.key, settings.kernel, data.X)
+def data_defaults(data: Data, kernel: str) -> dict[str, float]:
+    """The parameters of `kernel` that suit `data` (`default_params_for`), with the RBF
+    gamma for kernels without one (a switch back to one finds it); cached."""
+    values = _data_defaults(data.key, kernel, data.X)
     if "gamma" not in values:
         values = {**values, "gamma": _heuristic(data.key, data.X)}
     return values

@@ -16,6 +16,7 @@ from core.data import DATASETS
 from core.kernels.functions import KERNELS, ParamSpec
 
 __all__ = [
+    "DataChoice",
     "Settings",
     "Upload",
     "UPLOAD",
@@ -100,19 +101,15 @@ class Upload:
     warnings: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """What the user chose in the sidebar; pages read only this."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DataChoice:
+    """Which data the sidebar points at: enough to load it (`ui.state.cache.load_data`)."""
 
     dataset: str
     n: int
     noise: float
     seed: int
     dtype: str
-    kernel: str
-    gamma: float
-    kernel_params: dict[str, float]
-    method: str
     upload: Upload | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -124,6 +121,17 @@ class Settings:
         spec = DATASETS[self.dataset]
         return (self.dataset, self.n, self.noise if spec.uses_noise else 0.0,
                 self.seed if spec.uses_seed else 0, self.dtype)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(DataChoice):
+    """What the user chose in the sidebar; pages read only this. Built once per run, from
+    the bound controls, by `ui.state.sidebar.render_sidebar`."""
+
+    kernel: str
+    gamma: float
+    kernel_params: dict[str, float]
+    method: str
 
     @property
     def params(self) -> dict[str, float]:

@@ -11,11 +11,15 @@ it. The sidebar owns the upload: it validates the file, keeps
 the last good one, and hands it to pages inside `Settings` (ui/state/cache.py's
 `load_data` reads it from there).
 
-gamma is the widget key "gamma". It follows a default computed from the current
-data for the current kernel (`core.kernels.default_params_for`: the median heuristic
-for RBF; the periodic kernel's period follows the data too) until someone sets it: any code may assign `st.session_state["gamma"]` (a
-value of `GAMMAS`, e.g. via `snap_gamma`) before the slider is drawn in a run,
-and the slider, the URL and every page then show that value.
+The run's state has one owner each. The data is loaded once per choice of data
+(`ui.state.cache.load_data`); `Settings` is built once per run, here, from the bound
+controls. gamma lives in one session key, `GAMMA` ("gamma", also its URL name), the
+bound control's: it follows a default computed from the current data for the current
+kernel (`core.kernels.default_params_for`: the median heuristic for RBF; the periodic
+kernel's period follows the data too) until someone sets it, and `set_gamma` is its one
+setter (the reset button, the live heatmap's release through `hand_released_gamma`, any
+page), called before the control is drawn in a run or from a widget's callback; the
+slider, the URL and every page then show that value.
 """
 
 from __future__ import annotations
@@ -30,18 +34,19 @@ from core.data import DATASETS, MAX_TABLE_BYTES, describe_table_warnings, load_t
 from core.dense.methods import METHODS
 from core.errors import DataError
 from core.kernels.functions import DATA_DEFAULT_RULES, KERNELS
-from ui.state.cache import data_defaults
+from ui.state.cache import Data, data_defaults, load_data
 from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
-from ui.state.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, Settings, Upload, grid_label,
+from ui.state.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, DataChoice, Settings, Upload, grid_label,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
 from ui.state.url import bound, code, from_link, start, url_keys
 
-__all__ = ["render_sidebar", "gamma_slider", "data_default_note", "with_current_gamma", "SECTIONS", "UNUSED_KEY"]
+__all__ = ["render_sidebar", "gamma_slider", "set_gamma", "hand_released_gamma", "with_current_gamma", "GAMMA",
+           "SECTIONS", "UNUSED_KEY"]
 
 _UPLOAD = "_sidebar_upload"  # the last valid Upload (this module's own state)
 _UPLOAD_ERROR = "_sidebar_upload_error"  # (file_id, message) of the last refused file
 _AUTO = "_sidebar_auto_{}"  # the data's default last written to "gamma" / "period"
-_DATA_DEFAULTED = ("gamma", "period")  # parameters that follow the data until set
+GAMMA = "gamma"  # the one session key (and URL name) of gamma: the bound control's
 _UPLOADER = "w_upload"
 
 # What a page can use of the sidebar (render_sidebar's `uses`).
@@ -54,7 +59,7 @@ _DTYPES = ["float32", "float64"]
 # The sidebar's URL names, shared by every page: its controls' keys, and each kernel
 # parameter's besides gamma (`_PARAM_SPECS`), keyed by its name.
 URL = url_keys("sidebar", **{name: name for name in ("dataset", "n", "noise", "seed", "dtype", "kernel",
-                                                     "gamma", "method", *_PARAM_SPECS)})
+                                                     GAMMA, "method", *_PARAM_SPECS)})
 
 
 def _on_upload() -> None:
@@ -84,15 +89,15 @@ def _upload_error(file: Any) -> str | None:
     return error[1] if error and file is not None and file.file_id == error[0] else None
 
 
-def _follow_data(settings: Settings) -> dict[str, float]:
-    """Set "gamma" (and "period") to the data's defaults unless someone chose them.
+def _follow_data(data: Data, kernel: str) -> dict[str, float]:
+    """Set "gamma" (and "period") to the data's defaults for `kernel` unless someone chose them.
 
     Returns:
       The defaults on the controls' grids, {"gamma": ..., "period": ...} (period
       only for the periodic kernel).
     """
     ss = st.session_state
-    values = data_defaults(settings)
+    values = data_defaults(data, kernel)
     auto = {"gamma": snap_gamma(values["gamma"])}
     if "period" in values:
         auto["period"] = snap_log(_PARAM_GRIDS["period"], values["period"])
@@ -102,67 +107,81 @@ def _follow_data(settings: Settings) -> dict[str, float]:
             continue
         if ss.get(name) is None or ss.get(name) == ss.get(_AUTO.format(name)):
             if ss.get(name) != value:
-                ss[name] = value
+                _set(name, value)
             ss[_AUTO.format(name)] = value
     return auto
 
 
+def _set(name: str, value: float) -> None:
+    """Give a data-defaulted control ("gamma", "period") a value of its grid, before it is drawn."""
+    st.session_state[name] = snap_gamma(value) if name == GAMMA else snap_log(_PARAM_GRIDS[name], value)
+
+
+def set_gamma(value: float) -> None:
+    """The one setter of gamma: the bound control's value becomes the grid's value nearest to
+    `value`, and the slider, the URL, the "set by you" caption and every page follow.
+
+    Call it before the gamma control is drawn in a run, or from a widget's callback (the
+    live heatmap's release does, through `hand_released_gamma`).
+    """
+    _set(GAMMA, value)
+
+
 def _reset_to_data(auto: dict[str, float]) -> None:
     for name, value in auto.items():
-        st.session_state[name] = value
+        _set(name, value)
         st.session_state[_AUTO.format(name)] = value
 
 
 _HIDDEN_SLIDER = "gamma_bound"  # container key of a gamma control that another slider shows
 
 
-def gamma_slider(container: Any, settings: Settings, shown: bool = True, note: bool = True
-                 ) -> float:
-    """The gamma slider (log scale) and its note on the data's default, drawn in `container`.
+def gamma_slider(container: Any, settings: Settings, shown: bool = True) -> float:
+    """The gamma slider (log scale) and its note on the data's default, drawn in `container`
+    by a page that shows gamma itself (`render_sidebar(gamma_in_page=True)`).
 
     gamma follows the data's default for the kernel (the median heuristic for RBF)
-    until the user (or code, through `st.session_state["gamma"]`) sets another
-    value; the reset button returns to it. Callable inside a fragment: only it reruns then.
+    until the user (or code, through `set_gamma`) sets another value; the reset button
+    returns to it. Callable inside a fragment: only it reruns then.
 
     Args:
       shown: False where another slider shows gamma (the live heatmap's): the bound
         control is still drawn, hidden, so that gamma stays in the URL and across
         pages; its caption and reset button stay visible.
-      note: draw the caption and the reset button (`data_default_note`) here; False
-        where the caller draws them after the kernel's other parameters.
 
     Returns:
       The gamma now shown (a float of `GAMMAS`).
     """
-    auto = _follow_data(settings)
+    auto = _follow_data(load_data(settings), settings.kernel)
+    gamma = _gamma_control(container, auto, shown)
+    _data_default_note(container, settings.kernel, auto)
+    return gamma
+
+
+def _gamma_control(container: Any, auto: dict[str, float], shown: bool = True) -> float:
     where = container
     if not shown:
         where = container.container(key=_HIDDEN_SLIDER)
         st.html(f"<style>.st-key-{_HIDDEN_SLIDER} {{display: none;}}</style>")
     # The widget's own default is the data's: Streamlit leaves a control at its
     # default out of the URL, and a link opened elsewhere computes the same default.
-    gamma = bound(where.select_slider, "gamma (log scale)", key=URL.gamma, options=GAMMAS,
-                  value=auto["gamma"], format_func=grid_label,
-                  help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
-                       "large gamma: only a point itself (K → identity).")
-    if note:
-        data_default_note(container, settings, auto)
-    return gamma
+    return bound(where.select_slider, "gamma (log scale)", key=GAMMA, options=GAMMAS,
+                 value=auto[GAMMA], format_func=grid_label,
+                 help="K = exp(-gamma·d²). Small gamma: every point looks alike (K → ones); "
+                      "large gamma: only a point itself (K → identity).")
 
 
-def data_default_note(container: Any, settings: Settings, auto: dict[str, float] | None = None
-                      ) -> None:
+def _data_default_note(container: Any, kernel: str, auto: dict[str, float]) -> None:
     """Whether the kernel's data-derived parameters (gamma, the period) still follow the
     data, and the button that resets them to it; drawn after their controls.
 
     Each is compared with the data's default as its control holds it now: a period
     set by the user with gamma left alone is "set by you", not "follows the data".
     """
-    auto = _follow_data(settings) if auto is None else auto
     ss = st.session_state
-    names = [p.name for p in KERNELS[settings.kernel].params if p.name in auto]
+    names = [p.name for p in KERNELS[kernel].params if p.name in auto]
     chosen = [name for name in names if ss.get(name, auto[name]) != auto[name]]
-    rule = DATA_DEFAULT_RULES[settings.kernel]
+    rule = DATA_DEFAULT_RULES[kernel]
     if not chosen:
         text = f"gamma follows {rule}."
     else:
@@ -183,12 +202,15 @@ def hand_released_gamma(component_key: str) -> None:
     """
     gamma = st.session_state[component_key].gamma
     if gamma is not None:
-        st.session_state["gamma"] = snap_gamma(float(gamma))
+        set_gamma(float(gamma))
 
 
 def with_current_gamma(settings: Settings) -> Settings:
-    """`settings` with the gamma the slider holds now (after a fragment rerun)."""
-    return dataclasses.replace(settings, gamma=st.session_state.get("gamma", settings.gamma))
+    """The run's `settings`, in a fragment's rerun with the gamma the control holds now
+    (the full run built them before the fragment's slider moved); the same object when
+    gamma has not moved."""
+    gamma = st.session_state.get(GAMMA, settings.gamma)
+    return settings if gamma == settings.gamma else dataclasses.replace(settings, gamma=gamma)
 
 
 def _n_cap(dataset: str, upload: Upload | None) -> int:
@@ -318,30 +340,28 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
                   notices=top)
     kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key=URL.kernel,
                    format_func=lambda k: KERNELS[k].label, notices=top)
-    settings = Settings(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
-                        dtype=dtype, kernel=kernel, gamma=1.0, kernel_params={}, method="auto",
-                        upload=upload)
-    auto = _follow_data(settings)  # every kernel: a switch back to one with gamma finds it
+    choice = DataChoice(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
+                        dtype=dtype, upload=upload)
+    auto = _follow_data(load_data(choice), kernel)  # every kernel: a switch back to one with gamma finds it
     gamma = auto["gamma"]
-    has_gamma = any(p.name == "gamma" for p in KERNELS[kernel].params)
+    has_gamma = any(p.name == GAMMA for p in KERNELS[kernel].params)
     if has_gamma:
         if gamma_in_page:
             # No value here: a fragment rerun redraws the page's slider, not the sidebar.
             sb.caption("gamma: its slider is beside the matrix on this page.")
-            gamma = ss.get("gamma", gamma)
+            gamma = ss.get(GAMMA, gamma)
         else:
-            gamma = gamma_slider(sb, settings, note=False)
+            gamma = _gamma_control(sb, auto)
     _kernel_param_controls(kernel, top, sb, auto)
     if has_gamma and not gamma_in_page:  # after the period: it reads what that control holds
-        data_default_note(sb, settings, auto)
+        _data_default_note(sb, kernel, auto)
 
-    sb = where["batching"]
+    sb_batching = where["batching"]
     if "batching" in uses:
-        sb.header("Batching")
-    method = bound(sb.selectbox, "Batching method (RBF Gram matrix)", list(METHODS), key=URL.method,
-                   index=list(METHODS).index("auto"), format_func=lambda m: METHODS[m].label,
-                   notices=top,
+        sb_batching.header("Batching")
+    method = bound(sb_batching.selectbox, "Batching method (RBF Gram matrix)", list(METHODS),
+                   key=URL.method, index=list(METHODS).index("auto"),
+                   format_func=lambda m: METHODS[m].label, notices=top,
                    help="How the Gram matrix is batched. 'auto' picks the fastest accurate method.")
-    return dataclasses.replace(
-        settings, gamma=gamma, method=method,
-        kernel_params={name: ss.get(name, p.default) for name, p in _PARAM_SPECS.items()})
+    return Settings(**vars(choice), kernel=kernel, gamma=gamma, method=method,
+                    kernel_params={name: ss.get(name, p.default) for name, p in _PARAM_SPECS.items()})

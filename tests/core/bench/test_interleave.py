@@ -92,6 +92,15 @@ def test_fast_contenders_are_looped_so_that_a_sample_is_long_enough():
     assert run.results["fast"].median_s == pytest.approx(2e-6)
 
 
+def test_by_default_a_fast_contenders_sample_lasts_ten_milliseconds():
+    # Samples of 1 ms let a 30 µs program's ratio to a loop vary by 69 % between quiet runs
+    # (docs/BENCHMARKS.md, "Steady lessons"); 10 ms held it within ±25 %.
+    clock = Clock()
+    run = time_interleaved({"slow": clock.contender("slow", 5e-3), "fast": clock.contender("fast", 3e-5)},
+                           min_rounds=3, max_rounds=3, clock=clock)
+    assert run.loops["fast"] * 3e-5 == pytest.approx(1e-2, rel=0.01) and run.loops["slow"] == 2
+
+
 def test_a_stop_request_cancels_the_run():
     clock = Clock()
     with pytest.raises(TimingCancelled):
