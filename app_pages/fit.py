@@ -36,23 +36,23 @@ st.markdown(
 # float64 by default, as scikit-learn's GaussianProcessRegressor fits (NumPy's float64),
 # whatever the sidebar's precision: in float32, K + noise·I has no Cholesky factor where the
 # noise is below K's round-off, and the default surface had 31 of its 4,096 cells blank.
-dtype = bound(st.radio, "Fit precision (this page only)", ["float64", "float32"], key="fit_dtype",
+dtype = bound(st.radio, "Fit precision (this page only)", ["float64", "float32"], key=state.URL.dtype,
               horizontal=True,
               help="float64 by default, as Gaussian-process libraries fit: in float32 the "
                    "Cholesky factor of K fails where the noise is below K's round-off "
                    "(blank cells on the surface).")
 
 c1, c2, c3, c4 = st.columns(4)
-name = bound(c1.selectbox, "Data", [*REGRESSION_SETS, "upload"], key="fit_data",
+name = bound(c1.selectbox, "Data", [*REGRESSION_SETS, "upload"], key=state.URL.data,
              format_func=lambda k: REGRESSION_SETS[k].label if k in REGRESSION_SETS else "Your upload")
 max_train = REGRESSION_SETS[name].max_train if name in REGRESSION_SETS else max(state.N_CHOICES)
 n = bound(c2.select_slider, "Training points N", [v for v in state.N_CHOICES if v <= max_train],
-          value=100, key="fit_n",
+          value=100, key=state.URL.n,
           help="Held-out points: a quarter as many more (at least 10), for section 4.")
-noise_sd = bound(c3.select_slider, "Data noise sd", state.NOISE_SD_CHOICES, value=0.2, key="fit_noise_sd",
+noise_sd = bound(c3.select_slider, "Data noise sd", state.NOISE_SD_CHOICES, value=0.2, key=state.URL.noise_sd,
                  disabled=name not in REGRESSION_SETS or not REGRESSION_SETS[name].uses_noise,
                  help="Standard deviation of the noise added to the synthetic targets.")
-seed = bound(c4.number_input, "Seed", 0, 10_000, 0, key="fit_seed")
+seed = bound(c4.number_input, "Seed", 0, 10_000, 0, key=state.URL.seed)
 if name == "upload":
     data, data_key, target = state.uploaded_fit_data(n, seed, dtype)  # or a message and st.stop()
 else:
@@ -65,16 +65,16 @@ export_slot = st.container()  # filled once the chosen point and the climb are k
 # --- 1. the surface --------------------------------------------------------------------
 st.header("1. The surface: every (gamma, noise) in one call")
 s1, s2 = st.columns(2)
-side = bound(s1.select_slider, "Grid side (gammas × noises)", state.SIDE_CHOICES, value=64, key="fit_side")
-amplitude = bound(s2.select_slider, "Amplitude", state.AMPLITUDES, value=1.0, key="fit_amp",
+side = bound(s1.select_slider, "Grid side (gammas × noises)", state.SIDE_CHOICES, value=64, key=state.URL.side)
+amplitude = bound(s2.select_slider, "Amplitude", state.AMPLITUDES, value=1.0, key=state.URL.amp,
                   format_func=lambda v: f"{v:.3g}",
                   help="The surface is drawn at this amplitude; the climb moves it too.")
 surface = state.surface(data_key, side, amplitude, data.X, data.y)
 
 p1, p2 = st.columns(2)
-gamma = bound(p1.select_slider, "gamma (chosen point)", state.GAMMAS, value=1.0, key="fit_gamma",
+gamma = bound(p1.select_slider, "gamma (chosen point)", state.GAMMAS, value=1.0, key=state.URL.gamma,
               format_func=lambda v: f"{v:.3g}", help="Or click a cell of the surface.")
-noise = bound(p2.select_slider, "noise variance (chosen point)", state.NOISES, value=0.1, key="fit_noise",
+noise = bound(p2.select_slider, "noise variance (chosen point)", state.NOISES, value=0.1, key=state.URL.noise,
               format_func=lambda v: f"{v:.3g}", help="Or click a cell of the surface.")
 
 surface_slot = st.empty()
@@ -116,8 +116,8 @@ st.markdown(
     "is the climb's shadow on it). Changing any control stops the climb."
 )
 k1, k2, k3 = st.columns([1, 1, 1])
-steps = bound(k1.select_slider, "Most steps", state.STEP_CHOICES, value=100, key="fit_steps")
-rate = bound(k2.select_slider, "Learning rate (log space)", state.RATE_CHOICES, value=0.1, key="fit_rate")
+steps = bound(k1.select_slider, "Most steps", state.STEP_CHOICES, value=100, key=state.URL.steps)
+rate = bound(k2.select_slider, "Learning rate (log space)", state.RATE_CHOICES, value=0.1, key=state.URL.rate)
 if k3.button("Climb from the chosen point", key="fit_climb_button", type="primary"):
     check, bar = interruption_check(), st.progress(0.0, text="Climbing …")
     settings = dict(gamma=float(gamma), noise=float(noise), amplitude=float(amplitude), steps=int(steps),

@@ -11,7 +11,7 @@ import streamlit as st
 from ui.export import data_source, reproduce_control
 from ui.further import TOPICS
 from ui.state.cache import load_data
-from ui.state.further import tab_controls
+from ui.state.further import URL, tab_controls
 from ui.state.settings import grid_label
 from ui.state.sidebar import render_sidebar
 from ui.state.url import bound
@@ -24,7 +24,7 @@ st.markdown(
     f"{settings.dtype}, gamma = {grid_label(settings.gamma)} from the sidebar). Each tab: what it is, "
     "a live example, the code that ran, and the program JAX built.")
 export_slot = st.container()  # filled once the open tab has read its controls
-tabs = bound(st.tabs, list(TOPICS), key="further_topic")
+tabs = bound(st.tabs, list(TOPICS), key=URL.topic)
 for (topic, render), tab in zip(TOPICS.items(), tabs):
     if tab.open:
         with tab:

@@ -17,7 +17,7 @@ from core.lessons.predict import per_sample_grads, per_sample_grads_loop, per_sa
 from core.views.gradients import (SUMMARY_MAX_POINTS, gamma_curve, gamma_span, kernel_has_gamma,
                                   norm_projection, per_sample_gradients, sample_targets)
 from ui.charts.anatomy import timing_text
-from ui.charts.gradients import (field_section, gradient_norm_scatter, gradient_timing_chart,
+from ui.charts.gradients import (URL, field_section, gradient_norm_scatter, gradient_timing_chart,
                                  norm_axis_titles, summary_derivative_chart, summary_value_chart)
 from ui.charts.shared import value_histogram
 from ui.state.cache import heuristic_gamma, load_data
@@ -61,7 +61,7 @@ st.markdown(
     f"`params = init_params(D, seed={settings.seed})`."
 )
 loop_rows = bound(
-    st.select_slider, "Rows for the loop of grad", LOOP_ROW_CHOICES, value=100, key="w_grad_loop_rows",
+    st.select_slider, "Rows for the loop of grad", LOOP_ROW_CHOICES, value=100, key=URL.loop_rows,
     help="A Python loop calls grad once per row, tracing it anew each time: a few "
          "milliseconds per row. The other three variants are timed on the same rows.")
 rows = min(n, loop_rows)

@@ -19,7 +19,7 @@ from ui.charts.gram import (compare_choice, compare_panel, display_rank, distanc
 from ui.charts.shared import projection_axis_titles, scatter_2d
 from ui.export import gram_settings
 from ui.state.cache import gram_matrix, load_data, spectrum_of, sqdist
-from ui.state.gram import SCATTER_KEY, picked_points, selected_points
+from ui.state.gram import SCATTER_KEY, URL, picked_points, selected_points
 from ui.state.guard import dense_guard
 from ui.state.sidebar import gamma_slider, render_sidebar, with_current_gamma
 from ui.state.url import bound
@@ -44,7 +44,7 @@ st.caption(method_caption(settings, method))
 
 order_by_label = data.y is not None and bound(
     st.toggle, "Order points by label (class structure shows as blocks)", value=True,
-    key="w_gram_order")
+    key=URL.order)
 # Every matrix below is computed in display order (cached that way), so a gamma
 # change costs one exponential and no reindexing of N² entries.
 order = display_order(data.y, True, n) if order_by_label else None

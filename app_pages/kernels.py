@@ -20,7 +20,7 @@ from ui.charts.kernels import (data_heatmap, diagnosis_tables, draws_caption, gp
                                profile_figure, sweep_figures, sweep_overflow_warning)
 from ui.export import data_source, reproduce_control
 from ui.state.cache import heuristic_gamma, load_data
-from ui.state.kernel_lab import (JITTERS, cached_data_gram, cached_diagnosis,
+from ui.state.kernel_lab import (JITTERS, URL, cached_data_gram, cached_diagnosis,
                                  cached_draws, cached_grid_gram, cached_profile, cached_spectrum,
                                  diagnose, follow_smallest_jitter, gamma_keys, jitter_at_least,
                                  kernel_controls, set_gamma, set_jitter)
@@ -51,8 +51,8 @@ st.markdown(
 
 # --- the kernel -------------------------------------------------------------------------
 c0, c1, c2 = st.columns([1, 2, 2])
-op = bound(c0.radio, "Combine", list(OPS), format_func=OPS.get, key="w_kern_op")
-n_grid = bound(c0.slider, "1-D grid points", 20, 400, 150, step=10, key="w_kern_grid_n",
+op = bound(c0.radio, "Combine", list(OPS), format_func=OPS.get, key=URL.op)
+n_grid = bound(c0.slider, "1-D grid points", 20, 400, 150, step=10, key=URL.grid_n,
                help=f"Evenly spaced in [{GRID_LOW:g}, {GRID_HIGH:g}]; more points are "
                "closer together, so K is closer to singular.")
 k1, p1, k2, p2 = kernel_controls(op, c1, c2)
@@ -107,19 +107,19 @@ except CoreError as err:
 need = None if grid_diagnosis is None else float(grid_diagnosis["smallest_jitter"])
 auto_jitter = follow_smallest_jitter(need)  # until the user moves it: draws work at once
 g1, g2, g3 = st.columns(3)
-draws = bound(g1.slider, "Number of draws", 1, 10, 5, key="w_kern_draws")
-seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key="w_kern_seed")
+draws = bound(g1.slider, "Number of draws", 1, 10, 5, key=URL.draws)
+seed = bound(g2.number_input, "Seed of the draws", 0, 2**31 - 1, 0, step=1, key=URL.seed)
 # The widget's own default is the followed one: Streamlit leaves a control at its default
 # out of the URL, and a user's jitter equal to a fixed DEFAULT_JITTER vanished from a copied
 # link, which then opened this K's own jitter.
 jitter = bound(g3.select_slider, "Jitter added to the diagonal (log scale)", options=JITTERS,
-               value=auto_jitter, key="w_kern_jitter",
+               value=auto_jitter, key=URL.jitter,
                format_func=lambda j: f"{j:.0e}" if j < 1 else "1")
 with export_slot:
     reproduce_control("kernels", data_source(settings), dict(
         op=op, k1=k1, p1=dict(p1), k2=k2, p2=dict(p2), dtype=dtype, n_grid=int(n_grid),
         draws=int(draws), seed=int(seed), jitter=float(jitter),
-        sweep_on=st.session_state.get("w_kern_sweep_on", "grid"), data_seed=int(settings.seed)),
+        sweep_on=st.session_state.get(URL.sweep_on, "grid"), data_seed=int(settings.seed)),
         notes=[f"The kernel $k(x, y) = {choice.formula}$ on a 1-D grid of {n_grid} points and "
                f"on {data.name}: its profile, its Gram matrices, {draws} draws from the GP prior "
                "with this jitter, and its spectrum as gamma sweeps its range."])
@@ -176,7 +176,7 @@ if not choice.has_gamma:
             "linear kernel).", icon=":material/info:")
     st.stop()
 on = bound(st.radio, "Sweep the Gram matrix of", ["grid", "data"], horizontal=True,
-           key="w_kern_sweep_on", format_func={"grid": "the 1-D grid",
+           key=URL.sweep_on, format_func={"grid": "the 1-D grid",
                                                "data": f"{data.name}"}.get)
 if on == "data" and on_data is None:
     st.info(reason, icon=":material/memory:")

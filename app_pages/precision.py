@@ -17,6 +17,7 @@ from core.views.precision import precision_at_offset, precision_matmul_effect, p
 from ui.charts.precision import (OFFSETS, SCALES, error_heatmaps, error_table, floor_of,
                                  matmul_table, number, sweep_chart)
 from ui.export import reproduce_control
+from ui.state.precision import URL
 from ui.state.sidebar import render_sidebar
 from ui.state.url import bound
 
@@ -46,19 +47,19 @@ st.markdown(
 
 c1, c2, c3 = st.columns(3)
 dtype = bound(c1.radio, "Lab precision (this page only)", ["float32", "float64"], horizontal=True,
-              key="w_prec_dtype")
+              key=URL.dtype)
 offset = bound(c1.select_slider, "Offset added to every coordinate (log scale)", options=OFFSETS,
-               value=1000.0, format_func=number, key="w_prec_offset",
+               value=1000.0, format_func=number, key=URL.offset,
                help="Moves the whole cloud away from the origin; distances do not change.")
 scale = bound(c2.select_slider, "Spread: scale of the standard normal (log scale)", options=SCALES,
-              value=1.0, format_func=number, key="w_prec_scale")
-n = bound(c2.slider, "Number of points N", 20, 1000, 200, step=10, key="w_prec_n")
-d = bound(c3.slider, "Features D", 1, 64, 5, key="w_prec_d")
-highest = bound(c3.toggle, "JAX matmul precision \"highest\"", key="w_prec_matmul_highest",
+              value=1.0, format_func=number, key=URL.scale)
+n = bound(c2.slider, "Number of points N", 20, 1000, 200, step=10, key=URL.n)
+d = bound(c3.slider, "Features D", 1, 64, 5, key=URL.d)
+highest = bound(c3.toggle, "JAX matmul precision \"highest\"", key=URL.matmul_highest,
                 help="Runs the methods inside jax.default_matmul_precision('highest').")
 methods = bound(st.multiselect, "Methods to compare", list(LAB_METHODS),
                 default=list(DEFAULT_LAB_METHODS), format_func=lambda m: METHODS[m].label,
-                key="w_prec_methods")
+                key=URL.methods)
 st.caption(f"Seed {settings.seed} (from the sidebar). gamma: the median heuristic "
            "1/(2·median d²) of these data, so K spreads over (0, 1) at every spread.")
 if not methods:
@@ -119,7 +120,7 @@ for start in range(0, len(heatmaps), HEATMAP_COLUMNS):
 
 # --- error against offset --------------------------------------------------------
 st.subheader("Error against offset: catastrophic cancellation")
-metric = bound(st.radio, "Error of", ["K", "d²"], horizontal=True, key="w_prec_sweep_metric",
+metric = bound(st.radio, "Error of", ["K", "d²"], horizontal=True, key=URL.sweep_metric,
                format_func={"K": "the Gram matrix K", "d²": "the squared distances d²"}.get)
 progress = st.progress(0.0, text="Sweeping the offset…")
 sweep = precision_sweep(

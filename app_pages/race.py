@@ -19,7 +19,7 @@ from ui.charts.race import changed_parts, method_label, raced_methods, show_race
 from ui.state.sidebar import render_sidebar
 from ui.state.settings import grid_label
 from ui.state.url import bound
-from ui.state.race_run import interrupted_run, run_with_progress
+from ui.state.race_run import URL, interrupted_run, run_with_progress
 
 DEFAULT_METHODS = ("map_stack", "jit_method1", "jit_method2", "vmap_nojit", "jit_expansion",
                    "jit_centered", "sklearn", "scipy_cdist")
@@ -70,14 +70,14 @@ st.header("Race on the current data")
 default = list(dict.fromkeys([*DEFAULT_METHODS, settings.method]))
 methods = bound(st.multiselect, "Methods to time", list(METHODS), format_func=method_label,
                 help="Run in this order, on the same data. The sidebar's method is "
-                     "included by default.", default=default, key="w_race_methods")
+                     "included by default.", default=default, key=URL.methods)
 c2, c3, _ = st.columns([1, 1, 2])
 repeats = bound(c2.slider, "Repeats", 1, 30, help="Timed calls per method, after one warm-up call.",
-                value=5, key="w_race_repeats")
+                value=5, key=URL.repeats)
 budget = bound(c3.select_slider, "Budget per method", BUDGETS_S, format_func=lambda s: f"{s:g} s",
                help="Repeats stop once a method has used this much time "
                     "(at least one timed call is always made).",
-               value=1.0, key="w_race_budget")
+               value=1.0, key=URL.budget)
 declined = {m: METHODS[m].declines(n, n, d, dtype) for m in methods}
 declined = {m: reason for m, reason in declined.items() if reason}
 if declined:
@@ -121,9 +121,9 @@ st.markdown(f"The race again at several sizes, on seeded standard normal data wi
             "sizes on either side, every repeat of one beat every repeat of the other. Where "
             "the repeats overlap, the lines may cross by noise alone.")
 n_values = bound(st.multiselect, "N values", N_GRID, format_func=lambda v: f"{v:,}",
-                 default=list(DEFAULT_N_VALUES), key="w_race_scale_n")
+                 default=list(DEFAULT_N_VALUES), key=URL.scale_n)
 scale_methods = bound(st.multiselect, "Methods", list(METHODS), format_func=method_label,
-                      default=list(DEFAULT_SCALING_METHODS), key="w_race_scale_methods")
+                      default=list(DEFAULT_SCALING_METHODS), key=URL.scale_methods)
 n_values = sorted(n_values)
 st.caption(f"Uses the repeats ({repeats}) and budget ({budget:g} s) above. Each (N, method) "
            "takes at most about the budget plus its compile time; methods past their size "

@@ -26,7 +26,7 @@ from ui.charts.scale import show_result
 from ui.export import reproduce_control
 from ui.state.sidebar import render_sidebar
 from ui.state.url import bound
-from ui.state.scale_run import adopt_last_run, compute, run_requested, start_run
+from ui.state.scale_run import URL, adopt_last_run, compute, run_requested, start_run
 from ui.charts.words import counted
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
@@ -69,20 +69,20 @@ st.caption(f"This page makes its own synthetic data (below) and computes the RBF
 c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
 n = bound(c1.select_slider, "Number of points N", N_OPTIONS, format_func=lambda v: f"{v:,}",
           help="K is N × N; the engine computes all N² entries.",
-          value=10_000, key="w_scale_n")
+          value=10_000, key=URL.n)
 d = bound(c2.slider, "Features D", 1, MAX_SCALE_FEATURES, help="Few features: the cost is in the N² "
-          "kernel values, not in the data.", value=2, key="w_scale_d")
+          "kernel values, not in the data.", value=2, key=URL.d)
 kind = bound(c3.radio, "Data", list(SCALE_DATASETS), horizontal=True, help="\n\n".join(
     f"**{k}**: {v}" for k, v in SCALE_DATASETS.items()),
-    index=list(SCALE_DATASETS).index("blobs"), key="w_scale_kind")
-seed = bound(c4.number_input, "Seed", 0, 2**31 - 1, step=1, value=0, key="w_scale_seed")
+    index=list(SCALE_DATASETS).index("blobs"), key=URL.kind)
+seed = bound(c4.number_input, "Seed", 0, 2**31 - 1, step=1, value=0, key=URL.seed)
 c1, c2 = st.columns([3, 2])
 factor = bound(c1.select_slider, "gamma, as a multiple of the median heuristic", GAMMA_FACTORS,
-               format_func=lambda f: f"{f:g} ×", value=1.0, key="w_scale_gamma",
+               format_func=lambda f: f"{f:g} ×", value=1.0, key=URL.gamma,
                help="The median heuristic 1/(2·median d²) on 1,000 sampled points "
                     "sets the scale; larger gamma makes K more local.")
 rows_choice = bound(c2.select_slider, "Rows per step (per device)", ROWS_OPTIONS,
-                    value="auto", key="w_scale_rows",
+                    value="auto", key=URL.rows,
                     help=f"auto: {AUTO_ROWS} on this {PLATFORM.upper()} (tiles of "
                          f"{AUTO_ROWS} × about {AUTO_COLS:,} columns), shrunk so the "
                          "last step is not mostly padding.")

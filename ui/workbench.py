@@ -20,14 +20,17 @@ from core.views.workbench import FRAME_COUNT, FRAME_SIDE, frame_gammas  # the ex
 from core.workbench.examples import EXAMPLES
 from core.workbench.run import WorkbenchBusy
 from core.workbench.language import MAX_PARAMS, MAX_SOURCE_CHARS, CheckedSource, check_source
-from ui.state.url import WORKBENCH_PARAM_PREFIX, bound
+from ui.state.url import bound, url_keys
 
-__all__ = ["SOURCE_KEY", "LIVE_KEY", "DEFAULT_EXAMPLE", "PARAM_GRID", "FRAME_COUNT", "FRAME_SIDE",
+__all__ = ["URL", "WORKBENCH_PARAM_PREFIX", "SOURCE_KEY", "LIVE_KEY", "DEFAULT_EXAMPLE", "PARAM_GRID", "FRAME_COUNT", "FRAME_SIDE",
            "example_menu", "source_box", "checked", "show_refusal", "param_controls",
            "frame_gammas", "session_result", "result_or_refusal", "findings_view", "ways_table",
            "timings_table"]
 
-SOURCE_KEY = "source"  # the URL parameter: /workbench?source=<url-encoded text>
+WORKBENCH_PARAM_PREFIX = "wb_"  # the URL parameters of the user's kernel's own parameters: wb_<name>
+# The Workbench's URL names: /workbench?source=<url-encoded text>&wb_<name>=<value>.
+URL = url_keys("workbench", prefixes=(WORKBENCH_PARAM_PREFIX,), source="source")
+SOURCE_KEY = URL.source
 _EXAMPLE_KEY = "w_wb_example"
 _BLURB = "_wb_blurb"  # the blurb of the example that filled the box last
 LIVE_KEY = "w_wb_live"

@@ -40,7 +40,7 @@ MAX_INT = 2**53  # Python ints beyond a float's exact range are refused: no 2 **
 MAX_SEQUENCE = 64  # list and tuple literals: elements
 MAX_SHAPE_ELEMENTS = 10**6  # zeros, ones, arange, reshape, eye: literal sizes up to this
 
-# The sidebar's keys (ui/state/url.py SIDEBAR_KEYS, which core may not import) and every
+# The sidebar's URL keys (ui/state/sidebar.py URL, which core may not import) and every
 # kernel parameter: a user parameter of the same name would shadow a sidebar control
 # in the URL. 'gamma' is not here: it means the app's shared gamma.
 RESERVED_PARAM_NAMES = frozenset(

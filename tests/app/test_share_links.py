@@ -20,7 +20,8 @@ from tests.app.conftest import (address_bar, metric, no_exception, open_page, pl
                                 widget)
 from tests.test_architecture import EXPECTED_PAGES
 from ui.state.settings import GAMMAS, N_MAX, snap_gamma
-from ui.state.url import is_known
+from ui.page_index import PAGES as PAGE_INDEX
+from ui.state.url import declared, owner_of
 
 PAGES = ["overview.py", "gram.py", "race.py", "anatomy.py",
          "precision.py", "kernels.py", "gradients.py", "scale.py", "further.py", "fit.py",
@@ -123,6 +124,13 @@ PAGE_CONTROLS = {
 # Drawn only once another control asks for them (a comparison, a second kernel, a periodic k₁,
 # a workbench source that reads params['ell']).
 CONDITIONAL = {"w_gram_other", "w_kern_k1_period", "w_kern_k2", "w_kern_k2_alpha", "wb_ell"}
+# Declared names and families a page draws only in some states: an upload's target column,
+# the "vmap, further" tabs other than the first (each draws its own), the second kernel's
+# parameters (op "single" by default), the user's own workbench parameters.
+NOT_DRAWN_BY_DEFAULT = CONDITIONAL | {
+    "fit_target", "further_decades", "further_key_seed", "further_noise_scale", "further_jac_n",
+    "further_jac_m", "further_jac_vary", "further_knn_k", "further_forms_rows", "further_vmap_method",
+    "further_devices_way", "w_kern_k2_", "wb_"}
 
 
 def _open(page: str, controls: dict) -> object:
@@ -147,9 +155,20 @@ def test_a_url_with_every_control_set_reproduces_the_page(page):
         assert widget(at, key).value == expected, (page, key, widget(at, key).value)
 
 
+def _bound_tabs(node) -> set[str]:
+    """The URL names of the bound st.tabs under `node` (their container block carries it)."""
+    proto = getattr(node, "proto", None)
+    tabs = proto is not None and "tab_container" in proto.DESCRIPTOR.fields_by_name and proto.HasField(
+        "tab_container")
+    key = proto.tab_container.query_param_key if tabs else ""
+    return ({key} if key else set()).union(*(_bound_tabs(c) for c in getattr(node, "children", {}).values()))
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_bound_control_is_a_known_url_parameter(page):
-    """A page's bound widgets use names ui/state/url.py knows, so its URL is never called unknown."""
+def test_every_bound_control_is_declared_for_its_own_page(page):
+    """A page's bound widgets carry exactly the URL names declared for that page (or the
+    sidebar), by a module its entry in ui/page_index.py names, so a link's first run knows
+    them before any widget exists; and the page draws every name declared for it."""
     at = open_page(page)
     bound = set()
     for kind in ("selectbox", "select_slider", "slider", "radio", "number_input", "toggle",
@@ -160,7 +179,14 @@ def test_every_bound_control_is_a_known_url_parameter(page):
     expected = set(PAGE_CONTROLS[page]) | {"dataset", "n", "dtype", "kernel", "method"}
     missing = expected - CONDITIONAL - bound
     assert not missing, missing
-    assert all(is_known(k) for k in bound), sorted(k for k in bound if not is_known(k))
+    bound |= _bound_tabs(at.main)
+    address = PAGE_INDEX[page].url_path
+    assert {k: owner_of(k) for k in bound if owner_of(k) not in (address, "sidebar")} == {}
+    names, prefixes = declared(address)
+    # Declared by the page's `controls`, which the first run imports before it prunes a link.
+    assert set(names.values()) | set(prefixes.values()) <= set(PAGE_INDEX[page].controls), (names, prefixes)
+    assert set(names) - NOT_DRAWN_BY_DEFAULT - bound == set()
+    assert {p for p in prefixes if not any(k.startswith(p) for k in bound)} - NOT_DRAWN_BY_DEFAULT == set()
 
 
 @pytest.mark.parametrize("page,key,raw,fallback", [

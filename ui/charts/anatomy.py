@@ -19,10 +19,14 @@ from core.lessons.anatomy import AXIS_CHOICES, JAXPR_EXAMPLES, PLAYGROUND_FUNCTI
 from core.views.anatomy import jaxpr_texts, playground_arrays
 from ui.export import data_source, reproduce_control
 from ui.state.settings import Settings
-from ui.state.url import bound
+from ui.state.url import bound, url_keys
 
-__all__ = ["timing_bars", "timing_text", "late_binding_chart", "forms_table", "forms_chart", "late_table",
+__all__ = ["URL", "timing_bars", "timing_text", "late_binding_chart", "forms_table", "forms_chart", "late_table",
            "matmul_table", "playground", "jaxprs"]
+
+# The vmap anatomy page's URL names: the playground's function, shapes and axes; the jaxpr example.
+URL = url_keys("anatomy", fn="w_anatomy_fn", shape_a="w_anatomy_shape_a", shape_b="w_anatomy_shape_b",
+               in_a="w_anatomy_in_a", in_b="w_anatomy_in_b", out="w_anatomy_out", jaxpr="w_anatomy_jaxpr")
 
 LATE_TABLE_ROWS = 8
 
@@ -109,16 +113,16 @@ def playground(settings: Settings, export_note: str) -> None:
         "it broadcasts without an error, and the page says so."
     )
     fn_name = bound(st.selectbox, "f(a, b)", list(PLAYGROUND_FUNCTIONS),
-                    format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key="w_anatomy_fn")
+                    format_func=lambda k: PLAYGROUND_FUNCTIONS[k][0], key=URL.fn)
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 2])
-    text_a = bound(c1.text_input, "shape of a", "5, 3", key="w_anatomy_shape_a",
+    text_a = bound(c1.text_input, "shape of a", "5, 3", key=URL.shape_a,
                    help="Whole numbers separated by commas; empty for a scalar.")
-    text_b = bound(c2.text_input, "shape of b", "3", key="w_anatomy_shape_b")
-    ax_a = bound(c3.radio, "in_axes for a", AXIS_CHOICES, format_func=_axis, key="w_anatomy_in_a",
+    text_b = bound(c2.text_input, "shape of b", "3", key=URL.shape_b)
+    ax_a = bound(c3.radio, "in_axes for a", AXIS_CHOICES, format_func=_axis, key=URL.in_a,
                  horizontal=True)
     ax_b = bound(c4.radio, "in_axes for b", AXIS_CHOICES, index=2, format_func=_axis,
-                 key="w_anatomy_in_b", horizontal=True)
-    out = bound(c5.radio, "out_axes", (0, 1), key="w_anatomy_out", horizontal=True)
+                 key=URL.in_b, horizontal=True)
+    out = bound(c5.radio, "out_axes", (0, 1), key=URL.out, horizontal=True)
     reproduce_control("anatomy", data_source(settings), dict(
         seed=int(settings.seed), fn_name=fn_name, shape_a=text_a, shape_b=text_b,
         in_axes=(ax_a, ax_b), out_axes=int(out)), notes=[export_note])
@@ -163,7 +167,7 @@ def jaxprs(n: int, d: int, dtype: str) -> None:
         f"f32[{n},{d}])."
     )
     name = bound(st.radio, "Example", list(JAXPR_EXAMPLES), format_func=lambda k: JAXPR_EXAMPLES[k][0],
-                 key="w_anatomy_jaxpr", horizontal=True)
+                 key=URL.jaxpr, horizontal=True)
     label, plain_code, batched_code, _ = JAXPR_EXAMPLES[name]
     view = jaxpr_texts(name, n, d, dtype)
     left, right = st.columns(2)

@@ -17,11 +17,14 @@ from core.views.gradients import ARROW_SIDE, gradient_field
 from ui.charts.anatomy import timing_bars
 from ui.export import data_source, reproduce_control
 from ui.state.settings import Settings, grid_label
-from ui.state.url import bound
+from ui.state.url import bound, url_keys
 
-__all__ = ["gradient_timing_chart", "norm_axis_titles", "gradient_norm_scatter",
+__all__ = ["URL", "gradient_timing_chart", "norm_axis_titles", "gradient_norm_scatter",
            "gradient_field_chart", "field_section", "summary_value_chart",
            "summary_derivative_chart", "arrow_segments"]
+
+# The Gradients page's URL names: the rows of the loop of grad, the gradient field's centre.
+URL = url_keys("gradients", loop_rows="w_grad_loop_rows", center="w_grad_center")
 
 
 def gradient_timing_chart(view: dict[str, np.ndarray]) -> go.Figure:
@@ -153,7 +156,7 @@ def field_section(settings: Settings, X: np.ndarray, data_name: str, loop_rows: 
     n, d = X.shape
     kernel = KERNELS[settings.kernel]
     st.header("2. The gradient field of the kernel")
-    center_index = (bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key="w_grad_center")
+    center_index = (bound(st.slider, "Centre point (index into X)", 0, n - 1, 0, key=URL.center)
                     if d == 2 else 0)
     reproduce_control("gradients", data_source(settings), dict(
         seed=int(settings.seed), kernel=settings.kernel, params=dict(settings.params),

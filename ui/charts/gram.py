@@ -23,7 +23,7 @@ from ui.components.live_heatmap import (cached_distances_payload, live_heatmap, 
                                         shared_distances)
 from ui.export import data_source, gram_method_note, reproduce_control
 from ui.state.cache import Data, sqdist
-from ui.state.gram import LIVE_KEY, keep_picked, rerun_if_picked
+from ui.state.gram import LIVE_KEY, URL, keep_picked, rerun_if_picked
 from ui.state.settings import Settings, grid_label
 from ui.state.sidebar import hand_released_gamma
 from ui.state.url import bound
@@ -166,13 +166,13 @@ def compare_choice(current: Settings, n: int, d: int) -> tuple[Any, str | None]:
     (None, None) while closed or for other kernels; a method that declines these data says why."""
     if current.kernel != "rbf":
         return None, None
-    if not bound(st.toggle, "Compare with another batching method", key="w_gram_compare"):
+    if not bound(st.toggle, "Compare with another batching method", key=URL.compare):
         return None, None
     box = st.container(border=True)
     names = [m for m in METHODS if m != current.method]
     with box:
         other = bound(st.selectbox, "Other method", names, format_func=lambda m: METHODS[m].label,
-                      key="w_gram_other", index=names.index("jit_expansion")
+                      key=URL.other, index=names.index("jit_expansion")
                       if "jit_expansion" in names else 0)
         reason = resolve(other, n, n, d, current.dtype).declines(n, n, d, current.dtype)
         if reason:

@@ -1,7 +1,8 @@
 """The "vmap, further" page's tabs, one module a topic (as `core.lessons.further`).
 
 Each module draws one tab with its `render_<topic>(settings, data)`: a sentence of what
-the topic is, its controls (keyed `further_*`, bound to the URL by `ui.state.url.bound`),
+the topic is, its controls (bound to the URL by `ui.state.url.bound` under the names
+`ui.state.further` declares for its tab, `further_*`),
 the live result, the code that ran and a jaxpr where it teaches. `TOPICS` maps each tab's
 label (the URL's `further_topic`) to its render function, in the page's order.
 """

@@ -17,7 +17,7 @@ from core.views.further import axis_size_copies, collective_rows
 from ui.charts.shared import matrix_heatmap
 from ui.charts.further import source
 from ui.state.settings import grid_label
-from ui.state.further import COLLECTIVE_MAX_ROWS
+from ui.state.further import COLLECTIVE_MAX_ROWS, COLLECTIVES_URL as URL
 from ui.state.url import bound
 
 __all__ = ["render_collectives"]
@@ -33,7 +33,7 @@ def render_collectives(settings, data) -> None:
     n, d = X.shape
     name = bound(st.radio, "Collective", list(COLLECTIVE_ROWS), horizontal=True,
                  captions=[label for label, _ in COLLECTIVE_ROWS.values()],
-                 key="further_collective")
+                 key=URL.collective)
     rows = collective_rows(X, settings.dtype, settings.gamma, collective=name, max_rows=n)
     with dtype_scope(settings.dtype):
         jaxpr = collectives.collective_jaxpr(name, n, d, settings.dtype)
@@ -61,7 +61,7 @@ def render_collectives(settings, data) -> None:
         st.code(jaxpr, language=None)
 
     st.subheader("axis_size: a batch with no mapped input")
-    copies = bound(st.slider, "copies", 1, 8, 3, key="further_copies")
+    copies = bound(st.slider, "copies", 1, 8, 3, key=URL.copies)
     out = axis_size_copies(X, settings.dtype, copies=copies)["copies"]
     st.markdown(f"With `in_axes=None` no argument says how long the batch is; `axis_size="
                 f"{copies}` does. Row k is (k + 1) · x₀ (`lax.axis_index` gives k): output "

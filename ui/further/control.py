@@ -17,7 +17,7 @@ from core.bench.report import format_load, format_median_iqr, format_ratio_inter
 from core.precision import dtype_scope
 from core.views.further import cond_section, newton_section
 from ui.charts.further import source, steps_chart, time_bars
-from ui.state.further import COND_FRACTIONS, CONTROL_MAX_ROWS, once_per_key
+from ui.state.further import COND_FRACTIONS, CONTROL_MAX_ROWS, CONTROL_URL as URL, once_per_key
 from ui.state.url import bound
 
 __all__ = ["render_control"]
@@ -45,7 +45,7 @@ def render_control(settings, data) -> None:
 
     st.subheader("lax.while_loop runs until the slowest element")
     decades = bound(st.slider, "Largest input a (decades: a up to 10^k)", 1, 30, 12,
-                    key="further_decades")
+                    key=URL.decades)
     result = newton_section(X, settings.dtype, decades=decades, max_rows=n)
     steps = result["steps"]
     c1, c2, c3 = st.columns(3)

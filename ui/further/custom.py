@@ -16,7 +16,7 @@ from core.precision import dtype_scope
 from core.views.further import callback_methods, custom_rule
 from ui.charts.further import source
 from ui.charts.words import counted
-from ui.state.further import CALLBACK_MAX_ROWS, once_per_key
+from ui.state.further import CALLBACK_MAX_ROWS, CUSTOM_URL as URL, once_per_key
 from ui.state.url import bound
 
 __all__ = ["render_custom"]
@@ -47,7 +47,7 @@ def render_custom(settings, data) -> None:
     st.markdown("`jax.pure_callback` runs NumPy on the host. Under vmap, `vmap_method` says "
                 f"how: below, the callback computes one Gram row for each of {n} rows.")
     labels = [str(m) for m in custom.VMAP_METHODS]
-    method = bound(st.radio, "vmap_method", labels, horizontal=True, key="further_vmap_method")
+    method = bound(st.radio, "vmap_method", labels, horizontal=True, key=URL.vmap_method)
     view = once_per_key("callbacks", (data.key, settings.dtype, settings.gamma), lambda:
                         callback_methods(X, settings.dtype, settings.gamma, max_rows=n))
     mine = view["vmap_methods"].tolist().index(method)

@@ -13,7 +13,7 @@ import streamlit as st
 from core.lessons.further import forms
 from core.views.further import forms_tab
 from ui.charts.further import equation_bars, source
-from ui.state.further import FORMS_JAXPR_ROWS
+from ui.state.further import FORMS_JAXPR_ROWS, FORMS_URL as URL
 from ui.state.url import bound
 
 __all__ = ["render_forms"]
@@ -27,7 +27,7 @@ def render_forms(settings, data) -> None:
         "write the same Gram matrix by hand. Their jaxprs differ only in reshaping: the "
         "arithmetic on the (N, N, D) and (N, N) arrays is the same, equation for equation.")
     n, d = data.X.shape
-    rows = bound(st.slider, "Rows in the jaxprs", 2, 8, FORMS_JAXPR_ROWS, key="further_forms_rows")
+    rows = bound(st.slider, "Rows in the jaxprs", 2, 8, FORMS_JAXPR_ROWS, key=URL.rows)
     view = forms_tab(data.X, settings.dtype, settings.gamma, rows=rows)
     names = view["forms"].tolist()
     counts = {name: {p: c for p, c in zip(view["primitives"].tolist(), row) if c}

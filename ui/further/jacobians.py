@@ -14,7 +14,7 @@ from core.bench.report import format_load
 from core.lessons.further import jacobians
 from core.views.further import jacobian_sweep, jacobian_ways
 from ui.charts.further import size_lines, source
-from ui.state.further import JACOBIAN_SIZES, SWEEP_SIZES, once_per_key
+from ui.state.further import JACOBIAN_SIZES, JACOBIANS_URL as URL, SWEEP_SIZES, once_per_key
 from ui.state.url import bound
 
 __all__ = ["render_jacobians"]
@@ -28,9 +28,9 @@ def render_jacobians(settings, data) -> None:
         "row. `jacfwd` is vmap of jvp over all n inputs, `jacrev` vmap of vjp over all m "
         "outputs. For f(x) = tanh(W x), W of shape (m, n):")
     c1, c2, c3 = st.columns(3)
-    n = bound(c1.select_slider, "inputs n", JACOBIAN_SIZES, 8, key="further_jac_n")
-    m = bound(c2.select_slider, "outputs m", JACOBIAN_SIZES, 256, key="further_jac_m")
-    swept = bound(c3.radio, "Sweep", ("inputs n", "outputs m"), horizontal=True, key="further_jac_vary")
+    n = bound(c1.select_slider, "inputs n", JACOBIAN_SIZES, 8, key=URL.n)
+    m = bound(c2.select_slider, "outputs m", JACOBIAN_SIZES, 256, key=URL.m)
+    swept = bound(c3.radio, "Sweep", ("inputs n", "outputs m"), horizontal=True, key=URL.vary)
     vary = swept.split()[-1]
     view = jacobian_ways(settings.dtype, n=n, m=m)
     ways = view["ways"].tolist()

@@ -15,7 +15,7 @@ from core.lessons.further import memory
 from core.bench.report import format_load, format_median_iqr
 from core.views.further import memory_tab
 from ui.charts.further import memory_chart, source
-from ui.state.further import MEMORY_MAX_ROWS, once_per_key
+from ui.state.further import MEMORY_MAX_ROWS, MEMORY_URL as URL, once_per_key
 from ui.state.url import bound
 
 __all__ = ["render_memory"]
@@ -30,7 +30,7 @@ def render_memory(settings, data) -> None:
         "much scratch memory each choice needs before anything runs.")
     X = data.X[:MEMORY_MAX_ROWS]
     n = X.shape[0]
-    k = bound(st.select_slider, "Neighbours k", (1, 2, 4, 8, 16), 8, key="further_knn_k")
+    k = bound(st.select_slider, "Neighbours k", (1, 2, 4, 8, 16), 8, key=URL.k)
     if k > n:
         st.info(f"k = {k} is more than the N = {n} points; using k = {n}. Raise N in the "
                 "sidebar for more neighbours.", icon=":material/info:")

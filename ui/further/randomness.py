@@ -13,6 +13,7 @@ import streamlit as st
 from core.lessons.further import randomness
 from core.views.further import random_tab
 from ui.charts.further import noise_scatter, source
+from ui.state.further import RANDOMNESS_URL as URL
 from ui.state.url import bound
 
 __all__ = ["render_randomness"]
@@ -26,9 +27,9 @@ def render_randomness(settings, data) -> None:
         "into N keys and map over them, and each row draws **independently**.")
     X = data.X
     c1, c2 = st.columns(2)
-    seed = bound(c1.number_input, "Key seed", 0, 2**31 - 1, 0, key="further_key_seed")
+    seed = bound(c1.number_input, "Key seed", 0, 2**31 - 1, 0, key=URL.key_seed)
     scale = bound(c2.select_slider, "Noise scale", (0.01, 0.03, 0.1, 0.3, 1.0), 0.1,
-                  key="further_noise_scale")
+                  key=URL.noise_scale)
     view = random_tab(X, settings.dtype, settings.gamma, key_seed=seed, noise_scale=scale)
     one, split = view["noise_one_key"], view["noise_split_keys"]
     # Noise read back as (x + noise) - x carries round-off of size eps·|x|: compare above it.

@@ -15,7 +15,7 @@ import streamlit as st
 from core.lessons.further import sharding
 from core.views.further import devices_tab
 from ui.charts.further import source
-from ui.state.further import DEVICES_MAX_ROWS
+from ui.state.further import DEVICES_MAX_ROWS, DEVICES_URL as URL
 from ui.state.url import bound
 
 __all__ = ["render_sharding"]
@@ -31,7 +31,7 @@ def render_sharding(settings, data) -> None:
     st.page_link("app_pages/scale.py", label="The Scale page runs this on a million rows",
                  icon=":material/zoom_out_map:")
     how = bound(st.radio, "Way", ("shard_map", "spmd_axis_name"), horizontal=True,
-                key="further_devices_way")
+                key=URL.way)
     count = jax.device_count()
     n = (min(data.X.shape[0], DEVICES_MAX_ROWS) // count) * count
     if n == 0:

@@ -18,9 +18,9 @@ from core.errors import DataError
 from core.lessons.fit.compare import GAMMA_RANGE, NOISE_RANGE
 from core.views.fit import surface_section
 from ui.state.settings import log_grid, snap_log
-from ui.state.url import bound
+from ui.state.url import bound, url_keys
 
-__all__ = ["N_CHOICES", "NOISE_SD_CHOICES", "SIDE_CHOICES", "STEP_CHOICES", "RATE_CHOICES",
+__all__ = ["URL", "N_CHOICES", "NOISE_SD_CHOICES", "SIDE_CHOICES", "STEP_CHOICES", "RATE_CHOICES",
            "GAMMAS", "NOISES", "AMPLITUDES", "builtin_fit_data", "upload_fit_data", "uploaded_fit_data", "surface",
            "read_upload", "choose_clicked_point", "move_to", "kept", "keep"]
 
@@ -32,6 +32,11 @@ RATE_CHOICES = (0.01, 0.03, 0.1, 0.3)
 GAMMAS = log_grid(*GAMMA_RANGE, 1.0, 10)
 NOISES = log_grid(*NOISE_RANGE, 1.0, 10)
 AMPLITUDES = log_grid(1e-2, 1e2, 1.0, 10)
+
+# The page's URL names: its own data (and an upload's target column), grid, chosen point, climb.
+URL = url_keys("fit", dtype="fit_dtype", data="fit_data", n="fit_n", noise_sd="fit_noise_sd",
+               seed="fit_seed", target="fit_target", side="fit_side", amp="fit_amp", gamma="fit_gamma",
+               noise="fit_noise", steps="fit_steps", rate="fit_rate")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -68,7 +73,7 @@ def uploaded_fit_data(n: int, seed: int, dtype: str):
         st.stop()
     sha, table = upload
     target = bound(st.number_input, "Target column (1 = the first)", 1, table.shape[1], table.shape[1],
-                   key="fit_target") - 1
+                   key=URL.target) - 1
     try:
         data = upload_fit_data(sha, target, n, seed, dtype, table)
     except DataError as err:
@@ -94,15 +99,15 @@ def choose_clicked_point() -> None:
     """on_select of the surface: the clicked cell becomes the chosen point."""
     points = st.session_state["fit_surface"]["selection"]["points"]
     if points:
-        st.session_state["fit_gamma"] = snap_log(GAMMAS, 10.0 ** points[0]["x"])
-        st.session_state["fit_noise"] = snap_log(NOISES, 10.0 ** points[0]["y"])
+        st.session_state[URL.gamma] = snap_log(GAMMAS, 10.0 ** points[0]["x"])
+        st.session_state[URL.noise] = snap_log(NOISES, 10.0 ** points[0]["y"])
 
 
 def move_to(gamma: float, noise: float, amplitude: float) -> None:
     """on_click of "Move the chosen point to the climb's end"."""
-    st.session_state["fit_gamma"] = snap_log(GAMMAS, gamma)
-    st.session_state["fit_noise"] = snap_log(NOISES, noise)
-    st.session_state["fit_amp"] = snap_log(AMPLITUDES, amplitude)
+    st.session_state[URL.gamma] = snap_log(GAMMAS, gamma)
+    st.session_state[URL.noise] = snap_log(NOISES, noise)
+    st.session_state[URL.amp] = snap_log(AMPLITUDES, amplitude)
 
 
 def kept(name: str, key: tuple):

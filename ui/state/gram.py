@@ -10,13 +10,16 @@ import numpy as np
 import streamlit as st
 
 from core.scale.pooling import pool_factor
+from ui.state.url import url_keys
 
-__all__ = ["SCATTER_KEY", "LIVE_KEY", "selected_points", "picked_points", "keep_picked",
+__all__ = ["URL", "SCATTER_KEY", "LIVE_KEY", "selected_points", "picked_points", "keep_picked",
            "rerun_if_picked"]
 
 SCATTER_KEY = "w_gram_scatter"
 LIVE_KEY = "w_gram_live"
 _PICKED, _PICKED_NEW = "_gram_picked", "_gram_picked_new"
+# The Gram explorer's URL names: points ordered by label, and the comparison with another method.
+URL = url_keys("gram", order="w_gram_order", compare="w_gram_compare", other="w_gram_other")
 
 
 def selected_points() -> list[int]:

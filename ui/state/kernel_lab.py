@@ -21,10 +21,10 @@ from core.lessons.gp import spectrum_point
 from core.views.kernels import (cholesky_with_jitter, data_gram, grid_gram, kernel_profile,
                                 pd_diagnosis, prior_draws)
 from ui.state.settings import log_grid, snap_log
-from ui.state.url import bound, from_link
+from ui.state.url import bound, from_link, url_keys
 
-__all__ = ["JITTERS", "DEFAULT_JITTER", "jitter_at_least", "kernel_select", "param_controls",
-           "kernel_controls", "gamma_keys", "set_gamma", "set_jitter", "follow_smallest_jitter",
+__all__ = ["URL", "JITTERS", "DEFAULT_JITTER", "jitter_at_least", "kernel_select", "param_controls",
+           "param_key", "kernel_controls", "gamma_keys", "set_gamma", "set_jitter", "follow_smallest_jitter",
            "diagnose", "cached_profile",
            "cached_grid_gram", "cached_data_gram", "cached_draws", "cached_diagnosis",
            "cached_factors", "cached_spectrum"]
@@ -32,6 +32,18 @@ __all__ = ["JITTERS", "DEFAULT_JITTER", "jitter_at_least", "kernel_select", "par
 JITTERS = tuple(float(f"{10.0 ** (k / 2):.3g}") for k in range(-24, 1))  # 1e-12 … 1, ½ decade
 DEFAULT_JITTER = 1e-5
 _AUTO_JITTER = "_kern_auto_jitter"  # the jitter the lab last chose by itself
+
+# The lab's URL names: its controls, each kernel slot's kernel, and each slot's parameters
+# (the family `w_kern_<slot>_<parameter>`, `param_key`).
+_SLOTS = {"k1": "w_kern_k1", "k2": "w_kern_k2"}
+URL = url_keys("kernels", prefixes=tuple(f"{key}_" for key in _SLOTS.values()), **_SLOTS,
+               op="w_kern_op", grid_n="w_kern_grid_n", draws="w_kern_draws", seed="w_kern_seed",
+               jitter="w_kern_jitter", sweep_on="w_kern_sweep_on")
+
+
+def param_key(slot: str, name: str) -> str:
+    """The URL name of parameter `name` of the kernel in `slot` ("k1" or "k2"): w_kern_k1_gamma."""
+    return f"{URL[slot]}_{name}"
 
 
 def _grid(spec: ParamSpec) -> tuple[float, ...]:
@@ -45,7 +57,7 @@ def jitter_at_least(jitter: float) -> float:
 
 def kernel_select(slot: str, symbol: str, default: str) -> str:
     """The kernel of `slot` ("k1" or "k2"), keyed `w_kern_<slot>`."""
-    return bound(st.selectbox, f"Kernel {symbol}", list(KERNELS), key=f"w_kern_{slot}",
+    return bound(st.selectbox, f"Kernel {symbol}", list(KERNELS), key=URL[slot],
                  index=list(KERNELS).index(default), format_func=lambda k: KERNELS[k].label)
 
 
@@ -53,7 +65,7 @@ def param_controls(slot: str, symbol: str, kernel: str) -> dict[str, float]:
     """Sliders for `kernel`'s parameters, keyed `w_kern_<slot>_<param>`."""
     values = {}
     for p in KERNELS[kernel].params:
-        key = f"w_kern_{slot}_{p.name}"
+        key = param_key(slot, p.name)
         label = f"{symbol} {p.label}" + (" (log scale)" if p.log else "")
         if p.log:
             # Buttons set it through session state; another kernel's grid may not hold it.
@@ -87,7 +99,7 @@ def kernel_controls(op: str, first, second) -> tuple[str, dict[str, float], str,
 
 def gamma_keys(choice: KernelChoice) -> list[str]:
     """The keys of the gamma sliders the kernel has (one per component with a gamma)."""
-    return [f"w_kern_{slot}_gamma" for slot, (_, params) in zip(("k1", "k2"), choice.parts)
+    return [param_key(slot, "gamma") for slot, (_, params) in zip(("k1", "k2"), choice.parts)
             if "gamma" in dict(params)]
 
 
@@ -99,7 +111,7 @@ def set_gamma(keys: Sequence[str], gamma: float) -> None:
 
 def set_jitter(jitter: float) -> None:
     """Button callback: the jitter slider to the smallest grid value at least `jitter`."""
-    st.session_state["w_kern_jitter"] = jitter_at_least(jitter)
+    st.session_state[URL.jitter] = jitter_at_least(jitter)
 
 
 def follow_smallest_jitter(need: float | None) -> float:
@@ -117,9 +129,9 @@ def follow_smallest_jitter(need: float | None) -> float:
     """
     auto_jitter = DEFAULT_JITTER if need is None else jitter_at_least(need)
     ss = st.session_state
-    if not from_link("w_kern_jitter") and (ss.get("w_kern_jitter", auto_jitter)
-                                           == ss.get(_AUTO_JITTER, auto_jitter)):
-        ss["w_kern_jitter"] = auto_jitter
+    if not from_link(URL.jitter) and (ss.get(URL.jitter, auto_jitter)
+                                      == ss.get(_AUTO_JITTER, auto_jitter)):
+        ss[URL.jitter] = auto_jitter
     ss[_AUTO_JITTER] = auto_jitter
     return auto_jitter
 

@@ -15,8 +15,14 @@ from core.bench.race import RaceRow
 from core.bench.timing import TimingCancelled
 from core.bench.report import format_seconds
 from ui.state.long_work import should_stop_for_streamlit
+from ui.state.url import url_keys
 
-__all__ = ["run_with_progress", "interrupted_run"]
+__all__ = ["URL", "run_with_progress", "interrupted_run"]
+
+# The Batching race's URL names: the race's methods, repeats and budget; the scaling run's N
+# values and methods.
+URL = url_keys("race", methods="w_race_methods", repeats="w_race_repeats", budget="w_race_budget",
+               scale_n="w_race_scale_n", scale_methods="w_race_scale_methods")
 
 _RUNNING = "_race_running"
 

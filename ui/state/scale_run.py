@@ -14,12 +14,17 @@ from core.errors import CoreError
 from core.views.scale import block_results, start_blocks
 from ui.charts.scale import pooled_heatmap, progress_text
 from ui.state.long_work import interruption_check
+from ui.state.url import url_keys
 
-__all__ = ["start_run", "run_requested", "compute", "adopt_last_run", "KEPT_RESULTS"]
+__all__ = ["URL", "start_run", "run_requested", "compute", "adopt_last_run", "KEPT_RESULTS"]
 
 PROGRESS_EVERY_S = 0.2  # progress text redraws at most this often
 LIVE_HEATMAP_EVERY_S = 3.0  # the partial heatmap redraws at most this often
 KEPT_RESULTS = 3
+
+# The Scale page's URL names: its synthetic points, gamma's factor and the rows per step.
+URL = url_keys("scale", n="w_scale_n", d="w_scale_d", kind="w_scale_kind", seed="w_scale_seed",
+               gamma="w_scale_gamma", rows="w_scale_rows")
 
 
 def start_run(key: tuple) -> None:

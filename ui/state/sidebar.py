@@ -38,7 +38,7 @@ from ui.state.cache import Data, data_defaults, load_data
 from ui.components.narrow_sidebar import collapse_sidebar_when_narrow
 from ui.state.settings import (DEFAULT_N, GAMMAS, N_MAX, N_MIN, UPLOAD, DataChoice, Settings, Upload, grid_label,
                          kernel_param_specs, log_grid, snap_gamma, snap_log)
-from ui.state.url import bound, code, from_link, start
+from ui.state.url import bound, code, from_link, start, url_keys
 
 __all__ = ["render_sidebar", "gamma_slider", "set_gamma", "hand_released_gamma", "with_current_gamma", "GAMMA",
            "SECTIONS", "UNUSED_KEY"]
@@ -56,6 +56,10 @@ UNUSED_KEY = "sidebar_unused"  # container of the controls a page does not use: 
 _PARAM_SPECS = kernel_param_specs()
 _PARAM_GRIDS = {p.name: log_grid(p.low, p.high, p.default) for p in _PARAM_SPECS.values() if p.log}
 _DTYPES = ["float32", "float64"]
+# The sidebar's URL names, shared by every page: its controls' keys, and each kernel
+# parameter's besides gamma (`_PARAM_SPECS`), keyed by its name.
+URL = url_keys("sidebar", **{name: name for name in ("dataset", "n", "noise", "seed", "dtype", "kernel",
+                                                     GAMMA, "method", *_PARAM_SPECS)})
 
 
 def _on_upload() -> None:
@@ -238,7 +242,7 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
     options = list(DATASETS) + ([UPLOAD] if upload else [])
     label = (lambda name: f"Your upload: {upload.name}" if name == UPLOAD and upload
              else DATASETS[name].label if name in DATASETS else str(name))
-    dataset = bound(sb.selectbox, "Dataset", options, key="dataset", format_func=label,
+    dataset = bound(sb.selectbox, "Dataset", options, key=URL.dataset, format_func=label,
                     notices=top)
     spec = DATASETS.get(dataset)
     cap = _n_cap(dataset, upload)
@@ -248,15 +252,15 @@ def _data_controls(top: Any, sb: Any, own_seed: bool,
     else:
         if ss.get("n", DEFAULT_N) > cap:
             ss["n"] = cap  # before the slider: it shows the cap, not a value it cannot hold
-        n = bound(sb.slider, "Number of points N", key="n", min_value=N_MIN, max_value=cap,
+        n = bound(sb.slider, "Number of points N", key=URL.n, min_value=N_MIN, max_value=cap,
                   value=min(DEFAULT_N, cap), step=10 if cap >= 200 else 1, notices=top,
                   help="Rows of X. The Gram matrix has N² entries; real datasets and uploads "
                        "cap N at their number of rows.")
     if spec is not None and spec.uses_noise:
-        bound(sb.slider, "Noise", key="noise", min_value=0.0, max_value=1.0, value=0.1, step=0.01,
+        bound(sb.slider, "Noise", key=URL.noise, min_value=0.0, max_value=1.0, value=0.1, step=0.01,
               notices=top)
     if own_seed or spec is None or spec.uses_seed:
-        bound((st.sidebar if own_seed else sb).number_input, "Seed", key="seed", min_value=0,
+        bound((st.sidebar if own_seed else sb).number_input, "Seed", key=URL.seed, min_value=0,
               max_value=2**31 - 1, value=0, step=1, notices=top)
     with sb.expander("Upload CSV or .npy", expanded=_upload_error(ss.get(_UPLOADER)) is not None):
         file = st.file_uploader("Your own data: rows are points, columns are features",
@@ -332,9 +336,9 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
     if "kernel" in uses:
         sb.header("Kernel")
     # Under "Kernel" where the kernel is shown; alone, its own label says what it is.
-    dtype = bound(where["precision"].radio, "Precision", _DTYPES, key="dtype", horizontal=True,
+    dtype = bound(where["precision"].radio, "Precision", _DTYPES, key=URL.dtype, horizontal=True,
                   notices=top)
-    kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key="kernel",
+    kernel = bound(sb.selectbox, "Kernel", list(KERNELS), key=URL.kernel,
                    format_func=lambda k: KERNELS[k].label, notices=top)
     choice = DataChoice(dataset=dataset, n=n, noise=ss.get("noise", 0.1), seed=int(ss.get("seed", 0)),
                         dtype=dtype, upload=upload)
@@ -356,7 +360,7 @@ def render_sidebar(gamma_in_page: bool = False, data_note: str | None = None,
     if "batching" in uses:
         sb_batching.header("Batching")
     method = bound(sb_batching.selectbox, "Batching method (RBF Gram matrix)", list(METHODS),
-                   key="method", index=list(METHODS).index("auto"),
+                   key=URL.method, index=list(METHODS).index("auto"),
                    format_func=lambda m: METHODS[m].label, notices=top,
                    help="How the Gram matrix is batched. 'auto' picks the fastest accurate method.")
     return Settings(**vars(choice), kernel=kernel, gamma=gamma, method=method,

@@ -9,7 +9,13 @@ are the ranges of their sliders) silently. This module adds:
 
 - a notice when a URL value was refused and the control fell back, so a shared
   link that no longer reproduces a view says so instead of looking right;
-- a notice, and removal from the URL, for parameters no page knows;
+- the registry of URL parameter names (`url_keys`): each page declares its names
+  (and families of names by prefix) at import, in the module where its controls
+  are defined, named by the page's `controls` in ui/page_index.py; `bound` refuses
+  an undeclared key;
+- a notice, and removal from the URL, for parameters no page declares: the
+  session's first run imports every page's declaring modules before it prunes
+  (`declare_all`), so a deep link to a page not yet run keeps its values;
 - the values a control showed before a page switch, on the new page
   (`page_run`): Streamlit 1.67 drops a bound value seeded from the URL in a
   session's first run when the very next run is on another page (see `page_run`);
@@ -23,16 +29,21 @@ URL through the widgets, never the other way round.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator
+import importlib
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from ui.page_index import PAGES
 from ui.state.settings import GAMMAS, grid_label, kernel_param_specs, log_grid
 
-__all__ = ["SIDEBAR_KEYS", "PAGE_KEYS", "WORKBENCH_PARAM_PREFIX", "KNOWN_KEYS", "bound", "start", "code", "from_link",
-           "page_run"]
+__all__ = ["UrlKeys", "url_keys", "owner_of", "is_known", "declared", "declare_all", "bound", "start",
+           "code", "from_link", "page_run"]
 
 _PENDING = "_url_pending"  # URL values of the session's first run not yet checked
 _LAST = "_url_last"  # {key: value}: each bound control's value the last time it was drawn
@@ -41,49 +52,117 @@ _PAGE = "_url_page"  # the page of the last full run that drew the sidebar (`sta
 _SWITCHED = "_url_switched"  # True only during the first full run on a page after a switch
 _AT_SWITCH = "_url_at_switch"  # {key: [values]}: the address bar the switch's request carried
 
-# The URL's parameter names: the keys of the bound widgets.
-SIDEBAR_KEYS = frozenset({"dataset", "n", "noise", "seed", "dtype", "kernel", "gamma", "method",
-                          *kernel_param_specs()})
-PAGE_KEYS = frozenset({
-    # Gram explorer
-    "w_gram_order", "w_gram_compare", "w_gram_other",
-    # Batching race
-    "w_race_methods", "w_race_repeats", "w_race_budget", "w_race_scale_n", "w_race_scale_methods",
-    # Scale
-    "w_scale_n", "w_scale_d", "w_scale_kind", "w_scale_seed", "w_scale_gamma", "w_scale_rows",
-    # vmap anatomy
-    "w_anatomy_fn", "w_anatomy_shape_a", "w_anatomy_shape_b", "w_anatomy_in_a", "w_anatomy_in_b",
-    "w_anatomy_out", "w_anatomy_jaxpr",
-    # Kernel lab
-    "w_kern_op", "w_kern_grid_n", "w_kern_k1", "w_kern_k2", "w_kern_draws", "w_kern_seed",
-    "w_kern_jitter", "w_kern_sweep_on",
-    # Precision lab
-    "w_prec_dtype", "w_prec_offset", "w_prec_scale", "w_prec_n", "w_prec_d",
-    "w_prec_matmul_highest", "w_prec_methods", "w_prec_sweep_metric",
-    # Gradients
-    "w_grad_loop_rows", "w_grad_center",
-    # vmap, further (the tabs, then each tab's controls)
-    "further_topic", "further_collective", "further_copies", "further_decades",
-    "further_key_seed", "further_noise_scale", "further_jac_n", "further_jac_m",
-    "further_jac_vary", "further_knn_k", "further_forms_rows", "further_vmap_method",
-    "further_devices_way",
-    # Fit (its own data, grid, chosen point and climb)
-    "fit_dtype", "fit_data", "fit_n", "fit_noise_sd", "fit_seed", "fit_target", "fit_side", "fit_amp",
-    "fit_gamma", "fit_noise", "fit_steps", "fit_rate",
-    # Workbench (the user's source; its parameters are under WORKBENCH_PARAM_PREFIX)
-    "source",
-})
-WORKBENCH_PARAM_PREFIX = "wb_"  # the workbench's parameters of the user's kernel: wb_<name>
-_PARAM_PREFIXES = ("w_kern_k1_", "w_kern_k2_",  # the Kernel lab's per-kernel parameters
-                   WORKBENCH_PARAM_PREFIX)
+class UrlKeys(Mapping[str, str]):
+    """One page's URL parameter names, read by attribute (`URL.methods`) or by item (`URL["k1"]`).
+
+    Made by `url_keys`; read-only. `prefixes` are the page's families of names
+    (`w_kern_k1_<parameter>`), whose members are known by their start.
+    """
+
+    __slots__ = ("page", "prefixes", "_names")
+
+    def __init__(self, page: str, prefixes: tuple[str, ...], names: dict[str, str]) -> None:
+        object.__setattr__(self, "page", page)
+        object.__setattr__(self, "prefixes", prefixes)
+        object.__setattr__(self, "_names", MappingProxyType(dict(names)))
+
+    def __getattr__(self, attr: str) -> str:
+        try:
+            return self._names[attr]
+        except KeyError:
+            raise AttributeError(f"the {self.page!r} page declares no URL key {attr!r}") from None
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError("a page's URL keys are read-only")
+
+    def __getitem__(self, attr: str) -> str:
+        return self._names[attr]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _Owner(NamedTuple):
+    page: str  # its address, or "sidebar"
+    module: str  # the module whose import declared it
+
+
+# The registry, filled at import by each page's `url_keys` (in the modules named by
+# ui/page_index.py's `controls`): {URL name: owner}, {name prefix: owner}.
+_NAMES: dict[str, _Owner] = {}
+_PREFIXES: dict[str, _Owner] = {}
+_SIDEBAR_CONTROLS = "ui.state.sidebar"  # the shared sidebar's names: url_keys("sidebar", ...)
+
+
+def url_keys(page: str, prefixes: tuple[str, ...] = (), **keys: str) -> UrlKeys:
+    """Declare `page`'s URL parameter names where its controls are defined, at import.
+
+    Args:
+      page: the page's address (`ui.page_index.PAGES`' url_path; "sidebar" for the
+        shared sidebar's controls, which every page draws).
+      prefixes: families of names, e.g. ("w_kern_k1_",) for one parameter per kernel.
+      **keys: {attribute: URL name}: the name is the bound widget's key.
+
+    Returns:
+      The names by attribute, for `bound(..., key=URL.<attribute>)`.
+
+    Raises:
+      ValueError: a name (or a prefix, or a name a prefix covers) is already another
+        page's; a shared link could not say which control it sets.
+    """
+    for name in keys.values():
+        owner = owner_of(name)
+        if owner not in (None, page):
+            raise ValueError(f"URL key {name!r} of the {page!r} page is already the {owner!r} page's")
+    for prefix in prefixes:
+        clash = [(n, o.page) for n, o in _NAMES.items() if o.page != page and n.startswith(prefix)] + [
+            (x, o.page) for x, o in _PREFIXES.items()
+            if o.page != page and (x.startswith(prefix) or prefix.startswith(x))]
+        if clash:
+            raise ValueError(f"URL prefix {prefix!r} of the {page!r} page overlaps the "
+                             f"{clash[0][1]!r} page's {clash[0][0]!r}")
+    # The caller's module: what declare_all must import (tests check it is the page's `controls`).
+    owner = _Owner(page, sys._getframe(1).f_globals.get("__name__", "?"))
+    for name in keys.values():  # a module imported again (a reload) keeps the first owner
+        _NAMES.setdefault(name, owner)
+    for prefix in prefixes:
+        _PREFIXES.setdefault(prefix, owner)
+    return UrlKeys(page, tuple(prefixes), keys)
+
+
+def owner_of(key: str) -> str | None:
+    """The page that declared the URL parameter `key` (by name or prefix), or None."""
+    if key in _NAMES:
+        return _NAMES[key].page
+    return next((o.page for prefix, o in _PREFIXES.items() if key.startswith(prefix)), None)
 
 
 def is_known(key: str) -> bool:
-    """Whether some page binds a widget to the URL parameter `key`."""
-    return key in SIDEBAR_KEYS or key in PAGE_KEYS or key.startswith(_PARAM_PREFIXES)
+    """Whether some page declared the URL parameter `key` (`url_keys`)."""
+    return owner_of(key) is not None
 
 
-KNOWN_KEYS = SIDEBAR_KEYS | PAGE_KEYS
+def declared(page: str) -> tuple[dict[str, str], dict[str, str]]:
+    """What `page` declared so far (all of it once `declare_all` ran): its URL names and its
+    name prefixes, each with the module that declared it."""
+    return ({n: o.module for n, o in _NAMES.items() if o.page == page},
+            {x: o.module for x, o in _PREFIXES.items() if o.page == page})
+
+
+def declare_all() -> None:
+    """Import every module that declares URL keys (each page's `controls` in ui/page_index.py).
+
+    The registry is filled at import; before `start` prunes a shared link's unknown
+    parameters, every page's names must be in it, not only those of the pages this
+    process has run (a deep link to a page not yet visited kept none of its values).
+    Python imports each module once: later calls cost a dictionary look-up each.
+    """
+    for module in (_SIDEBAR_CONTROLS, *(m for info in PAGES.values() for m in info.controls)):
+        importlib.import_module(module)
+
 
 # The log-grid controls, whose URL value is the grid value's `grid_label` (4 digits).
 _LOG_GRIDS = {"gamma": GAMMAS, **{p.name: log_grid(p.low, p.high, p.default)
@@ -134,6 +213,8 @@ def start() -> list[str]:
         ss[_PENDING] = {}
         return []
     notices, pending = [], {}
+    if not all(is_known(key) for key in st.query_params):
+        declare_all()  # a link to a page this process has not run yet: its names, before pruning
     for key in list(st.query_params):
         values = st.query_params.get_all(key)
         if is_known(key):
@@ -297,8 +378,8 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
 
     Args:
       widget: a widget function, e.g. `st.slider` or `column.radio`.
-      key: the widget's key, which is also its URL parameter name (listed in
-        `SIDEBAR_KEYS` or `PAGE_KEYS`).
+      key: the widget's key, which is also its URL parameter name: declared with
+        `url_keys` by the module of the page's controls (ui/page_index.py's `controls`).
       notices: where to show a notice if the URL's value was refused; default: in
         the widget's own container (the main area for `st.*`).
       **kwargs: the widget's own arguments; the page's default goes in the
@@ -310,6 +391,10 @@ def bound(widget: Callable[..., Any], label: str, *args: Any, key: str,
       The widget's value (`st.tabs`: its tab containers, as `st.tabs` returns them; the
       first argument is then the list of tab labels).
     """
+    if not is_known(key):
+        raise ValueError(f"bound(..., key={key!r}): no page declares the URL key {key!r}; declare it "
+                         "with url_keys(...) in the module of the page's controls (the page's "
+                         "`controls` in ui/page_index.py), and draw it with key=URL.<name>")
     ss = st.session_state
     last = ss.setdefault(_LAST, {})
     if ss.get(_SWITCHED) and key in last and not from_link(key):

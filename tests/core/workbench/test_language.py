@@ -236,9 +236,9 @@ def test_concurrent_calls_share_no_counters():
 
 
 def test_reserved_names_cover_the_sidebar_and_the_kernel_parameters():
-    from ui.state.url import SIDEBAR_KEYS
+    from ui.state.sidebar import URL
 
-    assert SIDEBAR_KEYS - {"gamma"} <= RESERVED_PARAM_NAMES
+    assert set(URL.values()) - {"gamma"} <= RESERVED_PARAM_NAMES
     assert "gamma" not in RESERVED_PARAM_NAMES
     assert MAX_PARAMS == 4 and MAX_SOURCE_CHARS == 4000
 
