@@ -55,15 +55,15 @@ def load_data(choice: DataChoice) -> Data:
     the page share the one `Data` (its arrays read-only), and a fragment's rerun finds it
     without reloading or copying it.
     """
-    key = choice.data_key
-    held = st.session_state.get(_HELD) if get_script_run_ctx() is not None else None
+    key, in_run = choice.data_key, get_script_run_ctx() is not None  # no session outside a run
+    held = st.session_state.get(_HELD) if in_run else None
     if held is not None and held[0] == key:
         return held[1]
     data = _load(choice)
     for array in (data.X, data.y):
         if array is not None:
             array.setflags(write=False)
-    if get_script_run_ctx() is not None:
+    if in_run:
         st.session_state[_HELD] = (key, data)
     return data
 
