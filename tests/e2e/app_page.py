@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
@@ -63,6 +64,10 @@ COUNT_RUNS_JS = """(() => {
   })).observe(document, {subtree: true, attributes: true, attributeFilter: [name], attributeOldValue: true});
 })();"""
 
+# The tabs that run COUNT_RUNS_JS in every document they load (a tab used again by a
+# later `AppPage` already does).
+_COUNTING: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
 # {page file: url path}, in menu order: the list written out in tests/test_architecture.py
 # (not read from the app, so a page that goes missing fails its test here).
 APP_PAGES: dict[str, str] = dict(EXPECTED_PAGES)
@@ -97,17 +102,26 @@ class AppPage:
         self.page, self.base_url = page, base_url
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.wire = Wire()
 
         def on_dialog(dialog: Any) -> None:
             self.dialogs.append(f"{dialog.type}: {dialog.message}")
             dialog.dismiss()
 
-        page.on("dialog", on_dialog)
+        self._handlers = {"pageerror": lambda err: self.errors.append(str(err)),
+                          "dialog": on_dialog, "websocket": self.wire.attach}
+        for event, handler in self._handlers.items():
+            page.on(event, handler)
         page.set_default_timeout(ACTION_TIMEOUT_MS)
-        page.add_init_script(script=COUNT_RUNS_JS)
-        self.wire = Wire()
-        page.on("websocket", self.wire.attach)
+        if page not in _COUNTING:  # once per tab: a tab used again keeps its script
+            page.add_init_script(script=COUNT_RUNS_JS)
+            _COUNTING.add(page)
+
+    def detach(self) -> None:
+        """Stop listening to the tab (its errors, dialogs and websockets), so that the
+        tab can serve another `AppPage`: a new visitor, once it has left the app."""
+        for event, handler in self._handlers.items():
+            self.page.remove_listener(event, handler)
 
     # the areas of the screen
 

@@ -7,9 +7,9 @@ conditions tests/e2e/waits.py writes once for the sync and the async API). Where
 Chromium or the playwright package is missing the tests are skipped with the reason,
 unless `VMAP_REQUIRE_E2E=1` (set by `.ci/run`): then the same check fails them.
 
-One server (session scope) serves every test; each test gets a fresh tab, which is
-a Streamlit session of its own (tabs share one browser context, so the app's
-JavaScript is parsed once). `AppPage` holds the Streamlit-specific waits and
+One server (session scope) serves every test; each test gets a tab on a new document,
+which is a Streamlit session of its own (tabs share one browser context, and a tab
+an earlier test left is used again: `new_tab`). `AppPage` holds the Streamlit-specific waits and
 widget moves, so the tests read like what a user does. Waits are Playwright's own
 auto-retrying `expect(locator)...` on elements named by role and label, as in
 Streamlit's e2e_playwright suite; nothing polls a JavaScript string.
@@ -95,20 +95,56 @@ def tabs(browser: Any) -> Iterator[Any]:
     ctx.close()
 
 
-@pytest.fixture
-def new_tab(server: Server, tabs: Any) -> Iterator[Any]:
-    """`new_tab()` opens another tab on the shared server: a new session. Closed after the test."""
-    made: list[Any] = []
-
-    def open_tab() -> AppPage:
-        page = tabs.new_page()
-        made.append(page)
-        return AppPage(page, server.url)
-
-    yield open_tab
-    for page in made:
+@pytest.fixture(scope="session")
+def idle_tabs(tabs: Any) -> Iterator[list[Any]]:
+    """Tabs of `tabs` that a finished test has left (on about:blank), for the next test."""
+    pool: list[Any] = []
+    yield pool
+    for page in pool:
         with contextlib.suppress(Exception):
             page.close()
+
+
+def leave(app: AppPage) -> bool:
+    """End the tab's visit as a user who leaves the app does: it goes to about:blank
+    (its websocket, so its session, closes), its window and colour scheme back to the
+    suite's, and what the app's pages stored in the browser (the sidebar's remembered
+    state, a theme chosen in the menu) is cleared, so the next test starts from none. False where the tab cannot be used again (the
+    test closed it, or it does not answer)."""
+    app.detach()
+    page = app.page
+    if page.is_closed():
+        return False
+    try:
+        page.evaluate("() => { try { sessionStorage.clear(); localStorage.clear(); } catch (e) {} }")
+        page.goto("about:blank", timeout=30_000)
+        page.set_viewport_size(VIEWPORT)
+        page.emulate_media(color_scheme="null", reduced_motion="null")  # the context's own
+    except Exception:  # noqa: BLE001 - a tab in a bad state is closed, not used again
+        with contextlib.suppress(Exception):
+            page.close()
+        return False
+    return True
+
+
+@pytest.fixture
+def new_tab(server: Server, tabs: Any, idle_tabs: list[Any]) -> Iterator[Any]:
+    """`new_tab()` opens the app in a tab of `tabs`: a new session. The tab is one an
+    earlier test left where there is one: a new document in the same tab is a new
+    visitor to the server (a session is one websocket), and the browser reuses the tab's
+    renderer, its compiled JavaScript and fonts, which a new tab would load again (a
+    page load costs about a third less CPU). Left for the next test after this one."""
+    made: list[AppPage] = []
+
+    def open_tab() -> AppPage:
+        app = AppPage(idle_tabs.pop() if idle_tabs else tabs.new_page(), server.url)
+        made.append(app)
+        return app
+
+    yield open_tab
+    for app in made:
+        if leave(app):
+            idle_tabs.append(app.page)
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 sidebar that starts collapsed below 1000 px, tables that fit, only the sidebar controls a
 page uses, and no table cell reading "None".
 
-Each test opens its own browser context at the window width it is about (the shared
-tabs are 1400 px wide). Geometry is read from the DOM as the user sees it: the Plotly
+Each test loads the app in a window of the width it is about (the shared tabs are
+1400 px wide); the tests of the sidebar's start, which the browser remembers, in a
+browser context of their own. Geometry is read from the DOM as the user sees it: the Plotly
 plot area (its drag layer), the live canvas's box, the sidebar's box.
 """
 
@@ -27,8 +28,21 @@ SQUARE_PX = 3  # rounding of the plot area's edges to device pixels, and Plotly'
 
 
 @pytest.fixture
-def at_width(browser: Any, server: Any) -> Iterator[Any]:
-    """`at_width(w)` is a fresh tab in a fresh context, a window `w` px wide."""
+def at_width(new_tab: Any) -> Any:
+    """`at_width(w)` is a tab whose window is `w` px wide before the app loads in it."""
+
+    def open_tab(width: int) -> AppPage:
+        app = new_tab()
+        app.page.set_viewport_size({"width": width, "height": 1000})
+        return app
+
+    return open_tab
+
+
+@pytest.fixture
+def fresh_window(browser: Any, server: Any) -> Iterator[Any]:
+    """`fresh_window(w)` is a tab in a new browser context, `w` px wide: a visitor whose
+    browser has stored nothing (the sidebar's open or closed state is remembered)."""
     made = []
 
     def open_tab(width: int) -> AppPage:
@@ -81,13 +95,13 @@ def test_plotly_heatmaps_have_square_cells_and_tight_axes(at_width: Any, width: 
     app.assert_healthy()
 
 
-def test_sidebar_starts_collapsed_on_a_small_window(at_width: Any) -> None:
+def test_sidebar_starts_collapsed_on_a_small_window(fresh_window: Any) -> None:
     # Streamlit's "auto": collapsed at 768 px and below (its md breakpoint), open above.
-    small = at_width(760).open_page("gram.py")
+    small = fresh_window(760).open_page("gram.py")
     assert small.sidebar.bounding_box()["width"] == 0
     small.page.get_by_test_id("stExpandSidebarButton").click()
     expect(small.sidebar.get_by_role("link", name="Gram explorer")).to_be_visible()
-    wide = at_width(1280).open_page("gram.py")
+    wide = fresh_window(1280).open_page("gram.py")
     expect(wide.sidebar.get_by_role("link", name="Gram explorer")).to_be_visible()
     assert wide.sidebar.bounding_box()["width"] > 200
 
@@ -101,9 +115,9 @@ def open_sidebar_width(app: AppPage) -> float:
 
 
 def test_sidebar_starts_collapsed_below_1000_px_once_and_then_as_the_user_leaves_it(
-        at_width: Any) -> None:
+        fresh_window: Any) -> None:
     # 800 px: above Streamlit's own 768 px, below ui/components/narrow_sidebar.py's 1000 px.
-    app = at_width(800).open_page("gram.py")
+    app = fresh_window(800).open_page("gram.py")
     expect(app.sidebar).to_have_attribute("data-collapsed", "true")
     expect(app.page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
     app.page.get_by_test_id("stExpandSidebarButton").click()
@@ -120,19 +134,13 @@ def test_sidebar_starts_collapsed_below_1000_px_once_and_then_as_the_user_leaves
     assert open_sidebar_width(again) > 200
 
 
-def test_sidebar_starts_open_on_a_wide_window(at_width: Any) -> None:
-    app = at_width(1440).open_page("gram.py")
+def test_sidebar_starts_open_on_a_wide_window(fresh_window: Any) -> None:
+    app = fresh_window(1440).open_page("gram.py")
     assert open_sidebar_width(app) > 200
     # Nothing collapses it later either: the one script that would
     # (ui/components/narrow_sidebar.js) has marked the session handled, and left it open.
     app.page.wait_for_function("() => sessionStorage.getItem('vmap-narrow-sidebar-session') !== null")
     assert app.sidebar.get_attribute("data-collapsed") == "false"
-    app.assert_healthy()
-
-
-def test_precision_lab_says_which_sidebar_control_applies(app: AppPage) -> None:
-    app.open_page("precision.py")
-    expect(app.sidebar).to_contain_text("only Seed applies here")
     app.assert_healthy()
 
 
@@ -157,6 +165,8 @@ def test_a_lab_shows_only_the_sidebar_controls_it_uses(app: AppPage, page: str) 
         expect(sidebar_control(app, label)).to_be_visible()
     for label in hidden:
         expect(sidebar_control(app, label)).to_be_hidden()
+    if page == "precision.py":  # and it says which one applies
+        expect(app.sidebar).to_contain_text("only Seed applies here")
     app.assert_healthy()
 
 
@@ -189,9 +199,15 @@ def cut_off_tables(app: AppPage) -> list[list[int]]:
 
 @pytest.mark.parametrize("width", [800, 1280])
 @pytest.mark.parametrize("page", ["kernels.py", "precision.py", "anatomy.py"])
-def test_no_table_is_cut_off(at_width: Any, page: str, width: int) -> None:
+def test_no_table_is_cut_off_and_no_cell_reads_none(at_width: Any, page: str, width: int) -> None:
     app = at_width(width).open_page(page)
     assert cut_off_tables(app) == [], f"{page} at {width} px"
+    tables = app.page.get_by_test_id("stDataFrame")
+    expect(tables.first).to_be_visible()
+    for i in range(tables.count()):
+        cells = tables.nth(i).locator("[role=gridcell], td").all_inner_texts()
+        assert cells, f"{page}: table {i} shows no cells"
+        assert "None" not in [c.strip() for c in cells], (page, i, cells)
 
 
 @pytest.mark.parametrize("width", [800, 1280])
@@ -203,17 +219,6 @@ def test_kernel_lab_heatmaps_are_square_and_readable(at_width: Any, width: int) 
         # Three columns left them about 150 px square at 800 px.
         assert area["width"] >= 250, (width, title, area)
     app.assert_healthy()
-
-
-@pytest.mark.parametrize("page", ["kernels.py", "precision.py", "anatomy.py"])
-def test_no_table_cell_reads_none(app: AppPage, page: str) -> None:
-    app.open_page(page)
-    tables = app.page.get_by_test_id("stDataFrame")
-    expect(tables.first).to_be_visible()
-    for i in range(tables.count()):
-        cells = tables.nth(i).locator("[role=gridcell], td").all_inner_texts()
-        assert cells, f"{page}: table {i} shows no cells"
-        assert "None" not in [c.strip() for c in cells], (page, i, cells)
 
 
 @pytest.mark.parametrize("width", [800, 1280])
