@@ -9,8 +9,8 @@ unless `VMAP_REQUIRE_E2E=1` (set by `.ci/run`): then the same check fails them.
 
 One server (session scope) serves every test; each test gets a tab on a new document,
 which is a Streamlit session of its own (tabs share one browser context, and a tab
-an earlier test left is used again: `new_tab`). `AppPage` holds the Streamlit-specific waits and
-widget moves, so the tests read like what a user does. Waits are Playwright's own
+an earlier test left is used again: `new_tab`). `AppPage` holds the Streamlit-specific
+waits and widget moves, so the tests read like what a user does. Waits are Playwright's own
 auto-retrying `expect(locator)...` on elements named by role and label, as in
 Streamlit's e2e_playwright suite; nothing polls a JavaScript string.
 
@@ -109,8 +109,8 @@ def leave(app: AppPage) -> bool:
     """End the tab's visit as a user who leaves the app does: it goes to about:blank
     (its websocket, so its session, closes), its window and colour scheme back to the
     suite's, and what the app's pages stored in the browser (the sidebar's remembered
-    state, a theme chosen in the menu) is cleared, so the next test starts from none. False where the tab cannot be used again (the
-    test closed it, or it does not answer)."""
+    state, a theme chosen in the menu) is cleared, so the next test starts from none.
+    False where the tab cannot be used again (the test closed it, or it does not answer)."""
     app.detach()
     page = app.page
     if page.is_closed():

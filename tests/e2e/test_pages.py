@@ -74,6 +74,9 @@ def test_page_loads_draws_its_charts_and_takes_the_sidebar_controls(app, screens
     # it, live): the same checks and screenshots, then light again.
     app.page.emulate_media(color_scheme="dark")
     shoot_widths(app, screenshot_dir, url, "dark")
+    if url not in {*CHARTS_AFTER_A_CLICK, *LIVE_CANVAS}:
+        assert [p["points"] > 0 for p in app.plots()] == [True] * len(plots), \
+            "charts lost or drawn without data in dark"
     app.page.emulate_media(color_scheme="light")
     app.assert_healthy()
 
