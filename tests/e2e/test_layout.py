@@ -40,19 +40,16 @@ def at_width(new_tab: Any) -> Any:
 
 
 @pytest.fixture
-def fresh_window(browser: Any, server: Any) -> Iterator[Any]:
+def fresh_window(context_factory: Any, server: Any) -> Any:
     """`fresh_window(w)` is a tab in a new browser context, `w` px wide: a visitor whose
     browser has stored nothing (the sidebar's open or closed state is remembered)."""
-    made = []
 
     def open_tab(width: int) -> AppPage:
-        ctx = browser.new_context(viewport={"width": width, "height": 1000}, accept_downloads=False)
-        made.append(ctx)
-        return AppPage(ctx.new_page(), server.url)
+        page = context_factory().new_page()
+        page.set_viewport_size({"width": width, "height": 1000})
+        return AppPage(page, server.url)
 
-    yield open_tab
-    for ctx in made:
-        ctx.close()
+    return open_tab
 
 
 def plot_area(app: AppPage, title_start: str) -> dict[str, float]:
